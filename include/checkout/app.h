@@ -1,0 +1,43 @@
+/* checkout/app.h: the checkoutd application as a library: configuration,
+ * opening the database, serving HTTP, and stopping cleanly. */
+#ifndef CHECKOUT_APP_H
+#define CHECKOUT_APP_H
+
+#include "checkout/db.h"
+#include "checkout/error.h"
+
+typedef struct ck_app ck_app;
+
+typedef struct ck_app_config {
+    const char *listen_host;   /* "127.0.0.1" */
+    int port;                  /* 0 picks a free port */
+    const char *db_url;        /* "sqlite:./checkout.db" */
+    int workers;               /* HTTP worker threads; 0 = number of cores */
+    int lease_seconds;         /* checkout session lease length */
+    int jobs_interval;         /* seconds between background job runs */
+    int fault_injection;       /* honour CHECKOUTD_FAULTS */
+    int sqlite_synchronous_full;
+} ck_app_config;
+
+void ck_app_config_defaults(ck_app_config *cfg);
+
+/* Opens the database, applies migrations, and prepares (but does not start)
+ * the HTTP server. *out belongs to the caller: ck_app_close. */
+int ck_app_open(ck_app **out, const ck_app_config *cfg, ck_error *err);
+
+/* Starts listening; ck_app_port then gives the bound port. */
+int ck_app_start(ck_app *app, ck_error *err);
+int ck_app_port(const ck_app *app);
+
+/* Stops accepting, waits for requests in flight, stops the workers. */
+void ck_app_stop(ck_app *app);
+void ck_app_close(ck_app *app);
+
+/* The calling thread's own database connection (opened on first use, closed
+ * when the thread exits or at ck_app_close for the opening thread). */
+ck_db *ck_app_db(ck_app *app, ck_error *err);
+
+/* Makes sure a user with the admin permission and this API key exists. */
+int ck_app_ensure_admin_key(ck_app *app, const char *key, ck_error *err);
+
+#endif

@@ -1,0 +1,84 @@
+/* checkout/db.h: the storage interface. A backend is a versioned struct of
+ * function pointers over one connection; SQL is portable (`?` placeholders,
+ * BIGINT/TEXT columns, ON CONFLICT, RETURNING) so the repository code above it
+ * runs unchanged on SQLite and PostgreSQL. */
+#ifndef CHECKOUT_DB_H
+#define CHECKOUT_DB_H
+
+#include <stdint.h>
+
+#include "checkout/error.h"
+
+typedef struct ck_db ck_db;     /* one connection, used by one thread at a time */
+typedef struct ck_stmt ck_stmt; /* a prepared statement, cached by its connection */
+
+typedef struct ck_db_options {
+    int busy_timeout_ms;
+    int synchronous_full; /* SQLite: 1 = synchronous=FULL (default), 0 = NORMAL */
+} ck_db_options;
+
+#define CK_DB_DRIVER_VERSION 1
+
+typedef struct ck_db_driver {
+    int version; /* CK_DB_DRIVER_VERSION */
+    const char *name;
+    /* Opens a connection to url (after the scheme prefix is recognised). */
+    int (*open)(ck_db **out, const char *url, const ck_db_options *opts, ck_error *err);
+    void (*close)(ck_db *db);
+    /* Runs one or more statements without parameters (migrations). */
+    int (*exec_script)(ck_db *db, const char *sql, ck_error *err);
+    /* write=1 takes the write lock at once (SQLite BEGIN IMMEDIATE). */
+    int (*begin)(ck_db *db, int write, ck_error *err);
+    int (*commit)(ck_db *db, ck_error *err);
+    void (*rollback)(ck_db *db);
+    /* Returns the connection's cached statement for sql, reset and unbound. */
+    int (*prepare)(ck_db *db, const char *sql, ck_stmt **out, ck_error *err);
+    int (*bind_int)(ck_stmt *st, int idx, int64_t v);
+    int (*bind_text)(ck_stmt *st, int idx, const char *v); /* NULL binds SQL NULL */
+    /* 1: a row is ready; 0: done; <0: error (CK_EDUP on a unique violation). */
+    int (*step)(ck_stmt *st, ck_error *err);
+    int64_t (*col_int)(ck_stmt *st, int col);
+    const char *(*col_text)(ck_stmt *st, int col); /* NULL for SQL NULL; valid until next step */
+    int (*col_null)(ck_stmt *st, int col);
+    int64_t (*changes)(ck_stmt *st); /* rows changed by the last completed statement */
+    void (*finish)(ck_stmt *st);     /* releases the statement's row cursor */
+} ck_db_driver;
+
+/* The driver for a URL ("sqlite:path", "postgresql://..."), or NULL. */
+const ck_db_driver *ck_db_driver_for(const char *url);
+extern const ck_db_driver ck_sqlite_driver;
+
+/* A connection together with its driver. */
+struct ck_db_conn;
+
+/* Opens a connection to url; *out belongs to the caller (ck_db_close). */
+int ck_db_open(ck_db **out, const char *url, const ck_db_options *opts, ck_error *err);
+void ck_db_close(ck_db *db);
+const ck_db_driver *ck_db_driver_of(const ck_db *db);
+
+int ck_db_begin(ck_db *db, int write, ck_error *err);
+int ck_db_commit(ck_db *db, ck_error *err);
+void ck_db_rollback(ck_db *db);
+int ck_db_in_tx(const ck_db *db);
+
+/* Prepares sql and binds its parameters from `types`, one character each:
+ *   'i' int64_t, 't' const char * (NULL binds NULL), 'b' int as 0/1.
+ * On success *out is positioned before the first row; call ck_db_next. */
+int ck_db_query(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const char *types, ...);
+
+/* Runs a statement that returns no rows; *changes (may be NULL) gets the rows changed. */
+int ck_db_exec(ck_db *db, int64_t *changes, ck_error *err, const char *sql, const char *types, ...);
+
+/* Runs a statement expected to return at most one row and leaves it for reading
+ * with ck_col_*: returns 1 (row), 0 (none) or <0. Call ck_db_done after reading. */
+int ck_db_one(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const char *types, ...);
+
+int ck_db_next(ck_stmt *st, ck_error *err); /* 1 row, 0 done, <0 error */
+void ck_db_done(ck_stmt *st);                /* NULL-tolerant */
+
+int64_t ck_col_int(ck_stmt *st, int col);
+const char *ck_col_text(ck_stmt *st, int col); /* "" for NULL */
+const char *ck_col_text_or_null(ck_stmt *st, int col);
+int ck_col_null(ck_stmt *st, int col);
+
+#endif

@@ -1,0 +1,6 @@
+/* accounts.c: placeholder route table; filled in by its resource work. */
+#include "api/routes.h"
+
+const ck_route ck_routes_accounts[] = {
+    {0},
+};

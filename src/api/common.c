@@ -1,0 +1,48 @@
+/* common.c: helpers shared by the resource handlers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/common.h"
+
+json_t *ck_json_time(int64_t ms)
+{
+    char ts[32];
+    ck_time_format(ts, ms);
+    return json_string(ts);
+}
+
+int ck_not_found(ck_error *err, const char *kind, const char *id)
+{
+    return ck_fail(err, CK_ENOTFOUND, "NOT_FOUND", NULL, "%s %s not found", kind, id);
+}
+
+int ck_page_params(ck_req *req, int64_t *limit, const char **after, ck_error *err)
+{
+    *limit = 50;
+    *after = ck_query(req, "pageToken");
+    const char *l = ck_query(req, "limit");
+    if (l) {
+        char *end = NULL;
+        long long v = strtoll(l, &end, 10);
+        if (!*l || *end || v < 1 || v > 500)
+            return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "limit", "'limit' must be an integer from 1 to 500");
+        *limit = v;
+    }
+    if (*after && (strlen(*after) == 0 || strlen(*after) > 64))
+        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "pageToken", "'pageToken' is not a token this API gave");
+    if (!*after)
+        *after = "";
+    return 0;
+}
+
+json_t *ck_page(json_t *items, int64_t limit, const char *last_id)
+{
+    json_t *next = ((int64_t)json_array_size(items) == limit && last_id && *last_id) ? json_string(last_id)
+                                                                                     : json_null();
+    return json_pack("{s:o, s:o}", "items", items, "nextPageToken", next);
+}
+
+char *ck_json_text(json_t *v)
+{
+    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}

@@ -1,0 +1,23 @@
+/* common.h: small helpers shared by the resource handlers. */
+#ifndef CK_API_COMMON_H
+#define CK_API_COMMON_H
+
+#include "http/http.h"
+#include "http/jsonin.h"
+
+/* An RFC 3339 string for ms. */
+json_t *ck_json_time(int64_t ms);
+
+/* 404 for a resource kind and id: "store store_... not found". */
+int ck_not_found(ck_error *err, const char *kind, const char *id);
+
+/* ?limit= (1..500, default 50) and ?pageToken= (the last id of the previous page). */
+int ck_page_params(ck_req *req, int64_t *limit, const char **after, ck_error *err);
+
+/* {"items": items, "nextPageToken": last id when the page is full, else null}. Steals items. */
+json_t *ck_page(json_t *items, int64_t limit, const char *last_id);
+
+/* The body array of strings as JSON text, each checked by ok(); NULL on error. */
+char *ck_json_text(json_t *v);
+
+#endif

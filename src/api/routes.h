@@ -1,0 +1,16 @@
+/* routes.h: the route table of each resource file. */
+#ifndef CK_ROUTES_H
+#define CK_ROUTES_H
+
+#include "http/http.h"
+
+extern const ck_route ck_routes_system[];
+extern const ck_route ck_routes_stores[];
+extern const ck_route ck_routes_accounts[];
+extern const ck_route ck_routes_users[];
+extern const ck_route ck_routes_catalog[];
+extern const ck_route ck_routes_contracts[];
+extern const ck_route ck_routes_subscribers[];
+extern const ck_route ck_routes_carts[];
+
+#endif

@@ -1,0 +1,35 @@
+/* app_internal.h: the application object shared by the HTTP layer, the
+ * handlers and the background jobs. */
+#ifndef CK_APP_INTERNAL_H
+#define CK_APP_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "checkout/app.h"
+
+#define CK_MAX_BODY (1024 * 1024)
+
+typedef struct ck_metrics {
+    atomic_llong requests_2xx, requests_4xx, requests_5xx;
+    atomic_llong request_us_total;
+    atomic_llong in_flight;
+} ck_metrics;
+
+struct ck_app {
+    ck_app_config cfg;
+    char listen_host[64];
+    char db_url[1024];
+    ck_db_options dbopts;
+    pthread_key_t db_key;
+    ck_db *main_db; /* the opening thread's connection */
+    pthread_t main_thread;
+    struct MHD_Daemon *mhd;
+    int port;
+    int64_t started_ms;
+    ck_metrics metrics;
+    atomic_int stopping;
+};
+
+#endif

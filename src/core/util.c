@@ -1,0 +1,141 @@
+/* util.c: ids, clocks, SHA-256/HMAC and randomness (OpenSSL libcrypto). */
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/util.h"
+
+static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+void ck_id_new(char out[CK_ID_MAX], const char *prefix)
+{
+    unsigned char r[10] = {0};
+    uint64_t ms = (uint64_t)ck_now_ms();
+    size_t n = strlen(prefix);
+    if (n > CK_ID_MAX - 28)
+        n = CK_ID_MAX - 28;
+    memcpy(out, prefix, n);
+    out[n++] = '_';
+    /* 48-bit time, 10 characters (50 bits, top two zero). */
+    for (int i = 9; i >= 0; i--) {
+        out[n + (size_t)i] = crockford[ms & 31];
+        ms >>= 5;
+    }
+    n += 10;
+    if (ck_random_bytes(r, sizeof(r)) != 0) {
+        /* The OS refused randomness: ids must still be unique, never zero. */
+        uint64_t t = (uint64_t)ck_mono_us();
+        memcpy(r, &t, sizeof(t));
+    }
+    /* 80 random bits, 16 characters. */
+    for (int i = 0; i < 16; i++) {
+        int bit = i * 5;
+        unsigned v = ((unsigned)r[bit / 8] << 8 | (bit / 8 + 1 < 10 ? r[bit / 8 + 1] : 0));
+        v = (v >> (11 - bit % 8)) & 31;
+        out[n++] = crockford[v];
+    }
+    out[n] = '\0';
+}
+
+int ck_id_valid(const char *s, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    if (!s || strncmp(s, prefix, n) != 0 || s[n] != '_')
+        return 0;
+    s += n + 1;
+    size_t len = strlen(s);
+    if (len != 26)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!strchr(crockford, s[i]))
+            return 0;
+    return 1;
+}
+
+int64_t ck_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t ck_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void ck_time_format(char out[32], int64_t ms)
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+}
+
+int ck_random_bytes(void *buf, size_t n)
+{
+    return RAND_bytes(buf, (int)n) == 1 ? 0 : -1;
+}
+
+static void to_hex(char *out, const unsigned char *d, size_t n)
+{
+    static const char hx[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hx[d[i] >> 4];
+        out[2 * i + 1] = hx[d[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+void ck_sha256_hex(char out[65], const void *data, size_t len)
+{
+    unsigned char d[SHA256_DIGEST_LENGTH];
+    SHA256(data, len, d);
+    to_hex(out, d, sizeof(d));
+}
+
+void ck_hmac_sha256_hex(char out[65], const void *key, size_t keylen, const void *data, size_t len)
+{
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int dl = 0;
+    HMAC(EVP_sha256(), key, (int)keylen, data, len, d, &dl);
+    to_hex(out, d, dl);
+}
+
+int ck_api_key_new(char out[64])
+{
+    static const char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned char r[33];
+    if (ck_random_bytes(r, 32) != 0)
+        return -1;
+    r[32] = 0;
+    size_t n = 0;
+    out[n++] = 'c';
+    out[n++] = 'k';
+    out[n++] = '_';
+    for (int i = 0; i < 33; i += 3) {
+        unsigned v = (unsigned)r[i] << 16 | (unsigned)r[i + 1] << 8 | r[i + 2];
+        out[n++] = b64[(v >> 18) & 63];
+        out[n++] = b64[(v >> 12) & 63];
+        out[n++] = b64[(v >> 6) & 63];
+        out[n++] = b64[v & 63];
+    }
+    n = 3 + 43; /* 256 bits in 43 characters; the rest is padding of zeros */
+    out[n] = '\0';
+    ck_secure_zero(r, sizeof(r));
+    return 0;
+}
+
+void ck_secure_zero(void *p, size_t n)
+{
+    OPENSSL_cleanse(p, n);
+}

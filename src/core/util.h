@@ -1,0 +1,39 @@
+/* util.h: ids, time, hashing and randomness shared by every part. */
+#ifndef CK_UTIL_H
+#define CK_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CK_ID_MAX 48 /* prefix + '_' + 26 characters + NUL, with room */
+
+/* Writes "<prefix>_<26 chars>" into out: 48 bits of milliseconds then 80 random
+ * bits in Crockford base32, so ids sort by creation time (keyset pagination). */
+void ck_id_new(char out[CK_ID_MAX], const char *prefix);
+
+/* True when s looks like an id of that prefix (cheap syntax check only). */
+int ck_id_valid(const char *s, const char *prefix);
+
+/* Milliseconds since the epoch (wall clock) and a monotonic microsecond clock. */
+int64_t ck_now_ms(void);
+int64_t ck_mono_us(void);
+
+/* Formats ms as RFC 3339 UTC with milliseconds ("2026-11-22T05:13:24.123Z"). */
+void ck_time_format(char out[32], int64_t ms);
+
+/* Fills buf with n cryptographically random bytes; returns 0 or -1. */
+int ck_random_bytes(void *buf, size_t n);
+
+/* Lower-case hex SHA-256 of data; out holds 65 bytes. */
+void ck_sha256_hex(char out[65], const void *data, size_t len);
+
+/* Lower-case hex HMAC-SHA256 of data with key; out holds 65 bytes. */
+void ck_hmac_sha256_hex(char out[65], const void *key, size_t keylen, const void *data, size_t len);
+
+/* A new API key: "ck_" + 43 base64url characters of 32 random bytes. */
+int ck_api_key_new(char out[64]);
+
+/* Overwrites n bytes in a way the compiler will not remove. */
+void ck_secure_zero(void *p, size_t n);
+
+#endif

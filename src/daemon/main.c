@@ -1,0 +1,127 @@
+/* main.c: checkoutd, the daemon. Parses the command line, opens the app,
+ * prints the listening line, and stops cleanly on SIGTERM or SIGINT. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkout/app.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: checkoutd [--listen HOST:PORT] [--db URL] [--workers N] [--lease-seconds N]\n"
+               "                 [--jobs-interval N] [--sqlite-synchronous full|normal]\n"
+               "                 [--enable-fault-injection]\n");
+}
+
+static int parse_int(const char *s, int min, int max, int *out)
+{
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < min || v > max)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    ck_app_config cfg;
+    ck_app_config_defaults(&cfg);
+    static char host[64];
+    static const struct option opts[] = {
+        {"listen", required_argument, 0, 'l'},       {"db", required_argument, 0, 'd'},
+        {"workers", required_argument, 0, 'w'},      {"lease-seconds", required_argument, 0, 's'},
+        {"jobs-interval", required_argument, 0, 'j'}, {"sqlite-synchronous", required_argument, 0, 'y'},
+        {"enable-fault-injection", no_argument, 0, 'f'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l': {
+            const char *colon = strrchr(optarg, ':');
+            if (!colon || (size_t)(colon - optarg) >= sizeof(host) || parse_int(colon + 1, 0, 65535, &cfg.port)) {
+                fprintf(stderr, "checkoutd: --listen takes HOST:PORT\n");
+                return 2;
+            }
+            memcpy(host, optarg, (size_t)(colon - optarg));
+            host[colon - optarg] = '\0';
+            cfg.listen_host = host;
+            break;
+        }
+        case 'd': cfg.db_url = optarg; break;
+        case 'w':
+            if (parse_int(optarg, 1, 256, &cfg.workers)) {
+                fprintf(stderr, "checkoutd: --workers takes 1..256\n");
+                return 2;
+            }
+            break;
+        case 's':
+            if (parse_int(optarg, 1, 86400, &cfg.lease_seconds)) {
+                fprintf(stderr, "checkoutd: --lease-seconds takes 1..86400\n");
+                return 2;
+            }
+            break;
+        case 'j':
+            if (parse_int(optarg, 1, 86400, &cfg.jobs_interval)) {
+                fprintf(stderr, "checkoutd: --jobs-interval takes 1..86400\n");
+                return 2;
+            }
+            break;
+        case 'y':
+            if (strcmp(optarg, "full") == 0)
+                cfg.sqlite_synchronous_full = 1;
+            else if (strcmp(optarg, "normal") == 0)
+                cfg.sqlite_synchronous_full = 0;
+            else {
+                fprintf(stderr, "checkoutd: --sqlite-synchronous takes full or normal\n");
+                return 2;
+            }
+            break;
+        case 'f': cfg.fault_injection = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        usage(stderr);
+        return 2;
+    }
+
+    /* Signals are taken synchronously by this thread; workers never see them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    ck_error err;
+    ck_error_clear(&err);
+    ck_app *app = NULL;
+    if (ck_app_open(&app, &cfg, &err) < 0) {
+        fprintf(stderr, "checkoutd: %s\n", err.message);
+        return 1;
+    }
+    const char *admin_key = getenv("CHECKOUTD_ADMIN_KEY");
+    if (admin_key && *admin_key && ck_app_ensure_admin_key(app, admin_key, &err) < 0) {
+        fprintf(stderr, "checkoutd: %s\n", err.message);
+        ck_app_close(app);
+        return 1;
+    }
+    if (ck_app_start(app, &err) < 0) {
+        fprintf(stderr, "checkoutd: %s\n", err.message);
+        ck_app_close(app);
+        return 1;
+    }
+    printf("checkoutd listening on http://%s:%d\n", cfg.listen_host, ck_app_port(app));
+    fflush(stdout);
+
+    int sig = 0;
+    sigwait(&set, &sig);
+    fprintf(stderr, "{\"level\":\"info\",\"message\":\"signal %d: stopping\"}\n", sig);
+    ck_app_close(app);
+    return 0;
+}

@@ -1,0 +1,103 @@
+/* http.h: the request object, routes and reply helpers every handler uses. */
+#ifndef CK_HTTP_H
+#define CK_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "checkout/db.h"
+#include "checkout/error.h"
+#include "core/app_internal.h"
+#include "core/util.h"
+
+/* Permissions of a user, as a bit set. */
+enum {
+    CK_PERM_BUYER = 1 << 0,
+    CK_PERM_INTEGRATOR = 1 << 1,
+    CK_PERM_ADMIN = 1 << 2,
+    CK_PERM_APPROVER = 1 << 3,
+    CK_PERM_FULFILLMENT = 1 << 4,
+};
+
+typedef struct ck_user {
+    char id[CK_ID_MAX];
+    char name[256];
+    char email[256];
+    unsigned perms;
+} ck_user;
+
+#define CK_MAX_PARAMS 4
+
+typedef struct ck_req {
+    ck_app *app;
+    ck_db *db;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;
+    const char *route; /* the matched pattern, for logs */
+    char params[CK_MAX_PARAMS][128];
+    const char *body;
+    size_t body_len;
+    json_t *json; /* the body as an object (routes with CK_ROUTE_BODY) */
+    ck_user user;
+    char request_id[CK_ID_MAX];
+    /* The reply. */
+    int status;
+    json_t *out;     /* owned; NULL with 204 */
+    char *out_text;  /* a stored reply replayed verbatim (idempotency) */
+    int replayed;
+    const char *location;
+} ck_req;
+
+typedef int (*ck_handler)(ck_req *req, ck_error *err);
+
+enum {
+    CK_ROUTE_NOAUTH = 1 << 0, /* no API key needed */
+    CK_ROUTE_BODY = 1 << 1,   /* the body must be a JSON object */
+    CK_ROUTE_TX = 1 << 2,     /* run inside one write transaction (commit on success) */
+};
+
+typedef struct ck_route {
+    const char *method;
+    const char *pattern; /* "/v1/stores/{id}/members/{accountId}" */
+    ck_handler fn;
+    unsigned flags;
+    unsigned perms; /* the caller needs one of these; 0 = any authenticated caller */
+} ck_route;
+
+/* Each resource file exports a NULL-terminated table; router.c lists them. */
+const ck_route *ck_route_match(const char *method, const char *path, ck_req *req, int *method_mismatch);
+
+/* Sets the reply: status and body (stolen). */
+int ck_reply(ck_req *req, int status, json_t *body);
+
+/* The REST error envelope for err: [{"errorCode","reason","message","field"?}]. */
+json_t *ck_error_envelope(const ck_error *err);
+
+/* A query-string value, or NULL. */
+const char *ck_query(ck_req *req, const char *name);
+/* A request header, or NULL. */
+const char *ck_header(ck_req *req, const char *name);
+
+/* Caller has any of perms. */
+int ck_has_perm(const ck_req *req, unsigned perms);
+
+/* Can the caller buy for account_id? Admins and integrators: any existing
+ * account; buyers: the accounts given to them. Returns 1, 0, or <0. */
+int ck_can_buy_for(ck_req *req, const char *account_id, ck_error *err);
+
+/* Authentication: the user owning an API key. 0, CK_EUNAUTH or <0. */
+int ck_auth_lookup(ck_db *db, const char *api_key, ck_user *out, ck_error *err);
+
+/* Idempotency (idem.c). claim: 0 go on, 1 a stored reply was loaded into req,
+ * <0 error (409 in use, 422 reused). save: stores req's reply. */
+int ck_idem_claim(ck_req *req, const char *key, int in_tx, ck_error *err);
+int ck_idem_save(ck_req *req, const char *key, ck_error *err);
+int ck_idem_release(ck_req *req, const char *key);
+int ck_idem_purge(ck_db *db, ck_error *err);
+
+/* Permission names <-> bits. */
+unsigned ck_perm_from_name(const char *name);
+json_t *ck_perms_to_json(unsigned perms);
+
+#endif

@@ -1,0 +1,383 @@
+/* server.c: libmicrohttpd glue and the request pipeline: body limit, route,
+ * auth, permission, JSON body, idempotency, transaction, reply, log. */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http/http.h"
+
+typedef struct conn_ctx {
+    char *body;
+    size_t len, cap;
+    int too_large;
+    int64_t start_us;
+} conn_ctx;
+
+const char *ck_query(ck_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *ck_header(ck_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+int ck_reply(ck_req *req, int status, json_t *body)
+{
+    json_decref(req->out);
+    req->status = status;
+    req->out = body;
+    return 0;
+}
+
+json_t *ck_error_envelope(const ck_error *err)
+{
+    json_t *e = json_pack("{s:s, s:s, s:s}", "errorCode",
+                          err->error_code[0] ? err->error_code : "UNKNOWN_EXCEPTION", "reason",
+                          err->reason[0] ? err->reason : "INTERNAL_ERROR", "message",
+                          err->message[0] ? err->message : "internal error");
+    if (err->field[0])
+        json_object_set_new(e, "field", json_string(err->field));
+    if (err->step[0])
+        json_object_set_new(e, "step", json_string(err->step));
+    return json_pack("[o]", e);
+}
+
+static void reply_error(ck_req *req, const ck_error *err)
+{
+    ck_error e = *err;
+    if (!e.http_status)
+        e.http_status = ck_code_http_status(e.code);
+    if (!e.error_code[0])
+        snprintf(e.error_code, sizeof(e.error_code), "%s", ck_code_category(e.code));
+    if (e.http_status >= 500 && (e.code == CK_EINTERNAL || e.code == CK_EBUSY)) {
+        /* Internal details go to the log, not to the caller. */
+        fprintf(stderr, "{\"level\":\"error\",\"requestId\":\"%s\",\"message\":\"%s\"}\n",
+                req->request_id, e.message);
+        if (strcmp(e.reason, "INTERNAL_ERROR") == 0 || !e.reason[0])
+            snprintf(e.message, sizeof(e.message), "internal error; request %s", req->request_id);
+    }
+    ck_reply(req, e.http_status, ck_error_envelope(&e));
+}
+
+int ck_has_perm(const ck_req *req, unsigned perms)
+{
+    return (req->user.perms & perms) != 0;
+}
+
+/* Parses the body of routes that take one: a JSON object, nothing else. */
+static int parse_body(ck_req *req, ck_error *err)
+{
+    if (req->body_len == 0)
+        return ck_fail(err, CK_EJSON, "JSON_PARSER_ERROR", NULL, "the request needs a JSON body");
+    json_error_t je;
+    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!j)
+        return ck_fail(err, CK_EJSON, "JSON_PARSER_ERROR", NULL, "malformed JSON at line %d column %d: %s",
+                       je.line, je.column, je.text);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return ck_fail(err, CK_EINVALID, "INVALID_BODY", NULL, "the body must be a JSON object");
+    }
+    req->json = j;
+    return 0;
+}
+
+/* Runs the handler with its transaction and idempotency rules. */
+static void run(ck_req *req, const ck_route *rt)
+{
+    ck_error err;
+    ck_error_clear(&err);
+    const char *idem = NULL;
+    int rc;
+
+    if (!(rt->flags & CK_ROUTE_NOAUTH)) {
+        const char *auth = ck_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+        if (!auth || strncmp(auth, "Bearer ", 7) != 0) {
+            ck_fail(&err, CK_EUNAUTH, "UNAUTHORIZED", NULL, "an 'Authorization: Bearer <apiKey>' header is required");
+            goto fail;
+        }
+        if (!(req->db = ck_app_db(req->app, &err)))
+            goto fail;
+        if ((rc = ck_auth_lookup(req->db, auth + 7, &req->user, &err)) < 0)
+            goto fail;
+        if (rt->perms && !ck_has_perm(req, rt->perms)) {
+            ck_fail(&err, CK_EFORBIDDEN, "FORBIDDEN", NULL, "the caller's permissions do not allow this call");
+            goto fail;
+        }
+        if (strcmp(req->method, "POST") == 0)
+            idem = ck_header(req, "Idempotency-Key");
+        if (idem && (strlen(idem) == 0 || strlen(idem) > 255)) {
+            ck_fail(&err, CK_EINVALID, "INVALID_IDEMPOTENCY_KEY", "Idempotency-Key",
+                    "Idempotency-Key must be 1 to 255 characters");
+            goto fail;
+        }
+    }
+    if (!req->db && !(req->db = ck_app_db(req->app, &err)))
+        goto fail;
+
+    if (rt->flags & CK_ROUTE_TX) {
+        if ((rc = ck_db_begin(req->db, 1, &err)) < 0)
+            goto fail;
+        if (idem) {
+            rc = ck_idem_claim(req, idem, 1, &err);
+            if (rc == 1) {
+                ck_db_rollback(req->db);
+                return;
+            }
+            if (rc < 0) {
+                ck_db_rollback(req->db);
+                goto fail;
+            }
+        }
+        rc = (rt->flags & CK_ROUTE_BODY) ? parse_body(req, &err) : 0;
+        if (rc == 0)
+            rc = rt->fn(req, &err);
+        if (rc == 0 && idem)
+            rc = ck_idem_save(req, idem, &err);
+        if (rc == 0)
+            rc = ck_db_commit(req->db, &err);
+        else
+            ck_db_rollback(req->db);
+        if (rc < 0) {
+            reply_error(req, &err);
+            /* A 4xx is the first response too: remember it (nothing else was written). */
+            if (idem && req->status < 500 && ck_db_begin(req->db, 1, NULL) == 0) {
+                if (ck_idem_claim(req, idem, 1, NULL) == 0 && ck_idem_save(req, idem, NULL) == 0)
+                    ck_db_commit(req->db, NULL);
+                else
+                    ck_db_rollback(req->db);
+            }
+        }
+        return;
+    }
+
+    /* Routes that manage their own commits: claim the key in its own
+     * transaction first, so a concurrent retry sees it in use. */
+    if (idem) {
+        if ((rc = ck_db_begin(req->db, 1, &err)) < 0)
+            goto fail;
+        rc = ck_idem_claim(req, idem, 0, &err);
+        if (rc == 0)
+            rc = ck_db_commit(req->db, &err);
+        else
+            ck_db_rollback(req->db);
+        if (rc == 1)
+            return;
+        if (rc < 0)
+            goto fail;
+    }
+    rc = (rt->flags & CK_ROUTE_BODY) ? parse_body(req, &err) : 0;
+    if (rc == 0)
+        rc = rt->fn(req, &err);
+    ck_db_rollback(req->db); /* a handler that left a transaction open wrote nothing */
+    if (rc < 0)
+        reply_error(req, &err);
+    if (idem) {
+        if (req->status < 500)
+            ck_idem_save(req, idem, NULL);
+        else
+            ck_idem_release(req, idem);
+    }
+    return;
+fail:
+    reply_error(req, &err);
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn, ck_req *req)
+{
+    char *text = NULL;
+    if (req->out_text) {
+        text = req->out_text;
+        req->out_text = NULL;
+    } else if (req->out) {
+        text = json_dumps(req->out, JSON_COMPACT | JSON_ENCODE_ANY);
+    }
+    size_t n = text ? strlen(text) : 0;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(n, text ? text : (void *)"", text ? MHD_RESPMEM_MUST_FREE
+                                                                            : MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(text);
+        return MHD_NO;
+    }
+    if (text) {
+        const char *ctype = (req->route && strcmp(req->route, "/metrics") == 0)
+                                ? "text/plain; version=0.0.4"
+                                : "application/json";
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    }
+    MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+    if (req->replayed)
+        MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+    if (req->location)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, req->location);
+    enum MHD_Result r = MHD_queue_response(conn, (unsigned)req->status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+static void log_line(ck_req *req, int64_t us)
+{
+    char ts[32];
+    ck_time_format(ts, ck_now_ms());
+    fprintf(stderr,
+            "{\"ts\":\"%s\",\"requestId\":\"%s\",\"method\":\"%s\",\"route\":\"%s\",\"status\":%d,\"us\":%lld}\n",
+            ts, req->request_id, req->method, req->route ? req->route : "-", req->status,
+            (long long)us);
+}
+
+static enum MHD_Result dispatch(ck_app *app, struct MHD_Connection *conn, const char *method,
+                                const char *url, conn_ctx *cc)
+{
+    ck_req req;
+    memset(&req, 0, sizeof(req));
+    req.app = app;
+    req.conn = conn;
+    req.method = method;
+    req.path = url;
+    req.body = cc->body;
+    req.body_len = cc->len;
+    ck_id_new(req.request_id, "rid");
+
+    ck_error err;
+    ck_error_clear(&err);
+    int mismatch = 0;
+    const ck_route *rt = NULL;
+    if (cc->too_large) {
+        ck_fail(&err, CK_ETOOLARGE, "PAYLOAD_TOO_LARGE", NULL, "request bodies are limited to %d bytes", CK_MAX_BODY);
+        reply_error(&req, &err);
+    } else if (!(rt = ck_route_match(method, url, &req, &mismatch))) {
+        if (mismatch)
+            ck_fail(&err, CK_EMETHOD, "METHOD_NOT_ALLOWED", NULL, "%s is not allowed on %s", method, url);
+        else
+            ck_fail(&err, CK_ENOTFOUND, "ROUTE_NOT_FOUND", NULL, "no route %s", url);
+        reply_error(&req, &err);
+    } else {
+        req.route = rt->pattern;
+        run(&req, rt);
+    }
+    if (!req.status) {
+        ck_fail(&err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "handler set no reply");
+        reply_error(&req, &err);
+    }
+
+    enum MHD_Result r = send_reply(conn, &req);
+    int64_t us = ck_mono_us() - cc->start_us;
+    log_line(&req, us);
+    if (req.status >= 500)
+        atomic_fetch_add(&app->metrics.requests_5xx, 1);
+    else if (req.status >= 400)
+        atomic_fetch_add(&app->metrics.requests_4xx, 1);
+    else
+        atomic_fetch_add(&app->metrics.requests_2xx, 1);
+    atomic_fetch_add(&app->metrics.request_us_total, us);
+    json_decref(req.out);
+    json_decref(req.json);
+    free(req.out_text);
+    return r;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+    ck_app *app = cls;
+    conn_ctx *cc = *con_cls;
+    if (!cc) {
+        cc = calloc(1, sizeof(*cc));
+        if (!cc)
+            return MHD_NO;
+        cc->start_us = ck_mono_us();
+        *con_cls = cc;
+        atomic_fetch_add(&app->metrics.in_flight, 1);
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > CK_MAX_BODY) {
+            cc->too_large = 1;
+            return dispatch(app, conn, method, url, cc);
+        }
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (cc->too_large || cc->len + *upload_size > CK_MAX_BODY) {
+            /* A chunked body past the limit: keep nothing, drain, answer 413 at the end. */
+            cc->too_large = 1;
+            free(cc->body);
+            cc->body = NULL;
+            cc->len = cc->cap = 0;
+            *upload_size = 0;
+            return MHD_YES;
+        }
+        if (cc->len + *upload_size + 1 > cc->cap) {
+            size_t ncap = cc->cap ? cc->cap : 4096;
+            while (ncap < cc->len + *upload_size + 1)
+                ncap *= 2;
+            char *nb = realloc(cc->body, ncap);
+            if (!nb)
+                return MHD_NO;
+            cc->body = nb;
+            cc->cap = ncap;
+        }
+        memcpy(cc->body + cc->len, upload, *upload_size);
+        cc->len += *upload_size;
+        cc->body[cc->len] = '\0';
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    return dispatch(app, conn, method, url, cc);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    ck_app *app = cls;
+    conn_ctx *cc = *con_cls;
+    if (cc) {
+        atomic_fetch_sub(&app->metrics.in_flight, 1);
+        free(cc->body);
+        free(cc);
+        *con_cls = NULL;
+    }
+}
+
+int ck_http_start(ck_app *app, ck_error *err)
+{
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)app->cfg.port);
+    if (inet_pton(AF_INET, app->listen_host, &sa.sin_addr) != 1)
+        return ck_fail(err, CK_EINVALID, "BAD_LISTEN", "listen", "--listen needs an IPv4 address, not '%s'",
+                       app->listen_host);
+    app->mhd = MHD_start_daemon(
+        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)app->cfg.port, NULL,
+        NULL, on_request, app, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.workers, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, app, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_END);
+    if (!app->mhd)
+        return ck_fail(err, CK_EINTERNAL, "LISTEN_FAILED", "listen", "cannot listen on %s:%d",
+                       app->listen_host, app->cfg.port);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(app->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    app->port = info ? info->port : app->cfg.port;
+    return 0;
+}
+
+void ck_http_stop(ck_app *app)
+{
+    if (!app->mhd)
+        return;
+    MHD_socket s = MHD_quiesce_daemon(app->mhd);
+    if (s != MHD_INVALID_SOCKET)
+        close(s);
+    /* Finish requests in flight (bounded), then stop the workers. */
+    for (int i = 0; i < 3000 && atomic_load(&app->metrics.in_flight) > 0; i++)
+        usleep(10000);
+    MHD_stop_daemon(app->mhd);
+    app->mhd = NULL;
+}

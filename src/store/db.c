@@ -1,0 +1,167 @@
+/* db.c: the storage interface's generic half: driver choice, transactions and
+ * the typed query helpers every repository function uses. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "checkout/db.h"
+#include "store/db_internal.h"
+
+const ck_db_driver *ck_db_driver_for(const char *url)
+{
+    if (!url)
+        return NULL;
+    if (strncmp(url, "sqlite:", 7) == 0)
+        return &ck_sqlite_driver;
+    return NULL;
+}
+
+int ck_db_open(ck_db **out, const char *url, const ck_db_options *opts, ck_error *err)
+{
+    *out = NULL;
+    const ck_db_driver *drv = ck_db_driver_for(url);
+    if (!drv)
+        return ck_fail(err, CK_EINVALID, "BAD_DB_URL", "db",
+                       "unsupported database URL '%s' (use sqlite:PATH)", url ? url : "");
+    return drv->open(out, url, opts, err);
+}
+
+void ck_db_close(ck_db *db)
+{
+    if (db)
+        db->drv->close(db);
+}
+
+const ck_db_driver *ck_db_driver_of(const ck_db *db)
+{
+    return db->drv;
+}
+
+int ck_db_begin(ck_db *db, int write, ck_error *err)
+{
+    int rc = db->drv->begin(db, write, err);
+    if (rc == 0)
+        db->in_tx = 1;
+    return rc;
+}
+
+int ck_db_commit(ck_db *db, ck_error *err)
+{
+    int rc = db->drv->commit(db, err);
+    if (rc == 0)
+        db->in_tx = 0;
+    return rc;
+}
+
+void ck_db_rollback(ck_db *db)
+{
+    if (db && db->in_tx) {
+        db->drv->rollback(db);
+        db->in_tx = 0;
+    }
+}
+
+int ck_db_in_tx(const ck_db *db)
+{
+    return db->in_tx;
+}
+
+static int vquery(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const char *types,
+                  va_list ap)
+{
+    ck_stmt *st = NULL;
+    int rc = db->drv->prepare(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    for (int i = 0; types && types[i]; i++) {
+        switch (types[i]) {
+        case 'i': rc = db->drv->bind_int(st, i + 1, va_arg(ap, int64_t)); break;
+        case 'b': rc = db->drv->bind_int(st, i + 1, va_arg(ap, int) ? 1 : 0); break;
+        case 't': rc = db->drv->bind_text(st, i + 1, va_arg(ap, const char *)); break;
+        default: rc = -1;
+        }
+        if (rc != 0) {
+            db->drv->finish(st);
+            return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL,
+                           "binding parameter %d of a statement failed", i + 1);
+        }
+    }
+    *out = st;
+    return 0;
+}
+
+int ck_db_query(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    int rc = vquery(db, out, err, sql, types, ap);
+    va_end(ap);
+    return rc;
+}
+
+int ck_db_exec(ck_db *db, int64_t *changes, ck_error *err, const char *sql, const char *types, ...)
+{
+    ck_stmt *st = NULL;
+    va_list ap;
+    va_start(ap, types);
+    int rc = vquery(db, &st, err, sql, types, ap);
+    va_end(ap);
+    if (rc < 0)
+        return rc;
+    while ((rc = db->drv->step(st, err)) == 1)
+        ;
+    if (rc == 0 && changes)
+        *changes = db->drv->changes(st);
+    db->drv->finish(st);
+    return rc < 0 ? rc : 0;
+}
+
+int ck_db_one(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const char *types, ...)
+{
+    ck_stmt *st = NULL;
+    *out = NULL;
+    va_list ap;
+    va_start(ap, types);
+    int rc = vquery(db, &st, err, sql, types, ap);
+    va_end(ap);
+    if (rc < 0)
+        return rc;
+    rc = db->drv->step(st, err);
+    if (rc <= 0) {
+        db->drv->finish(st);
+        return rc;
+    }
+    *out = st;
+    return 1;
+}
+
+int ck_db_next(ck_stmt *st, ck_error *err)
+{
+    return st->db->drv->step(st, err);
+}
+
+void ck_db_done(ck_stmt *st)
+{
+    if (st)
+        st->db->drv->finish(st);
+}
+
+int64_t ck_col_int(ck_stmt *st, int col)
+{
+    return st->db->drv->col_int(st, col);
+}
+
+const char *ck_col_text(ck_stmt *st, int col)
+{
+    const char *s = st->db->drv->col_text(st, col);
+    return s ? s : "";
+}
+
+const char *ck_col_text_or_null(ck_stmt *st, int col)
+{
+    return st->db->drv->col_text(st, col);
+}
+
+int ck_col_null(ck_stmt *st, int col)
+{
+    return st->db->drv->col_null(st, col);
+}

@@ -1,0 +1,2 @@
+/* harness.c: placeholder; the API test harness. */
+int ck_harness_placeholder;
