@@ -1,2 +1,499 @@
-/* harness.c: placeholder; the API test harness. */
-int ck_harness_placeholder;
+/* harness.c: start/stop the real daemon, HTTP with libcurl, assertions. */
+#include "api/harness.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void spawn(ckt_daemon *d, const char *faults, const char *const *extra)
+{
+    int pipefd[2];
+    assert_int_equal(pipe(pipefd), 0);
+    char db_url[400];
+    snprintf(db_url, sizeof(db_url), "sqlite:%s", d->db_path);
+    const char *argv[32];
+    int n = 0;
+    argv[n++] = CHECKOUTD_BIN;
+    argv[n++] = "--listen";
+    argv[n++] = "127.0.0.1:0";
+    argv[n++] = "--db";
+    argv[n++] = db_url;
+    argv[n++] = "--workers";
+    argv[n++] = "4";
+    if (faults)
+        argv[n++] = "--enable-fault-injection";
+    for (int i = 0; extra && extra[i] && n < 30; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(pipefd[1], 1);
+        int logfd = open(d->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (logfd >= 0)
+            dup2(logfd, 2);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        setenv("CHECKOUTD_ADMIN_KEY", CKT_ADMIN_KEY, 1);
+        if (faults)
+            setenv("CHECKOUTD_FAULTS", faults, 1);
+        else
+            unsetenv("CHECKOUTD_FAULTS");
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    d->pid = pid;
+    /* Read the one listening line, 10 s at most. */
+    char line[256] = "";
+    size_t len = 0;
+    struct pollfd pfd = {.fd = pipefd[0], .events = POLLIN};
+    for (int waited = 0; waited < 10000 && !strchr(line, '\n');) {
+        int pr = poll(&pfd, 1, 100);
+        waited += 100;
+        if (pr > 0) {
+            ssize_t r = read(pipefd[0], line + len, sizeof(line) - 1 - len);
+            if (r <= 0)
+                break;
+            len += (size_t)r;
+            line[len] = '\0';
+        }
+    }
+    close(pipefd[0]);
+    int port = 0;
+    if (sscanf(line, "checkoutd listening on http://127.0.0.1:%d", &port) != 1 || port <= 0) {
+        fprintf(stderr, "checkoutd did not start; stdout: '%s'; see %s\n", line, d->log_path);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        d->pid = 0;
+        fail_msg("checkoutd did not start");
+    }
+    d->port = port;
+    snprintf(d->base, sizeof(d->base), "http://127.0.0.1:%d", port);
+}
+
+void ckt_start(ckt_daemon *d, const char *faults, const char *const *extra)
+{
+    memset(d, 0, sizeof(*d));
+    snprintf(d->dir, sizeof(d->dir), "/tmp/checkoutd-test-XXXXXX");
+    assert_non_null(mkdtemp(d->dir));
+    snprintf(d->db_path, sizeof(d->db_path), "%s/checkout.db", d->dir);
+    snprintf(d->log_path, sizeof(d->log_path), "%s/checkoutd.log", d->dir);
+    spawn(d, faults, extra);
+}
+
+void ckt_restart(ckt_daemon *d, const char *faults, const char *const *extra)
+{
+    assert_int_equal(d->pid, 0);
+    spawn(d, faults, extra);
+}
+
+static int wait_status(pid_t pid, int timeout_ms)
+{
+    int status = 0;
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        usleep(10000);
+    }
+    return -1;
+}
+
+int ckt_stop(ckt_daemon *d)
+{
+    if (!d->pid)
+        return 0;
+    kill(d->pid, SIGTERM);
+    int st = wait_status(d->pid, 30000);
+    if (st < 0) {
+        kill(d->pid, SIGKILL);
+        waitpid(d->pid, NULL, 0);
+    }
+    d->pid = 0;
+    return st;
+}
+
+void ckt_kill(ckt_daemon *d)
+{
+    if (!d->pid)
+        return;
+    kill(d->pid, SIGKILL);
+    waitpid(d->pid, NULL, 0);
+    d->pid = 0;
+}
+
+int ckt_wait_exit(ckt_daemon *d, int timeout_ms)
+{
+    int st = wait_status(d->pid, timeout_ms);
+    if (st >= 0)
+        d->pid = 0;
+    return st;
+}
+
+static void dump_log(ckt_daemon *d)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "tail -n 40 %s >&2", d->log_path);
+    if (system(cmd) != 0)
+        fprintf(stderr, "(no log)\n");
+}
+
+void ckt_finish(ckt_daemon *d)
+{
+    int st = ckt_stop(d);
+    if (st != 0) {
+        fprintf(stderr, "checkoutd exited with %d on SIGTERM; its log:\n", st);
+        dump_log(d);
+    }
+    assert_int_equal(st, 0);
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", d->dir);
+}
+
+typedef struct buf {
+    char *p;
+    size_t n;
+} buf;
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    buf *b = ud;
+    size_t n = size * nmemb;
+    char *np = realloc(b->p, b->n + n + 1);
+    if (!np)
+        return 0;
+    b->p = np;
+    memcpy(b->p + b->n, ptr, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+    return n;
+}
+
+ckt_resp ckt_http(ckt_daemon *d, const char *method, const char *path, const char *key,
+                  const char *body, const char *const *headers)
+{
+    ckt_resp r = {0};
+    buf bb = {0}, hb = {0};
+    CURL *c = curl_easy_init();
+    assert_non_null(c);
+    char url[1024], auth[512];
+    snprintf(url, sizeof(url), "%s%s", d->base, path);
+    struct curl_slist *hl = NULL;
+    if (key) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key);
+        hl = curl_slist_append(hl, auth);
+    }
+    if (body)
+        hl = curl_slist_append(hl, "Content-Type: application/json");
+    hl = curl_slist_append(hl, "Expect:");
+    for (int i = 0; headers && headers[i]; i++)
+        hl = curl_slist_append(hl, headers[i]);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &bb);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &hb);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    CURLcode cc = curl_easy_perform(c);
+    if (cc != CURLE_OK) {
+        fprintf(stderr, "%s %s: %s\n", method, path, curl_easy_strerror(cc));
+        dump_log(d);
+    }
+    assert_int_equal(cc, CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(c);
+    r.body = bb.p ? bb.p : strdup("");
+    r.headers = hb.p ? hb.p : strdup("");
+    r.json = json_loads(r.body, JSON_DECODE_ANY, NULL);
+    return r;
+}
+
+ckt_resp ckt_httpf(ckt_daemon *d, const char *method, const char *path, const char *key,
+                   const char *fmt, ...)
+{
+    char *body = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&body, fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0);
+    ckt_resp r = ckt_http(d, method, path, key, body, NULL);
+    free(body);
+    return r;
+}
+
+void ckt_free(ckt_resp *r)
+{
+    free(r->body);
+    free(r->headers);
+    json_decref(r->json);
+    memset(r, 0, sizeof(*r));
+}
+
+int ckt_header(const ckt_resp *r, const char *name, char *out, size_t n)
+{
+    size_t nl = strlen(name);
+    for (const char *p = r->headers; p && *p;) {
+        const char *eol = strstr(p, "\r\n");
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        if (len > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+            const char *v = p + nl + 1;
+            while (*v == ' ')
+                v++;
+            size_t vl = len - (size_t)(v - p);
+            if (vl >= n)
+                vl = n - 1;
+            memcpy(out, v, vl);
+            out[vl] = '\0';
+            return 1;
+        }
+        p = eol ? eol + 2 : NULL;
+    }
+    return 0;
+}
+
+void ckt_expect_status(const ckt_resp *r, long status)
+{
+    if (r->status != status)
+        fprintf(stderr, "expected HTTP %ld, got %ld: %s\n", status, r->status, r->body);
+    assert_int_equal(r->status, status);
+}
+
+void ckt_expect_error(const ckt_resp *r, long status, const char *error_code, const char *reason,
+                      const char *field)
+{
+    ckt_expect_status(r, status);
+    if (!json_is_array(r->json) || json_array_size(r->json) != 1)
+        fprintf(stderr, "not an error envelope: %s\n", r->body);
+    assert_true(json_is_array(r->json));
+    assert_int_equal(json_array_size(r->json), 1);
+    json_t *e = json_array_get(r->json, 0);
+    const char *ec = json_string_value(json_object_get(e, "errorCode"));
+    const char *re = json_string_value(json_object_get(e, "reason"));
+    const char *msg = json_string_value(json_object_get(e, "message"));
+    if (!ec || strcmp(ec, error_code) || !re || strcmp(re, reason))
+        fprintf(stderr, "expected %s/%s, got: %s\n", error_code, reason, r->body);
+    assert_non_null(ec);
+    assert_string_equal(ec, error_code);
+    assert_non_null(re);
+    assert_string_equal(re, reason);
+    assert_non_null(msg);
+    assert_true(strlen(msg) > 0);
+    if (field) {
+        const char *f = json_string_value(json_object_get(e, "field"));
+        if (!f || strcmp(f, field))
+            fprintf(stderr, "expected field %s, got: %s\n", field, r->body);
+        assert_non_null(f);
+        assert_string_equal(f, field);
+    }
+}
+
+json_t *ckt_get(json_t *j, const char *path)
+{
+    char part[128];
+    const char *p = path;
+    while (j && *p) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (n >= sizeof(part))
+            return NULL;
+        memcpy(part, p, n);
+        part[n] = '\0';
+        if (json_is_array(j)) {
+            char *end = NULL;
+            long idx = strtol(part, &end, 10);
+            j = (*end == '\0') ? json_array_get(j, (size_t)idx) : NULL;
+        } else {
+            j = json_object_get(j, part);
+        }
+        p = dot ? dot + 1 : p + n;
+    }
+    return j;
+}
+
+const char *ckt_str(json_t *j, const char *path)
+{
+    json_t *v = ckt_get(j, path);
+    if (!json_is_string(v)) {
+        char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+        fprintf(stderr, "'%s' is not a string in %s\n", path, s ? s : "(null)");
+        free(s);
+    }
+    assert_true(json_is_string(v));
+    return json_string_value(v);
+}
+
+int64_t ckt_int(json_t *j, const char *path)
+{
+    json_t *v = ckt_get(j, path);
+    if (!json_is_integer(v)) {
+        char *s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+        fprintf(stderr, "'%s' is not an integer in %s\n", path, s ? s : "(null)");
+        free(s);
+    }
+    assert_true(json_is_integer(v));
+    return json_integer_value(v);
+}
+
+int64_t ckt_db_int(ckt_daemon *d, const char *sql_fmt, ...)
+{
+    char *sql = NULL;
+    va_list ap;
+    va_start(ap, sql_fmt);
+    int n = vasprintf(&sql, sql_fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(d->db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "SQL error in '%s': %s\n", sql, sqlite3_errmsg(db));
+    assert_int_equal(rc, SQLITE_OK);
+    rc = sqlite3_step(st);
+    int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(sql);
+    return v;
+}
+
+static void expect_2xx(ckt_resp *r, const char *what)
+{
+    if (r->status < 200 || r->status > 299)
+        fprintf(stderr, "fixture %s failed: HTTP %ld %s\n", what, r->status, r->body);
+    assert_true(r->status >= 200 && r->status <= 299);
+}
+
+static void take_id(ckt_resp *r, char *out, size_t n)
+{
+    snprintf(out, n, "%s", ckt_str(r->json, "id"));
+}
+
+void ckt_store(ckt_daemon *d, char out[64])
+{
+    ckt_resp r = ckt_http(d, "POST", "/v1/stores", CKT_ADMIN_KEY,
+                          "{\"name\":\"Test Store\",\"currency\":\"USD\",\"slaSeconds\":900,"
+                          "\"staleAuthorizationSeconds\":86400,\"embargoedCountries\":[\"KP\"]}",
+                          NULL);
+    expect_2xx(&r, "store");
+    take_id(&r, out, 64);
+    ckt_free(&r);
+}
+
+void ckt_account(ckt_daemon *d, const char *json_body, char out[64])
+{
+    ckt_resp r = ckt_http(d, "POST", "/v1/accounts", CKT_ADMIN_KEY,
+                          json_body ? json_body
+                                    : "{\"name\":\"Acme\",\"isBuyer\":true,\"creditLimit\":100000,"
+                                      "\"prepaidBalance\":0,\"hazmatApproved\":false,\"country\":\"US\"}",
+                          NULL);
+    expect_2xx(&r, "account");
+    take_id(&r, out, 64);
+    ckt_free(&r);
+}
+
+void ckt_user(ckt_daemon *d, const char *perms_json, char id_out[64], char key_out[128])
+{
+    ckt_resp r = ckt_httpf(d, "POST", "/v1/users", CKT_ADMIN_KEY,
+                           "{\"name\":\"Test User\",\"email\":\"user@example.com\",\"permissions\":%s}",
+                           perms_json);
+    expect_2xx(&r, "user");
+    take_id(&r, id_out, 64);
+    snprintf(key_out, 128, "%s", ckt_str(r.json, "apiKey"));
+    ckt_free(&r);
+}
+
+void ckt_member(ckt_daemon *d, const char *store_id, const char *account_id)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "/v1/stores/%s/members", store_id);
+    ckt_resp r = ckt_httpf(d, "POST", path, CKT_ADMIN_KEY, "{\"accountId\":\"%s\"}", account_id);
+    expect_2xx(&r, "member");
+    ckt_free(&r);
+}
+
+void ckt_give_account(ckt_daemon *d, const char *user_id, const char *account_id)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "/v1/users/%s/accounts", user_id);
+    ckt_resp r = ckt_httpf(d, "POST", path, CKT_ADMIN_KEY, "{\"accountId\":\"%s\"}", account_id);
+    expect_2xx(&r, "account access");
+    ckt_free(&r);
+}
+
+void ckt_product(ckt_daemon *d, const char *store_id, const char *json_body, char out[64])
+{
+    char path[256];
+    static int seq;
+    snprintf(path, sizeof(path), "/v1/stores/%s/products", store_id);
+    ckt_resp r;
+    if (json_body) {
+        r = ckt_http(d, "POST", path, CKT_ADMIN_KEY, json_body, NULL);
+    } else {
+        r = ckt_httpf(d, "POST", path, CKT_ADMIN_KEY,
+                      "{\"sku\":\"SKU-%d-%ld\",\"name\":\"Widget\",\"unitPrice\":1999,\"stock\":100,"
+                      "\"minQuantity\":1,\"priceTiers\":[],\"hazmat\":false,\"exportControlled\":false,"
+                      "\"weightGrams\":500,\"active\":true}",
+                      __atomic_add_fetch(&seq, 1, __ATOMIC_SEQ_CST), (long)getpid());
+    }
+    expect_2xx(&r, "product");
+    take_id(&r, out, 64);
+    ckt_free(&r);
+}
+
+typedef struct par {
+    void (*fn)(void *, int);
+    void *arg;
+    int i;
+    pthread_barrier_t *bar;
+} par;
+
+static void *par_main(void *p)
+{
+    par *x = p;
+    pthread_barrier_wait(x->bar);
+    x->fn(x->arg, x->i);
+    return NULL;
+}
+
+void ckt_parallel(int n, void (*fn)(void *arg, int i), void *arg)
+{
+    pthread_t *t = calloc((size_t)n, sizeof(*t));
+    par *ps = calloc((size_t)n, sizeof(*ps));
+    pthread_barrier_t bar;
+    pthread_barrier_init(&bar, NULL, (unsigned)n);
+    for (int i = 0; i < n; i++) {
+        ps[i] = (par){fn, arg, i, &bar};
+        pthread_create(&t[i], NULL, par_main, &ps[i]);
+    }
+    for (int i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&bar);
+    free(t);
+    free(ps);
+}

@@ -1,0 +1,94 @@
+/* harness.h: API tests drive the real checkoutd over loopback HTTP with
+ * libcurl. Each test starts its own daemon on port 0 with a fresh SQLite file
+ * in a temporary directory, and stops it with SIGTERM (asserting exit 0, so
+ * LeakSanitizer findings fail the test under the sanitizer build). */
+#ifndef CK_TEST_HARNESS_H
+#define CK_TEST_HARNESS_H
+
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <cmocka.h>
+
+#define CKT_ADMIN_KEY "test-admin-key-0123456789abcdef"
+
+typedef struct ckt_daemon {
+    pid_t pid;
+    int port;
+    char base[64];     /* "http://127.0.0.1:PORT" */
+    char dir[256];     /* the temporary directory */
+    char db_path[300]; /* the SQLite file */
+    char log_path[300];
+    char faults[512];
+    int fault_injection;
+} ckt_daemon;
+
+/* Starts checkoutd with a fresh database (or d->db_path if already set, for
+ * restarts). faults: CHECKOUTD_FAULTS (NULL: none; also turns on
+ * --enable-fault-injection). extra: NULL-terminated extra arguments or NULL.
+ * Fails the test if the daemon does not print its listening line in 10 s. */
+void ckt_start(ckt_daemon *d, const char *faults, const char *const *extra);
+/* Restarts on the same database (after ckt_stop or ckt_kill). */
+void ckt_restart(ckt_daemon *d, const char *faults, const char *const *extra);
+/* SIGTERM and wait; returns the exit status (or 128+signal). */
+int ckt_stop(ckt_daemon *d);
+/* SIGKILL and wait. */
+void ckt_kill(ckt_daemon *d);
+/* Waits for the daemon to exit by itself (a crash point); returns the status. */
+int ckt_wait_exit(ckt_daemon *d, int timeout_ms);
+/* Stops the daemon (asserting exit 0) and removes the directory. */
+void ckt_finish(ckt_daemon *d);
+
+typedef struct ckt_resp {
+    long status;
+    char *body;     /* raw body, NUL-terminated */
+    json_t *json;   /* parsed body or NULL */
+    char *headers;  /* raw response headers */
+} ckt_resp;
+
+/* One HTTP request. key: API key or NULL (no Authorization header). body: raw
+ * text or NULL. headers: NULL-terminated extra "Name: value" lines or NULL. */
+ckt_resp ckt_http(ckt_daemon *d, const char *method, const char *path, const char *key,
+                  const char *body, const char *const *headers);
+/* As ckt_http with a printf-formatted body. */
+ckt_resp ckt_httpf(ckt_daemon *d, const char *method, const char *path, const char *key,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void ckt_free(ckt_resp *r);
+/* A response header value (case-insensitive name), copied into out; 1 if found. */
+int ckt_header(const ckt_resp *r, const char *name, char *out, size_t n);
+
+/* Asserts status and the REST error envelope: a one-element array with
+ * errorCode and reason (and field when not NULL). */
+void ckt_expect_error(const ckt_resp *r, long status, const char *error_code, const char *reason,
+                      const char *field);
+/* Asserts the status; prints the body on mismatch. */
+void ckt_expect_status(const ckt_resp *r, long status);
+
+/* Field access on a JSON object by a dotted path ("totals.subtotal", "items.0.id"). */
+json_t *ckt_get(json_t *j, const char *path);
+const char *ckt_str(json_t *j, const char *path); /* fails the test if not a string */
+int64_t ckt_int(json_t *j, const char *path);     /* fails the test if not an integer */
+
+/* A number read straight from the database file (sqlite3), e.g.
+ * "SELECT count(*) FROM carts". Fails the test on a SQL error. */
+int64_t ckt_db_int(ckt_daemon *d, const char *sql_fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Fixtures through the API as the admin; each fails the test on a non-2xx
+ * answer and writes the new id into out (CK_ID sized, 64 bytes). */
+void ckt_store(ckt_daemon *d, char out[64]);
+void ckt_account(ckt_daemon *d, const char *json_body, char out[64]); /* NULL: a default buyer */
+/* A user with these permissions (JSON array text, e.g. "[\"buyer\"]"); key gets the API key. */
+void ckt_user(ckt_daemon *d, const char *perms_json, char id_out[64], char key_out[128]);
+void ckt_member(ckt_daemon *d, const char *store_id, const char *account_id);
+void ckt_give_account(ckt_daemon *d, const char *user_id, const char *account_id);
+/* A product with this JSON body, or a default one (unitPrice 1999, stock 100, 500 g) when NULL. */
+void ckt_product(ckt_daemon *d, const char *store_id, const char *json_body, char out[64]);
+
+/* Runs fn(arg, i) on n threads at once (released together); waits for all. */
+void ckt_parallel(int n, void (*fn)(void *arg, int i), void *arg);
+
+#endif
