@@ -1,6 +1,7 @@
 # Writes OUT, a C file holding every migration in FILES as a NUL-terminated
 # byte array, in order, plus a table of {version, name, sql}.
 set(body "/* Generated from src/store/migrations; do not edit. */\n#include \"store/migrations.h\"\n\n")
+string(REPLACE "|" ";" FILES "${FILES}")
 set(table "")
 set(n 0)
 foreach(f ${FILES})

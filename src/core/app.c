@@ -7,6 +7,7 @@
 #include "core/app_internal.h"
 #include "http/http.h"
 #include "store/migrations.h"
+#include "checkout/session.h"
 
 int ck_http_start(ck_app *app, ck_error *err);
 void ck_http_stop(ck_app *app);
@@ -64,11 +65,17 @@ int ck_app_open(ck_app **out, const ck_app_config *cfg, ck_error *err)
         free(app);
         return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "pthread_key_create failed");
     }
-    int rc = ck_db_open(&app->main_db, app->db_url, &app->dbopts, err);
+    ck_id_new(app->node_id, "node");
+    int rc = cfg->fault_injection ? ck_faults_parse(&app->faults, getenv("CHECKOUTD_FAULTS"), err) : 0;
+    if (rc == 0)
+        rc = ck_db_open(&app->main_db, app->db_url, &app->dbopts, err);
     if (rc == 0)
         rc = ck_migrate(app->main_db, err);
     if (rc == 0)
         rc = ck_idem_purge(app->main_db, err);
+    /* SQLite is one process's file: any lease in it was left by a dead process. */
+    if (rc == 0 && ck_db_driver_of(app->main_db) == &ck_sqlite_driver)
+        rc = ck_session_leases_release_all(app->main_db, err);
     if (rc < 0) {
         ck_app_close(app);
         return rc;
@@ -100,5 +107,6 @@ void ck_app_close(ck_app *app)
     ck_app_stop(app);
     ck_db_close(app->main_db);
     pthread_key_delete(app->db_key);
+    ck_faults_free(app->faults);
     free(app);
 }

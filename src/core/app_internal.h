@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #include "checkout/app.h"
+#include "core/faults.h"
+#include "core/util.h"
 
 #define CK_MAX_BODY (1024 * 1024)
 
@@ -30,6 +32,8 @@ struct ck_app {
     int64_t started_ms;
     ck_metrics metrics;
     atomic_int stopping;
+    ck_faults *faults;      /* NULL unless --enable-fault-injection and CHECKOUTD_FAULTS */
+    char node_id[CK_ID_MAX]; /* this process, as a lease owner */
 };
 
 #endif

@@ -51,18 +51,22 @@ int ck_auth_lookup(ck_db *db, const char *api_key, ck_user *out, ck_error *err)
     return 0;
 }
 
-int ck_can_buy_for(ck_req *req, const char *account_id, ck_error *err)
+int ck_user_can_buy_for(ck_db *db, const ck_user *user, const char *account_id, ck_error *err)
 {
-    if (ck_has_perm(req, CK_PERM_ADMIN | CK_PERM_INTEGRATOR))
+    if (user->perms & (CK_PERM_ADMIN | CK_PERM_INTEGRATOR))
         return 1;
-    if (!ck_has_perm(req, CK_PERM_BUYER))
+    if (!(user->perms & CK_PERM_BUYER))
         return 0;
     ck_stmt *st = NULL;
-    int rc = ck_db_one(req->db, &st, err,
-                       "SELECT 1 FROM user_accounts WHERE user_id = ? AND account_id = ?", "tt",
-                       req->user.id, account_id);
+    int rc = ck_db_one(db, &st, err, "SELECT 1 FROM user_accounts WHERE user_id = ? AND account_id = ?", "tt",
+                       user->id, account_id);
     ck_db_done(st);
     return rc;
+}
+
+int ck_can_buy_for(ck_req *req, const char *account_id, ck_error *err)
+{
+    return ck_user_can_buy_for(req->db, &req->user, account_id, err);
 }
 
 int ck_app_ensure_admin_key(ck_app *app, const char *key, ck_error *err)

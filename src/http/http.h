@@ -8,23 +8,8 @@
 #include "checkout/db.h"
 #include "checkout/error.h"
 #include "core/app_internal.h"
+#include "core/user.h"
 #include "core/util.h"
-
-/* Permissions of a user, as a bit set. */
-enum {
-    CK_PERM_BUYER = 1 << 0,
-    CK_PERM_INTEGRATOR = 1 << 1,
-    CK_PERM_ADMIN = 1 << 2,
-    CK_PERM_APPROVER = 1 << 3,
-    CK_PERM_FULFILLMENT = 1 << 4,
-};
-
-typedef struct ck_user {
-    char id[CK_ID_MAX];
-    char name[256];
-    char email[256];
-    unsigned perms;
-} ck_user;
 
 #define CK_MAX_PARAMS 4
 

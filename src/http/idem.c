@@ -81,7 +81,7 @@ int ck_idem_save(ck_req *req, const char *key, ck_error *err)
     int rc = ck_db_exec(req->db, NULL, err,
                         "UPDATE idempotency_keys SET state = 'done', status = ?, body = ?, locked_until = 0"
                         " WHERE user_id = ? AND idem_key = ?",
-                        "itt" "t", (int64_t)req->status, text ? text : "", req->user.id, key);
+                        "ittt", (int64_t)req->status, text ? text : "", req->user.id, key);
     free(text);
     return rc;
 }

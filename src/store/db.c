@@ -68,6 +68,14 @@ int ck_db_in_tx(const ck_db *db)
 static int vquery(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const char *types,
                   va_list ap)
 {
+    /* The parameter list must match the placeholders: a mismatch is a bug
+     * that would bind the wrong values, so it fails loudly. */
+    size_t marks = 0, ntypes = types ? strlen(types) : 0;
+    for (const char *p = sql; *p; p++)
+        marks += *p == '?';
+    if (marks != ntypes)
+        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL,
+                       "statement has %zu placeholders but %zu parameter types: %.80s", marks, ntypes, sql);
     ck_stmt *st = NULL;
     int rc = db->drv->prepare(db, sql, &st, err);
     if (rc < 0)

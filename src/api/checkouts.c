@@ -1,0 +1,86 @@
+/* checkouts.c: the checkout session action (reference-platform shape and
+ * resource shape), the session view and the request view. */
+#include <string.h>
+
+#include "api/common.h"
+#include "api/routes.h"
+#include "checkout/session.h"
+
+#define ACTION_NAME "checkoutSessionAction"
+#define MAX_ACTION_INPUTS 100
+
+static json_t *action_result(int ok, const ck_session_action_result *res, const ck_error *err)
+{
+    if (ok)
+        return json_pack("{s:s, s:b, s:{s:s}, s:[]}", "actionName", ACTION_NAME, "isSuccess", 1, "outputValues",
+                         "requestId", res->request_id, "errors");
+    return json_pack("{s:s, s:b, s:n, s:[{s:s, s:s, s:s}]}", "actionName", ACTION_NAME, "isSuccess", 0,
+                     "outputValues", "errors", "statusCode", err->error_code, "reason", err->reason, "message",
+                     err->message);
+}
+
+/* POST /v1/actions/standard/checkoutSessionAction {"inputs":[{"cartId"}...]}:
+ * each input runs on its own (its own transaction); HTTP 200 when all
+ * succeed, else the status of the first failure. */
+static int session_action(ck_req *req, ck_error *err)
+{
+    json_t *inputs = NULL;
+    int rc = ck_in_array(req->json, "inputs", CK_REQUIRED, MAX_ACTION_INPUTS, &inputs, err);
+    if (rc < 0)
+        return rc;
+    if (json_array_size(inputs) == 0)
+        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "inputs", "'inputs' needs at least one input");
+    json_t *results = json_array();
+    int status = 200;
+    size_t i;
+    json_t *in;
+    json_array_foreach(inputs, i, in) {
+        ck_session_action_result res;
+        ck_error e;
+        ck_error_clear(&e);
+        int ok = ck_session_action(req->app, req->db, &req->user, json_object_get(in, "cartId"), &res, &e) == 0;
+        if (!ok && status == 200)
+            status = e.http_status;
+        json_array_append_new(results, action_result(ok, &res, &e));
+    }
+    return ck_reply(req, status, results);
+}
+
+/* POST /v1/checkouts {"cartId"}: 201 created or 200 existing {"requestId","session"}. */
+static int create_checkout(ck_req *req, ck_error *err)
+{
+    ck_session_action_result res;
+    int rc = ck_session_action(req->app, req->db, &req->user, json_object_get(req->json, "cartId"), &res, err);
+    if (rc < 0)
+        return rc;
+    json_t *session = NULL;
+    if ((rc = ck_session_json(req->db, &req->user, res.session_id, &session, err)) < 0)
+        return rc;
+    return ck_reply(req, res.created ? 201 : 200,
+                    json_pack("{s:s, s:o}", "requestId", res.request_id, "session", session));
+}
+
+static int get_checkout(ck_req *req, ck_error *err)
+{
+    json_t *j = NULL;
+    int rc = ck_session_json(req->db, &req->user, req->params[0], &j, err);
+    return rc < 0 ? rc : ck_reply(req, 200, j);
+}
+
+static int get_request(ck_req *req, ck_error *err)
+{
+    json_t *j = NULL;
+    int rc = ck_request_json(req->db, &req->user, req->params[0], &j, err);
+    return rc < 0 ? rc : ck_reply(req, 200, j);
+}
+
+#define CHECKOUT_PERMS (CK_PERM_BUYER | CK_PERM_INTEGRATOR | CK_PERM_ADMIN)
+
+const ck_route ck_routes_checkouts[] = {
+    /* No route permission: a caller without one gets the table's CANNOT_INVOKE_ACTION, not 403. */
+    {"POST", "/v1/actions/standard/checkoutSessionAction", session_action, CK_ROUTE_BODY, 0},
+    {"POST", "/v1/checkouts", create_checkout, CK_ROUTE_BODY, 0},
+    {"GET", "/v1/checkouts/{id}", get_checkout, 0, CHECKOUT_PERMS},
+    {"GET", "/v1/requests/{id}", get_request, 0, 0},
+    {0},
+};

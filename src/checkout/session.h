@@ -1,0 +1,41 @@
+/* session.h: the checkout session (CartCheckoutSession): the session action,
+ * the lease that lets one processor run a session at a time, and its views. */
+#ifndef CK_SESSION_H
+#define CK_SESSION_H
+
+#include <jansson.h>
+
+#include "core/app_internal.h"
+#include "core/user.h"
+
+typedef struct ck_session_action_result {
+    char request_id[CK_ID_MAX];
+    char session_id[CK_ID_MAX];
+    int created; /* 1: this call created the session */
+} ck_session_action_result;
+
+/* The checkout session action for one cart: checks the reference platform's
+ * error table in its order, then in one transaction moves the cart to
+ * Checkout, gets or creates its unarchived session, deletes the cart-level
+ * Error validation outputs, and records a Succeeded CheckoutRequest.
+ * cart_id is the raw JSON value (any type). On failure err carries the
+ * table's HTTP status, statusCode and reason, and nothing was written. */
+int ck_session_action(ck_app *app, ck_db *db, const ck_user *user, json_t *cart_id,
+                      ck_session_action_result *out, ck_error *err);
+
+/* Takes the session's lease for owner until now + seconds, with a conditional
+ * UPDATE: 1 taken, 0 another holder's lease is live, <0 error. */
+int ck_session_lease_take(ck_db *db, const char *session_id, const char *owner, int seconds, ck_error *err);
+/* Releases the lease if owner holds it. */
+int ck_session_lease_release(ck_db *db, const char *session_id, const char *owner, ck_error *err);
+/* Releases every lease (SQLite start-up: leases left by a dead process). */
+int ck_session_leases_release_all(ck_db *db, ck_error *err);
+
+/* The session as API.md's JSON, or 404 when it does not exist or the user
+ * may not buy for its account. *out belongs to the caller. */
+int ck_session_json(ck_db *db, const ck_user *user, const char *session_id, json_t **out, ck_error *err);
+
+/* The request as API.md's JSON; 404 unless the user made it or is an admin. */
+int ck_request_json(ck_db *db, const ck_user *user, const char *request_id, json_t **out, ck_error *err);
+
+#endif
