@@ -62,7 +62,7 @@ int ck_cart_set_status(ck_db *db, const char *cart_id, ck_cart_status to, ck_err
     int64_t changed = 0;
     rc = ck_db_exec(db, &changed, err,
                     "UPDATE carts SET status = ?, version = version + 1, updated_at = ? WHERE id = ? AND status = ?",
-                    "tits", ck_cart_status_name(to), ck_now_ms(), cart_id, ck_cart_status_name(c.status));
+                    "titt", ck_cart_status_name(to), ck_now_ms(), cart_id, ck_cart_status_name(c.status));
     if (rc < 0)
         return rc;
     if (changed != 1)

@@ -382,6 +382,27 @@ int64_t ckt_db_int(ckt_daemon *d, const char *sql_fmt, ...)
     return v;
 }
 
+void ckt_db_exec(ckt_daemon *d, const char *sql_fmt, ...)
+{
+    char *sql = NULL;
+    va_list ap;
+    va_start(ap, sql_fmt);
+    int n = vasprintf(&sql, sql_fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(d->db_path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "SQL error in '%s': %s\n", sql, msg ? msg : "?");
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    free(sql);
+    assert_int_equal(rc, SQLITE_OK);
+}
+
 static void expect_2xx(ckt_resp *r, const char *what)
 {
     if (r->status < 200 || r->status > 299)

@@ -77,6 +77,10 @@ int64_t ckt_int(json_t *j, const char *path);     /* fails the test if not an in
  * "SELECT count(*) FROM carts". Fails the test on a SQL error. */
 int64_t ckt_db_int(ckt_daemon *d, const char *sql_fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Runs one SQL statement against the database file directly (e.g. to stand
+ * in for another node holding a lease). Fails the test on a SQL error. */
+void ckt_db_exec(ckt_daemon *d, const char *sql_fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Fixtures through the API as the admin; each fails the test on a non-2xx
  * answer and writes the new id into out (CK_ID sized, 64 bytes). */
 void ckt_store(ckt_daemon *d, char out[64]);
