@@ -32,6 +32,7 @@ typedef struct ck_req {
     char *out_text;  /* a stored reply replayed verbatim (idempotency) */
     int replayed;
     const char *location;
+    const char *idem_redact; /* a top-level reply field never stored for replay (a secret shown once) */
 } ck_req;
 
 typedef int (*ck_handler)(ck_req *req, ck_error *err);

@@ -1,7 +1,8 @@
 /* idem.c: Idempotency-Key. The first response to (user, key) is stored and
  * replayed for 24 hours; another body with the same key is 422; a key whose
  * first request is still running is 409. Replies of 5xx are not stored, so a
- * retry runs again. */
+ * retry runs again. A secret shown once (a new user's apiKey) is left out of
+ * the stored copy, so a replay returns the object without it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,7 +78,15 @@ int ck_idem_claim(ck_req *req, const char *key, int in_tx, ck_error *err)
 
 int ck_idem_save(ck_req *req, const char *key, ck_error *err)
 {
-    char *text = req->out ? json_dumps(req->out, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_t *stored = req->out;
+    if (req->idem_redact && json_is_object(req->out)) {
+        stored = json_copy(req->out);
+        json_object_del(stored, req->idem_redact);
+    } else {
+        json_incref(stored);
+    }
+    char *text = stored ? json_dumps(stored, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(stored);
     int rc = ck_db_exec(req->db, NULL, err,
                         "UPDATE idempotency_keys SET state = 'done', status = ?, body = ?, locked_until = 0"
                         " WHERE user_id = ? AND idem_key = ?",

@@ -76,7 +76,7 @@ static int parse_body(ck_req *req, ck_error *err)
     if (req->body_len == 0)
         return ck_fail(err, CK_EJSON, "JSON_PARSER_ERROR", NULL, "the request needs a JSON body");
     json_error_t je;
-    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
+    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!j)
         return ck_fail(err, CK_EJSON, "JSON_PARSER_ERROR", NULL, "malformed JSON at line %d column %d: %s",
                        je.line, je.column, je.text);
