@@ -1,0 +1,54 @@
+/* gateway.h: the payment gateway adapter interface. Every operation carries
+ * an idempotency key: the same key returns the first answer, so a retry after
+ * a crash or a timeout never makes a second hold, capture or void. */
+#ifndef CK_GATEWAY_H
+#define CK_GATEWAY_H
+
+#include <stdint.h>
+
+#include "checkout/db.h"
+#include "core/util.h"
+
+typedef enum {
+    CK_GW_APPROVED = 0, /* authorize/capture/void succeeded */
+    CK_GW_DECLINED = 1, /* the issuer said no (buyer can fix: another card) */
+    CK_GW_ERROR = 2,    /* gateway error, bad answer or timeout (transient) */
+} ck_gw_result;
+
+typedef struct ck_gw_answer {
+    ck_gw_result result;
+    char ref_id[128];   /* authorizationId (authorize) or paymentId (capture) */
+    int64_t amount;     /* the amount the gateway approved */
+    char code[64];      /* gateway's code, for the log and the error message */
+    char message[256];
+} ck_gw_answer;
+
+/* A store's gateway configuration (stores.gateway_*). */
+typedef struct ck_gw_config {
+    char kind[16];   /* "test" or "http" */
+    char url[2048];  /* http: base URL */
+    char secret[512];
+} ck_gw_config;
+
+typedef struct ck_gateway_ops {
+    const char *kind;
+    /* db: the calling thread's connection, outside any transaction (the test
+     * gateway writes its own ledger there; the http gateway ignores it). */
+    int (*authorize)(const ck_gw_config *cfg, ck_db *db, const char *idem_key, int64_t amount,
+                     const char *currency, const char *token, const char *reference, ck_gw_answer *out);
+    int (*capture)(const ck_gw_config *cfg, ck_db *db, const char *idem_key, const char *auth_id,
+                   int64_t amount, ck_gw_answer *out);
+    int (*void_auth)(const ck_gw_config *cfg, ck_db *db, const char *idem_key, const char *auth_id,
+                     ck_gw_answer *out);
+} ck_gateway_ops;
+
+extern const ck_gateway_ops ck_gateway_test;
+extern const ck_gateway_ops ck_gateway_http;
+
+/* The ops for cfg->kind, or NULL. */
+const ck_gateway_ops *ck_gateway_for(const ck_gw_config *cfg);
+
+/* Loads a store's gateway configuration. 1 found, 0 no store, <0 error. */
+int ck_gateway_config_load(ck_db *db, const char *store_id, ck_gw_config *out, ck_error *err);
+
+#endif
