@@ -1,6 +1,178 @@
-/* subscribers.c: placeholder route table; filled in by its resource work. */
+/* subscribers.c: POST /v1/subscribers and GET /v1/subscribers/{id}: who is
+ * told about order events, by webhook or by email. The webhook secret is
+ * stored for signing and never shown again. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/common.h"
 #include "api/routes.h"
 
+#define SUB_COLS "id, kind, url, smtp_url, mail_from, events, max_attempts, backoff_base_ms, created_at"
+#define ADDRESS_MAX 254
+#define SECRET_MAX 512
+
+static const char *const event_types[] = {"OrderCreated", "OrderReleased", "CheckoutFailed", NULL};
+
+/* A URL for display: a password in its user info becomes "****". Returns a new string. */
+static json_t *shown_url(const char *url)
+{
+    const char *host = strstr(url, "://");
+    if (!host)
+        return json_string(url);
+    host += 3;
+    size_t auth_len = strcspn(host, "/?#");
+    const char *at = memrchr(host, '@', auth_len);
+    const char *colon = at ? memchr(host, ':', (size_t)(at - host)) : NULL;
+    if (!colon)
+        return json_string(url);
+    char buf[CK_URL_MAX + 8];
+    snprintf(buf, sizeof(buf), "%.*s****%s", (int)(colon + 1 - url), url, at);
+    return json_string(buf);
+}
+
+static json_t *subscriber_json(ck_stmt *st)
+{
+    json_t *events = json_loads(ck_col_text(st, 5), 0, NULL);
+    json_t *j = json_pack("{s:s, s:s, s:o, s:I, s:I, s:o}", "id", ck_col_text(st, 0), "kind",
+                          ck_col_text(st, 1), "events", events ? events : json_array(), "maxAttempts",
+                          (json_int_t)ck_col_int(st, 6), "backoffBaseMs", (json_int_t)ck_col_int(st, 7),
+                          "createdAt", ck_json_time(ck_col_int(st, 8)));
+    if (!ck_col_null(st, 2))
+        json_object_set_new(j, "url", shown_url(ck_col_text(st, 2)));
+    if (!ck_col_null(st, 3))
+        json_object_set_new(j, "smtpUrl", shown_url(ck_col_text(st, 3)));
+    if (!ck_col_null(st, 4))
+        json_object_set_new(j, "from", json_string(ck_col_text(st, 4)));
+    return j;
+}
+
+/* Replies with the subscriber, or 404. */
+static int reply_subscriber(ck_req *req, int status, const char *id, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(req->db, &st, err, "SELECT " SUB_COLS " FROM subscribers WHERE id = ?", "t", id);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return ck_not_found(err, "subscriber", id);
+    json_t *j = subscriber_json(st);
+    ck_db_done(st);
+    return ck_reply(req, status, j);
+}
+
+/* events as JSON text in *out (caller frees): required for webhooks; email
+ * subscribers send order confirmations, so they take only OrderCreated (the default). */
+static int read_events(json_t *b, int email, char **out, ck_error *err)
+{
+    json_t *arr = NULL, *v;
+    int rc = ck_in_array(b, "events", !email, 3, &arr, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        json_t *def = json_pack("[s]", "OrderCreated");
+        *out = ck_json_text(def);
+        json_decref(def);
+        return 0;
+    }
+    if (json_array_size(arr) == 0)
+        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "events", "'events' must name at least one event type");
+    size_t i, k;
+    json_array_foreach(arr, i, v) {
+        const char *s = json_is_string(v) ? json_string_value(v) : "";
+        int known = 0;
+        for (k = 0; event_types[k]; k++)
+            known |= strcmp(s, event_types[k]) == 0;
+        if (!known || (email && strcmp(s, "OrderCreated") != 0))
+            return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "events", "'events' must hold %s",
+                           email ? "only OrderCreated for an email subscriber"
+                                 : "OrderCreated, OrderReleased or CheckoutFailed");
+        for (k = 0; k < i; k++)
+            if (json_equal(v, json_array_get(arr, k)))
+                return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "events", "'events' names %s twice", s);
+    }
+    *out = ck_json_text(arr);
+    return 1;
+}
+
+/* "from": one address, local@domain, with no spaces, controls or header syntax. */
+static int read_from(json_t *b, const char **out, ck_error *err)
+{
+    int rc = ck_in_str(b, "from", CK_REQUIRED, ADDRESS_MAX, out, err);
+    if (rc <= 0)
+        return rc;
+    const char *s = *out, *at = strchr(s, '@');
+    int ok = at && at > s && at[1] && !strchr(at + 1, '@');
+    for (const unsigned char *c = (const unsigned char *)s; ok && *c; c++)
+        ok = *c > ' ' && *c != 0x7f && !strchr("<>()[],;:\\\"", *c);
+    if (!ok)
+        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "from",
+                       "'from' must be one email address such as orders@example.com");
+    return 1;
+}
+
+/* A field that belongs to the other kind of subscriber: 400 when present. */
+static int refuse(json_t *b, const char *key, const char *kind, ck_error *err)
+{
+    json_t *v = json_object_get(b, key);
+    if (!v || json_is_null(v))
+        return 0;
+    return ck_fail(err, CK_EINVALID, "INVALID_FIELD", key, "a %s subscriber takes no '%s'", kind, key);
+}
+
+static int create_subscriber(ck_req *req, ck_error *err)
+{
+    static const char *const fields[] = {"kind", "url", "secret", "smtpUrl", "from",
+                                         "events", "maxAttempts", "backoffBaseMs", NULL};
+    static const char *const kinds[] = {"webhook", "email", NULL};
+    json_t *b = req->json;
+    const char *kind = NULL, *url = NULL, *secret = NULL, *smtp_url = NULL, *from = NULL;
+    int64_t max_attempts = 8, backoff = 1000;
+    char *events = NULL, id[CK_ID_MAX];
+    int rc;
+    if ((rc = ck_in_only(b, fields, err)) < 0 ||
+        (rc = ck_in_enum(b, "kind", CK_REQUIRED, kinds, &kind, err)) < 0)
+        return rc;
+    int email = strcmp(kind, "email") == 0;
+    if (email) {
+        if ((rc = refuse(b, "url", kind, err)) < 0 || (rc = refuse(b, "secret", kind, err)) < 0 ||
+            (rc = ck_in_url(b, "smtpUrl", CK_REQUIRED, 1, &smtp_url, err)) < 0 ||
+            (rc = read_from(b, &from, err)) < 0)
+            return rc;
+    } else {
+        if ((rc = refuse(b, "smtpUrl", kind, err)) < 0 || (rc = refuse(b, "from", kind, err)) < 0 ||
+            (rc = ck_in_url(b, "url", CK_REQUIRED, 0, &url, err)) < 0 ||
+            (rc = ck_in_str(b, "secret", CK_REQUIRED, SECRET_MAX, &secret, err)) < 0)
+            return rc;
+    }
+    if ((rc = read_events(b, email, &events, err)) < 0 ||
+        (rc = ck_in_int(b, "maxAttempts", CK_OPTIONAL, 1, 50, &max_attempts, err)) < 0 ||
+        (rc = ck_in_int(b, "backoffBaseMs", CK_OPTIONAL, 1, 3600000, &backoff, err)) < 0)
+        goto done;
+    if (!events) {
+        rc = ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
+        goto done;
+    }
+    ck_id_new(id, "sub");
+    rc = ck_db_exec(req->db, NULL, err,
+                    "INSERT INTO subscribers (id, kind, url, secret, smtp_url, mail_from, events,"
+                    " max_attempts, backoff_base_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "tttttttiii", id, kind, url, secret, smtp_url, from, events, max_attempts, backoff,
+                    ck_now_ms());
+    if (rc == 0)
+        rc = reply_subscriber(req, 201, id, err);
+done:
+    free(events);
+    return rc;
+}
+
+static int get_subscriber(ck_req *req, ck_error *err)
+{
+    return reply_subscriber(req, 200, req->params[0], err);
+}
+
 const ck_route ck_routes_subscribers[] = {
+    {"POST", "/v1/subscribers", create_subscriber, CK_ROUTE_BODY | CK_ROUTE_TX, CK_PERM_ADMIN},
+    {"GET", "/v1/subscribers/{id}", get_subscriber, 0, CK_PERM_ADMIN},
     {0},
 };
