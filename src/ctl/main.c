@@ -1,1 +1,451 @@
-int main(void){return 0;}
+/* main.c: checkoutctl, the admin command line. Every subcommand opens the
+ * database named by --db, applies the migrations, and then does one thing:
+ * migrate, create-user (prints a new API key once) or seed-demo (a demo store
+ * with products, shipping, tax, a buyer account and two users). Exit codes:
+ * 0 done, 1 failed, 2 usage error. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkout/db.h"
+#include "checkout/error.h"
+#include "core/util.h"
+#include "http/http.h"
+#include "store/migrations.h"
+
+#define DEFAULT_DB "sqlite:./checkout.db"
+#define DEFAULT_BASE_URL "http://127.0.0.1:8080"
+#define EXIT_USAGE 2
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: checkoutctl COMMAND [--db URL] [options]\n"
+            "\n"
+            "Every command applies pending migrations first. --db defaults to " DEFAULT_DB ".\n"
+            "\n"
+            "commands:\n"
+            "  migrate                      apply the schema migrations and print the version\n"
+            "  create-user --name NAME --email EMAIL --perm PERM[,PERM...] [--account acct_ID]...\n"
+            "                               create a user and print its id and API key (shown once);\n"
+            "                               PERM: buyer, integrator, admin, approver, fulfillment;\n"
+            "                               --account (repeatable) lets the user buy for that account\n"
+            "  seed-demo [--base-url URL]   on a database without stores, create a demo store,\n"
+            "                               products, shipping, tax, a buyer account, an admin and a\n"
+            "                               buyer user; print their keys and curl commands for URL\n"
+            "                               (default " DEFAULT_BASE_URL ")\n"
+            "  help                         this text\n");
+}
+
+/* Prints a usage error and returns the usage exit code. */
+static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "checkoutctl%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nrun 'checkoutctl --help' for usage\n");
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+/* Prints a failure from err and returns 1. */
+static int failed(const char *cmd, const ck_error *err)
+{
+    fprintf(stderr, "checkoutctl %s: %s\n", cmd, err->message[0] ? err->message : "failed");
+    return 1;
+}
+
+/* Opens url and applies the migrations. *out belongs to the caller (ck_db_close). */
+static int open_db(ck_db **out, const char *url, ck_error *err)
+{
+    ck_db_options opts = {.busy_timeout_ms = 10000, .synchronous_full = 1};
+    ck_db *db = NULL;
+    *out = NULL;
+    int rc = ck_db_open(&db, url, &opts, err);
+    if (rc == 0)
+        rc = ck_migrate(db, err);
+    if (rc < 0) {
+        ck_db_close(db);
+        return rc;
+    }
+    *out = db;
+    return 0;
+}
+
+/* Inserts a user with a new API key; key_out (64 bytes) gets the key, id_out
+ * the id. Runs inside the caller's transaction. Only the key's hash is stored. */
+static int insert_user(ck_db *db, const char *name, const char *email, unsigned perms,
+                       char id_out[CK_ID_MAX], char key_out[64], ck_error *err)
+{
+    char hash[65];
+    if (ck_api_key_new(key_out) != 0)
+        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "no randomness for an API key");
+    ck_sha256_hex(hash, key_out, strlen(key_out));
+    ck_id_new(id_out, "usr");
+    return ck_db_exec(db, NULL, err,
+                      "INSERT INTO users (id, name, email, permissions, api_key_hash, created_at)"
+                      " VALUES (?, ?, ?, ?, ?, ?)",
+                      "tttiti", id_out, name, email, (int64_t)perms, hash, ck_now_ms());
+}
+
+static int give_account(ck_db *db, const char *user_id, const char *account_id, ck_error *err)
+{
+    return ck_db_exec(db, NULL, err,
+                      "INSERT INTO user_accounts (user_id, account_id, created_at) VALUES (?, ?, ?)",
+                      "tti", user_id, account_id, ck_now_ms());
+}
+
+/* ---- migrate ------------------------------------------------------------ */
+
+static int cmd_migrate(const char *db_url)
+{
+    ck_error err;
+    ck_error_clear(&err);
+    ck_db *db = NULL;
+    ck_stmt *st = NULL;
+    int status = 1;
+    if (open_db(&db, db_url, &err) < 0)
+        goto done;
+    if (ck_db_one(db, &st, &err, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", "") < 0)
+        goto done;
+    printf("%s: schema version %lld\n", db_url, st ? (long long)ck_col_int(st, 0) : 0LL);
+    status = 0;
+done:
+    ck_db_done(st);
+    ck_db_close(db);
+    return status ? failed("migrate", &err) : 0;
+}
+
+/* ---- create-user -------------------------------------------------------- */
+
+/* Adds the permissions named in a comma-separated list to *perms; returns 0,
+ * or -1 and points *bad at a copy of the unknown name (caller frees). */
+static int parse_perms(const char *list, unsigned *perms, char **bad)
+{
+    char *copy = strdup(list);
+    if (!copy)
+        return -1;
+    int rc = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ')
+            tok++;
+        unsigned bit = ck_perm_from_name(tok);
+        if (!bit) {
+            *bad = strdup(tok);
+            rc = -1;
+            break;
+        }
+        *perms |= bit;
+    }
+    free(copy);
+    return rc;
+}
+
+static int cmd_create_user(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'},    {"name", required_argument, 0, 'n'},
+        {"email", required_argument, 0, 'e'}, {"perm", required_argument, 0, 'p'},
+        {"account", required_argument, 0, 'a'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *db_url = DEFAULT_DB, *name = NULL, *email = NULL;
+    unsigned perms = 0;
+    const char **accounts = calloc((size_t)argc + 1, sizeof(*accounts));
+    int naccounts = 0, status = 1, c;
+    ck_error err;
+    ck_error_clear(&err);
+    ck_db *db = NULL;
+    char id[CK_ID_MAX] = "", key[64] = "";
+
+    if (!accounts)
+        return 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db_url = optarg; break;
+        case 'n': name = optarg; break;
+        case 'e': email = optarg; break;
+        case 'p': {
+            char *bad = NULL;
+            if (parse_perms(optarg, &perms, &bad) < 0) {
+                status = usage_error("create-user",
+                                     "unknown permission '%s' (use buyer, integrator, admin, approver, fulfillment)",
+                                     bad);
+                free(bad);
+                goto done;
+            }
+            break;
+        }
+        case 'a':
+            if (!ck_id_valid(optarg, "acct")) {
+                status = usage_error("create-user", "--account takes an account id (acct_...), not '%s'", optarg);
+                goto done;
+            }
+            accounts[naccounts++] = optarg;
+            break;
+        case 'h': usage(stdout); status = 0; goto done;
+        default: status = usage_error("create-user", "bad option (see --help)"); goto done;
+        }
+    }
+    if (optind < argc) {
+        status = usage_error("create-user", "unexpected argument '%s'", argv[optind]);
+        goto done;
+    }
+    if (!name || !*name || strlen(name) > 200) {
+        status = usage_error("create-user", "--name NAME is required (1 to 200 characters)");
+        goto done;
+    }
+    if (!email || !strchr(email, '@') || strlen(email) > 200) {
+        status = usage_error("create-user", "--email EMAIL is required (an address with '@')");
+        goto done;
+    }
+    if (!perms) {
+        status = usage_error("create-user", "--perm PERM[,PERM...] is required");
+        goto done;
+    }
+
+    if (open_db(&db, db_url, &err) < 0 || ck_db_begin(db, 1, &err) < 0)
+        goto fail;
+    if (insert_user(db, name, email, perms, id, key, &err) < 0)
+        goto fail;
+    for (int i = 0; i < naccounts; i++) {
+        ck_stmt *st = NULL;
+        int rc = ck_db_one(db, &st, &err, "SELECT 1 FROM accounts WHERE id = ?", "t", accounts[i]);
+        ck_db_done(st);
+        if (rc == 0)
+            ck_fail(&err, CK_ENOTFOUND, "NOT_FOUND", "account", "no account %s", accounts[i]);
+        if (rc <= 0)
+            goto fail;
+        rc = give_account(db, id, accounts[i], &err);
+        if (rc == CK_EDUP) /* the same --account twice */
+            rc = 0;
+        if (rc < 0)
+            goto fail;
+    }
+    if (ck_db_commit(db, &err) < 0)
+        goto fail;
+    printf("id: %s\napiKey: %s\n", id, key);
+    printf("The API key is shown only this once; only its hash is stored.\n");
+    status = 0;
+    goto done;
+fail:
+    ck_db_rollback(db);
+    status = failed("create-user", &err);
+done:
+    ck_secure_zero(key, sizeof(key));
+    ck_db_close(db);
+    free(accounts);
+    return status;
+}
+
+/* ---- seed-demo ---------------------------------------------------------- */
+
+typedef struct demo {
+    char store[CK_ID_MAX], account[CK_ID_MAX], shipping[CK_ID_MAX], tax[CK_ID_MAX];
+    char products[3][CK_ID_MAX];
+    char admin_id[CK_ID_MAX], buyer_id[CK_ID_MAX];
+    char admin_key[64], buyer_key[64];
+} demo;
+
+static const struct {
+    const char *sku, *name;
+    int64_t unit_price, stock, weight_grams;
+    const char *price_tiers;
+    int hazmat;
+} demo_products[3] = {
+    {"WIDGET-1", "Widget", 1999, 100, 500, "[]", 0},
+    {"WIDGET-BULK", "Widget, volume pricing", 1999, 1000, 500, "[{\"minQuantity\":10,\"unitPrice\":1799}]", 0},
+    {"SOLVENT-5L", "Industrial solvent, 5 L (hazmat)", 4599, 40, 5000, "[]", 1},
+};
+
+/* Writes the demo data; runs inside the caller's write transaction. */
+static int seed_rows(ck_db *db, demo *d, ck_error *err)
+{
+    int64_t now = ck_now_ms();
+    int rc;
+    ck_id_new(d->store, "store");
+    rc = ck_db_exec(db, NULL, err,
+                    "INSERT INTO stores (id, name, currency, sla_seconds, stale_auth_seconds,"
+                    " embargoed_countries, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "tttiitii", d->store, "Demo Store", "USD", (int64_t)900, (int64_t)86400, "[\"KP\"]",
+                    now, now);
+    for (int i = 0; rc == 0 && i < 3; i++) {
+        ck_id_new(d->products[i], "prod");
+        rc = ck_db_exec(db, NULL, err,
+                        "INSERT INTO products (id, store_id, sku, name, unit_price, stock, min_quantity,"
+                        " price_tiers, hazmat, export_controlled, weight_grams, active, created_at, updated_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "ttttiiitbbibii", d->products[i], d->store, demo_products[i].sku,
+                        demo_products[i].name, demo_products[i].unit_price, demo_products[i].stock,
+                        (int64_t)1, demo_products[i].price_tiers, demo_products[i].hazmat, 0,
+                        demo_products[i].weight_grams, 1, now, now);
+    }
+    if (rc == 0) {
+        ck_id_new(d->shipping, "shm");
+        rc = ck_db_exec(db, NULL, err,
+                        "INSERT INTO shipping_methods (id, store_id, name, flat_fee, per_kg_fee, created_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        "tttiii", d->shipping, d->store, "Ground",
+                        (int64_t)1000, (int64_t)100, now);
+    }
+    if (rc == 0) {
+        ck_id_new(d->tax, "tax");
+        rc = ck_db_exec(db, NULL, err,
+                        "INSERT INTO tax_rates (id, store_id, country, rate_bp, created_at) VALUES (?, ?, ?, ?, ?)",
+                        "tttii", d->tax, d->store, "US", (int64_t)825, now);
+    }
+    if (rc == 0) {
+        ck_id_new(d->account, "acct");
+        rc = ck_db_exec(db, NULL, err,
+                        "INSERT INTO accounts (id, name, is_buyer, credit_limit, credit_used, prepaid_balance,"
+                        " hazmat_approved, country, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "ttbiiibtii", d->account, "Demo Buyer Co", 1, (int64_t)1000000, (int64_t)0,
+                        (int64_t)0, 0, "US", now, now);
+    }
+    if (rc == 0)
+        rc = ck_db_exec(db, NULL, err,
+                        "INSERT INTO store_members (store_id, account_id, created_at) VALUES (?, ?, ?)", "tti",
+                        d->store, d->account, now);
+    if (rc == 0)
+        rc = insert_user(db, "Demo Admin", "admin@demo.example", CK_PERM_ADMIN, d->admin_id, d->admin_key, err);
+    if (rc == 0)
+        rc = insert_user(db, "Demo Buyer", "buyer@demo.example", CK_PERM_BUYER, d->buyer_id, d->buyer_key, err);
+    if (rc == 0)
+        rc = give_account(db, d->buyer_id, d->account, err);
+    return rc;
+}
+
+static void print_demo(const demo *d, const char *db_url, const char *base)
+{
+    printf("Demo data created in %s\n", db_url);
+    printf("store: %s (Demo Store, USD; embargoed: KP)\n", d->store);
+    for (int i = 0; i < 3; i++)
+        printf("product: %s %s %lld cents%s%s\n", d->products[i], demo_products[i].sku,
+               (long long)demo_products[i].unit_price,
+               strcmp(demo_products[i].price_tiers, "[]") ? ", 1799 from 10 units" : "",
+               demo_products[i].hazmat ? ", hazmat" : "");
+    printf("shippingMethod: %s (Ground: 1000 + 100 per kg)\n", d->shipping);
+    printf("taxRate: %s (US 825 bp)\n", d->tax);
+    printf("account: %s (Demo Buyer Co, US, credit limit 1000000)\n", d->account);
+    printf("admin: %s\n", d->admin_id);
+    printf("buyer: %s (may buy for %s)\n", d->buyer_id, d->account);
+    printf("admin key: %s\n", d->admin_key);
+    printf("buyer key: %s\n", d->buyer_key);
+    printf("The keys are shown only this once; only their hashes are stored.\n\nTry:\n");
+    printf("curl -s -H 'Authorization: Bearer %s' %s/v1/stores/%s\n", d->admin_key, base, d->store);
+    printf("curl -s -H 'Authorization: Bearer %s' %s/v1/accounts/%s\n", d->admin_key, base, d->account);
+    printf("curl -s -X POST -H 'Authorization: Bearer %s' -H 'Content-Type: application/json'"
+           " -d '{\"accountId\":\"%s\"}' %s/v1/stores/%s/carts\n",
+           d->buyer_key, d->account, base, d->store);
+    fflush(stdout);
+}
+
+static int cmd_seed_demo(const char *self, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'},
+        {"base-url", required_argument, 0, 'b'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *db_url = DEFAULT_DB, *base = DEFAULT_BASE_URL;
+    int c, rc;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db_url = optarg; break;
+        case 'b': base = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: return usage_error("seed-demo", "bad option (see --help)");
+        }
+    }
+    if (optind < argc)
+        return usage_error("seed-demo", "unexpected argument '%s'", argv[optind]);
+    if (strncmp(base, "http://", 7) != 0 && strncmp(base, "https://", 8) != 0)
+        return usage_error("seed-demo", "--base-url takes http://HOST:PORT, not '%s'", base);
+    size_t blen = strlen(base);
+    char base_trim[512];
+    if (blen >= sizeof(base_trim))
+        return usage_error("seed-demo", "--base-url is too long");
+    memcpy(base_trim, base, blen + 1);
+    while (blen > 0 && base_trim[blen - 1] == '/')
+        base_trim[--blen] = '\0';
+
+    ck_error err;
+    ck_error_clear(&err);
+    ck_db *db = NULL;
+    ck_stmt *st = NULL;
+    demo d;
+    memset(&d, 0, sizeof(d));
+    int status = 1;
+    int64_t stores = 0;
+
+    if (open_db(&db, db_url, &err) < 0 || ck_db_begin(db, 1, &err) < 0)
+        goto fail;
+    /* Counted inside the write transaction, so two seeds at once make one store. */
+    if ((rc = ck_db_one(db, &st, &err, "SELECT COUNT(*) FROM stores", "")) < 0)
+        goto fail;
+    stores = rc ? ck_col_int(st, 0) : 0;
+    ck_db_done(st);
+    st = NULL;
+    if (stores > 0) {
+        ck_db_rollback(db);
+        printf("Demo data exists (%lld store%s in %s); make a new API key with: "
+               "%s create-user --db %s --name NAME --email EMAIL --perm admin\n",
+               (long long)stores, stores == 1 ? "" : "s", db_url, self, db_url);
+        status = 0;
+        goto done;
+    }
+    if (seed_rows(db, &d, &err) < 0 || ck_db_commit(db, &err) < 0)
+        goto fail;
+    print_demo(&d, db_url, base_trim);
+    status = 0;
+    goto done;
+fail:
+    ck_db_rollback(db);
+    status = failed("seed-demo", &err);
+done:
+    ck_db_done(st);
+    ck_secure_zero(&d, sizeof(d));
+    ck_db_close(db);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage_error(NULL, "a command is required");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    /* Each command parses its own options: argv[1] plays argv[0]. */
+    if (strcmp(cmd, "migrate") == 0) {
+        static const struct option opts[] = {
+            {"db", required_argument, 0, 'd'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        const char *db_url = DEFAULT_DB;
+        int c;
+        while ((c = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+            if (c == 'd')
+                db_url = optarg;
+            else if (c == 'h') {
+                usage(stdout);
+                return 0;
+            } else
+                return usage_error("migrate", "bad option (see --help)");
+        }
+        if (optind < argc - 1)
+            return usage_error("migrate", "unexpected argument '%s'", argv[optind + 1]);
+        return cmd_migrate(db_url);
+    }
+    if (strcmp(cmd, "create-user") == 0)
+        return cmd_create_user(argc - 1, argv + 1);
+    if (strcmp(cmd, "seed-demo") == 0)
+        return cmd_seed_demo(argv[0], argc - 1, argv + 1);
+    return usage_error(NULL, "unknown command '%s'", cmd);
+}
