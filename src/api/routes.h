@@ -13,5 +13,6 @@ extern const ck_route ck_routes_contracts[];
 extern const ck_route ck_routes_subscribers[];
 extern const ck_route ck_routes_carts[];
 extern const ck_route ck_routes_checkouts[];
+extern const ck_route ck_routes_orders[];
 
 #endif

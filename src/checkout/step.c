@@ -1,0 +1,69 @@
+/* step.c: the built-in step registry and the helpers steps share. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "checkout/step.h"
+
+/* Groups: the pure computing steps share one commit (a resume re-runs the
+ * whole group, which only recomputes); payment is external and commits
+ * alone; the order, its events and closing the cart commit together, so no
+ * order exists without its OrderCreated event and closed cart. */
+static const ck_step_def builtins[] = {
+    {"validate_cart", ck_step_validate_cart, NULL, 0, 1, 0},
+    {"pricing", ck_step_pricing, NULL, 0, 1, 0},
+    {"shipping", ck_step_shipping, NULL, CK_READS_ADDRESS | CK_READS_METHOD, 1, 0},
+    {"tax", ck_step_tax, NULL, CK_READS_ADDRESS, 1, 0},
+    {"business_rules", ck_step_business_rules, NULL, CK_READS_ADDRESS | CK_READS_PAYMENT, 1, 0},
+    {"payment", ck_step_payment, ck_step_payment_save, CK_READS_PAYMENT, 2, 1},
+    {"create_order", ck_step_create_order, NULL, 0, 3, 0},
+    {"confirm", ck_step_confirm, NULL, 0, 3, 0},
+    {"close_cart", ck_step_close_cart, NULL, 0, 3, 0},
+};
+
+const ck_step_def *ck_step_builtin(const char *name)
+{
+    for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+        if (strcmp(builtins[i].name, name) == 0)
+            return &builtins[i];
+    return NULL;
+}
+
+static void vfill(ck_step_ctx *ctx, int http, const char *reason, const char *fmt, va_list ap)
+{
+    char msg[256];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    ck_fail_as(ctx->err, http == 400 ? CK_EINVALID : CK_EINTERNAL, http,
+               http == 400 ? "BAD_REQUEST" : "UNKNOWN_EXCEPTION", reason, NULL, "%s", msg);
+}
+
+ck_step_result ck_step_fail(ck_step_ctx *ctx, const char *reason, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfill(ctx, 400, reason, fmt, ap);
+    va_end(ap);
+    return CK_STEP_FAIL;
+}
+
+ck_step_result ck_step_retry(ck_step_ctx *ctx, const char *reason, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfill(ctx, 500, reason, fmt, ap);
+    va_end(ap);
+    return CK_STEP_RETRY;
+}
+
+ck_step_result ck_step_db_error(ck_step_ctx *ctx, const ck_error *dberr)
+{
+    fprintf(stderr, "{\"level\":\"error\",\"session\":\"%s\",\"message\":\"step storage error: %s\"}\n",
+            ctx->session_id, dberr->message);
+    return ck_step_retry(ctx, "INTERNAL_ERROR", "internal error; placing the order again resumes here");
+}
+
+int64_t ck_bp_round(int64_t x, int64_t bp)
+{
+    __int128 v = (__int128)x * bp + 5000;
+    return (int64_t)(v / 10000);
+}

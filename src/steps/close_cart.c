@@ -1,0 +1,11 @@
+/* close_cart.c: the ordered cart becomes Closed. */
+#include "checkout/cart.h"
+#include "checkout/step.h"
+
+ck_step_result ck_step_close_cart(ck_step_ctx *ctx)
+{
+    ck_error dberr;
+    if (ck_cart_set_status(ctx->db, ctx->cart_id, CK_CART_CLOSED, &dberr) < 0)
+        return ck_step_db_error(ctx, &dberr);
+    return CK_STEP_OK;
+}

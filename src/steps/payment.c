@@ -1,0 +1,86 @@
+/* payment.c: the payment step. card: a gateway authorization for the grand
+ * total under the key <sessionId>:payment:<inputsVersion>, so a retry after a
+ * crash or timeout gets the first answer back instead of a second hold. The
+ * authorization row is written in save(), in the step's own commit. */
+#include <jansson.h>
+#include <string.h>
+
+#include "checkout/step.h"
+#include "payments/gateway.h"
+
+#define AUTH_TTL_MS (7LL * 24 * 3600 * 1000) /* the card networks' usual window */
+
+ck_step_result ck_step_payment(ck_step_ctx *ctx)
+{
+    json_t *pay = json_object_get(ctx->inputs, "payment");
+    const char *method = json_string_value(json_object_get(pay, "method"));
+    if (!method)
+        return ck_step_fail(ctx, "PAYMENT_METHOD_REQUIRED", "choose a payment method on the checkout first");
+    if (strcmp(method, "card") != 0)
+        return ck_step_fail(ctx, "PAYMENT_METHOD_REQUIRED", "payment method %s is not available in this store yet",
+                            method);
+    const char *token = json_string_value(json_object_get(pay, "cardToken"));
+    if (!token)
+        return ck_step_fail(ctx, "PAYMENT_METHOD_REQUIRED", "a card payment needs a cardToken");
+
+    char key[160];
+    snprintf(key, sizeof(key), "%s:payment:%lld", ctx->session_id, (long long)ctx->inputs_version);
+    ck_error dberr;
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(ctx->db, &st, &dberr,
+                       "SELECT 1 FROM payment_authorizations WHERE idempotency_key = ? AND status = 'Authorized'", "t",
+                       key);
+    ck_db_done(st);
+    if (rc < 0)
+        return ck_step_db_error(ctx, &dberr);
+    if (rc == 1)
+        return CK_STEP_OK; /* this very authorization is already recorded */
+
+    /* A hold from earlier inputs (another card, another total) must not be orphaned. */
+    if (ck_payment_void_session_except(ctx->app, ctx->db, ctx->session_id, key, &dberr) < 0)
+        return ck_step_retry(ctx, "PAYMENT_GATEWAY_ERROR", "an earlier authorization could not be voided; try again");
+
+    ck_gw_config cfg;
+    if ((rc = ck_gateway_config_load(ctx->db, ctx->store_id, &cfg, &dberr)) <= 0)
+        return ck_step_db_error(ctx, &dberr);
+    const ck_gateway_ops *gw = ck_gateway_for(&cfg);
+    if (!gw)
+        return ck_step_retry(ctx, "PAYMENT_GATEWAY_ERROR", "the store's payment gateway is not configured");
+    ck_gw_answer ans;
+    memset(&ans, 0, sizeof(ans));
+    gw->authorize(&cfg, ctx->db, key, ctx->grand_total, ctx->currency, token, ctx->session_id, &ans);
+    ck_secure_zero(cfg.secret, sizeof(cfg.secret));
+    if (ck_fault(ctx->app->faults, "crash.gateway"))
+        ck_fault_crash();
+    switch (ans.result) {
+    case CK_GW_APPROVED:
+        ctx->auth.have = 1;
+        snprintf(ctx->auth.gateway, sizeof(ctx->auth.gateway), "%s", gw->kind);
+        snprintf(ctx->auth.gateway_auth_id, sizeof(ctx->auth.gateway_auth_id), "%s", ans.ref_id);
+        snprintf(ctx->auth.idem_key, sizeof(ctx->auth.idem_key), "%s", key);
+        snprintf(ctx->auth.method, sizeof(ctx->auth.method), "%s", method);
+        ctx->auth.amount = ctx->grand_total;
+        return CK_STEP_OK;
+    case CK_GW_DECLINED:
+        return ck_step_fail(ctx, "PAYMENT_DECLINED", "the card was declined%s%s; use another card",
+                            ans.code[0] ? ": " : "", ans.code);
+    default:
+        return ck_step_retry(ctx, "PAYMENT_GATEWAY_ERROR", "the payment gateway did not answer (%s); try again",
+                             ans.message[0] ? ans.message : "error");
+    }
+}
+
+int ck_step_payment_save(ck_step_ctx *ctx, ck_error *err)
+{
+    if (!ctx->auth.have)
+        return 0;
+    char id[CK_ID_MAX];
+    ck_id_new(id, "pa");
+    int64_t now = ck_now_ms();
+    return ck_db_exec(ctx->db, NULL, err,
+                      "INSERT INTO payment_authorizations (id, session_id, method, gateway, gateway_auth_id, amount,"
+                      " status, idempotency_key, expires_at, created_at, updated_at)"
+                      " VALUES (?, ?, ?, ?, ?, ?, 'Authorized', ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+                      "tttttitiii", id, ctx->session_id, ctx->auth.method, ctx->auth.gateway,
+                      ctx->auth.gateway_auth_id, ctx->auth.amount, ctx->auth.idem_key, now + AUTH_TTL_MS, now, now);
+}
