@@ -46,9 +46,9 @@ int ck_db_begin(ck_db *db, int write, ck_error *err)
 
 int ck_db_commit(ck_db *db, ck_error *err)
 {
+    /* A failed COMMIT is rolled back by the driver: either way no transaction is open after. */
     int rc = db->drv->commit(db, err);
-    if (rc == 0)
-        db->in_tx = 0;
+    db->in_tx = 0;
     return rc;
 }
 

@@ -35,7 +35,7 @@ static int sq_error(sq_db *d, ck_error *err, int rc)
     int ext = sqlite3_extended_errcode(d->h);
     if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
         return ck_fail(err, CK_EDUP, "DUPLICATE", NULL, "%s", sqlite3_errmsg(d->h));
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
         return ck_fail(err, CK_EBUSY, "INTERNAL_ERROR", NULL, "database busy: %s",
                        sqlite3_errmsg(d->h));
     return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "database error: %s",
@@ -48,7 +48,7 @@ static int sq_exec_script(ck_db *db, const char *sql, ck_error *err)
     char *msg = NULL;
     int rc = sqlite3_exec(d->h, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
-        ck_fail(err, rc == SQLITE_BUSY ? CK_EBUSY : CK_EINTERNAL, "INTERNAL_ERROR", NULL,
+        ck_fail(err, ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) ? CK_EBUSY : CK_EINTERNAL, "INTERNAL_ERROR", NULL,
                 "database error: %s", msg ? msg : sqlite3_errstr(rc));
         sqlite3_free(msg);
         return err ? err->code : CK_EINTERNAL;

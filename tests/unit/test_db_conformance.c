@@ -1,0 +1,672 @@
+/* test_db_conformance.c: the storage interface's conformance suite. Written
+ * against checkout/db.h (plus ck_migrate) only, so every backend runs the same
+ * cases: by default a fresh SQLite file in a temporary directory; set
+ * CK_TEST_DB_URL (e.g. postgresql://user@host/db) to run them elsewhere. The
+ * cases use their own conf_* tables and drop them afterwards. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "checkout/db.h"
+#include "store/migrations.h"
+
+/* Only to measure the SQLite backend's memory in the statement-cache case. */
+#if __has_include(<sqlite3.h>)
+#include <sqlite3.h>
+#define CK_CONFORMANCE_SQLITE_MEM 1
+#endif
+
+static char g_url[1100];
+static char g_dir[256]; /* the temporary directory of the default SQLite file */
+static char g_file[300];
+
+typedef struct fixture {
+    ck_db *db;
+    ck_error err;
+} fixture;
+
+static const ck_db_options fast = {.busy_timeout_ms = 100, .synchronous_full = 0};
+
+static ck_db *open_db(void)
+{
+    ck_db *db = NULL;
+    ck_error err;
+    ck_error_clear(&err);
+    int rc = ck_db_open(&db, g_url, &fast, &err);
+    if (rc != 0)
+        fail_msg("cannot open %s: %d %s", g_url, rc, err.message);
+    assert_non_null(db);
+    return db;
+}
+
+static int is_sqlite(ck_db *db)
+{
+    return strcmp(ck_db_driver_of(db)->name, "sqlite") == 0;
+}
+
+static void exec_ok(ck_db *db, const char *sql)
+{
+    ck_error err;
+    ck_error_clear(&err);
+    int rc = ck_db_exec(db, NULL, &err, sql, "");
+    if (rc != 0)
+        fail_msg("'%s' failed: %d %s", sql, rc, err.message);
+}
+
+static void drop_tables(ck_db *db)
+{
+    exec_ok(db, "DROP TABLE IF EXISTS conf_child");
+    exec_ok(db, "DROP TABLE IF EXISTS conf_parent");
+    exec_ok(db, "DROP TABLE IF EXISTS conf_kv");
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    f->db = open_db();
+    drop_tables(f->db);
+    exec_ok(f->db, "CREATE TABLE conf_kv (k TEXT PRIMARY KEY, v BIGINT, s TEXT)");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    ck_db_rollback(f->db);
+    drop_tables(f->db);
+    ck_db_close(f->db);
+    free(f);
+    return 0;
+}
+
+/* Rows of conf_kv with key k, read on db. */
+static int64_t count_key(ck_db *db, const char *k)
+{
+    ck_error err;
+    ck_stmt *st = NULL;
+    assert_int_equal(ck_db_one(db, &st, &err, "SELECT COUNT(*) FROM conf_kv WHERE k = ?", "t", k), 1);
+    int64_t n = ck_col_int(st, 0);
+    ck_db_done(st);
+    return n;
+}
+
+static int64_t count_all(ck_db *db)
+{
+    ck_error err;
+    ck_stmt *st = NULL;
+    assert_int_equal(ck_db_one(db, &st, &err, "SELECT COUNT(*) FROM conf_kv", ""), 1);
+    int64_t n = ck_col_int(st, 0);
+    ck_db_done(st);
+    return n;
+}
+
+static void put(ck_db *db, const char *k, int64_t v, const char *s)
+{
+    ck_error err;
+    ck_error_clear(&err);
+    int64_t changes = -1;
+    int rc = ck_db_exec(db, &changes, &err, "INSERT INTO conf_kv (k, v, s) VALUES (?, ?, ?)", "tit", k, v, s);
+    if (rc != 0)
+        fail_msg("insert %s failed: %d %s", k, rc, err.message);
+    assert_int_equal(changes, 1);
+}
+
+static void migrate_idempotent(void **state)
+{
+    fixture *f = *state;
+    ck_error err;
+    ck_error_clear(&err);
+    assert_int_equal(ck_migrate(f->db, &err), 0);
+    assert_int_equal(ck_migrate(f->db, &err), 0);
+    ck_stmt *st = NULL;
+    assert_int_equal(ck_db_one(f->db, &st, &err, "SELECT COUNT(*), MIN(version), MAX(version) FROM schema_migrations", ""), 1);
+    assert_int_equal(ck_col_int(st, 0), ck_migration_count);
+    assert_int_equal(ck_col_int(st, 1), ck_migrations[0].version);
+    assert_int_equal(ck_col_int(st, 2), ck_migrations[ck_migration_count - 1].version);
+    ck_db_done(st);
+    assert_false(ck_db_in_tx(f->db));
+
+    /* A second connection sees the schema as current and changes nothing. */
+    ck_db *other = open_db();
+    assert_int_equal(ck_migrate(other, &err), 0);
+    assert_int_equal(ck_db_one(other, &st, &err, "SELECT COUNT(*) FROM schema_migrations", ""), 1);
+    assert_int_equal(ck_col_int(st, 0), ck_migration_count);
+    ck_db_done(st);
+    /* The first migration's tables exist. */
+    assert_int_equal(ck_db_one(other, &st, &err, "SELECT COUNT(*) FROM stores", ""), 1);
+    assert_int_equal(ck_col_int(st, 0), 0);
+    ck_db_done(st);
+    ck_db_close(other);
+}
+
+static void commit_persists(void **state)
+{
+    fixture *f = *state;
+    assert_false(ck_db_in_tx(f->db));
+    assert_int_equal(ck_db_begin(f->db, 1, &f->err), 0);
+    assert_true(ck_db_in_tx(f->db));
+    put(f->db, "a", 1, "one");
+    put(f->db, "b", 2, "two");
+    assert_int_equal(count_all(f->db), 2); /* visible inside the transaction */
+    assert_int_equal(ck_db_commit(f->db, &f->err), 0);
+    assert_false(ck_db_in_tx(f->db));
+
+    ck_db *other = open_db();
+    assert_int_equal(count_all(other), 2);
+    ck_stmt *st = NULL;
+    assert_int_equal(ck_db_one(other, &st, &f->err, "SELECT v, s FROM conf_kv WHERE k = ?", "t", "b"), 1);
+    assert_int_equal(ck_col_int(st, 0), 2);
+    assert_string_equal(ck_col_text(st, 1), "two");
+    ck_db_done(st);
+    ck_db_close(other);
+
+    /* Reopening the database finds the rows (they reached storage). */
+    ck_db_close(f->db);
+    f->db = open_db();
+    assert_int_equal(count_all(f->db), 2);
+}
+
+static void rollback_discards(void **state)
+{
+    fixture *f = *state;
+    put(f->db, "keep", 1, NULL);
+    assert_int_equal(ck_db_begin(f->db, 1, &f->err), 0);
+    put(f->db, "gone", 2, NULL);
+    int64_t ch = -1;
+    assert_int_equal(ck_db_exec(f->db, &ch, &f->err, "UPDATE conf_kv SET v = 100 WHERE k = ?", "t", "keep"), 0);
+    assert_int_equal(ch, 1);
+    ck_db *other = open_db();
+    assert_int_equal(count_key(other, "gone"), 0); /* uncommitted work is invisible to others */
+    ck_db_rollback(f->db);
+    assert_false(ck_db_in_tx(f->db));
+    assert_int_equal(count_key(f->db, "gone"), 0);
+    assert_int_equal(count_key(other, "gone"), 0);
+    ck_stmt *st = NULL;
+    assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT v FROM conf_kv WHERE k = ?", "t", "keep"), 1);
+    assert_int_equal(ck_col_int(st, 0), 1);
+    ck_db_done(st);
+    ck_db_close(other);
+    /* Rolling back with no transaction open is harmless. */
+    ck_db_rollback(f->db);
+    ck_db_rollback(NULL);
+    assert_int_equal(count_all(f->db), 1);
+}
+
+static void exec_changes(void **state)
+{
+    fixture *f = *state;
+    put(f->db, "a", 1, "x");
+    put(f->db, "b", 5, "x");
+    put(f->db, "c", 10, "y");
+    int64_t ch = -1;
+    assert_int_equal(ck_db_exec(f->db, &ch, &f->err, "UPDATE conf_kv SET v = v + 1 WHERE v >= ?", "i", (int64_t)5), 0);
+    assert_int_equal(ch, 2);
+    ch = -1;
+    assert_int_equal(ck_db_exec(f->db, &ch, &f->err, "UPDATE conf_kv SET v = v + 1 WHERE v >= ?", "i", (int64_t)1000), 0);
+    assert_int_equal(ch, 0);
+    ch = -1;
+    assert_int_equal(ck_db_exec(f->db, &ch, &f->err, "UPDATE conf_kv SET s = ? WHERE s = ?", "tt", "z", "x"), 0);
+    assert_int_equal(ch, 2);
+    /* A conditional update, as leases and credit checks use it. */
+    ch = -1;
+    assert_int_equal(ck_db_exec(f->db, &ch, &f->err, "UPDATE conf_kv SET v = v - ? WHERE k = ? AND v >= ?", "iti",
+                                (int64_t)11, "c", (int64_t)11),
+                     0);
+    assert_int_equal(ch, 1);
+    ch = -1;
+    assert_int_equal(ck_db_exec(f->db, &ch, &f->err, "UPDATE conf_kv SET v = v - ? WHERE k = ? AND v >= ?", "iti",
+                                (int64_t)11, "c", (int64_t)11),
+                     0);
+    assert_int_equal(ch, 0);
+    ch = -1;
+    assert_int_equal(ck_db_exec(f->db, &ch, &f->err, "DELETE FROM conf_kv WHERE s = ?", "t", "z"), 0);
+    assert_int_equal(ch, 2);
+    /* changes may be NULL. */
+    assert_int_equal(ck_db_exec(f->db, NULL, &f->err, "DELETE FROM conf_kv", ""), 0);
+    assert_int_equal(count_all(f->db), 0);
+}
+
+static void unique_violation(void **state)
+{
+    fixture *f = *state;
+    put(f->db, "a", 1, NULL);
+    ck_error_clear(&f->err);
+    int rc = ck_db_exec(f->db, NULL, &f->err, "INSERT INTO conf_kv (k, v) VALUES (?, ?)", "ti", "a", (int64_t)2);
+    assert_int_equal(rc, CK_EDUP);
+    assert_int_equal(f->err.code, CK_EDUP);
+    /* The connection is still usable and the first row unchanged. */
+    ck_stmt *st = NULL;
+    assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT v FROM conf_kv WHERE k = ?", "t", "a"), 1);
+    assert_int_equal(ck_col_int(st, 0), 1);
+    ck_db_done(st);
+
+    /* Inside a transaction: the caller rolls back and carries on. */
+    assert_int_equal(ck_db_begin(f->db, 1, &f->err), 0);
+    put(f->db, "b", 2, NULL);
+    ck_error_clear(&f->err);
+    assert_int_equal(ck_db_exec(f->db, NULL, &f->err, "INSERT INTO conf_kv (k, v) VALUES (?, ?)", "ti", "b", (int64_t)3),
+                     CK_EDUP);
+    ck_db_rollback(f->db);
+    assert_int_equal(count_key(f->db, "b"), 0);
+    put(f->db, "b", 4, NULL);
+    assert_int_equal(count_all(f->db), 2);
+
+    /* ON CONFLICT DO NOTHING is not an error and changes nothing. */
+    int64_t ch = -1;
+    assert_int_equal(ck_db_exec(f->db, &ch, &f->err, "INSERT INTO conf_kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO NOTHING",
+                                "ti", "a", (int64_t)9),
+                     0);
+    assert_int_equal(ch, 0);
+
+    /* A composite unique key, as store members and SKUs use it. */
+    exec_ok(f->db, "CREATE TABLE conf_parent (a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY (a, b))");
+    assert_int_equal(ck_db_exec(f->db, NULL, &f->err, "INSERT INTO conf_parent (a, b) VALUES (?, ?)", "tt", "x", "y"), 0);
+    assert_int_equal(ck_db_exec(f->db, NULL, &f->err, "INSERT INTO conf_parent (a, b) VALUES (?, ?)", "tt", "x", "z"), 0);
+    assert_int_equal(ck_db_exec(f->db, NULL, &f->err, "INSERT INTO conf_parent (a, b) VALUES (?, ?)", "tt", "x", "y"),
+                     CK_EDUP);
+}
+
+static void one_row(void **state)
+{
+    fixture *f = *state;
+    ck_stmt *st = (ck_stmt *)&st; /* not NULL: the call must set it */
+    assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT k, v, s FROM conf_kv WHERE k = ?", "t", "none"), 0);
+    assert_null(st);
+    ck_db_done(st); /* NULL-tolerant */
+
+    put(f->db, "k1", 77, "seventy-seven");
+    assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT k, v, s FROM conf_kv WHERE k = ?", "t", "k1"), 1);
+    assert_non_null(st);
+    assert_string_equal(ck_col_text(st, 0), "k1");
+    assert_int_equal(ck_col_int(st, 1), 77);
+    assert_string_equal(ck_col_text(st, 2), "seventy-seven");
+    assert_string_equal(ck_col_text_or_null(st, 2), "seventy-seven");
+    assert_false(ck_col_null(st, 0));
+    assert_false(ck_col_null(st, 1));
+    assert_false(ck_col_null(st, 2));
+    ck_db_done(st);
+
+    /* An aggregate always has a row. */
+    assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT COUNT(*) FROM conf_kv WHERE k = ?", "t", "none"), 1);
+    assert_int_equal(ck_col_int(st, 0), 0);
+    ck_db_done(st);
+
+    /* A bad statement is an error, not "no row". */
+    ck_error_clear(&f->err);
+    st = NULL;
+    int rc = ck_db_one(f->db, &st, &f->err, "SELECT nope FROM conf_kv", "");
+    assert_true(rc < 0);
+    assert_int_equal(rc, CK_EINTERNAL);
+    assert_int_equal(f->err.code, CK_EINTERNAL);
+    assert_null(st);
+    rc = ck_db_exec(f->db, NULL, &f->err, "INSERT INTO conf_missing (x) VALUES (1)", "");
+    assert_int_equal(rc, CK_EINTERNAL);
+}
+
+static void query_rows(void **state)
+{
+    fixture *f = *state;
+    put(f->db, "r1", 1, "a");
+    put(f->db, "r2", 2, "b");
+    put(f->db, "r3", 3, "c");
+    ck_stmt *st = NULL;
+    assert_int_equal(ck_db_query(f->db, &st, &f->err, "SELECT k, v FROM conf_kv WHERE v >= ? ORDER BY k", "i", (int64_t)2), 0);
+    int rc, n = 0;
+    while ((rc = ck_db_next(st, &f->err)) == 1) {
+        n++;
+        char want[16];
+        snprintf(want, sizeof(want), "r%d", n + 1);
+        assert_string_equal(ck_col_text(st, 0), want);
+        assert_int_equal(ck_col_int(st, 1), n + 1);
+        /* Another statement while iterating, as handlers do for each row. */
+        ck_stmt *one = NULL;
+        assert_int_equal(ck_db_one(f->db, &one, &f->err, "SELECT s FROM conf_kv WHERE k = ?", "t", want), 1);
+        assert_string_equal(ck_col_text(one, 0), n == 1 ? "b" : "c");
+        ck_db_done(one);
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(n, 2);
+    ck_db_done(st);
+
+    /* 'b' binds 0/1. */
+    assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT ?, ?", "bb", 5, 0), 1);
+    assert_int_equal(ck_col_int(st, 0), 1);
+    assert_int_equal(ck_col_int(st, 1), 0);
+    ck_db_done(st);
+}
+
+static void null_values(void **state)
+{
+    fixture *f = *state;
+    put(f->db, "n", 1, NULL);
+    put(f->db, "e", 2, "");
+    ck_stmt *st = NULL;
+    assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT s, v FROM conf_kv WHERE k = ?", "t", "n"), 1);
+    assert_true(ck_col_null(st, 0));
+    assert_null(ck_col_text_or_null(st, 0));
+    assert_string_equal(ck_col_text(st, 0), "");
+    assert_false(ck_col_null(st, 1));
+    ck_db_done(st);
+
+    /* The empty string is not NULL. */
+    assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT s FROM conf_kv WHERE k = ?", "t", "e"), 1);
+    assert_false(ck_col_null(st, 0));
+    assert_non_null(ck_col_text_or_null(st, 0));
+    assert_string_equal(ck_col_text_or_null(st, 0), "");
+    ck_db_done(st);
+
+    assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT COUNT(*) FROM conf_kv WHERE s IS NULL", ""), 1);
+    assert_int_equal(ck_col_int(st, 0), 1);
+    ck_db_done(st);
+
+    /* COALESCE(?, col) with a NULL parameter keeps the column (PATCH semantics). */
+    int64_t ch = -1;
+    assert_int_equal(ck_db_exec(f->db, &ch, &f->err, "UPDATE conf_kv SET s = COALESCE(?, s) WHERE k = ?", "tt",
+                                (const char *)NULL, "e"),
+                     0);
+    assert_int_equal(ch, 1);
+    assert_int_equal(ck_db_exec(f->db, &ch, &f->err, "UPDATE conf_kv SET s = COALESCE(?, s) WHERE k = ?", "tt",
+                                "set", "n"),
+                     0);
+    assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT s FROM conf_kv WHERE k = ?", "t", "e"), 1);
+    assert_false(ck_col_null(st, 0));
+    assert_string_equal(ck_col_text(st, 0), "");
+    ck_db_done(st);
+    assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT s FROM conf_kv WHERE k = ?", "t", "n"), 1);
+    assert_string_equal(ck_col_text(st, 0), "set");
+    ck_db_done(st);
+
+    /* A NULL bigint. */
+    assert_int_equal(ck_db_exec(f->db, NULL, &f->err, "INSERT INTO conf_kv (k, v, s) VALUES (?, NULL, ?)", "tt",
+                                "nv", (const char *)NULL),
+                     0);
+    assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT v, s FROM conf_kv WHERE k = ?", "t", "nv"), 1);
+    assert_true(ck_col_null(st, 0));
+    assert_true(ck_col_null(st, 1));
+    ck_db_done(st);
+}
+
+static void int64_round_trip(void **state)
+{
+    fixture *f = *state;
+    static const int64_t values[] = {INT64_MAX, INT64_MIN, -1, 0, 1, -9007199254740993LL,
+                                     9007199254740993LL, 100000000000000LL, -100000000000000LL,
+                                     (int64_t)INT32_MAX + 1, (int64_t)INT32_MIN - 1};
+    char k[32];
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        snprintf(k, sizeof(k), "i%zu", i);
+        put(f->db, k, values[i], NULL);
+    }
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        snprintf(k, sizeof(k), "i%zu", i);
+        ck_stmt *st = NULL;
+        assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT v FROM conf_kv WHERE k = ?", "t", k), 1);
+        int64_t got = ck_col_int(st, 0);
+        ck_db_done(st);
+        if (got != values[i])
+            fail_msg("%s: stored %lld, read %lld", k, (long long)values[i], (long long)got);
+        /* And as a parameter compared in SQL. */
+        assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT COUNT(*) FROM conf_kv WHERE v = ?", "i", values[i]), 1);
+        assert_int_equal(ck_col_int(st, 0), 1);
+        ck_db_done(st);
+    }
+    /* Ordering is numeric. */
+    ck_stmt *st = NULL;
+    assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT MIN(v), MAX(v) FROM conf_kv", ""), 1);
+    assert_true(ck_col_int(st, 0) == INT64_MIN);
+    assert_true(ck_col_int(st, 1) == INT64_MAX);
+    ck_db_done(st);
+}
+
+/* Backend memory in use, when the backend can say; -1 otherwise. */
+static int64_t backend_memory(ck_db *db)
+{
+#ifdef CK_CONFORMANCE_SQLITE_MEM
+    if (is_sqlite(db))
+        return (int64_t)sqlite3_memory_used();
+#endif
+    (void)db;
+    return -1;
+}
+
+static void statement_cache(void **state)
+{
+    fixture *f = *state;
+    enum { N = 10000, KEYS = 50 };
+    char k[32];
+    assert_int_equal(ck_db_begin(f->db, 1, &f->err), 0);
+    for (int i = 0; i < KEYS; i++) {
+        snprintf(k, sizeof(k), "k%d", i);
+        put(f->db, k, i, k);
+    }
+    assert_int_equal(ck_db_commit(f->db, &f->err), 0);
+
+    /* Warm up, then the same statements many times must not grow anything. */
+    for (int i = 0; i < 100; i++) {
+        ck_stmt *st = NULL;
+        snprintf(k, sizeof(k), "k%d", i % KEYS);
+        assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT v, s FROM conf_kv WHERE k = ?", "t", k), 1);
+        ck_db_done(st);
+        assert_int_equal(ck_db_exec(f->db, NULL, &f->err, "UPDATE conf_kv SET v = v WHERE k = ?", "t", k), 0);
+    }
+    int64_t before = backend_memory(f->db);
+    for (int i = 0; i < N; i++) {
+        ck_stmt *st = NULL;
+        snprintf(k, sizeof(k), "k%d", i % KEYS);
+        assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT v, s FROM conf_kv WHERE k = ?", "t", k), 1);
+        if (ck_col_int(st, 0) != i % KEYS || strcmp(ck_col_text(st, 1), k) != 0)
+            fail_msg("iteration %d read %lld/%s for %s", i, (long long)ck_col_int(st, 0), ck_col_text(st, 1), k);
+        ck_db_done(st);
+        int64_t ch = -1;
+        assert_int_equal(ck_db_exec(f->db, &ch, &f->err, "UPDATE conf_kv SET v = v WHERE k = ?", "t", k), 0);
+        assert_int_equal(ch, 1);
+        assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT COUNT(*) FROM conf_kv WHERE v >= ?", "i", (int64_t)0), 1);
+        assert_int_equal(ck_col_int(st, 0), KEYS);
+        ck_db_done(st);
+    }
+    int64_t after = backend_memory(f->db);
+    if (before >= 0)
+        assert_true(after - before < 64 * 1024); /* one leaked statement per call would be megabytes */
+
+    /* Many distinct statements (the cache grows and rehashes), each still right. */
+    enum { DISTINCT = 300 };
+    char sql[96];
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < DISTINCT; i++) {
+            ck_stmt *st = NULL;
+            snprintf(sql, sizeof(sql), "SELECT ? + %d", i);
+            assert_int_equal(ck_db_one(f->db, &st, &f->err, sql, "i", (int64_t)1000 * round), 1);
+            assert_int_equal(ck_col_int(st, 0), 1000 * round + i);
+            ck_db_done(st);
+        }
+    }
+    /* Re-binding a cached statement replaces the old values. */
+    ck_stmt *st = NULL;
+    assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT ?, ?", "it", (int64_t)1, "one"), 1);
+    ck_db_done(st);
+    assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT ?, ?", "it", (int64_t)3, (const char *)NULL), 1);
+    assert_int_equal(ck_col_int(st, 0), 3);
+    assert_true(ck_col_null(st, 1));
+    ck_db_done(st);
+
+    /* Parameter types must match the placeholders. */
+    ck_error_clear(&f->err);
+    st = (ck_stmt *)&st;
+    assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT ?, ?", "i", (int64_t)3), CK_EINTERNAL);
+    assert_null(st);
+    assert_string_equal(f->err.reason, "INTERNAL_ERROR");
+    assert_int_equal(ck_db_exec(f->db, NULL, &f->err, "UPDATE conf_kv SET v = ? WHERE k = ?", "iti", (int64_t)1, "k1",
+                                (int64_t)2),
+                     CK_EINTERNAL);
+}
+
+static void write_conflict(void **state)
+{
+    fixture *f = *state;
+    put(f->db, "x", 0, NULL);
+    ck_db *a = f->db;
+    ck_db *b = open_db();
+
+    assert_int_equal(ck_db_begin(a, 1, &f->err), 0);
+    int64_t ch = -1;
+    assert_int_equal(ck_db_exec(a, &ch, &f->err, "UPDATE conf_kv SET v = 1 WHERE k = ?", "t", "x"), 0);
+    assert_int_equal(ch, 1);
+
+    /* B's write waits for the busy timeout, then fails with CK_EBUSY: at begin
+     * where the backend takes the write lock there (SQLite), else at the first
+     * conflicting write. */
+    ck_error berr;
+    ck_error_clear(&berr);
+    int rc = ck_db_begin(b, 1, &berr);
+    if (is_sqlite(b)) {
+        assert_int_equal(rc, CK_EBUSY);
+    } else if (rc == 0) {
+        rc = ck_db_exec(b, NULL, &berr, "UPDATE conf_kv SET v = 2 WHERE k = ?", "t", "x");
+        ck_db_rollback(b);
+    }
+    assert_int_equal(rc, CK_EBUSY);
+    assert_int_equal(berr.code, CK_EBUSY);
+    assert_int_equal(berr.http_status, 500);
+    assert_false(ck_db_in_tx(b));
+
+    /* A write outside a transaction conflicts the same way. */
+    ck_error_clear(&berr);
+    rc = ck_db_exec(b, NULL, &berr, "UPDATE conf_kv SET v = 3 WHERE k = ?", "t", "x");
+    assert_int_equal(rc, CK_EBUSY);
+    assert_int_equal(berr.code, CK_EBUSY);
+
+    /* Readers are not blocked and see the last committed value. */
+    ck_stmt *st = NULL;
+    assert_int_equal(ck_db_one(b, &st, &berr, "SELECT v FROM conf_kv WHERE k = ?", "t", "x"), 1);
+    assert_int_equal(ck_col_int(st, 0), 0);
+    ck_db_done(st);
+
+    /* Once A commits, B writes. */
+    assert_int_equal(ck_db_commit(a, &f->err), 0);
+    assert_int_equal(ck_db_begin(b, 1, &berr), 0);
+    assert_int_equal(ck_db_exec(b, &ch, &berr, "UPDATE conf_kv SET v = v + 10 WHERE k = ?", "t", "x"), 0);
+    assert_int_equal(ch, 1);
+    assert_int_equal(ck_db_commit(b, &berr), 0);
+    assert_int_equal(ck_db_one(a, &st, &f->err, "SELECT v FROM conf_kv WHERE k = ?", "t", "x"), 1);
+    assert_int_equal(ck_col_int(st, 0), 11);
+    ck_db_done(st);
+    ck_db_close(b);
+}
+
+/* A commit that fails (a deferred foreign key) ends the transaction: nothing
+ * is kept and the connection starts the next one cleanly. */
+static void failed_commit(void **state)
+{
+    fixture *f = *state;
+    exec_ok(f->db, "CREATE TABLE conf_parent (id TEXT PRIMARY KEY)");
+    exec_ok(f->db, "CREATE TABLE conf_child (id TEXT PRIMARY KEY,"
+                   " parent TEXT REFERENCES conf_parent(id) DEFERRABLE INITIALLY DEFERRED)");
+    assert_int_equal(ck_db_begin(f->db, 1, &f->err), 0);
+    assert_int_equal(ck_db_exec(f->db, NULL, &f->err, "INSERT INTO conf_child (id, parent) VALUES (?, ?)", "tt",
+                                "c1", "missing"),
+                     0);
+    put(f->db, "side", 1, NULL);
+    ck_error_clear(&f->err);
+    int rc = ck_db_commit(f->db, &f->err);
+    assert_true(rc < 0);
+    assert_int_equal(f->err.code, rc);
+    assert_int_equal(count_key(f->db, "side"), 0);
+    ck_stmt *st = NULL;
+    assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT COUNT(*) FROM conf_child", ""), 1);
+    assert_int_equal(ck_col_int(st, 0), 0);
+    ck_db_done(st);
+    /* The next transaction works. */
+    assert_int_equal(ck_db_begin(f->db, 1, &f->err), 0);
+    put(f->db, "next", 2, NULL);
+    assert_int_equal(ck_db_commit(f->db, &f->err), 0);
+    assert_int_equal(count_key(f->db, "next"), 1);
+}
+
+/* After a failed commit the connection reports no open transaction (the
+ * SQLite driver rolls back on a failed COMMIT; PostgreSQL ends it too). */
+static void failed_commit_clears_in_tx(void **state)
+{
+    fixture *f = *state;
+    exec_ok(f->db, "CREATE TABLE conf_parent (id TEXT PRIMARY KEY)");
+    exec_ok(f->db, "CREATE TABLE conf_child (id TEXT PRIMARY KEY,"
+                   " parent TEXT REFERENCES conf_parent(id) DEFERRABLE INITIALLY DEFERRED)");
+    assert_int_equal(ck_db_begin(f->db, 1, &f->err), 0);
+    assert_int_equal(ck_db_exec(f->db, NULL, &f->err, "INSERT INTO conf_child (id, parent) VALUES (?, ?)", "tt",
+                                "c1", "missing"),
+                     0);
+    assert_true(ck_db_commit(f->db, &f->err) < 0);
+    assert_false(ck_db_in_tx(f->db));
+}
+
+static void bad_url(void **state)
+{
+    ck_db *db = (ck_db *)&db;
+    ck_error err;
+    ck_error_clear(&err);
+    assert_int_equal(ck_db_open(&db, "mysql://x", &fast, &err), CK_EINVALID);
+    assert_null(db);
+    assert_string_equal(err.reason, "BAD_DB_URL");
+    assert_int_equal(ck_db_open(&db, NULL, &fast, &err), CK_EINVALID);
+    assert_null(ck_db_driver_for("nope:"));
+    assert_non_null(ck_db_driver_for("sqlite:x.db"));
+    assert_int_equal(ck_db_driver_for("sqlite:x.db")->version, CK_DB_DRIVER_VERSION);
+}
+
+static void remove_sqlite_files(void)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm", "-journal", NULL};
+    char p[340];
+    for (int i = 0; suffix[i]; i++) {
+        snprintf(p, sizeof(p), "%s%s", g_file, suffix[i]);
+        unlink(p);
+    }
+    if (g_dir[0])
+        rmdir(g_dir);
+}
+
+int main(void)
+{
+    const char *env = getenv("CK_TEST_DB_URL");
+    if (env && *env) {
+        snprintf(g_url, sizeof(g_url), "%s", env);
+    } else {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(g_dir, sizeof(g_dir), "%s/ck_conformance_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(g_dir)) {
+            perror("mkdtemp");
+            return 1;
+        }
+        snprintf(g_file, sizeof(g_file), "%s/conformance.db", g_dir);
+        snprintf(g_url, sizeof(g_url), "sqlite:%s", g_file);
+    }
+    printf("# storage conformance on %s\n", g_url);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(migrate_idempotent, setup, teardown),
+        cmocka_unit_test_setup_teardown(commit_persists, setup, teardown),
+        cmocka_unit_test_setup_teardown(rollback_discards, setup, teardown),
+        cmocka_unit_test_setup_teardown(exec_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(unique_violation, setup, teardown),
+        cmocka_unit_test_setup_teardown(one_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(query_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(null_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(int64_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(statement_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(write_conflict, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_commit_clears_in_tx, setup, teardown),
+        cmocka_unit_test(bad_url),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    if (g_file[0])
+        remove_sqlite_files();
+    return failed;
+}
