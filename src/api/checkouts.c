@@ -4,6 +4,8 @@
 
 #include "api/common.h"
 #include "api/routes.h"
+#include "checkout/engine.h"
+#include "checkout/order.h"
 #include "checkout/session.h"
 
 #define ACTION_NAME "checkoutSessionAction"
@@ -74,6 +76,50 @@ static int get_request(ck_req *req, ck_error *err)
     return rc < 0 ? rc : ck_reply(req, 200, j);
 }
 
+static int patch_checkout(ck_req *req, ck_error *err)
+{
+    int rc = ck_session_update_inputs(req->app, req->db, &req->user, req->params[0], req->json, err);
+    return rc < 0 ? rc : get_checkout(req, err);
+}
+
+static int delete_checkout(ck_req *req, ck_error *err)
+{
+    int rc = ck_session_abandon(req->app, req->db, &req->user, req->params[0], err);
+    return rc < 0 ? rc : get_checkout(req, err);
+}
+
+/* Does the caller ask for an asynchronous answer (Prefer: respond-async)? */
+static int wants_async(ck_req *req)
+{
+    const char *p = ck_header(req, "Prefer");
+    return p && strstr(p, "respond-async") != NULL;
+}
+
+/* POST /v1/checkouts/{id}/place-order: 201 placed, 200 replay of a completed
+ * session, 202 queued; a failed step is the REST envelope with "step". */
+static int place_order(ck_req *req, ck_error *err)
+{
+    const char *sid = req->params[0];
+    if (wants_async(req)) {
+        char request_id[CK_ID_MAX];
+        int rc = ck_place_enqueue(req->app, req->db, &req->user, sid, request_id, err);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            return ck_reply(req, 202, json_pack("{s:s}", "requestId", request_id));
+        /* A completed session is answered at once, as a replay. */
+    }
+    ck_place_result res;
+    int rc = ck_place_order(req->app, req->db, &req->user, sid, NULL, &res, err);
+    if (rc < 0)
+        return rc;
+    json_t *order = NULL;
+    if ((rc = ck_order_json(req->db, res.order_id, &order, err)) < 0)
+        return rc;
+    return ck_reply(req, res.http_status,
+                    json_pack("{s:s, s:s, s:o}", "requestId", res.request_id, "orderId", res.order_id, "order", order));
+}
+
 #define CHECKOUT_PERMS (CK_PERM_BUYER | CK_PERM_INTEGRATOR | CK_PERM_ADMIN)
 
 const ck_route ck_routes_checkouts[] = {
@@ -81,6 +127,9 @@ const ck_route ck_routes_checkouts[] = {
     {"POST", "/v1/actions/standard/checkoutSessionAction", session_action, CK_ROUTE_BODY, 0},
     {"POST", "/v1/checkouts", create_checkout, CK_ROUTE_BODY, 0},
     {"GET", "/v1/checkouts/{id}", get_checkout, 0, CHECKOUT_PERMS},
+    {"PATCH", "/v1/checkouts/{id}", patch_checkout, CK_ROUTE_BODY, CHECKOUT_PERMS},
+    {"DELETE", "/v1/checkouts/{id}", delete_checkout, 0, CHECKOUT_PERMS},
+    {"POST", "/v1/checkouts/{id}/place-order", place_order, 0, CHECKOUT_PERMS},
     {"GET", "/v1/requests/{id}", get_request, 0, 0},
     {0},
 };

@@ -27,32 +27,33 @@ static int action_fail(ck_error *err, int http, const char *status_code, const c
 #define NOT_CREATED(err, msg) action_fail(err, 500, "UNKNOWN_EXCEPTION", "SESSION_NOT_CREATED", NULL, msg)
 
 /* The checks that only read, in the table's order (after the permission and
- * cart id syntax checks). Returns 0 when the action may write. */
+ * cart id syntax checks). Returns 0 when the action may write, 1 when a row
+ * of the table holds (err set), <0 when a read failed (dberr set). */
 static int check_table(ck_db *db, const ck_user *user, const ck_cart *cart, char live_session[CK_ID_MAX],
-                       ck_error *err)
+                       ck_error *err, ck_error *dberr)
 {
     ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err, "SELECT is_buyer FROM accounts WHERE id = ?", "t", cart->account_id);
+    int rc = ck_db_one(db, &st, dberr, "SELECT is_buyer FROM accounts WHERE id = ?", "t", cart->account_id);
     if (rc < 0)
         return rc;
     int is_buyer = rc == 1 && ck_col_int(st, 0) != 0;
     ck_db_done(st);
     if (!is_buyer)
-        return NO_ACCESS(err, "the cart's account is not a buyer account");
-    if ((rc = ck_user_can_buy_for(db, user, cart->account_id, err)) < 0)
+        return NO_ACCESS(err, "the cart's account is not a buyer account"), 1;
+    if ((rc = ck_user_can_buy_for(db, user, cart->account_id, dberr)) < 0)
         return rc;
     if (rc == 0)
-        return NO_ACCESS(err, "the caller was not given the cart's account");
+        return NO_ACCESS(err, "the caller was not given the cart's account"), 1;
 
-    rc = ck_db_one(db, &st, err, "SELECT 1 FROM store_members WHERE store_id = ? AND account_id = ?", "tt",
+    rc = ck_db_one(db, &st, dberr, "SELECT 1 FROM store_members WHERE store_id = ? AND account_id = ?", "tt",
                    cart->store_id, cart->account_id);
     ck_db_done(st);
     if (rc < 0)
         return rc;
     if (rc == 0)
-        return NOT_MEMBER(err);
+        return NOT_MEMBER(err), 1;
 
-    rc = ck_db_one(db, &st, err,
+    rc = ck_db_one(db, &st, dberr,
                    "SELECT id, lease_owner IS NOT NULL AND lease_expires_at > ? FROM checkout_sessions"
                    " WHERE cart_id = ? AND is_archived = 0",
                    "it", ck_now_ms(), cart->id);
@@ -64,7 +65,7 @@ static int check_table(ck_db *db, const ck_user *user, const ck_cart *cart, char
         int leased = ck_col_int(st, 1) != 0;
         ck_db_done(st);
         if (leased)
-            return IN_PROGRESS(err);
+            return IN_PROGRESS(err), 1;
     }
     return 0;
 }
@@ -148,11 +149,14 @@ int ck_session_action(ck_app *app, ck_db *db, const ck_user *user, json_t *cart_
         return INVALID_CART(err, rc == 0 ? "no such cart" : "the cart is Closed (already ordered)");
     }
     if (rc > 0)
-        rc = check_table(db, user, &cart, out->session_id, err);
-    if (rc < 0) {
+        rc = check_table(db, user, &cart, out->session_id, err, &werr);
+    if (rc != 0) {
         ck_db_rollback(db);
-        /* A table row set err; a storage failure is the table's last row. */
-        return err && err->http_status ? rc : NOT_CREATED(err, "the session could not be written; try again");
+        if (rc == 1)
+            return err ? err->code : CK_EINVALID; /* a row of the table */
+        /* A storage failure is the table's last row; details go to the log. */
+        fprintf(stderr, "{\"level\":\"error\",\"message\":\"session action for %s: %s\"}\n", id, werr.message);
+        return NOT_CREATED(err, "the session could not be written; try again");
     }
     rc = write_session(app, db, user, &cart, out, &werr);
     if (rc == 0)

@@ -31,6 +31,21 @@ int ck_session_lease_release(ck_db *db, const char *session_id, const char *owne
 /* Releases every lease (SQLite start-up: leases left by a dead process). */
 int ck_session_leases_release_all(ck_db *db, ck_error *err);
 
+/* PATCH of the checkout inputs (shippingAddress, shippingMethodId, payment;
+ * null clears one). In one transaction: validates, merges, increments
+ * inputsVersion when something changed, clears isError, and rewinds
+ * lastSuccessfulStep to before the first step that reads a changed input.
+ * 404 invisible, 409 SESSION_ARCHIVED / SESSION_COMPLETED, 400
+ * CART_ALREADY_IN_PROGRESS while the lease is held. */
+int ck_session_update_inputs(ck_app *app, ck_db *db, const ck_user *user, const char *session_id, json_t *body,
+                             ck_error *err);
+
+/* Abandons a session: takes the lease, voids its open authorizations (a
+ * failed void is left to the sweeper), archives it and returns the cart to
+ * Active. Abandoning an archived session again is a no-op; a completed one is
+ * 409 SESSION_COMPLETED; a held lease is 400 CART_ALREADY_IN_PROGRESS. */
+int ck_session_abandon(ck_app *app, ck_db *db, const ck_user *user, const char *session_id, ck_error *err);
+
 /* The session as API.md's JSON, or 404 when it does not exist or the user
  * may not buy for its account. *out belongs to the caller. */
 int ck_session_json(ck_db *db, const ck_user *user, const char *session_id, json_t **out, ck_error *err);

@@ -7,6 +7,7 @@
 #include "core/app_internal.h"
 #include "http/http.h"
 #include "store/migrations.h"
+#include "checkout/engine.h"
 #include "checkout/session.h"
 
 int ck_http_start(ck_app *app, ck_error *err);
@@ -42,6 +43,28 @@ ck_db *ck_app_db(ck_app *app, ck_error *err)
     return db;
 }
 
+/* SQLite is one process's file: whatever a dead process left running is
+ * released. Leases go; async placements go back to the queue; a synchronous
+ * placement interrupted by the crash is marked Failed (its caller saw the
+ * connection drop, and placing again resumes the session). */
+static int recover_sqlite(ck_db *db, ck_error *err)
+{
+    int rc = ck_session_leases_release_all(db, err);
+    if (rc == 0)
+        rc = ck_db_exec(db, NULL, err,
+                        "UPDATE checkout_requests SET status = 'Queued', runner = NULL, run_lease_until = 0"
+                        " WHERE status = 'Running' AND runner IS NOT NULL",
+                        "");
+    if (rc == 0)
+        rc = ck_db_exec(db, NULL, err,
+                        "UPDATE checkout_requests SET status = 'Failed', completed_at = ?, http_status = 500,"
+                        " errors = '[{\"errorCode\":\"UNKNOWN_EXCEPTION\",\"reason\":\"INTERNAL_ERROR\","
+                        "\"message\":\"the daemon stopped during this request; place the order again\"}]'"
+                        " WHERE status = 'Running' AND runner IS NULL",
+                        "i", ck_now_ms());
+    return rc;
+}
+
 int ck_app_open(ck_app **out, const ck_app_config *cfg, ck_error *err)
 {
     *out = NULL;
@@ -75,7 +98,7 @@ int ck_app_open(ck_app **out, const ck_app_config *cfg, ck_error *err)
         rc = ck_idem_purge(app->main_db, err);
     /* SQLite is one process's file: any lease in it was left by a dead process. */
     if (rc == 0 && ck_db_driver_of(app->main_db) == &ck_sqlite_driver)
-        rc = ck_session_leases_release_all(app->main_db, err);
+        rc = recover_sqlite(app->main_db, err);
     if (rc < 0) {
         ck_app_close(app);
         return rc;
@@ -86,7 +109,8 @@ int ck_app_open(ck_app **out, const ck_app_config *cfg, ck_error *err)
 
 int ck_app_start(ck_app *app, ck_error *err)
 {
-    return ck_http_start(app, err);
+    int rc = ck_queue_start(app, err);
+    return rc < 0 ? rc : ck_http_start(app, err);
 }
 
 int ck_app_port(const ck_app *app)
@@ -98,6 +122,7 @@ void ck_app_stop(ck_app *app)
 {
     atomic_store(&app->stopping, 1);
     ck_http_stop(app);
+    ck_queue_stop(app);
 }
 
 void ck_app_close(ck_app *app)

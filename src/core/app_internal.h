@@ -32,6 +32,12 @@ struct ck_app {
     int64_t started_ms;
     ck_metrics metrics;
     atomic_int stopping;
+    struct {
+        pthread_t thread;
+        pthread_mutex_t mu;
+        pthread_cond_t cond;
+        int started, wake;
+    } queue; /* the async placement runner (checkout/engine.h) */
     ck_faults *faults;      /* NULL unless --enable-fault-injection and CHECKOUTD_FAULTS */
     char node_id[CK_ID_MAX]; /* this process, as a lease owner */
 };

@@ -1,0 +1,237 @@
+/* session_change.c: changing a live session: its inputs (PATCH), with the
+ * rewind to before the first step that reads a changed input, and abandoning
+ * it (DELETE), which voids its open authorizations. */
+#include <string.h>
+
+#include "api/common.h"
+#include "checkout/cart.h"
+#include "checkout/flow.h"
+#include "checkout/session.h"
+#include "checkout/step.h"
+
+static const char *const pay_methods[] = {"card", "purchase_order", "net_terms", "prepaid", "contract", NULL};
+
+static int read_address(json_t *a, ck_error *err)
+{
+    static const char *const fields[] = {"name", "street", "city", "region", "postalCode", "country", NULL};
+    const char *s = NULL;
+    int rc;
+    if (!json_is_object(a))
+        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "shippingAddress", "'shippingAddress' must be an object");
+    if ((rc = ck_in_only(a, fields, err)) < 0 || (rc = ck_in_str(a, "name", 1, CK_NAME_MAX, &s, err)) < 0 ||
+        (rc = ck_in_str(a, "street", 1, CK_NAME_MAX, &s, err)) < 0 ||
+        (rc = ck_in_str(a, "city", 1, CK_NAME_MAX, &s, err)) < 0 ||
+        (rc = ck_in_str(a, "region", 0, CK_NAME_MAX, &s, err)) < 0 ||
+        (rc = ck_in_str(a, "postalCode", 1, 32, &s, err)) < 0 || (rc = ck_in_country(a, "country", 1, &s, err)) < 0) {
+        char f[sizeof(err->field) + 32];
+        snprintf(f, sizeof(f), "shippingAddress.%s", err->field);
+        snprintf(err->field, sizeof(err->field), "%.63s", f);
+        return rc;
+    }
+    return 0;
+}
+
+static int read_payment(json_t *p, ck_error *err)
+{
+    static const char *const fields[] = {"method", "cardToken", "poNumber", "contractId", NULL};
+    const char *method = NULL, *s = NULL;
+    int rc;
+    if (!json_is_object(p))
+        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "payment", "'payment' must be an object");
+    if ((rc = ck_in_only(p, fields, err)) < 0 || (rc = ck_in_enum(p, "method", 1, pay_methods, &method, err)) < 0 ||
+        (rc = ck_in_str(p, "cardToken", 0, 256, &s, err)) < 0 || (rc = ck_in_str(p, "poNumber", 0, 64, &s, err)) < 0 ||
+        (rc = ck_in_id(p, "contractId", 0, "ctr", &s, err)) < 0) {
+        char f[sizeof(err->field) + 32];
+        snprintf(f, sizeof(f), "payment.%s", err->field);
+        snprintf(err->field, sizeof(err->field), "%.63s", f);
+        return rc;
+    }
+    /* Each method takes its own details only. */
+    const char *allowed = strcmp(method, "card") == 0                                        ? "cardToken"
+                          : strcmp(method, "purchase_order") == 0 || !strcmp(method, "net_terms") ? "poNumber"
+                          : strcmp(method, "contract") == 0                                       ? "contractId"
+                                                                                                  : "";
+    for (int i = 1; fields[i]; i++)
+        if (json_object_get(p, fields[i]) && !json_is_null(json_object_get(p, fields[i])) &&
+            strcmp(fields[i], allowed) != 0)
+            return ck_fail(err, CK_EINVALID, "INVALID_FIELD", fields[i],
+                           "payment.%s does not apply to the %s method", fields[i], method);
+    return 0;
+}
+
+static int step_index(const char *name)
+{
+    for (int i = 0; ck_standard_steps[i]; i++)
+        if (strcmp(ck_standard_steps[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* The first standard step that reads any of the inputs in mask. */
+static int first_reader(unsigned mask)
+{
+    for (int i = 0; ck_standard_steps[i]; i++)
+        if (ck_step_builtin(ck_standard_steps[i])->reads & mask)
+            return i;
+    return -1;
+}
+
+/* Explains why a conditional session update changed nothing. */
+static int why_not(ck_db *db, const char *session_id, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err,
+                       "SELECT is_archived, state, lease_owner IS NOT NULL AND lease_expires_at > ?"
+                       " FROM checkout_sessions WHERE id = ?",
+                       "it", ck_now_ms(), session_id);
+    if (rc <= 0)
+        return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
+    int archived = (int)ck_col_int(st, 0), completed = strcmp(ck_col_text(st, 1), CK_STATE_COMPLETED) == 0,
+        leased = (int)ck_col_int(st, 2);
+    ck_db_done(st);
+    if (completed)
+        return ck_fail(err, CK_ECONFLICT, "SESSION_COMPLETED", NULL, "the order was placed; the checkout is closed");
+    if (archived)
+        return ck_fail(err, CK_ECONFLICT, "SESSION_ARCHIVED", NULL, "the checkout was abandoned; start a new one");
+    if (leased)
+        return ck_fail_as(err, CK_EINVALID, 400, "BAD_REQUEST", "CART_ALREADY_IN_PROGRESS", NULL,
+                          "a checkout of this cart is being processed right now; try again shortly");
+    return ck_fail(err, CK_ECONFLICT, "SESSION_CHANGED", NULL, "the checkout changed meanwhile; try again");
+}
+
+int ck_session_update_inputs(ck_app *app, ck_db *db, const ck_user *user, const char *session_id, json_t *body,
+                             ck_error *err)
+{
+    static const char *const fields[] = {"shippingAddress", "shippingMethodId", "payment", NULL};
+    const char *method_id = NULL;
+    json_t *addr = json_object_get(body, "shippingAddress"), *pay = json_object_get(body, "payment");
+    int rc;
+    if ((rc = ck_in_only(body, fields, err)) < 0 ||
+        (addr && !json_is_null(addr) && (rc = read_address(addr, err)) < 0) ||
+        (rc = ck_in_id(body, "shippingMethodId", 0, "shm", &method_id, err)) < 0 ||
+        (pay && !json_is_null(pay) && (rc = read_payment(pay, err)) < 0))
+        return rc;
+    (void)app;
+    if ((rc = ck_db_begin(db, 1, err)) < 0)
+        return rc;
+    ck_stmt *st = NULL;
+    rc = ck_db_one(db, &st, err,
+                   "SELECT account_id, store_id, inputs, last_successful_step FROM checkout_sessions WHERE id = ?", "t",
+                   session_id);
+    if (rc <= 0) {
+        ck_db_rollback(db);
+        return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
+    }
+    char account[CK_ID_MAX], store[CK_ID_MAX], last[32];
+    snprintf(account, sizeof(account), "%s", ck_col_text(st, 0));
+    snprintf(store, sizeof(store), "%s", ck_col_text(st, 1));
+    json_t *inputs = json_loads(ck_col_text(st, 2), 0, NULL);
+    snprintf(last, sizeof(last), "%s", ck_col_text(st, 3));
+    ck_db_done(st);
+    if (!json_is_object(inputs)) {
+        json_decref(inputs);
+        inputs = json_object();
+    }
+    if ((rc = ck_user_can_buy_for(db, user, account, err)) <= 0) {
+        rc = rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
+        goto done;
+    }
+    if (method_id) {
+        rc = ck_db_one(db, &st, err, "SELECT 1 FROM shipping_methods WHERE id = ? AND store_id = ?", "tt", method_id,
+                       store);
+        ck_db_done(st);
+        if (rc <= 0) {
+            rc = rc < 0 ? rc : ck_fail(err, CK_EINVALID, "INVALID_FIELD", "shippingMethodId",
+                                       "shipping method %s is not offered by this store", method_id);
+            goto done;
+        }
+    }
+    unsigned changed = 0;
+    struct {
+        const char *key;
+        unsigned bit;
+    } map[] = {{"shippingAddress", CK_READS_ADDRESS}, {"shippingMethodId", CK_READS_METHOD}, {"payment", CK_READS_PAYMENT}};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *v = json_object_get(body, map[i].key);
+        if (!v || json_equal(v, json_object_get(inputs, map[i].key)))
+            continue;
+        changed |= map[i].bit;
+        if (json_is_null(v))
+            json_object_del(inputs, map[i].key);
+        else
+            json_object_set(inputs, map[i].key, v);
+    }
+    /* Rewind to before the first step that reads a changed input. */
+    int reader = changed ? first_reader(changed) : -1;
+    int last_idx = last[0] ? step_index(last) : -1;
+    int rewind = reader >= 0 && last_idx >= reader;
+    char *text = ck_json_text(inputs);
+    int64_t n = 0;
+    rc = ck_db_exec(db, &n, err,
+                    "UPDATE checkout_sessions SET inputs = ?, inputs_version = inputs_version + ?, is_error = 0,"
+                    " last_successful_step = CASE WHEN ? = 1 THEN ? ELSE last_successful_step END,"
+                    " state = CASE WHEN ? = 1 THEN ? ELSE state END, updated_at = ?"
+                    " WHERE id = ? AND is_archived = 0 AND state <> 'Completed'"
+                    " AND (lease_owner IS NULL OR lease_expires_at <= ?)",
+                    "tiitititi", text, (int64_t)(changed != 0), (int64_t)rewind,
+                    rewind && reader > 0 ? ck_standard_steps[reader - 1] : NULL, (int64_t)rewind,
+                    rewind ? ck_standard_steps[reader] : CK_STATE_START, ck_now_ms(), session_id, ck_now_ms());
+    free(text);
+    if (rc == 0 && n != 1)
+        rc = why_not(db, session_id, err);
+done:
+    json_decref(inputs);
+    if (rc == 0)
+        return ck_db_commit(db, err);
+    ck_db_rollback(db);
+    return rc;
+}
+
+int ck_session_abandon(ck_app *app, ck_db *db, const ck_user *user, const char *session_id, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err, "SELECT account_id, is_archived, state FROM checkout_sessions WHERE id = ?", "t",
+                       session_id);
+    if (rc <= 0)
+        return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
+    char account[CK_ID_MAX];
+    snprintf(account, sizeof(account), "%s", ck_col_text(st, 0));
+    int archived = (int)ck_col_int(st, 1), completed = strcmp(ck_col_text(st, 2), CK_STATE_COMPLETED) == 0;
+    ck_db_done(st);
+    if ((rc = ck_user_can_buy_for(db, user, account, err)) <= 0)
+        return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
+    if (completed)
+        return ck_fail(err, CK_ECONFLICT, "SESSION_COMPLETED", NULL, "the order was placed; it cannot be abandoned");
+    if (archived)
+        return 0; /* abandoning twice is harmless */
+    char owner[2 * CK_ID_MAX + 2], rid[CK_ID_MAX];
+    ck_id_new(rid, "abandon");
+    snprintf(owner, sizeof(owner), "%s:%s", app->node_id, rid);
+    if ((rc = ck_session_lease_take(db, session_id, owner, app->cfg.lease_seconds, err)) <= 0)
+        return rc < 0 ? rc : why_not(db, session_id, err);
+    /* Void first, outside any transaction. A gateway that is down does not
+     * keep the buyer in checkout: the hold stays Authorized on an archived
+     * session, and the sweeper voids it later. */
+    ck_error verr;
+    if (ck_payment_void_session(app, db, session_id, &verr) < 0)
+        fprintf(stderr, "{\"level\":\"warn\",\"session\":\"%s\",\"message\":\"abandon: %s; left to the sweeper\"}\n",
+                session_id, verr.message);
+    if ((rc = ck_db_begin(db, 1, err)) == 0) {
+        char cart[CK_ID_MAX] = "";
+        rc = ck_db_one(db, &st, err, "SELECT cart_id FROM checkout_sessions WHERE id = ?", "t", session_id);
+        if (rc == 1) {
+            snprintf(cart, sizeof(cart), "%s", ck_col_text(st, 0));
+            ck_db_done(st);
+            rc = ck_db_exec(db, NULL, err,
+                            "UPDATE checkout_sessions SET is_archived = 1, lease_owner = NULL, lease_expires_at = 0,"
+                            " updated_at = ? WHERE id = ? AND lease_owner = ?",
+                            "itt", ck_now_ms(), session_id, owner);
+        }
+        if (rc == 0)
+            rc = ck_cart_set_status(db, cart, CK_CART_ACTIVE, err);
+        rc = rc == 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
+    }
+    if (rc < 0)
+        ck_session_lease_release(db, session_id, owner, NULL);
+    return rc;
+}
