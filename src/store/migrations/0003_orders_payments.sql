@@ -110,6 +110,8 @@ CREATE TABLE gateway_test_ledger (
   amount BIGINT NOT NULL,
   created_at BIGINT NOT NULL
 );
+CREATE INDEX gateway_test_ledger_ref ON gateway_test_ledger (ref_id);
+CREATE INDEX gateway_test_ledger_op ON gateway_test_ledger (op);
 
 -- Async placements: a Queued request is claimed by a runner with a lease.
 ALTER TABLE checkout_requests ADD COLUMN runner TEXT;

@@ -1,0 +1,319 @@
+/* test_gateway.c: the built-in `test` gateway. It answers by card token and
+ * keeps its own ledger (gateway_test_ledger) keyed by idempotency key, as a
+ * real gateway does: the same key returns the first answer, ref_id included.
+ *
+ * Ledger rows: op is "authorize", "capture:<authId>" or "void:<authId>" (the
+ * authorization a capture or void belongs to is part of its op, so a key reused
+ * for another operation or another authorization is detected). result is
+ * "approved" or "declined"; a declined row has no reference, so its ref_id
+ * column holds the decline code. Errors are never stored: a retry runs again. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "payments/gateway.h"
+
+#define LEDGER_OP_MAX 192
+
+static const struct {
+    const char *code;
+    const char *message;
+} decline_messages[] = {
+    {"card_declined", "the card was declined"},
+    {"unknown_token", "unknown test card token"},
+    {"unknown_authorization", "no such authorization"},
+    {"amount_exceeds_authorization", "the amount exceeds what remains of the authorization"},
+    {"authorization_voided", "the authorization was voided"},
+    {"invalid_amount", "the amount is not valid"},
+    {NULL, NULL},
+};
+
+static const char *decline_message(const char *code)
+{
+    for (int i = 0; decline_messages[i].code; i++)
+        if (strcmp(decline_messages[i].code, code) == 0)
+            return decline_messages[i].message;
+    return "declined";
+}
+
+static void answer_declined(ck_gw_answer *out, const char *code)
+{
+    memset(out, 0, sizeof(*out));
+    out->result = CK_GW_DECLINED;
+    snprintf(out->code, sizeof(out->code), "%s", code);
+    snprintf(out->message, sizeof(out->message), "%s", decline_message(code));
+}
+
+static void answer_approved(ck_gw_answer *out, const char *ref_id, int64_t amount)
+{
+    memset(out, 0, sizeof(*out));
+    out->result = CK_GW_APPROVED;
+    snprintf(out->ref_id, sizeof(out->ref_id), "%s", ref_id);
+    out->amount = amount;
+}
+
+static void answer_error(ck_gw_answer *out, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void answer_error(ck_gw_answer *out, const char *code, const char *fmt, ...)
+{
+    memset(out, 0, sizeof(*out));
+    out->result = CK_GW_ERROR;
+    snprintf(out->code, sizeof(out->code), "%s", code);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out->message, sizeof(out->message), fmt, ap);
+    va_end(ap);
+}
+
+/* Reads the stored answer of key into *out. Returns 1 (found; a row of another
+ * op becomes an error answer), 0 (none) or <0 (database error). */
+static int ledger_get(ck_db *db, const char *key, const char *op, ck_gw_answer *out, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err,
+                       "SELECT op, result, ref_id, amount FROM gateway_test_ledger WHERE idem_key = ?", "t",
+                       key);
+    if (rc <= 0)
+        return rc;
+    if (strcmp(ck_col_text(st, 0), op) != 0)
+        answer_error(out, "idempotency_key_reused",
+                     "test gateway: the idempotency key was used for another operation");
+    else if (strcmp(ck_col_text(st, 1), "approved") == 0)
+        answer_approved(out, ck_col_text(st, 2), ck_col_int(st, 3));
+    else
+        answer_declined(out, ck_col_text(st, 2));
+    ck_db_done(st);
+    return 1;
+}
+
+/* Stores answer `a` under key unless the key already has one. */
+static int ledger_put(ck_db *db, const char *key, const char *op, const ck_gw_answer *a, ck_error *err)
+{
+    const char *approved = a->result == CK_GW_APPROVED ? "approved" : "declined";
+    const char *ref = a->result == CK_GW_APPROVED ? a->ref_id : a->code;
+    return ck_db_exec(db, NULL, err,
+                      "INSERT INTO gateway_test_ledger (idem_key, op, result, ref_id, amount, created_at)"
+                      " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (idem_key) DO NOTHING",
+                      "ttttii", key, op, approved, ref, a->amount, ck_now_ms());
+}
+
+/* The amount of an approved authorization: 1 found, 0 none, <0 error. */
+static int auth_amount(ck_db *db, const char *auth_id, int64_t *amount, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err,
+                       "SELECT amount FROM gateway_test_ledger"
+                       " WHERE op = 'authorize' AND ref_id = ? AND result = 'approved'",
+                       "t", auth_id);
+    if (rc == 1) {
+        *amount = ck_col_int(st, 0);
+        ck_db_done(st);
+    }
+    return rc;
+}
+
+typedef struct op_args {
+    int64_t amount;
+    const char *token;
+    const char *auth_id;
+} op_args;
+
+/* Computes the answer an operation would give when its key is new. Sets
+ * out->result to CK_GW_ERROR for answers that must not be stored. */
+typedef int (*decide_fn)(ck_db *db, const char *op, const op_args *a, ck_gw_answer *out, ck_error *err);
+
+static int decide_authorize(ck_db *db, const char *op, const op_args *a, ck_gw_answer *out, ck_error *err)
+{
+    const char *tok = a->token ? a->token : "";
+    if (strcmp(tok, "tok_error") == 0) {
+        answer_error(out, "processing_error", "test gateway: simulated processing error");
+        return 0;
+    }
+    if (a->amount < 0) {
+        answer_declined(out, "invalid_amount");
+        return 0;
+    }
+    if (strcmp(tok, "tok_visa") == 0) {
+        char id[CK_ID_MAX];
+        ck_id_new(id, "tgw_auth");
+        answer_approved(out, id, a->amount);
+    } else {
+        answer_declined(out, strcmp(tok, "tok_decline") == 0 ? "card_declined" : "unknown_token");
+    }
+    return 0;
+}
+
+/* Whether the authorization has an approved void: 1, 0 or <0. */
+static int auth_voided(ck_db *db, const char *auth_id, ck_error *err)
+{
+    char op[LEDGER_OP_MAX];
+    snprintf(op, sizeof(op), "void:%s", auth_id);
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err,
+                       "SELECT 1 FROM gateway_test_ledger WHERE op = ? AND result = 'approved'", "t", op);
+    ck_db_done(st);
+    return rc;
+}
+
+static int decide_capture(ck_db *db, const char *op, const op_args *a, ck_gw_answer *out, ck_error *err)
+{
+    int64_t authorized = 0;
+    int rc = auth_amount(db, a->auth_id, &authorized, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        answer_declined(out, "unknown_authorization");
+        return 0;
+    }
+    if ((rc = auth_voided(db, a->auth_id, err)) < 0)
+        return rc;
+    if (rc == 1) {
+        answer_declined(out, "authorization_voided");
+        return 0;
+    }
+    if (a->amount <= 0) {
+        answer_declined(out, "invalid_amount");
+        return 0;
+    }
+    ck_stmt *st = NULL;
+    rc = ck_db_one(db, &st, err,
+                   "SELECT COALESCE(SUM(amount), 0) FROM gateway_test_ledger WHERE op = ? AND result = 'approved'",
+                   "t", op);
+    if (rc < 0)
+        return rc;
+    int64_t captured = rc == 1 ? ck_col_int(st, 0) : 0;
+    ck_db_done(st);
+    if (a->amount > authorized - captured) {
+        answer_declined(out, "amount_exceeds_authorization");
+        return 0;
+    }
+    char id[CK_ID_MAX];
+    ck_id_new(id, "tgw_pay");
+    answer_approved(out, id, a->amount);
+    return 0;
+}
+
+static int decide_void(ck_db *db, const char *op, const op_args *a, ck_gw_answer *out, ck_error *err)
+{
+    int64_t authorized = 0;
+    int rc = auth_amount(db, a->auth_id, &authorized, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        answer_declined(out, "unknown_authorization");
+    else
+        answer_approved(out, a->auth_id, 0);
+    return 0;
+}
+
+/* Runs one operation: the stored answer of key if there is one, else the
+ * decided answer, stored (approved or declined) and read back. One short write
+ * transaction of its own (BEGIN IMMEDIATE on SQLite, so concurrent captures of
+ * one authorization are serialised and cannot overdraw it). Always returns 0
+ * with *out filled; failures are CK_GW_ERROR answers. */
+static int run_op(ck_db *db, const char *key, const char *op, decide_fn decide, const op_args *a,
+                  ck_gw_answer *out)
+{
+    ck_error err;
+    ck_error_clear(&err);
+    if (ck_db_in_tx(db)) {
+        answer_error(out, "in_transaction", "test gateway: called inside a transaction");
+        return 0;
+    }
+    int rc = ck_db_begin(db, 1, &err);
+    if (rc < 0)
+        goto fail;
+    if ((rc = ledger_get(db, key, op, out, &err)) < 0)
+        goto fail;
+    if (rc == 0) {
+        ck_gw_answer would;
+        if ((rc = decide(db, op, a, &would, &err)) < 0)
+            goto fail;
+        if (would.result == CK_GW_ERROR) {
+            *out = would;
+        } else if ((rc = ledger_put(db, key, op, &would, &err)) < 0 ||
+                   (rc = ledger_get(db, key, op, out, &err)) < 0) {
+            goto fail;
+        } else if (rc == 0) {
+            rc = ck_fail(&err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "ledger row vanished");
+            goto fail;
+        }
+    }
+    if ((rc = ck_db_commit(db, &err)) < 0)
+        goto fail;
+    return 0;
+fail:
+    ck_db_rollback(db);
+    answer_error(out, "ledger_error", "test gateway: %s", err.message);
+    return 0;
+}
+
+static int check_args(const char *key, ck_gw_answer *out)
+{
+    if (!out)
+        return CK_EINVALID;
+    if (!key || !*key) {
+        answer_error(out, "no_idempotency_key", "test gateway: an idempotency key is required");
+        return CK_EINVALID;
+    }
+    return 0;
+}
+
+static int tgw_authorize(const ck_gw_config *cfg, ck_db *db, const char *idem_key, int64_t amount,
+                         const char *currency, const char *token, const char *reference, ck_gw_answer *out)
+{
+    int rc = check_args(idem_key, out);
+    if (rc < 0)
+        return rc;
+    op_args a = {.amount = amount, .token = token};
+    return run_op(db, idem_key, "authorize", decide_authorize, &a, out);
+}
+
+/* An op string for an authorization, or NULL when auth_id cannot be one of ours. */
+static const char *auth_op(char op[LEDGER_OP_MAX], const char *verb, const char *auth_id)
+{
+    if (!auth_id || !*auth_id || strlen(auth_id) >= sizeof(((ck_gw_answer *)0)->ref_id))
+        return NULL;
+    snprintf(op, LEDGER_OP_MAX, "%s:%s", verb, auth_id);
+    return op;
+}
+
+static int tgw_capture(const ck_gw_config *cfg, ck_db *db, const char *idem_key, const char *auth_id,
+                       int64_t amount, ck_gw_answer *out)
+{
+    int rc = check_args(idem_key, out);
+    if (rc < 0)
+        return rc;
+    char buf[LEDGER_OP_MAX];
+    const char *op = auth_op(buf, "capture", auth_id);
+    if (!op) {
+        answer_declined(out, "unknown_authorization");
+        return 0;
+    }
+    op_args a = {.amount = amount, .auth_id = auth_id};
+    return run_op(db, idem_key, op, decide_capture, &a, out);
+}
+
+static int tgw_void(const ck_gw_config *cfg, ck_db *db, const char *idem_key, const char *auth_id,
+                    ck_gw_answer *out)
+{
+    int rc = check_args(idem_key, out);
+    if (rc < 0)
+        return rc;
+    char buf[LEDGER_OP_MAX];
+    const char *op = auth_op(buf, "void", auth_id);
+    if (!op) {
+        answer_declined(out, "unknown_authorization");
+        return 0;
+    }
+    op_args a = {.auth_id = auth_id};
+    return run_op(db, idem_key, op, decide_void, &a, out);
+}
+
+const ck_gateway_ops ck_gateway_test = {
+    .kind = "test",
+    .authorize = tgw_authorize,
+    .capture = tgw_capture,
+    .void_auth = tgw_void,
+};

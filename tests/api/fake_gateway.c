@@ -1,0 +1,440 @@
+/* fake_gateway.c: the in-process fake payment gateway of fake_gateway.h. */
+#include "api/fake_gateway.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BODY_MAX (64 * 1024)
+
+typedef struct fgw_auth {
+    char id[48];
+    int64_t amount, captured;
+    int voided;
+} fgw_auth;
+
+typedef struct fgw_stored {
+    char *key;
+    char path[16];
+    char *body; /* the JSON answer, sent with status 200 */
+} fgw_stored;
+
+struct fake_gateway {
+    struct MHD_Daemon *mhd;
+    int port;
+    pthread_mutex_t mu;
+    pthread_cond_t wake; /* signalled on stop, to end delays early */
+    int stopping;
+    int delay_ms, fail_next;
+    int holds, authorize_calls, voids, captures, next_id;
+    fgw_auth *auths;
+    size_t nauths, cap_auths;
+    fgw_stored *stored;
+    size_t nstored, cap_stored;
+    char last_idem[256], last_auth[640];
+};
+
+typedef struct upload {
+    char *data;
+    size_t len;
+    int too_large;
+} upload;
+
+static void copy_out(char *out, size_t n, const char *s)
+{
+    if (n)
+        snprintf(out, n, "%s", s ? s : "");
+}
+
+static fgw_auth *find_auth(fake_gateway *g, const char *id)
+{
+    for (size_t i = 0; id && i < g->nauths; i++)
+        if (strcmp(g->auths[i].id, id) == 0)
+            return &g->auths[i];
+    return NULL;
+}
+
+static fgw_stored *find_stored(fake_gateway *g, const char *key)
+{
+    for (size_t i = 0; i < g->nstored; i++)
+        if (strcmp(g->stored[i].key, key) == 0)
+            return &g->stored[i];
+    return NULL;
+}
+
+static int store_answer(fake_gateway *g, const char *key, const char *path, const char *body)
+{
+    if (g->nstored == g->cap_stored) {
+        size_t cap = g->cap_stored ? g->cap_stored * 2 : 16;
+        fgw_stored *s = realloc(g->stored, cap * sizeof(*s));
+        if (!s)
+            return -1;
+        g->stored = s;
+        g->cap_stored = cap;
+    }
+    fgw_stored *s = &g->stored[g->nstored];
+    s->key = strdup(key);
+    s->body = strdup(body);
+    if (!s->key || !s->body) {
+        free(s->key);
+        free(s->body);
+        return -1;
+    }
+    snprintf(s->path, sizeof(s->path), "%s", path);
+    g->nstored++;
+    return 0;
+}
+
+static fgw_auth *new_auth(fake_gateway *g, int64_t amount)
+{
+    if (g->nauths == g->cap_auths) {
+        size_t cap = g->cap_auths ? g->cap_auths * 2 : 16;
+        fgw_auth *a = realloc(g->auths, cap * sizeof(*a));
+        if (!a)
+            return NULL;
+        g->auths = a;
+        g->cap_auths = cap;
+    }
+    fgw_auth *a = &g->auths[g->nauths++];
+    memset(a, 0, sizeof(*a));
+    snprintf(a->id, sizeof(a->id), "fgw_auth_%d", ++g->next_id);
+    a->amount = amount;
+    return a;
+}
+
+static json_t *declined(const char *code, const char *message)
+{
+    return json_pack("{s:s, s:s, s:s}", "result", "declined", "code", code, "message", message);
+}
+
+/* The answers, decided under g->mu. NULL with *status set: a request error. */
+static json_t *do_authorize(fake_gateway *g, json_t *req, int *status)
+{
+    json_t *amount = json_object_get(req, "amount");
+    const char *token = json_string_value(json_object_get(req, "token"));
+    if (!json_is_integer(amount) || !token) {
+        *status = 400;
+        return NULL;
+    }
+    int64_t amt = json_integer_value(amount);
+    if (strcmp(token, "tok_error") == 0)
+        return json_pack("{s:s, s:s, s:s}", "result", "error", "code", "processing_error", "message",
+                         "fake gateway: simulated processing error");
+    if (strcmp(token, "tok_decline") == 0)
+        return declined("card_declined", "the card was declined");
+    if (strcmp(token, "tok_visa") != 0)
+        return declined("unknown_token", "unknown card token");
+    if (amt < 0)
+        return declined("invalid_amount", "the amount is not valid");
+    fgw_auth *a = new_auth(g, amt);
+    if (!a) {
+        *status = 500;
+        return NULL;
+    }
+    g->holds++;
+    return json_pack("{s:s, s:s, s:I, s:s, s:s}", "result", "approved", "authorizationId", a->id, "amount",
+                     (json_int_t)amt, "code", "approved", "message", "approved");
+}
+
+static json_t *do_capture(fake_gateway *g, json_t *req, int *status)
+{
+    json_t *amount = json_object_get(req, "amount");
+    const char *auth_id = json_string_value(json_object_get(req, "authorizationId"));
+    if (!json_is_integer(amount) || !auth_id) {
+        *status = 400;
+        return NULL;
+    }
+    int64_t amt = json_integer_value(amount);
+    fgw_auth *a = find_auth(g, auth_id);
+    if (!a)
+        return declined("unknown_authorization", "no such authorization");
+    if (a->voided)
+        return declined("authorization_voided", "the authorization was voided");
+    if (amt <= 0)
+        return declined("invalid_amount", "the amount is not valid");
+    if (amt > a->amount - a->captured)
+        return declined("amount_exceeds_authorization", "the amount exceeds what remains");
+    a->captured += amt;
+    g->captures++;
+    char id[48];
+    snprintf(id, sizeof(id), "fgw_pay_%d", ++g->next_id);
+    return json_pack("{s:s, s:s, s:I}", "result", "approved", "paymentId", id, "amount", (json_int_t)amt);
+}
+
+static json_t *do_void(fake_gateway *g, json_t *req, int *status)
+{
+    const char *auth_id = json_string_value(json_object_get(req, "authorizationId"));
+    if (!auth_id) {
+        *status = 400;
+        return NULL;
+    }
+    fgw_auth *a = find_auth(g, auth_id);
+    if (!a)
+        return declined("unknown_authorization", "no such authorization");
+    if (!a->voided) {
+        a->voided = 1;
+        g->voids++;
+    }
+    return json_pack("{s:s}", "result", "approved");
+}
+
+/* Decides the answer to one complete request: *status and a malloc'd body. */
+static char *answer(fake_gateway *g, struct MHD_Connection *conn, const char *method, const char *url,
+                    const upload *up, int *status)
+{
+    const char *idem = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
+    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    copy_out(g->last_idem, sizeof(g->last_idem), idem);
+    copy_out(g->last_auth, sizeof(g->last_auth), auth);
+    if (strcmp(url, "/authorize") == 0)
+        g->authorize_calls++;
+    if (g->fail_next > 0) {
+        g->fail_next--;
+        *status = 500;
+        return strdup("{\"result\":\"error\",\"code\":\"injected\"}");
+    }
+    json_t *(*op)(fake_gateway *, json_t *, int *) = NULL;
+    if (strcmp(url, "/authorize") == 0)
+        op = do_authorize;
+    else if (strcmp(url, "/capture") == 0)
+        op = do_capture;
+    else if (strcmp(url, "/void") == 0)
+        op = do_void;
+    if (!op) {
+        *status = 404;
+        return strdup("{\"error\":\"not found\"}");
+    }
+    if (strcmp(method, "POST") != 0) {
+        *status = 405;
+        return strdup("{\"error\":\"method not allowed\"}");
+    }
+    if (!idem || !*idem) {
+        *status = 400;
+        return strdup("{\"error\":\"Idempotency-Key required\"}");
+    }
+    fgw_stored *s = find_stored(g, idem);
+    if (s) {
+        if (strcmp(s->path, url) != 0) {
+            *status = 422;
+            return strdup("{\"error\":\"idempotency key reused\"}");
+        }
+        *status = 200;
+        return strdup(s->body);
+    }
+    json_t *req = up->too_large || !up->data ? NULL : json_loadb(up->data, up->len, 0, NULL);
+    if (!json_is_object(req)) {
+        json_decref(req);
+        *status = 400;
+        return strdup("{\"error\":\"bad JSON\"}");
+    }
+    *status = 200;
+    json_t *reply = op(g, req, status);
+    json_decref(req);
+    if (!reply) {
+        return strdup(*status == 400 ? "{\"error\":\"bad request\"}" : "{\"error\":\"internal\"}");
+    }
+    char *body = json_dumps(reply, JSON_COMPACT);
+    const char *result = json_string_value(json_object_get(reply, "result"));
+    if (body && strcmp(result, "error") != 0 && store_answer(g, idem, url, body) < 0) {
+        free(body);
+        body = NULL;
+    }
+    json_decref(reply);
+    if (!body)
+        *status = 500;
+    return body;
+}
+
+static void delay(fake_gateway *g, int ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&g->mu);
+    while (!g->stopping && pthread_cond_timedwait(&g->wake, &g->mu, &until) != ETIMEDOUT)
+        ;
+    pthread_mutex_unlock(&g->mu);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
+{
+    fake_gateway *g = cls;
+    upload *up = *con_cls;
+    if (!up) {
+        if (!(up = calloc(1, sizeof(*up))))
+            return MHD_NO;
+        *con_cls = up;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (up->len + *upload_size > BODY_MAX) {
+            up->too_large = 1;
+        } else {
+            char *d = realloc(up->data, up->len + *upload_size + 1);
+            if (!d)
+                return MHD_NO;
+            memcpy(d + up->len, upload_data, *upload_size);
+            up->data = d;
+            up->len += *upload_size;
+            d[up->len] = '\0';
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    int status = 500;
+    pthread_mutex_lock(&g->mu);
+    char *body = answer(g, conn, method, url, up, &status);
+    int ms = g->delay_ms;
+    pthread_mutex_unlock(&g->mu);
+    if (ms > 0)
+        delay(g, ms);
+    if (!body)
+        body = strdup("{}");
+    if (!body)
+        return MHD_NO;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    enum MHD_Result rc = MHD_queue_response(conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    upload *up = *con_cls;
+    if (up) {
+        free(up->data);
+        free(up);
+        *con_cls = NULL;
+    }
+}
+
+fake_gateway *fgw_start(void)
+{
+    fake_gateway *g = calloc(1, sizeof(*g));
+    if (!g)
+        return NULL;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&g->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&g->mu, NULL);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = 0;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    g->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG,
+                              0, NULL, NULL, on_request, g, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, g, MHD_OPTION_CONNECTION_TIMEOUT,
+                              (unsigned)30, MHD_OPTION_END);
+    const union MHD_DaemonInfo *info = g->mhd ? MHD_get_daemon_info(g->mhd, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+    if (!info || !info->port) {
+        fgw_stop(g);
+        return NULL;
+    }
+    g->port = info->port;
+    return g;
+}
+
+void fgw_stop(fake_gateway *g)
+{
+    if (!g)
+        return;
+    pthread_mutex_lock(&g->mu);
+    g->stopping = 1;
+    pthread_cond_broadcast(&g->wake);
+    pthread_mutex_unlock(&g->mu);
+    if (g->mhd)
+        MHD_stop_daemon(g->mhd);
+    for (size_t i = 0; i < g->nstored; i++) {
+        free(g->stored[i].key);
+        free(g->stored[i].body);
+    }
+    free(g->stored);
+    free(g->auths);
+    pthread_cond_destroy(&g->wake);
+    pthread_mutex_destroy(&g->mu);
+    free(g);
+}
+
+int fgw_port(fake_gateway *g)
+{
+    return g->port;
+}
+
+void fgw_url(fake_gateway *g, char *out, size_t n)
+{
+    snprintf(out, n, "http://127.0.0.1:%d", g->port);
+}
+
+#define LOCKED_INT(name, field)            \
+    int name(fake_gateway *g)              \
+    {                                      \
+        pthread_mutex_lock(&g->mu);        \
+        int v = g->field;                  \
+        pthread_mutex_unlock(&g->mu);      \
+        return v;                          \
+    }
+
+LOCKED_INT(fgw_holds, holds)
+LOCKED_INT(fgw_authorize_calls, authorize_calls)
+LOCKED_INT(fgw_voids, voids)
+LOCKED_INT(fgw_captures, captures)
+
+int64_t fgw_captured_amount(fake_gateway *g, const char *auth_id)
+{
+    pthread_mutex_lock(&g->mu);
+    fgw_auth *a = find_auth(g, auth_id);
+    int64_t v = a ? a->captured : 0;
+    pthread_mutex_unlock(&g->mu);
+    return v;
+}
+
+void fgw_set_delay_ms(fake_gateway *g, int ms)
+{
+    pthread_mutex_lock(&g->mu);
+    g->delay_ms = ms;
+    pthread_mutex_unlock(&g->mu);
+}
+
+void fgw_fail_next(fake_gateway *g, int n)
+{
+    pthread_mutex_lock(&g->mu);
+    g->fail_next = n;
+    pthread_mutex_unlock(&g->mu);
+}
+
+void fgw_last_idem_key(fake_gateway *g, char *out, size_t n)
+{
+    pthread_mutex_lock(&g->mu);
+    copy_out(out, n, g->last_idem);
+    pthread_mutex_unlock(&g->mu);
+}
+
+void fgw_last_auth_header(fake_gateway *g, char *out, size_t n)
+{
+    pthread_mutex_lock(&g->mu);
+    copy_out(out, n, g->last_auth);
+    pthread_mutex_unlock(&g->mu);
+}

@@ -1,0 +1,57 @@
+/* fake_gateway.h: an in-process HTTP payment gateway for tests. It listens on
+ * 127.0.0.1 (port chosen by the kernel) with libmicrohttpd's own threads and
+ * speaks the `http` gateway protocol of API.md:
+ *   POST /authorize {"amount","currency","token","reference"}
+ *        -> {"result","authorizationId","amount","code","message"}
+ *   POST /capture {"authorizationId","amount"} -> {"result","paymentId","amount","code","message"}
+ *   POST /void {"authorizationId"} -> {"result","code","message"}
+ * It honours Idempotency-Key like a real gateway: the same key returns the
+ * stored first answer and creates nothing new (a key reused on another path
+ * gets HTTP 422). "error" answers and injected failures are not stored.
+ *
+ * Tokens: tok_visa approved, tok_decline declined (code card_declined),
+ * tok_error result "error" (code processing_error), anything else declined
+ * (code unknown_token). Capture: unknown_authorization, authorization_voided,
+ * invalid_amount, amount_exceeds_authorization (more than remains). Void:
+ * approved for a known authorization (again approved if already voided),
+ * else declined unknown_authorization. Every function is thread-safe. */
+#ifndef CK_TEST_FAKE_GATEWAY_H
+#define CK_TEST_FAKE_GATEWAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct fake_gateway fake_gateway;
+
+/* Starts the server; NULL when it cannot listen. */
+fake_gateway *fgw_start(void);
+/* Stops the server (interrupting any delayed answer) and frees it. NULL-tolerant. */
+void fgw_stop(fake_gateway *g);
+
+int fgw_port(fake_gateway *g);
+/* "http://127.0.0.1:PORT" into out. */
+void fgw_url(fake_gateway *g, char *out, size_t n);
+
+/* Distinct approved authorizations created (replays do not count). */
+int fgw_holds(fake_gateway *g);
+/* Every POST /authorize received, replays and injected failures included. */
+int fgw_authorize_calls(fake_gateway *g);
+/* Distinct authorizations voided. */
+int fgw_voids(fake_gateway *g);
+/* Approved captures (replays do not count). */
+int fgw_captures(fake_gateway *g);
+/* The amount captured so far on auth_id (0 when unknown). */
+int64_t fgw_captured_amount(fake_gateway *g, const char *auth_id);
+
+/* Sleep this long before sending each answer (after it was decided and
+ * stored, as a slow gateway would), for timeout tests. 0: none. */
+void fgw_set_delay_ms(fake_gateway *g, int ms);
+/* Answer HTTP 500 (nothing processed, nothing stored) to the next n calls. */
+void fgw_fail_next(fake_gateway *g, int n);
+
+/* The Idempotency-Key / Authorization header of the last request, copied into
+ * out ("" when that request had none). */
+void fgw_last_idem_key(fake_gateway *g, char *out, size_t n);
+void fgw_last_auth_header(fake_gateway *g, char *out, size_t n);
+
+#endif
