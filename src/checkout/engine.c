@@ -205,6 +205,27 @@ static void record_failure(run *r, const char *step)
     free(req_text);
 }
 
+/* After an order could not be made: void the card holds and give back the
+ * balances the payment step took. A failure here is logged and left to the
+ * sweeper (holds) or the next placement (balances are released before a new
+ * reservation). */
+static void give_back(run *r)
+{
+    ck_step_ctx *c = &r->ctx;
+    ck_error e;
+    if (ck_payment_void_session(c->app, c->db, c->session_id, &e) < 0)
+        fprintf(stderr, "{\"level\":\"warn\",\"session\":\"%s\",\"message\":\"void after failure: %s\"}\n",
+                c->session_id, e.message);
+    int rc = ck_db_begin(c->db, 1, &e);
+    if (rc == 0 && (rc = ck_balance_release_session(c->db, c->session_id, &e)) >= 0)
+        rc = ck_db_commit(c->db, &e);
+    else
+        ck_db_rollback(c->db);
+    if (rc < 0)
+        fprintf(stderr, "{\"level\":\"warn\",\"session\":\"%s\",\"message\":\"release after failure: %s\"}\n",
+                c->session_id, e.message);
+}
+
 static int step_index(const char *name)
 {
     for (int i = 0; ck_standard_steps[i]; i++)
@@ -240,27 +261,24 @@ static int run_steps(run *r, int from)
         }
         if (res == CK_STEP_OK) {
             int final = ck_standard_steps[end] == NULL;
-            if (first->external)
-                rc = ck_db_begin(c->db, 1, &dberr);
-            if (rc == 0 && first->save)
-                rc = first->save(c, &dberr);
-            if (rc == 0)
-                rc = save_progress(r, ck_standard_steps[end - 1], final, &dberr);
-            if (rc == 0)
+            if (first->external && (rc = ck_db_begin(c->db, 1, &dberr)) < 0)
+                res = ck_step_db_error(c, &dberr);
+            if (res == CK_STEP_OK && first->save)
+                res = first->save(c);
+            if (res == CK_STEP_OK && (rc = save_progress(r, ck_standard_steps[end - 1], final, &dberr)) == 0)
                 rc = ck_db_commit(c->db, &dberr);
             else
                 ck_db_rollback(c->db);
-            if (rc < 0) {
+            if (res == CK_STEP_OK && rc < 0)
                 res = ck_step_db_error(c, &dberr);
+            if (res != CK_STEP_OK)
                 failed = ck_standard_steps[end - 1];
-            }
         } else {
             ck_db_rollback(c->db);
         }
         if (res != CK_STEP_OK) {
-            if (c->void_holds && ck_payment_void_session(c->app, c->db, c->session_id, &dberr) < 0)
-                fprintf(stderr, "{\"level\":\"warn\",\"session\":\"%s\",\"message\":\"void after failure: %s\"}\n",
-                        c->session_id, dberr.message);
+            if (c->void_holds)
+                give_back(r);
             record_failure(r, failed);
             return c->err->code ? c->err->code : CK_EINTERNAL;
         }

@@ -1,6 +1,7 @@
 /* session_change.c: changing a live session: its inputs (PATCH), with the
  * rewind to before the first step that reads a changed input, and abandoning
- * it (DELETE), which voids its open authorizations. */
+ * it (DELETE), which voids its open authorizations and gives back reserved
+ * credit, prepaid balance or contract amount. */
 #include <string.h>
 
 #include "api/common.h"
@@ -229,6 +230,8 @@ int ck_session_abandon(ck_app *app, ck_db *db, const ck_user *user, const char *
         }
         if (rc == 0)
             rc = ck_cart_set_status(db, cart, CK_CART_ACTIVE, err);
+        if (rc == 0 && (rc = ck_balance_release_session(db, session_id, err)) > 0)
+            rc = 0;
         rc = rc == 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
     }
     if (rc < 0)

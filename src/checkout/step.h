@@ -60,7 +60,9 @@ typedef struct ck_step_ctx {
     int void_holds; /* after the rollback, void the session's open authorizations */
     /* Set by the payment step for its save. */
     struct {
-        int have;
+        int have;      /* a card authorization to record */
+        int reserve;   /* a balance to reserve or debit (credit, prepaid, contract) */
+        char contract_id[CK_ID_MAX];
         char gateway[16];
         char gateway_auth_id[128];
         char idem_key[160];
@@ -72,7 +74,8 @@ typedef struct ck_step_ctx {
 typedef struct ck_step_def {
     const char *name;
     ck_step_result (*run)(ck_step_ctx *ctx);
-    int (*save)(ck_step_ctx *ctx, ck_error *err); /* external steps: writes inside the commit */
+    /* External steps: their writes, inside the commit. FAIL/RETRY roll it back. */
+    ck_step_result (*save)(ck_step_ctx *ctx);
     unsigned reads;
     int group; /* consecutive steps with the same group share one commit */
     int external;
@@ -100,10 +103,16 @@ ck_step_result ck_step_shipping(ck_step_ctx *ctx);
 ck_step_result ck_step_tax(ck_step_ctx *ctx);
 ck_step_result ck_step_business_rules(ck_step_ctx *ctx);
 ck_step_result ck_step_payment(ck_step_ctx *ctx);
-int ck_step_payment_save(ck_step_ctx *ctx, ck_error *err);
+ck_step_result ck_step_payment_save(ck_step_ctx *ctx);
 ck_step_result ck_step_create_order(ck_step_ctx *ctx);
 ck_step_result ck_step_confirm(ck_step_ctx *ctx);
 ck_step_result ck_step_close_cart(ck_step_ctx *ctx);
+
+/* Gives back what a session's payment step reserved or debited on balances
+ * (credit, prepaid, contract) and has not yet given back: conditional
+ * updates plus reversing ledger rows, inside the caller's transaction.
+ * Returns the number of balances restored, or <0. */
+int ck_balance_release_session(ck_db *db, const char *session_id, ck_error *err);
 
 /* Voids every Authorized hold of a session through its store's gateway and
  * marks it Voided (each void idempotent by its own key). Returns how many

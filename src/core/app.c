@@ -23,6 +23,7 @@ void ck_app_config_defaults(ck_app_config *cfg)
     cfg->lease_seconds = 30;
     cfg->jobs_interval = 60;
     cfg->sqlite_synchronous_full = 1;
+    cfg->authorization_ttl = 7 * 86400; /* the card networks' usual window */
 }
 
 static void close_thread_db(void *p)

@@ -12,6 +12,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: checkoutd [--listen HOST:PORT] [--db URL] [--workers N] [--lease-seconds N]\n"
                "                 [--jobs-interval N] [--sqlite-synchronous full|normal]\n"
+               "                 [--authorization-ttl SECONDS]\n"
                "                 [--enable-fault-injection]\n");
 }
 
@@ -35,6 +36,7 @@ int main(int argc, char **argv)
         {"workers", required_argument, 0, 'w'},      {"lease-seconds", required_argument, 0, 's'},
         {"jobs-interval", required_argument, 0, 'j'}, {"sqlite-synchronous", required_argument, 0, 'y'},
         {"enable-fault-injection", no_argument, 0, 'f'}, {"help", no_argument, 0, 'h'},
+        {"authorization-ttl", required_argument, 0, 'a'},
         {0, 0, 0, 0},
     };
     int c;
@@ -77,6 +79,12 @@ int main(int argc, char **argv)
                 cfg.sqlite_synchronous_full = 0;
             else {
                 fprintf(stderr, "checkoutd: --sqlite-synchronous takes full or normal\n");
+                return 2;
+            }
+            break;
+        case 'a':
+            if (parse_int(optarg, 1, 365 * 86400, &cfg.authorization_ttl)) {
+                fprintf(stderr, "checkoutd: --authorization-ttl takes 1..31536000 seconds\n");
                 return 2;
             }
             break;

@@ -78,6 +78,9 @@ ck_step_result ck_step_create_order(ck_step_ctx *ctx)
                         "UPDATE payment_authorizations SET order_id = ?, updated_at = ?"
                         " WHERE session_id = ? AND status = 'Authorized'",
                         "tit", id, now, ctx->session_id);
+    if (rc == 0)
+        rc = ck_db_exec(ctx->db, NULL, &dberr, "UPDATE balance_ledger SET order_id = ? WHERE session_id = ?", "tt", id,
+                        ctx->session_id);
     if (rc < 0)
         goto db_error;
     json_t *order = NULL;

@@ -1,47 +1,24 @@
 /* payment.c: the payment step. card: a gateway authorization for the grand
  * total under the key <sessionId>:payment:<inputsVersion>, so a retry after a
- * crash or timeout gets the first answer back instead of a second hold. The
- * authorization row is written in save(), in the step's own commit. */
+ * crash or timeout gets the first answer back instead of a second hold; the
+ * authorization row is written in save(), in the step's own commit.
+ * purchase_order, net_terms (credit), prepaid and contract: no gateway; save()
+ * reserves or debits the balance with a conditional UPDATE in that commit. */
 #include <jansson.h>
 #include <string.h>
 
 #include "checkout/step.h"
 #include "payments/gateway.h"
 
-#define AUTH_TTL_MS (7LL * 24 * 3600 * 1000) /* the card networks' usual window */
 
-ck_step_result ck_step_payment(ck_step_ctx *ctx)
+ck_step_result ck_balance_reserve(ck_step_ctx *ctx);
+
+static ck_step_result authorize_card(ck_step_ctx *ctx, const char *token, const char *key)
 {
-    json_t *pay = json_object_get(ctx->inputs, "payment");
-    const char *method = json_string_value(json_object_get(pay, "method"));
-    if (!method)
-        return ck_step_fail(ctx, "PAYMENT_METHOD_REQUIRED", "choose a payment method on the checkout first");
-    if (strcmp(method, "card") != 0)
-        return ck_step_fail(ctx, "PAYMENT_METHOD_REQUIRED", "payment method %s is not available in this store yet",
-                            method);
-    const char *token = json_string_value(json_object_get(pay, "cardToken"));
-    if (!token)
-        return ck_step_fail(ctx, "PAYMENT_METHOD_REQUIRED", "a card payment needs a cardToken");
-
-    char key[160];
-    snprintf(key, sizeof(key), "%s:payment:%lld", ctx->session_id, (long long)ctx->inputs_version);
     ck_error dberr;
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(ctx->db, &st, &dberr,
-                       "SELECT 1 FROM payment_authorizations WHERE idempotency_key = ? AND status = 'Authorized'", "t",
-                       key);
-    ck_db_done(st);
-    if (rc < 0)
-        return ck_step_db_error(ctx, &dberr);
-    if (rc == 1)
-        return CK_STEP_OK; /* this very authorization is already recorded */
-
-    /* A hold from earlier inputs (another card, another total) must not be orphaned. */
-    if (ck_payment_void_session_except(ctx->app, ctx->db, ctx->session_id, key, &dberr) < 0)
-        return ck_step_retry(ctx, "PAYMENT_GATEWAY_ERROR", "an earlier authorization could not be voided; try again");
-
     ck_gw_config cfg;
-    if ((rc = ck_gateway_config_load(ctx->db, ctx->store_id, &cfg, &dberr)) <= 0)
+    int rc = ck_gateway_config_load(ctx->db, ctx->store_id, &cfg, &dberr);
+    if (rc <= 0)
         return ck_step_db_error(ctx, &dberr);
     const ck_gateway_ops *gw = ck_gateway_for(&cfg);
     if (!gw)
@@ -58,7 +35,6 @@ ck_step_result ck_step_payment(ck_step_ctx *ctx)
         snprintf(ctx->auth.gateway, sizeof(ctx->auth.gateway), "%s", gw->kind);
         snprintf(ctx->auth.gateway_auth_id, sizeof(ctx->auth.gateway_auth_id), "%s", ans.ref_id);
         snprintf(ctx->auth.idem_key, sizeof(ctx->auth.idem_key), "%s", key);
-        snprintf(ctx->auth.method, sizeof(ctx->auth.method), "%s", method);
         ctx->auth.amount = ctx->grand_total;
         return CK_STEP_OK;
     case CK_GW_DECLINED:
@@ -70,17 +46,65 @@ ck_step_result ck_step_payment(ck_step_ctx *ctx)
     }
 }
 
-int ck_step_payment_save(ck_step_ctx *ctx, ck_error *err)
+ck_step_result ck_step_payment(ck_step_ctx *ctx)
 {
+    json_t *pay = json_object_get(ctx->inputs, "payment");
+    const char *method = json_string_value(json_object_get(pay, "method"));
+    if (!method)
+        return ck_step_fail(ctx, "PAYMENT_METHOD_REQUIRED", "choose a payment method on the checkout first");
+    int card = strcmp(method, "card") == 0;
+    const char *token = json_string_value(json_object_get(pay, "cardToken"));
+    const char *contract = json_string_value(json_object_get(pay, "contractId"));
+    if (card && !token)
+        return ck_step_fail(ctx, "PAYMENT_METHOD_REQUIRED", "a card payment needs a cardToken");
+    if (strcmp(method, "contract") == 0 && !contract)
+        return ck_step_fail(ctx, "CONTRACT_INVALID", "a contract payment needs a contractId");
+    snprintf(ctx->auth.method, sizeof(ctx->auth.method), "%s", method);
+
+    char key[160] = "";
+    if (card)
+        snprintf(key, sizeof(key), "%s:payment:%lld", ctx->session_id, (long long)ctx->inputs_version);
+    /* A hold from earlier inputs (another card, another total, another
+     * method) must not be orphaned. */
+    ck_error dberr;
+    if (ck_payment_void_session_except(ctx->app, ctx->db, ctx->session_id, key, &dberr) < 0)
+        return ck_step_retry(ctx, "PAYMENT_GATEWAY_ERROR", "an earlier authorization could not be voided; try again");
+    if (!card) {
+        ctx->auth.reserve = 1;
+        snprintf(ctx->auth.contract_id, sizeof(ctx->auth.contract_id), "%s", contract ? contract : "");
+        return CK_STEP_OK;
+    }
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(ctx->db, &st, &dberr,
+                       "SELECT 1 FROM payment_authorizations WHERE idempotency_key = ? AND status = 'Authorized'", "t",
+                       key);
+    ck_db_done(st);
+    if (rc < 0)
+        return ck_step_db_error(ctx, &dberr);
+    if (rc == 1)
+        return CK_STEP_OK; /* this very authorization is already recorded */
+    return authorize_card(ctx, token, key);
+}
+
+ck_step_result ck_step_payment_save(ck_step_ctx *ctx)
+{
+    ck_error dberr;
+    /* What earlier inputs reserved on balances is given back first. */
+    if (ck_balance_release_session(ctx->db, ctx->session_id, &dberr) < 0)
+        return ck_step_db_error(ctx, &dberr);
+    if (ctx->auth.reserve)
+        return ck_balance_reserve(ctx);
     if (!ctx->auth.have)
-        return 0;
+        return CK_STEP_OK;
     char id[CK_ID_MAX];
     ck_id_new(id, "pa");
     int64_t now = ck_now_ms();
-    return ck_db_exec(ctx->db, NULL, err,
-                      "INSERT INTO payment_authorizations (id, session_id, method, gateway, gateway_auth_id, amount,"
-                      " status, idempotency_key, expires_at, created_at, updated_at)"
-                      " VALUES (?, ?, ?, ?, ?, ?, 'Authorized', ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
-                      "tttttitiii", id, ctx->session_id, ctx->auth.method, ctx->auth.gateway,
-                      ctx->auth.gateway_auth_id, ctx->auth.amount, ctx->auth.idem_key, now + AUTH_TTL_MS, now, now);
+    int rc = ck_db_exec(ctx->db, NULL, &dberr,
+                        "INSERT INTO payment_authorizations (id, session_id, method, gateway, gateway_auth_id, amount,"
+                        " status, idempotency_key, expires_at, created_at, updated_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, 'Authorized', ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+                        "tttttitiii", id, ctx->session_id, ctx->auth.method, ctx->auth.gateway,
+                        ctx->auth.gateway_auth_id, ctx->auth.amount, ctx->auth.idem_key,
+                        now + (int64_t)ctx->app->cfg.authorization_ttl * 1000, now, now);
+    return rc < 0 ? ck_step_db_error(ctx, &dberr) : CK_STEP_OK;
 }
