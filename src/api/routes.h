@@ -13,6 +13,7 @@ extern const ck_route ck_routes_contracts[];
 extern const ck_route ck_routes_subscribers[];
 extern const ck_route ck_routes_carts[];
 extern const ck_route ck_routes_checkouts[];
+extern const ck_route ck_routes_admin[];
 extern const ck_route ck_routes_orders[];
 
 #endif

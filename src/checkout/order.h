@@ -38,4 +38,9 @@ int ck_order_visible(ck_db *db, const ck_user *user, const char *order_id, ck_er
  * the account exists. */
 int ck_order_account_visible(ck_db *db, const ck_user *user, const char *account_id, ck_error *err);
 
+/* Approves a PendingApproval (net terms) order: it becomes Activated and its
+ * OrderReleased event is written in the same commit. 404 invisible; 409
+ * ORDER_NOT_PENDING_APPROVAL otherwise. Route permission: approver or admin. */
+int ck_order_approve(ck_db *db, const ck_user *user, const char *order_id, ck_error *err);
+
 #endif

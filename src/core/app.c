@@ -9,6 +9,7 @@
 #include "store/migrations.h"
 #include "checkout/engine.h"
 #include "checkout/session.h"
+#include "jobs/jobs.h"
 
 int ck_http_start(ck_app *app, ck_error *err);
 void ck_http_stop(ck_app *app);
@@ -111,6 +112,8 @@ int ck_app_open(ck_app **out, const ck_app_config *cfg, ck_error *err)
 int ck_app_start(ck_app *app, ck_error *err)
 {
     int rc = ck_queue_start(app, err);
+    if (rc == 0)
+        rc = ck_jobs_start(app, err);
     return rc < 0 ? rc : ck_http_start(app, err);
 }
 
@@ -124,6 +127,7 @@ void ck_app_stop(ck_app *app)
     atomic_store(&app->stopping, 1);
     ck_http_stop(app);
     ck_queue_stop(app);
+    ck_jobs_stop(app);
 }
 
 void ck_app_close(ck_app *app)

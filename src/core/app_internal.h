@@ -38,6 +38,12 @@ struct ck_app {
         pthread_cond_t cond;
         int started, wake;
     } queue; /* the async placement runner (checkout/engine.h) */
+    struct {
+        pthread_t thread;
+        pthread_mutex_t mu;
+        pthread_cond_t cond;
+        int started;
+    } jobs; /* the job scheduler (jobs/jobs.h) */
     ck_faults *faults;      /* NULL unless --enable-fault-injection and CHECKOUTD_FAULTS */
     char node_id[CK_ID_MAX]; /* this process, as a lease owner */
 };

@@ -7,7 +7,7 @@
 static const ck_route *const tables[] = {
     ck_routes_system, ck_routes_stores, ck_routes_accounts, ck_routes_users,
     ck_routes_catalog, ck_routes_contracts, ck_routes_subscribers, ck_routes_carts,
-    ck_routes_checkouts, ck_routes_orders,
+    ck_routes_checkouts, ck_routes_orders, ck_routes_admin,
 };
 
 /* Matches path against pattern, filling req->params. 1 on a match. */

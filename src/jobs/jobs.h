@@ -1,0 +1,40 @@
+/* jobs.h: background jobs (the sweeper now; the SLA monitor later), their
+ * lease rows (one node runs a job at a time) and alerts. */
+#ifndef CK_JOBS_H
+#define CK_JOBS_H
+
+#include "core/app_internal.h"
+
+typedef struct ck_sweep_result {
+    int64_t voided;   /* stale card holds voided through the gateway */
+    int64_t expired;  /* authorizations past their expiry marked Expired */
+    int64_t released; /* stale sessions whose reserved balances were given back */
+} ck_sweep_result;
+
+/* Runs the sweeper once under its job lease: CK_ECONFLICT (JOB_RUNNING) when
+ * another run holds it. Voids Authorized holds whose session is archived or
+ * idle past its store's staleAuthorizationSeconds without an order (one
+ * StaleHoldVoided alert each), expires authorizations past expires_at, and
+ * gives back balances reserved by such idle sessions. A session whose payment
+ * is undone this way is rewound so that placing again pays again. */
+int ck_job_sweeper(ck_app *app, ck_db *db, ck_sweep_result *out, ck_error *err);
+
+/* Raises an alert inside the caller's transaction (or alone). */
+int ck_alert_raise(ck_db *db, const char *kind, const char *subject_id, const char *message, ck_error *err);
+
+/* Takes / releases a job's lease row: 1 taken, 0 held elsewhere, <0 error. */
+int ck_job_lease_take(ck_db *db, const char *name, const char *owner, int64_t ms, ck_error *err);
+void ck_job_lease_release(ck_db *db, const char *name, const char *owner);
+
+/* Further periodic jobs (the SLA monitor...): one line each in jobs.c. */
+typedef struct ck_job_hook {
+    const char *name;
+    int (*run)(ck_app *app, ck_db *db, ck_error *err);
+} ck_job_hook;
+extern const ck_job_hook ck_job_hooks[];
+
+/* The scheduler thread: every --jobs-interval seconds, each job. */
+int ck_jobs_start(ck_app *app, ck_error *err);
+void ck_jobs_stop(ck_app *app);
+
+#endif

@@ -1,0 +1,123 @@
+/* capture.c: capturing a card authorization at fulfilment, in full or in
+ * part. One capture at a time per authorization (a lock row, across nodes);
+ * the gateway key <authorizationId>:capture:<n> is fixed by how many captures
+ * are recorded, so a retry after a crash between the gateway's answer and
+ * our commit gets the same capture back and records it once. */
+#include <string.h>
+
+#include "api/common.h"
+#include "checkout/order.h"
+#include "payments/capture.h"
+#include "payments/gateway.h"
+
+#define LOCK_MS 60000
+
+static int unlock(ck_db *db, const char *auth_id, const char *owner)
+{
+    return ck_db_exec(db, NULL, NULL,
+                      "UPDATE payment_authorizations SET lock_owner = NULL, lock_until = 0 WHERE id = ? AND lock_owner = ?",
+                      "tt", auth_id, owner);
+}
+
+int ck_order_capture(ck_app *app, ck_db *db, const ck_user *user, const char *order_id, int64_t amount,
+                     json_t **out, ck_error *err)
+{
+    *out = NULL;
+    int rc = ck_order_visible(db, user, order_id, err);
+    if (rc < 0)
+        return rc;
+    char auth_id[CK_ID_MAX], gw_auth[128], store_id[CK_ID_MAX], owner[2 * CK_ID_MAX + 2], rid[CK_ID_MAX];
+    ck_stmt *st = NULL;
+    rc = ck_db_one(db, &st, err,
+                   "SELECT pa.id, pa.gateway_auth_id, o.store_id FROM payment_authorizations pa"
+                   " JOIN orders o ON o.id = pa.order_id WHERE pa.order_id = ?"
+                   " AND pa.status IN ('Authorized', 'PartiallyCaptured') ORDER BY pa.id LIMIT 1",
+                   "t", order_id);
+    if (rc <= 0)
+        return rc < 0 ? rc : ck_fail(err, CK_EINVALID, "NOTHING_TO_CAPTURE", NULL,
+                                     "the order has no open card authorization to capture");
+    snprintf(auth_id, sizeof(auth_id), "%s", ck_col_text(st, 0));
+    snprintf(gw_auth, sizeof(gw_auth), "%s", ck_col_text(st, 1));
+    snprintf(store_id, sizeof(store_id), "%s", ck_col_text(st, 2));
+    ck_db_done(st);
+
+    ck_id_new(rid, "cap");
+    snprintf(owner, sizeof(owner), "%s:%s", app->node_id, rid);
+    int64_t now = ck_now_ms(), changed = 0;
+    rc = ck_db_exec(db, &changed, err,
+                    "UPDATE payment_authorizations SET lock_owner = ?, lock_until = ? WHERE id = ?"
+                    " AND status IN ('Authorized', 'PartiallyCaptured') AND (lock_owner IS NULL OR lock_until < ?)",
+                    "titi", owner, now + LOCK_MS, auth_id, now);
+    if (rc < 0)
+        return rc;
+    if (changed != 1)
+        return ck_fail(err, CK_ECONFLICT, "CAPTURE_IN_PROGRESS", NULL,
+                       "another capture of this authorization is running; try again");
+    /* Under the lock, the amounts cannot move. */
+    int64_t authorized = 0, captured = 0, n = 0;
+    rc = ck_db_one(db, &st, err,
+                   "SELECT amount, captured_amount, (SELECT count(*) FROM payments WHERE authorization_id = ?)"
+                   " FROM payment_authorizations WHERE id = ?",
+                   "tt", auth_id, auth_id);
+    if (rc == 1) {
+        authorized = ck_col_int(st, 0);
+        captured = ck_col_int(st, 1);
+        n = ck_col_int(st, 2);
+        ck_db_done(st);
+    }
+    int64_t remaining = authorized - captured;
+    if (rc == 1 && amount < 0)
+        amount = remaining;
+    if (rc == 1 && (amount > remaining || amount <= 0))
+        rc = ck_fail(err, CK_EINVALID, "CAPTURE_EXCEEDS_AUTHORIZATION", "amount",
+                     "%lld is more than the %lld that remains on the authorization", (long long)amount,
+                     (long long)remaining);
+    if (rc < 0) {
+        unlock(db, auth_id, owner);
+        return rc;
+    }
+
+    ck_gw_config cfg;
+    ck_gw_answer ans;
+    memset(&ans, 0, sizeof(ans));
+    char key[CK_ID_MAX + 32];
+    snprintf(key, sizeof(key), "%s:capture:%lld", auth_id, (long long)(n + 1));
+    rc = ck_gateway_config_load(db, store_id, &cfg, err);
+    const ck_gateway_ops *gw = rc == 1 ? ck_gateway_for(&cfg) : NULL;
+    if (gw)
+        gw->capture(&cfg, db, key, gw_auth, amount, &ans);
+    ck_secure_zero(cfg.secret, sizeof(cfg.secret));
+    if (!gw || ans.result != CK_GW_APPROVED) {
+        unlock(db, auth_id, owner);
+        if (gw && ans.result == CK_GW_DECLINED)
+            return ck_fail(err, CK_EINVALID, "PAYMENT_DECLINED", NULL, "the gateway refused the capture: %s",
+                           ans.code[0] ? ans.code : "declined");
+        return ck_fail_as(err, CK_EINTERNAL, 500, "UNKNOWN_EXCEPTION", "PAYMENT_GATEWAY_ERROR", NULL,
+                          "the payment gateway did not answer; try again");
+    }
+    char pay_id[CK_ID_MAX];
+    ck_id_new(pay_id, "pay");
+    now = ck_now_ms();
+    if ((rc = ck_db_begin(db, 1, err)) == 0) {
+        rc = ck_db_exec(db, NULL, err,
+                        "INSERT INTO payments (id, authorization_id, order_id, amount, gateway_payment_id,"
+                        " idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        "tttitti", pay_id, auth_id, order_id, amount, ans.ref_id, key, now);
+        if (rc == 0)
+            rc = ck_db_exec(db, NULL, err,
+                            "UPDATE payment_authorizations SET captured_amount = captured_amount + ?,"
+                            " status = CASE WHEN captured_amount + ? >= amount THEN 'Captured' ELSE 'PartiallyCaptured' END,"
+                            " lock_owner = NULL, lock_until = 0, updated_at = ? WHERE id = ? AND lock_owner = ?",
+                            "iiitt", amount, amount, now, auth_id, owner);
+        rc = rc == 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
+    }
+    if (rc < 0) {
+        unlock(db, auth_id, owner);
+        return rc;
+    }
+    char ts[32];
+    ck_time_format(ts, now);
+    *out = json_pack("{s:s, s:s, s:I, s:s}", "id", pay_id, "authorizationId", auth_id, "amount", (json_int_t)amount,
+                     "createdAt", ts);
+    return 0;
+}
