@@ -11,6 +11,7 @@
 #include "checkout/flow.h"
 #include "checkout/session.h"
 #include "checkout/step.h"
+#include "events/dispatcher.h"
 #include "events/outbox.h"
 
 #define MAX_ERRORS_KEPT 20
@@ -154,6 +155,7 @@ static void record_failure(run *r, const char *step)
     ck_step_ctx *c = &r->ctx;
     ck_error *e = c->err, dberr;
     snprintf(e->step, sizeof(e->step), "%s", step);
+    ck_metrics_placement_failed(&c->app->metrics, e->reason);
     int64_t now = ck_now_ms();
     json_t *entry = json_pack("{s:s, s:s, s:s, s:o}", "step", step, "reason", e->reason, "message", e->message, "at",
                               ck_json_time(now));
@@ -402,6 +404,7 @@ int ck_place_order(ck_app *app, ck_db *db, const ck_user *user, const char *sess
     } else {
         out->http_status = 201;
         snprintf(out->order_id, sizeof(out->order_id), "%s", c->order_id);
+        ck_dispatcher_wake(app); /* its events are waiting */
     }
     snprintf(out->request_id, sizeof(out->request_id), "%s", c->request_id);
     run_free(&r);

@@ -144,13 +144,24 @@ static int order_payments_json(ck_db *db, const char *order_id, json_t **out, ck
 /* The order's webhook deliveries ({"subscriberId","event","status","attempts"}).
  * Placeholder: webhook delivery is built by a later issue, which fills this
  * from its deliveries table; until then every order has none. */
+static json_t *delivery_json(ck_stmt *st)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", ck_col_text(st, 0), "subscriberId", ck_col_text(st, 1),
+                     "event", ck_col_text(st, 2), "status", ck_col_text(st, 3), "attempts",
+                     (json_int_t)ck_col_int(st, 4));
+}
+
+/* Each subscriber's delivery of each of the order's events: the ERP, email
+ * or fulfilment system's view of the order, visible to the buyer. */
 static int order_deliveries_json(ck_db *db, const char *order_id, json_t **out, ck_error *err)
 {
-    (void)db;
-    (void)order_id;
-    (void)err;
+    ck_stmt *st = NULL;
     *out = json_array();
-    return 0;
+    int rc = ck_db_query(db, &st, err,
+                         "SELECT id, subscriber_id, event_type, status, attempts FROM deliveries WHERE order_id = ?"
+                         " ORDER BY id",
+                         "t", order_id);
+    return rc < 0 ? rc : append_rows(st, *out, delivery_json, err);
 }
 
 int ck_order_json(ck_db *db, const char *order_id, json_t **out, ck_error *err)

@@ -9,6 +9,7 @@
 #include "store/migrations.h"
 #include "checkout/engine.h"
 #include "checkout/session.h"
+#include "events/dispatcher.h"
 #include "jobs/jobs.h"
 
 int ck_http_start(ck_app *app, ck_error *err);
@@ -30,6 +31,19 @@ void ck_app_config_defaults(ck_app_config *cfg)
 static void close_thread_db(void *p)
 {
     ck_db_close(p);
+}
+
+void ck_metrics_placement_failed(ck_metrics *m, const char *reason)
+{
+    pthread_mutex_lock(&m->fail_mu);
+    int i = 0;
+    while (i < m->nfail && strcmp(m->fail[i].reason, reason) != 0)
+        i++;
+    if (i == m->nfail && m->nfail < (int)(sizeof(m->fail) / sizeof(m->fail[0])))
+        snprintf(m->fail[m->nfail++].reason, sizeof(m->fail[0].reason), "%s", reason);
+    pthread_mutex_unlock(&m->fail_mu);
+    if (i < (int)(sizeof(m->fail) / sizeof(m->fail[0])))
+        atomic_fetch_add(&m->fail[i].n, 1);
 }
 
 ck_db *ck_app_db(ck_app *app, ck_error *err)
@@ -64,6 +78,9 @@ static int recover_sqlite(ck_db *db, ck_error *err)
                         "\"message\":\"the daemon stopped during this request; place the order again\"}]'"
                         " WHERE status = 'Running' AND runner IS NULL",
                         "i", ck_now_ms());
+    if (rc == 0)
+        rc = ck_db_exec(db, NULL, err,
+                        "UPDATE deliveries SET lease_owner = NULL, lease_until = 0 WHERE lease_owner IS NOT NULL", "");
     return rc;
 }
 
@@ -86,6 +103,7 @@ int ck_app_open(ck_app **out, const ck_app_config *cfg, ck_error *err)
     app->dbopts.synchronous_full = cfg->sqlite_synchronous_full;
     app->main_thread = pthread_self();
     app->started_ms = ck_now_ms();
+    pthread_mutex_init(&app->metrics.fail_mu, NULL);
     if (pthread_key_create(&app->db_key, close_thread_db) != 0) {
         free(app);
         return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "pthread_key_create failed");
@@ -114,6 +132,8 @@ int ck_app_start(ck_app *app, ck_error *err)
     int rc = ck_queue_start(app, err);
     if (rc == 0)
         rc = ck_jobs_start(app, err);
+    if (rc == 0)
+        rc = ck_dispatcher_start(app, err);
     return rc < 0 ? rc : ck_http_start(app, err);
 }
 
@@ -128,6 +148,7 @@ void ck_app_stop(ck_app *app)
     ck_http_stop(app);
     ck_queue_stop(app);
     ck_jobs_stop(app);
+    ck_dispatcher_stop(app);
 }
 
 void ck_app_close(ck_app *app)
@@ -138,5 +159,6 @@ void ck_app_close(ck_app *app)
     ck_db_close(app->main_db);
     pthread_key_delete(app->db_key);
     ck_faults_free(app->faults);
+    pthread_mutex_destroy(&app->metrics.fail_mu);
     free(app);
 }

@@ -17,7 +17,17 @@ typedef struct ck_metrics {
     atomic_llong requests_2xx, requests_4xx, requests_5xx;
     atomic_llong request_us_total;
     atomic_llong in_flight;
+    atomic_llong delivery_attempts;
+    pthread_mutex_t fail_mu; /* guards adding a reason; counts are atomic */
+    int nfail;
+    struct {
+        char reason[48];
+        atomic_llong n;
+    } fail[48];
 } ck_metrics;
+
+/* Counts a failed placement under its reason (metrics). */
+void ck_metrics_placement_failed(ck_metrics *m, const char *reason);
 
 struct ck_app {
     ck_app_config cfg;
@@ -44,6 +54,12 @@ struct ck_app {
         pthread_cond_t cond;
         int started;
     } jobs; /* the job scheduler (jobs/jobs.h) */
+    struct {
+        pthread_t threads[4];
+        pthread_mutex_t mu;
+        pthread_cond_t cond;
+        int started, wake;
+    } dispatch; /* the delivery workers (events/dispatcher.h) */
     ck_faults *faults;      /* NULL unless --enable-fault-injection and CHECKOUTD_FAULTS */
     char node_id[CK_ID_MAX]; /* this process, as a lease owner */
 };

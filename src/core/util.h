@@ -36,4 +36,7 @@ int ck_api_key_new(char out[64]);
 /* Overwrites n bytes in a way the compiler will not remove. */
 void ck_secure_zero(void *p, size_t n);
 
+/* Initialises libcurl once per process; 0 or -1. */
+int ck_curl_init(void);
+
 #endif

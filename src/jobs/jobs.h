@@ -19,6 +19,14 @@ typedef struct ck_sweep_result {
  * is undone this way is rewound so that placing again pays again. */
 int ck_job_sweeper(ck_app *app, ck_db *db, ck_sweep_result *out, ck_error *err);
 
+/* Runs the SLA monitor once under its job lease: *stuck gets the number of
+ * stuck sessions; each gets one StuckSession alert (the first time only). */
+int ck_job_sla_monitor(ck_app *app, ck_db *db, int64_t *stuck, ck_error *err);
+
+/* The SQL condition (alias s for checkout_sessions, one ? for now in ms)
+ * that makes a session stuck. */
+extern const char *const ck_stuck_sessions_where;
+
 /* Raises an alert inside the caller's transaction (or alone). */
 int ck_alert_raise(ck_db *db, const char *kind, const char *subject_id, const char *message, ck_error *err);
 

@@ -17,14 +17,6 @@
 #define TIMEOUT_MS 10000L
 #define CONNECT_TIMEOUT_MS 5000L
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static int curl_init_rc = -1;
-
-static void curl_init(void)
-{
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
 static void answer_error(ck_gw_answer *out, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -99,8 +91,7 @@ static int post_json(const ck_gw_config *cfg, const char *path, const char *idem
     int rc = -1;
     *out_json = NULL;
 
-    pthread_once(&curl_once, curl_init);
-    if (curl_init_rc < 0) {
+    if (ck_curl_init() < 0) {
         answer_error(out, "transport_error", "gateway: libcurl failed to initialise");
         goto done;
     }

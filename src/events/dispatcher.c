@@ -1,0 +1,359 @@
+/* dispatcher.c: the delivery workers. Events become deliveries (one per
+ * matching subscriber); a worker claims a due delivery with a conditional
+ * UPDATE (at most one in flight per subscriber, so a hung receiver holds up
+ * nobody else), sends it outside any transaction, and records the outcome:
+ * Delivered, or a retry after backoffBaseMs x 2^(attempt-1) with jitter, or
+ * Dead with a DeadLetter alert after the subscriber's last attempt. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/common.h"
+#include "events/dispatcher.h"
+#include "events/send.h"
+#include "jobs/jobs.h"
+
+#define CLAIM_MS 30000
+#define IDLE_WAIT_MS 100
+#define MAX_BACKOFF_MS (3600LL * 1000)
+
+int ck_dispatch_fanout(ck_db *db, ck_error *err)
+{
+    char ev[100][CK_ID_MAX], type[100][32], order[100][CK_ID_MAX];
+    int n = 0, created = 0;
+    int rc = ck_db_begin(db, 1, err);
+    if (rc < 0)
+        return rc;
+    ck_stmt *st = NULL;
+    rc = ck_db_query(db, &st, err,
+                     "SELECT id, type, COALESCE(order_id, '') FROM outbox_events WHERE dispatched = 0 ORDER BY id LIMIT 100",
+                     "");
+    while (rc == 0 && n < 100 && (rc = ck_db_next(st, err)) == 1) {
+        snprintf(ev[n], CK_ID_MAX, "%s", ck_col_text(st, 0));
+        snprintf(type[n], 32, "%s", ck_col_text(st, 1));
+        snprintf(order[n], CK_ID_MAX, "%s", ck_col_text(st, 2));
+        n++;
+    }
+    ck_db_done(st);
+    if (rc == 1)
+        rc = 0;
+    int64_t now = ck_now_ms();
+    for (int i = 0; rc == 0 && i < n; i++) {
+        char pattern[48], subs[64][CK_ID_MAX];
+        int ns = 0;
+        snprintf(pattern, sizeof(pattern), "%%\"%s\"%%", type[i]);
+        rc = ck_db_query(db, &st, err, "SELECT id, kind FROM subscribers WHERE events LIKE ? ORDER BY id", "t",
+                         pattern);
+        while (rc == 0 && ns < 64 && (rc = ck_db_next(st, err)) == 1) {
+            /* Email goes to the buyer of an order: only events with one. */
+            if (strcmp(ck_col_text(st, 1), "email") == 0 && !order[i][0])
+                continue;
+            snprintf(subs[ns++], CK_ID_MAX, "%s", ck_col_text(st, 0));
+        }
+        ck_db_done(st);
+        if (rc == 1)
+            rc = 0;
+        for (int k = 0; rc == 0 && k < ns; k++) {
+            char id[CK_ID_MAX];
+            int64_t changed = 0;
+            ck_id_new(id, "dlv");
+            rc = ck_db_exec(db, &changed, err,
+                            "INSERT INTO deliveries (id, event_id, subscriber_id, order_id, event_type, status,"
+                            " next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'Pending', ?, ?, ?)"
+                            " ON CONFLICT (event_id, subscriber_id) DO NOTHING",
+                            "tttttiii", id, ev[i], subs[k], order[i][0] ? order[i] : NULL, type[i], now, now, now);
+            created += (int)changed;
+        }
+        if (rc == 0)
+            rc = ck_db_exec(db, NULL, err, "UPDATE outbox_events SET dispatched = 1 WHERE id = ?", "t", ev[i]);
+    }
+    if (rc < 0) {
+        ck_db_rollback(db);
+        return rc;
+    }
+    rc = ck_db_commit(db, err);
+    return rc < 0 ? rc : created;
+}
+
+typedef struct attempt {
+    char id[CK_ID_MAX], kind[16], event_type[32], order_id[CK_ID_MAX];
+    char *url, *secret, *smtp_url, *from, *payload, *to;
+    int64_t attempts, max_attempts, backoff_ms;
+} attempt;
+
+static void attempt_free(attempt *a)
+{
+    free(a->url);
+    free(a->secret);
+    free(a->smtp_url);
+    free(a->from);
+    free(a->payload);
+    free(a->to);
+}
+
+static char *dup_col(ck_stmt *st, int col)
+{
+    const char *s = ck_col_text_or_null(st, col);
+    return s ? strdup(s) : NULL;
+}
+
+/* Claims the next due delivery for owner. 1 claimed, 0 none, <0 error. */
+static int claim(ck_db *db, const char *owner, attempt *a, ck_error *err)
+{
+    int64_t now = ck_now_ms(), changed = 0;
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err,
+                       "SELECT d.id FROM deliveries d WHERE d.status = 'Pending' AND d.next_attempt_at <= ?"
+                       " AND (d.lease_owner IS NULL OR d.lease_until < ?) AND NOT EXISTS (SELECT 1 FROM deliveries x"
+                       " WHERE x.subscriber_id = d.subscriber_id AND x.status = 'Pending' AND x.lease_owner IS NOT NULL"
+                       " AND x.lease_until >= ?) ORDER BY d.next_attempt_at, d.id LIMIT 1",
+                       "iii", now, now, now);
+    if (rc <= 0)
+        return rc;
+    snprintf(a->id, sizeof(a->id), "%s", ck_col_text(st, 0));
+    ck_db_done(st);
+    rc = ck_db_exec(db, &changed, err,
+                    "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ? AND status = 'Pending'"
+                    " AND (lease_owner IS NULL OR lease_until < ?) AND NOT EXISTS (SELECT 1 FROM deliveries x"
+                    " WHERE x.subscriber_id = deliveries.subscriber_id AND x.id <> deliveries.id"
+                    " AND x.status = 'Pending' AND x.lease_owner IS NOT NULL AND x.lease_until >= ?)",
+                    "titii", owner, now + CLAIM_MS, a->id, now, now);
+    if (rc < 0 || changed != 1)
+        return rc < 0 ? rc : 0;
+    rc = ck_db_one(db, &st, err,
+                   "SELECT s.kind, s.url, s.secret, s.smtp_url, s.mail_from, s.max_attempts, s.backoff_base_ms,"
+                   " d.attempts, d.event_type, COALESCE(d.order_id, ''), e.payload,"
+                   " (SELECT u.email FROM orders o JOIN users u ON u.id = o.buyer_id WHERE o.id = d.order_id)"
+                   " FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
+                   " JOIN outbox_events e ON e.id = d.event_id WHERE d.id = ?",
+                   "t", a->id);
+    if (rc <= 0)
+        return rc < 0 ? rc : 0;
+    snprintf(a->kind, sizeof(a->kind), "%s", ck_col_text(st, 0));
+    a->url = dup_col(st, 1);
+    a->secret = dup_col(st, 2);
+    a->smtp_url = dup_col(st, 3);
+    a->from = dup_col(st, 4);
+    a->max_attempts = ck_col_int(st, 5);
+    a->backoff_ms = ck_col_int(st, 6);
+    a->attempts = ck_col_int(st, 7);
+    snprintf(a->event_type, sizeof(a->event_type), "%s", ck_col_text(st, 8));
+    snprintf(a->order_id, sizeof(a->order_id), "%s", ck_col_text(st, 9));
+    a->payload = dup_col(st, 10);
+    a->to = dup_col(st, 11);
+    ck_db_done(st);
+    return 1;
+}
+
+/* The confirmation email for an OrderCreated event: number, lines, totals. */
+static char *email_text(const attempt *a)
+{
+    json_t *ev = json_loads(a->payload ? a->payload : "", 0, NULL);
+    json_t *order = json_object_get(json_object_get(ev, "data"), "order");
+    const char *number = json_string_value(json_object_get(order, "orderNumber"));
+    const char *currency = json_string_value(json_object_get(order, "currency"));
+    char date[64];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
+        json_decref(ev);
+        return NULL;
+    }
+#define EMIT(...)                                                                                              \
+    do {                                                                                                       \
+        int w_ = snprintf(buf + len, cap - len, __VA_ARGS__);                                                  \
+        if (w_ > 0 && (size_t)w_ >= cap - len) {                                                               \
+            char *nb_ = realloc(buf, cap * 2 + (size_t)w_);                                                   \
+            if (!nb_)                                                                                          \
+                break;                                                                                         \
+            buf = nb_;                                                                                         \
+            cap = cap * 2 + (size_t)w_;                                                                        \
+            w_ = snprintf(buf + len, cap - len, __VA_ARGS__);                                                  \
+        }                                                                                                      \
+        if (w_ > 0)                                                                                            \
+            len += (size_t)w_;                                                                                 \
+    } while (0)
+    EMIT("From: <%s>\r\nTo: <%s>\r\nDate: %s\r\nMessage-ID: <%s@checkoutd>\r\n", a->from, a->to, date, a->id);
+    EMIT("Subject: Order %s confirmed\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n", number ? number : "");
+    EMIT("Thank you for your order %s.\r\n\r\n", number ? number : "");
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(order, "items"), i, it) {
+        EMIT("%lld x %s at %lld = %lld %s\r\n", (long long)json_integer_value(json_object_get(it, "quantity")),
+             json_string_value(json_object_get(it, "sku")),
+             (long long)json_integer_value(json_object_get(it, "unitPrice")),
+             (long long)json_integer_value(json_object_get(it, "total")), currency ? currency : "");
+    }
+    json_t *tot = json_object_get(order, "totals");
+    const char *keys[] = {"subtotal", "adjustments", "shipping", "tax", "grandTotal"};
+    EMIT("\r\n");
+    for (int k = 0; k < 5; k++)
+        EMIT("%s: %lld %s\r\n", keys[k], (long long)json_integer_value(json_object_get(tot, keys[k])),
+             currency ? currency : "");
+    EMIT("\r\nAmounts are in the currency's minor unit (cents).\r\n");
+#undef EMIT
+    json_decref(ev);
+    return buf;
+}
+
+static int64_t backoff(const attempt *a, int64_t attempt_no)
+{
+    int64_t d = a->backoff_ms;
+    for (int64_t i = 1; i < attempt_no && d < MAX_BACKOFF_MS; i++)
+        d *= 2;
+    if (d > MAX_BACKOFF_MS)
+        d = MAX_BACKOFF_MS;
+    uint32_t r = 0;
+    ck_random_bytes(&r, sizeof(r));
+    return d + (int64_t)(r % (uint32_t)(d / 4 + 1)); /* up to +25% jitter */
+}
+
+static int record(ck_app *app, ck_db *db, const attempt *a, const char *owner, int ok, const char *error, ck_error *err)
+{
+    int64_t now = ck_now_ms(), n = a->attempts + 1;
+    int dead = !ok && n >= a->max_attempts;
+    int rc = ck_db_begin(db, 1, err);
+    if (rc < 0)
+        return rc;
+    int64_t changed = 0;
+    rc = ck_db_exec(db, &changed, err,
+                    "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?,"
+                    " lease_owner = NULL, lease_until = 0, updated_at = ?,"
+                    " delivered_at = CASE WHEN ? = 1 THEN ? ELSE delivered_at END WHERE id = ? AND lease_owner = ?",
+                    "tiitiiitt", ok ? "Delivered" : dead ? "Dead" : "Pending", n,
+                    ok || dead ? now : now + backoff(a, n), ok ? NULL : error, now, (int64_t)ok, now, a->id, owner);
+    if (rc == 0 && dead && changed == 1) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "delivery %s of %s %s to subscriber gave up after %lld attempts: %s", a->id,
+                 a->event_type, a->order_id[0] ? a->order_id : "", (long long)n, error ? error : "");
+        rc = ck_alert_raise(db, "DeadLetter", a->id, msg, err);
+    }
+    rc = rc == 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
+    atomic_fetch_add(&app->metrics.delivery_attempts, 1);
+    return rc;
+}
+
+int ck_dispatch_one(ck_app *app, ck_db *db, ck_error *err)
+{
+    attempt a;
+    memset(&a, 0, sizeof(a));
+    char owner[2 * CK_ID_MAX + 2], rid[CK_ID_MAX];
+    ck_id_new(rid, "dw");
+    snprintf(owner, sizeof(owner), "%s:%s", app->node_id, rid);
+    int rc = claim(db, owner, &a, err);
+    if (rc <= 0) {
+        attempt_free(&a);
+        return rc;
+    }
+    char error[256] = "";
+    int sent;
+    if (strcmp(a.kind, "email") == 0) {
+        char *text = a.to && a.from && a.smtp_url ? email_text(&a) : NULL;
+        if (!a.to)
+            snprintf(error, sizeof(error), "the order's buyer has no email address");
+        sent = text ? ck_send_email(a.smtp_url, a.from, a.to, text, &app->stopping, error, sizeof(error)) : -1;
+        free(text);
+    } else {
+        sent = ck_send_webhook(a.url ? a.url : "", a.secret, a.event_type, a.id, a.payload ? a.payload : "{}",
+                               &app->stopping, error, sizeof(error));
+    }
+    if (sent != 0 && atomic_load(&app->stopping)) {
+        /* Cut short by shutdown: not the receiver's fault, no attempt counted. */
+        ck_db_exec(db, NULL, NULL, "UPDATE deliveries SET lease_owner = NULL, lease_until = 0 WHERE id = ? AND lease_owner = ?",
+                   "tt", a.id, owner);
+        attempt_free(&a);
+        return 1;
+    }
+    rc = record(app, db, &a, owner, sent == 0, error, err);
+    attempt_free(&a);
+    return rc < 0 ? rc : 1;
+}
+
+int ck_delivery_replay(ck_app *app, ck_db *db, const char *delivery_id, ck_error *err)
+{
+    int64_t changed = 0, now = ck_now_ms();
+    int rc = ck_db_exec(db, &changed, err,
+                        "UPDATE deliveries SET status = 'Pending', attempts = 0, next_attempt_at = ?, last_error = NULL,"
+                        " updated_at = ? WHERE id = ? AND status = 'Dead'",
+                        "iit", now, now, delivery_id);
+    if (rc < 0)
+        return rc;
+    if (changed == 1) {
+        ck_dispatcher_wake(app);
+        return 0;
+    }
+    ck_stmt *st = NULL;
+    rc = ck_db_one(db, &st, err, "SELECT 1 FROM deliveries WHERE id = ?", "t", delivery_id);
+    ck_db_done(st);
+    if (rc < 0)
+        return rc;
+    return rc == 0 ? ck_not_found(err, "delivery", delivery_id)
+                   : ck_fail(err, CK_ECONFLICT, "DELIVERY_NOT_DEAD", NULL, "delivery %s is not dead", delivery_id);
+}
+
+static void *worker(void *arg)
+{
+    ck_app *app = arg;
+    ck_error err;
+    ck_db *db = ck_app_db(app, &err);
+    while (db && !atomic_load(&app->stopping)) {
+        ck_error_clear(&err);
+        int fanned = ck_dispatch_fanout(db, &err);
+        int rc = fanned < 0 ? fanned : ck_dispatch_one(app, db, &err);
+        if (rc < 0 && err.code != CK_EBUSY)
+            fprintf(stderr, "{\"level\":\"error\",\"message\":\"dispatcher: %s\"}\n", err.message);
+        if (rc == 1)
+            continue;
+        pthread_mutex_lock(&app->dispatch.mu);
+        if (!app->dispatch.wake && !atomic_load(&app->stopping)) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += IDLE_WAIT_MS * 1000000L;
+            ts.tv_sec += ts.tv_nsec / 1000000000L;
+            ts.tv_nsec %= 1000000000L;
+            pthread_cond_timedwait(&app->dispatch.cond, &app->dispatch.mu, &ts);
+        }
+        app->dispatch.wake = 0;
+        pthread_mutex_unlock(&app->dispatch.mu);
+    }
+    return NULL;
+}
+
+int ck_dispatcher_start(ck_app *app, ck_error *err)
+{
+    pthread_mutex_init(&app->dispatch.mu, NULL);
+    pthread_cond_init(&app->dispatch.cond, NULL);
+    for (int i = 0; i < CK_DELIVERY_WORKERS; i++) {
+        if (pthread_create(&app->dispatch.threads[i], NULL, worker, app) != 0)
+            return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "cannot start the delivery workers");
+        app->dispatch.started++;
+    }
+    return 0;
+}
+
+void ck_dispatcher_wake(ck_app *app)
+{
+    if (!app->dispatch.started)
+        return;
+    pthread_mutex_lock(&app->dispatch.mu);
+    app->dispatch.wake = 1;
+    pthread_cond_broadcast(&app->dispatch.cond);
+    pthread_mutex_unlock(&app->dispatch.mu);
+}
+
+void ck_dispatcher_stop(ck_app *app)
+{
+    if (!app->dispatch.started)
+        return;
+    ck_dispatcher_wake(app);
+    for (int i = 0; i < app->dispatch.started; i++)
+        pthread_join(app->dispatch.threads[i], NULL);
+    pthread_cond_destroy(&app->dispatch.cond);
+    pthread_mutex_destroy(&app->dispatch.mu);
+    app->dispatch.started = 0;
+}

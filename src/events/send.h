@@ -1,0 +1,22 @@
+/* send.h: one delivery attempt to a subscriber, over libcurl. */
+#ifndef CK_SEND_H
+#define CK_SEND_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#define CK_SEND_TIMEOUT_MS 10000L
+
+/* POSTs body to url with the webhook headers and its HMAC-SHA256 signature.
+ * 0 when the receiver answered 2xx within the timeout; otherwise -1 with a
+ * reason in errbuf. A transfer in progress is cut short when *abort becomes
+ * nonzero (shutdown). */
+int ck_send_webhook(const char *url, const char *secret, const char *event_type, const char *delivery_id,
+                    const char *body, atomic_int *abort_flag, char *errbuf, size_t errlen);
+
+/* Sends message (RFC 5322 text with CRLF line ends) over SMTP from `from`
+ * to `to`. 0 accepted by the server; -1 otherwise (errbuf). */
+int ck_send_email(const char *smtp_url, const char *from, const char *to, const char *message,
+                  atomic_int *abort_flag, char *errbuf, size_t errlen);
+
+#endif
