@@ -33,5 +33,11 @@ test-asan:
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
+bench: deps
+	@cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DCK_TESTS=OFF >/dev/null
+	@cmake --build build-bench -j $(JOBS) --target bench_place
+	@build-bench/bench_place 500 4
+	@build-bench/bench_place 500 4 --sqlite-synchronous normal
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-bench

@@ -7,7 +7,7 @@ mode=${1:-test}
 pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
       libsqlite3-dev libcurl4-openssl-dev libssl-dev curl)
 if [ "$mode" = test ]; then
-  pkgs+=(libcmocka-dev libpq-dev postgresql python3)
+  pkgs+=(libcmocka-dev)
 fi
 
 missing=()

@@ -42,7 +42,7 @@ int ck_dispatch_fanout(ck_db *db, ck_error *err)
     for (int i = 0; rc == 0 && i < n; i++) {
         char pattern[48], subs[64][CK_ID_MAX];
         int ns = 0;
-        snprintf(pattern, sizeof(pattern), "%%\"%s\"%%", type[i]);
+        snprintf(pattern, sizeof(pattern), "%%\"%.31s\"%%", type[i]);
         rc = ck_db_query(db, &st, err, "SELECT id, kind FROM subscribers WHERE events LIKE ? ORDER BY id", "t",
                          pattern);
         while (rc == 0 && ns < 64 && (rc = ck_db_next(st, err)) == 1) {

@@ -43,7 +43,7 @@ int ck_job_sla_monitor(ck_app *app, ck_db *db, int64_t *stuck, ck_error *err)
             continue;
         }
         char msg[256];
-        snprintf(msg, sizeof(msg), "checkout %s has been stuck at step %s past its store's SLA", ids[i], states[i]);
+        snprintf(msg, sizeof(msg), "checkout %.47s has been stuck at step %.31s past its store's SLA", ids[i], states[i]);
         rc = ck_alert_raise(db, "StuckSession", ids[i], msg, err);
     }
     ck_job_lease_release(db, "sla-monitor", owner);

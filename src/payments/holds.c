@@ -44,7 +44,7 @@ int ck_payment_void_session_except(ck_app *app, ck_db *db, const char *session_i
     int voided = 0, failed = 0;
     for (int i = 0; gw && i < n; i++) {
         char key[CK_ID_MAX + 16];
-        snprintf(key, sizeof(key), "void:%s", holds[i].id);
+        snprintf(key, sizeof(key), "void:%.47s", holds[i].id);
         ck_gw_answer ans;
         memset(&ans, 0, sizeof(ans));
         gw->void_auth(&cfg, db, key, holds[i].gw_auth, &ans);

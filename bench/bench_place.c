@@ -1,0 +1,226 @@
+/* bench_place.c: placement throughput and latency of the real daemon over
+ * loopback HTTP. Starts build/checkoutd on a fresh SQLite file, prepares N
+ * checkout sessions (cart, items, inputs), then places them from T client
+ * threads and reports placements per second and latency percentiles.
+ * Usage: bench_place [sessions] [threads] [--sqlite-synchronous full|normal] */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ADMIN "bench-admin-key-0123456789"
+
+static char base[64];
+
+typedef struct buf {
+    char *p;
+    size_t n;
+} buf;
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    buf *b = ud;
+    char *np = realloc(b->p, b->n + size * nmemb + 1);
+    if (!np)
+        return 0;
+    b->p = np;
+    memcpy(b->p + b->n, ptr, size * nmemb);
+    b->n += size * nmemb;
+    b->p[b->n] = '\0';
+    return size * nmemb;
+}
+
+/* One request; returns the HTTP status and *out the parsed body (may be NULL). */
+static long call(CURL *c, const char *method, const char *path, const char *body, json_t **out)
+{
+    char url[512], auth[128];
+    buf b = {0};
+    snprintf(url, sizeof(url), "%s%s", base, path);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", ADMIN);
+    struct curl_slist *h = curl_slist_append(NULL, auth);
+    h = curl_slist_append(h, "Content-Type: application/json");
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (body)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    long status = 0;
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    if (out)
+        *out = b.p ? json_loads(b.p, JSON_DECODE_ANY, NULL) : NULL;
+    free(b.p);
+    return status;
+}
+
+static const char *id_of(json_t *j, const char *key)
+{
+    const char *s = json_string_value(json_object_get(j, key));
+    if (!s) {
+        fprintf(stderr, "bench: setup failed (no %s)\n", key);
+        exit(1);
+    }
+    return s;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+typedef struct job {
+    char (*sessions)[64];
+    int n, next, ok;
+    double *lat;
+    pthread_mutex_t mu;
+} job;
+
+static void *placer(void *arg)
+{
+    job *j = arg;
+    CURL *c = curl_easy_init();
+    for (;;) {
+        pthread_mutex_lock(&j->mu);
+        int i = j->next++;
+        pthread_mutex_unlock(&j->mu);
+        if (i >= j->n)
+            break;
+        char path[128];
+        snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", j->sessions[i]);
+        double t0 = now_s();
+        long st = call(c, "POST", path, NULL, NULL);
+        j->lat[i] = now_s() - t0;
+        if (st == 201) {
+            pthread_mutex_lock(&j->mu);
+            j->ok++;
+            pthread_mutex_unlock(&j->mu);
+        }
+    }
+    curl_easy_cleanup(c);
+    return NULL;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 500, threads = argc > 2 ? atoi(argv[2]) : 4;
+    const char *sync = argc > 4 && strcmp(argv[3], "--sqlite-synchronous") == 0 ? argv[4] : "full";
+    if (n < 1 || threads < 1)
+        return 2;
+    char dir[] = "/tmp/checkoutd-bench-XXXXXX", db[300], cmd[600];
+    if (!mkdtemp(dir))
+        return 1;
+    snprintf(db, sizeof(db), "sqlite:%s/bench.db", dir);
+    int pfd[2];
+    if (pipe(pfd) != 0)
+        return 1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(pfd[1], 1);
+        FILE *devnull = freopen("/dev/null", "w", stderr);
+        (void)devnull;
+        setenv("CHECKOUTD_ADMIN_KEY", ADMIN, 1);
+        execl(CHECKOUTD_BIN, "checkoutd", "--listen", "127.0.0.1:0", "--db", db, "--sqlite-synchronous", sync,
+              (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    char line[256] = "";
+    ssize_t r = read(pfd[0], line, sizeof(line) - 1);
+    line[r > 0 ? r : 0] = '\0';
+    int port = 0;
+    if (sscanf(line, "checkoutd listening on http://127.0.0.1:%d", &port) != 1) {
+        fprintf(stderr, "bench: daemon did not start\n");
+        return 1;
+    }
+    snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    CURL *c = curl_easy_init();
+    json_t *j = NULL;
+    char store[64], acct[64], shm[64], body[512], path[256];
+    call(c, "POST", "/v1/stores", "{\"name\":\"Bench\",\"currency\":\"USD\"}", &j);
+    snprintf(store, sizeof(store), "%s", id_of(j, "id"));
+    json_decref(j);
+    call(c, "POST", "/v1/accounts", "{\"name\":\"B\",\"isBuyer\":true,\"creditLimit\":0,\"country\":\"US\"}", &j);
+    snprintf(acct, sizeof(acct), "%s", id_of(j, "id"));
+    json_decref(j);
+    snprintf(path, sizeof(path), "/v1/stores/%s/members", store);
+    snprintf(body, sizeof(body), "{\"accountId\":\"%s\"}", acct);
+    call(c, "POST", path, body, NULL);
+    snprintf(path, sizeof(path), "/v1/stores/%s/products", store);
+    snprintf(body, sizeof(body), "{\"sku\":\"B-1\",\"name\":\"Widget\",\"unitPrice\":1999,\"stock\":%d,\"weightGrams\":500}",
+             n * 3 + 10);
+    call(c, "POST", path, body, NULL);
+    snprintf(path, sizeof(path), "/v1/stores/%s/tax-rates", store);
+    call(c, "POST", path, "{\"country\":\"US\",\"rateBasisPoints\":825}", NULL);
+    snprintf(path, sizeof(path), "/v1/stores/%s/shipping-methods", store);
+    call(c, "POST", path, "{\"name\":\"Ground\",\"flatFee\":1000,\"perKgFee\":100}", &j);
+    snprintf(shm, sizeof(shm), "%s", id_of(j, "id"));
+    json_decref(j);
+
+    char (*sessions)[64] = calloc((size_t)n, 64);
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof(path), "/v1/stores/%s/carts", store);
+        snprintf(body, sizeof(body), "{\"accountId\":\"%s\"}", acct);
+        call(c, "POST", path, body, &j);
+        char cart[64];
+        snprintf(cart, sizeof(cart), "%s", id_of(j, "id"));
+        json_decref(j);
+        snprintf(path, sizeof(path), "/v1/carts/%s/items", cart);
+        call(c, "POST", path, "{\"sku\":\"B-1\",\"quantity\":3}", NULL);
+        snprintf(body, sizeof(body), "{\"cartId\":\"%s\"}", cart);
+        call(c, "POST", "/v1/checkouts", body, &j);
+        snprintf(sessions[i], 64, "%s", id_of(json_object_get(j, "session"), "id"));
+        json_decref(j);
+        snprintf(path, sizeof(path), "/v1/checkouts/%s", sessions[i]);
+        snprintf(body, sizeof(body),
+                 "{\"shippingAddress\":{\"name\":\"B\",\"street\":\"1 Main\",\"city\":\"X\",\"postalCode\":\"1\","
+                 "\"country\":\"US\"},\"shippingMethodId\":\"%s\",\"payment\":{\"method\":\"card\",\"cardToken\":\"tok_visa\"}}",
+                 shm);
+        call(c, "PATCH", path, body, NULL);
+    }
+    curl_easy_cleanup(c);
+
+    job jb = {.sessions = sessions, .n = n, .lat = calloc((size_t)n, sizeof(double))};
+    pthread_mutex_init(&jb.mu, NULL);
+    pthread_t *t = calloc((size_t)threads, sizeof(*t));
+    double t0 = now_s();
+    for (int i = 0; i < threads; i++)
+        pthread_create(&t[i], NULL, placer, &jb);
+    for (int i = 0; i < threads; i++)
+        pthread_join(t[i], NULL);
+    double secs = now_s() - t0;
+    qsort(jb.lat, (size_t)n, sizeof(double), cmp);
+    printf("placements: %d ok of %d, %d client threads, sqlite synchronous=%s\n", jb.ok, n, threads, sync);
+    printf("throughput: %.1f placements/s\n", n / secs);
+    printf("latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", jb.lat[n / 2] * 1e3, jb.lat[n * 9 / 10] * 1e3,
+           jb.lat[n * 99 / 100] * 1e3, jb.lat[n - 1] * 1e3);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench: could not remove %s\n", dir);
+    free(sessions);
+    free(jb.lat);
+    free(t);
+    curl_global_cleanup();
+    return jb.ok == n ? 0 : 1;
+}
