@@ -1,0 +1,471 @@
+/* test_place_concurrency.c: place-order under concurrency (API.md "Checkout
+ * session and the checkout transaction"; ARCHITECTURE.md "The flow engine",
+ * "Concurrency model"). Many placements of one session make one order and
+ * one hold (the lease); placements of several sessions racing for the last
+ * unit make one order, never negative stock, and void the losers' holds;
+ * reads of the session while it is being placed never fail. Requests in the
+ * worker threads use a local libcurl helper that records instead of
+ * asserting (cmocka's asserts must stay on the main thread). */
+#include "api/harness.h"
+#include "api/fake_gateway.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ADDRESS                                                                                             \
+    "{\"name\":\"Ada Buyer\",\"street\":\"1 Main St\",\"city\":\"Springfield\",\"postalCode\":\"62701\","  \
+    "\"country\":\"US\"}"
+#define MAX_SESSIONS 8
+
+/* ---------------------------------------------------------------- helpers */
+
+typedef struct fx {
+    ckt_daemon d;
+    fake_gateway *gw;
+    char store[64], acct[64], buyer[64], bkey[128], prod[64], shm[64];
+    int n;
+    char cart[MAX_SESSIONS][64], sid[MAX_SESSIONS][64];
+} fx;
+
+static fx F;
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (F.d.pid)
+        ckt_kill(&F.d);
+    if (F.d.dir[0]) {
+        char cmd[400];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", F.d.dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", F.d.dir);
+    }
+    fgw_stop(F.gw);
+    memset(&F, 0, sizeof(F));
+    return 0;
+}
+
+/* One request's outcome, recorded by a worker thread. */
+typedef struct outcome {
+    CURLcode cc;
+    long status;
+    char order_id[64], error_code[64], reason[64], step[64];
+    char body[512];
+} outcome;
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    char **b = ud;
+    size_t n = size * nmemb, have = *b ? strlen(*b) : 0;
+    char *np = realloc(*b, have + n + 1);
+    if (!np)
+        return 0;
+    memcpy(np + have, ptr, n);
+    np[have + n] = '\0';
+    *b = np;
+    return n;
+}
+
+static void copy_str(char *out, size_t n, json_t *v)
+{
+    snprintf(out, n, "%s", json_is_string(v) ? json_string_value(v) : "");
+}
+
+/* A request that never asserts: safe on any thread. */
+static void raw_http(ckt_daemon *d, const char *method, const char *path, const char *key, outcome *o)
+{
+    memset(o, 0, sizeof(*o));
+    char *body = NULL;
+    CURL *c = curl_easy_init();
+    if (!c) {
+        o->cc = CURLE_FAILED_INIT;
+        return;
+    }
+    char url[1024], auth[512];
+    snprintf(url, sizeof(url), "%s%s", d->base, path);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key);
+    struct curl_slist *hl = curl_slist_append(NULL, auth);
+    hl = curl_slist_append(hl, "Expect:");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    o->cc = curl_easy_perform(c);
+    if (o->cc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &o->status);
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(c);
+    snprintf(o->body, sizeof(o->body), "%s", body ? body : "");
+    json_t *j = body ? json_loads(body, JSON_DECODE_ANY, NULL) : NULL;
+    free(body);
+    if (json_is_object(j)) {
+        copy_str(o->order_id, sizeof(o->order_id), json_object_get(j, "orderId"));
+    } else if (json_is_array(j)) {
+        json_t *e = json_array_get(j, 0);
+        copy_str(o->error_code, sizeof(o->error_code), json_object_get(e, "errorCode"));
+        copy_str(o->reason, sizeof(o->reason), json_object_get(e, "reason"));
+        copy_str(o->step, sizeof(o->step), json_object_get(e, "step"));
+    }
+    json_decref(j);
+}
+
+static void new_cart(ckt_daemon *d, const char *store, const char *acct, const char *key, char out[64])
+{
+    char path[256];
+    snprintf(path, sizeof(path), "/v1/stores/%s/carts", store);
+    ckt_resp r = ckt_httpf(d, "POST", path, key, "{\"accountId\":\"%s\"}", acct);
+    ckt_expect_status(&r, 201);
+    snprintf(out, 64, "%s", ckt_str(r.json, "id"));
+    ckt_free(&r);
+}
+
+static void add_item(ckt_daemon *d, const char *cart, const char *key, const char *prod, int qty)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "/v1/carts/%s/items", cart);
+    ckt_resp r = ckt_httpf(d, "POST", path, key, "{\"productId\":\"%s\",\"quantity\":%d}", prod, qty);
+    ckt_expect_status(&r, 201);
+    ckt_free(&r);
+}
+
+/* The store (on the fake gateway), Ground shipping, US tax, a buyer account
+ * and a buyer given it, a product with this stock, and n carts of the
+ * account with qty units each, each with its session ready to place. extra:
+ * more daemon arguments or NULL. */
+static void fx_setup(fx *f, int stock, int n, int qty, const char *const *extra)
+{
+    memset(f, 0, sizeof(*f));
+    assert_true(n >= 1 && n <= MAX_SESSIONS);
+    f->n = n;
+    f->gw = fgw_start();
+    assert_non_null(f->gw);
+    ckt_start(&f->d, NULL, extra);
+    ckt_daemon *d = &f->d;
+    char path[256], url[128];
+    ckt_store(d, f->store);
+    fgw_url(f->gw, url, sizeof(url));
+    snprintf(path, sizeof(path), "/v1/stores/%s/gateway", f->store);
+    ckt_resp r = ckt_httpf(d, "PUT", path, CKT_ADMIN_KEY, "{\"kind\":\"http\",\"url\":\"%s\",\"secret\":\"s\"}", url);
+    ckt_expect_status(&r, 200);
+    ckt_free(&r);
+    snprintf(path, sizeof(path), "/v1/stores/%s/shipping-methods", f->store);
+    r = ckt_http(d, "POST", path, CKT_ADMIN_KEY, "{\"name\":\"Ground\",\"flatFee\":1000,\"perKgFee\":100}", NULL);
+    ckt_expect_status(&r, 201);
+    snprintf(f->shm, sizeof(f->shm), "%s", ckt_str(r.json, "id"));
+    ckt_free(&r);
+    snprintf(path, sizeof(path), "/v1/stores/%s/tax-rates", f->store);
+    r = ckt_http(d, "POST", path, CKT_ADMIN_KEY, "{\"country\":\"US\",\"rateBasisPoints\":825}", NULL);
+    ckt_expect_status(&r, 201);
+    ckt_free(&r);
+    ckt_account(d, NULL, f->acct);
+    ckt_member(d, f->store, f->acct);
+    ckt_user(d, "[\"buyer\"]", f->buyer, f->bkey);
+    ckt_give_account(d, f->buyer, f->acct);
+    char body[512];
+    snprintf(body, sizeof(body),
+             "{\"sku\":\"SKU-RACE-%ld\",\"name\":\"Widget\",\"unitPrice\":1999,\"stock\":%d,"
+             "\"minQuantity\":1,\"priceTiers\":[],\"hazmat\":false,\"exportControlled\":false,"
+             "\"weightGrams\":500,\"active\":true}",
+             (long)getpid(), stock);
+    ckt_product(d, f->store, body, f->prod);
+    for (int i = 0; i < n; i++) {
+        new_cart(d, f->store, f->acct, f->bkey, f->cart[i]);
+        add_item(d, f->cart[i], f->bkey, f->prod, qty);
+        r = ckt_httpf(d, "POST", "/v1/checkouts", f->bkey, "{\"cartId\":\"%s\"}", f->cart[i]);
+        ckt_expect_status(&r, 201);
+        snprintf(f->sid[i], sizeof(f->sid[i]), "%s", ckt_str(r.json, "session.id"));
+        ckt_free(&r);
+        snprintf(path, sizeof(path), "/v1/checkouts/%s", f->sid[i]);
+        r = ckt_httpf(d, "PATCH", path, f->bkey,
+                      "{\"shippingAddress\":" ADDRESS ",\"shippingMethodId\":\"%s\","
+                      "\"payment\":{\"method\":\"card\",\"cardToken\":\"tok_visa\"}}",
+                      f->shm);
+        ckt_expect_status(&r, 200);
+        ckt_free(&r);
+    }
+}
+
+static int64_t stock_of(fx *f)
+{
+    return ckt_db_int(&f->d, "SELECT stock FROM products WHERE id = '%s'", f->prod);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+#define SAME_SESSION 20
+
+typedef struct same_race {
+    fx *f;
+    outcome o[SAME_SESSION];
+} same_race;
+
+static void place_same(void *arg, int i)
+{
+    same_race *x = arg;
+    char path[256];
+    snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", x->f->sid[0]);
+    raw_http(&x->f->d, "POST", path, x->f->bkey, &x->o[i]);
+}
+
+/* 20 placements of one ready session at once: one 201; every other call is
+ * a 200 replay of the same order or CART_ALREADY_IN_PROGRESS; one order,
+ * one authorization, one hold, one gateway call. */
+static void twenty_placements_one_order(void **state)
+{
+    (void)state;
+    fx *f = &F;
+    fx_setup(f, 100, 1, 3, NULL);
+    /* A slow gateway keeps the winner's lease held while the others arrive. */
+    fgw_set_delay_ms(f->gw, 150);
+    same_race *x = calloc(1, sizeof(*x));
+    assert_non_null(x);
+    x->f = f;
+    ckt_parallel(SAME_SESSION, place_same, x);
+    int created = 0, replayed = 0, busy = 0;
+    char order[64] = "";
+    for (int i = 0; i < SAME_SESSION; i++) {
+        outcome *o = &x->o[i];
+        if (o->cc != CURLE_OK)
+            fprintf(stderr, "placement %d: %s\n", i, curl_easy_strerror(o->cc));
+        assert_int_equal(o->cc, CURLE_OK);
+        if (o->status == 201) {
+            created++;
+            snprintf(order, sizeof(order), "%s", o->order_id);
+        } else if (o->status == 200) {
+            replayed++;
+        } else if (o->status == 400 && strcmp(o->error_code, "BAD_REQUEST") == 0 &&
+                   strcmp(o->reason, "CART_ALREADY_IN_PROGRESS") == 0) {
+            busy++;
+        } else {
+            fail_msg("placement %d: unexpected HTTP %ld %s", i, o->status, o->body);
+        }
+    }
+    if (created != 1)
+        fprintf(stderr, "created %d, replayed %d, in progress %d\n", created, replayed, busy);
+    assert_int_equal(created, 1);
+    assert_int_equal(created + replayed + busy, SAME_SESSION);
+    assert_true(strncmp(order, "ord_", 4) == 0);
+    for (int i = 0; i < SAME_SESSION; i++)
+        if (x->o[i].status == 200)
+            assert_string_equal(x->o[i].order_id, order);
+    free(x);
+
+    ckt_daemon *d = &f->d;
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM orders"), 1);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM orders WHERE id = '%s' AND session_id = '%s'", order,
+                                f->sid[0]),
+                     1);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM payment_authorizations"), 1);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM payment_authorizations WHERE status = 'Authorized'"
+                                   " AND order_id = '%s'",
+                                order),
+                     1);
+    assert_int_equal(fgw_holds(f->gw), 1);
+    assert_int_equal(fgw_authorize_calls(f->gw), 1);
+    assert_int_equal(stock_of(f), 97);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM outbox_events WHERE type = 'OrderCreated'"), 1);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM checkout_sessions WHERE lease_owner IS NOT NULL"), 0);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM carts WHERE id = '%s' AND status = 'Closed'", f->cart[0]),
+                     1);
+    ckt_finish(d);
+}
+
+#define LAST_UNIT 6
+
+typedef struct unit_race {
+    fx *f;
+    outcome o[LAST_UNIT];
+} unit_race;
+
+static void place_own(void *arg, int i)
+{
+    unit_race *x = arg;
+    char path[256];
+    snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", x->f->sid[i]);
+    raw_http(&x->f->d, "POST", path, x->f->bkey, &x->o[i]);
+}
+
+/* Six sessions (six carts of one account, one unit each) race for a product
+ * with one unit in stock: one order; the five others fail
+ * INSUFFICIENT_INVENTORY at validate_cart or create_order; stock ends at 0;
+ * a loser that got past payment has its authorization voided. */
+static void last_unit_one_winner(void **state)
+{
+    (void)state;
+    fx *f = &F;
+    /* Enough workers for every placement to run at once, and a slow gateway:
+     * most runs pass validate_cart and payment before the first order
+     * commits, so the create_order re-check and the void are exercised. */
+    static const char *const workers[] = {"--workers", "12", NULL};
+    fx_setup(f, 1, LAST_UNIT, 1, workers);
+    fgw_set_delay_ms(f->gw, 200);
+    unit_race *x = calloc(1, sizeof(*x));
+    assert_non_null(x);
+    x->f = f;
+    ckt_parallel(LAST_UNIT, place_own, x);
+    ckt_daemon *d = &f->d;
+    int created = 0, at_validate = 0, at_create = 0, winner = -1;
+    for (int i = 0; i < LAST_UNIT; i++) {
+        outcome *o = &x->o[i];
+        if (o->cc != CURLE_OK)
+            fprintf(stderr, "placement %d: %s\n", i, curl_easy_strerror(o->cc));
+        assert_int_equal(o->cc, CURLE_OK);
+        if (o->status == 201) {
+            created++;
+            winner = i;
+            continue;
+        }
+        if (o->status != 400 || strcmp(o->error_code, "BAD_REQUEST") || strcmp(o->reason, "INSUFFICIENT_INVENTORY"))
+            fail_msg("placement %d: expected 400 INSUFFICIENT_INVENTORY, got HTTP %ld %s", i, o->status, o->body);
+        if (strcmp(o->step, "validate_cart") == 0) {
+            at_validate++;
+            /* Failed before payment: no authorization at all. */
+            assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM payment_authorizations WHERE session_id = '%s'",
+                                        f->sid[i]),
+                             0);
+        } else if (strcmp(o->step, "create_order") == 0) {
+            at_create++;
+            /* Got past payment: its one authorization is voided. */
+            assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM payment_authorizations WHERE session_id = '%s'",
+                                        f->sid[i]),
+                             1);
+            assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM payment_authorizations WHERE session_id = '%s'"
+                                           " AND status = 'Voided'",
+                                        f->sid[i]),
+                             1);
+        } else {
+            fail_msg("placement %d failed at step '%s': %s", i, o->step, o->body);
+        }
+        /* The loser's session is in error, its cart still in Checkout with an Inventory CVO. */
+        assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM checkout_sessions WHERE id = '%s' AND is_error = 1"
+                                       " AND order_id IS NULL AND lease_owner IS NULL",
+                                    f->sid[i]),
+                         1);
+        assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM carts WHERE id = '%s' AND status = 'Checkout'",
+                                    f->cart[i]),
+                         1);
+        assert_true(ckt_db_int(d, "SELECT count(*) FROM cart_validation_outputs WHERE cart_id = '%s'"
+                                  " AND type = 'Inventory' AND level = 'Error'",
+                               f->cart[i]) >= 1);
+    }
+    fprintf(stderr, "last unit: %d created, %d lost at validate_cart, %d at create_order\n", created, at_validate,
+            at_create);
+    assert_int_equal(created, 1);
+    assert_int_equal(at_validate + at_create, LAST_UNIT - 1);
+    char order[64];
+    snprintf(order, sizeof(order), "%s", x->o[winner].order_id);
+    free(x);
+
+    assert_int_equal(stock_of(f), 0);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM products WHERE stock < 0"), 0);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM orders"), 1);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM orders WHERE id = '%s' AND session_id = '%s'", order,
+                                f->sid[winner]),
+                     1);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM payment_authorizations WHERE status = 'Authorized'"), 1);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM payment_authorizations WHERE status = 'Authorized'"
+                                   " AND session_id = '%s' AND order_id = '%s'",
+                                f->sid[winner], order),
+                     1);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM payment_authorizations WHERE status = 'Voided'"), at_create);
+    assert_int_equal(fgw_holds(f->gw), 1 + at_create);
+    assert_int_equal(fgw_voids(f->gw), at_create);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM outbox_events WHERE type = 'OrderCreated'"), 1);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM outbox_events WHERE type = 'CheckoutFailed'"),
+                     LAST_UNIT - 1);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM carts WHERE id = '%s' AND status = 'Closed'",
+                                f->cart[winner]),
+                     1);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM checkout_sessions WHERE lease_owner IS NOT NULL"), 0);
+    ckt_finish(d);
+}
+
+#define READERS 50
+#define MAX_READS 40
+
+typedef struct read_race {
+    fx *f;
+    outcome placed;
+    volatile int done;
+    int reads[READERS + 1];
+    long bad_status[READERS + 1];
+    CURLcode bad_cc[READERS + 1];
+    char bad_body[READERS + 1][512];
+} read_race;
+
+/* Thread 0 places the order; threads 1..50 read the session until it is
+ * placed (at least once each). */
+static void place_or_read(void *arg, int i)
+{
+    read_race *x = arg;
+    char path[256];
+    if (i == 0) {
+        snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", x->f->sid[0]);
+        raw_http(&x->f->d, "POST", path, x->f->bkey, &x->placed);
+        __atomic_store_n(&x->done, 1, __ATOMIC_SEQ_CST);
+        return;
+    }
+    snprintf(path, sizeof(path), "/v1/checkouts/%s", x->f->sid[0]);
+    do {
+        outcome o;
+        raw_http(&x->f->d, "GET", path, x->f->bkey, &o);
+        x->reads[i]++;
+        if (o.cc != CURLE_OK || o.status != 200) {
+            x->bad_cc[i] = o.cc;
+            x->bad_status[i] = o.status;
+            snprintf(x->bad_body[i], sizeof(x->bad_body[i]), "%s", o.body);
+            return;
+        }
+    } while (!__atomic_load_n(&x->done, __ATOMIC_SEQ_CST) && x->reads[i] < MAX_READS);
+}
+
+/* 50 readers of the session while it is placed: every read is a 200 (no
+ * 500 from a busy database), and the placement succeeds. */
+static void reads_while_placing(void **state)
+{
+    (void)state;
+    fx *f = &F;
+    fx_setup(f, 100, 1, 3, NULL);
+    fgw_set_delay_ms(f->gw, 300);
+    read_race *x = calloc(1, sizeof(*x));
+    assert_non_null(x);
+    x->f = f;
+    ckt_parallel(READERS + 1, place_or_read, x);
+    int total = 0;
+    for (int i = 1; i <= READERS; i++) {
+        if (x->bad_cc[i] != CURLE_OK || x->bad_status[i] != 0)
+            fprintf(stderr, "reader %d: %s, HTTP %ld %s\n", i, curl_easy_strerror(x->bad_cc[i]), x->bad_status[i],
+                    x->bad_body[i]);
+        assert_int_equal(x->bad_cc[i], CURLE_OK);
+        assert_int_equal(x->bad_status[i], 0);
+        assert_true(x->reads[i] >= 1);
+        total += x->reads[i];
+    }
+    assert_true(total >= READERS);
+    assert_int_equal(x->placed.cc, CURLE_OK);
+    if (x->placed.status != 201)
+        fprintf(stderr, "placement: HTTP %ld %s\n", x->placed.status, x->placed.body);
+    assert_int_equal(x->placed.status, 201);
+    assert_int_equal(ckt_db_int(&f->d, "SELECT count(*) FROM orders WHERE id = '%s'", x->placed.order_id), 1);
+    free(x);
+    ckt_finish(&f->d);
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(twenty_placements_one_order, teardown),
+        cmocka_unit_test_teardown(last_unit_one_winner, teardown),
+        cmocka_unit_test_teardown(reads_while_placing, teardown),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}
