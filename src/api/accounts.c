@@ -150,17 +150,6 @@ static int reply_member(ck_req *req, int status, const char *store_id, const cha
     return ck_reply(req, status, j);
 }
 
-/* 1 when sql (a lookup by id) finds a row; otherwise 404 for kind and id, or <0. */
-static int must_exist(ck_req *req, const char *sql, const char *kind, const char *id, ck_error *err)
-{
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(req->db, &st, err, sql, "t", id);
-    ck_db_done(st);
-    if (rc == 0)
-        return ck_not_found(err, kind, id);
-    return rc;
-}
-
 /* Adding a member again is idempotent: 201 the first time, 200 with the
  * original row after. */
 static int add_member(ck_req *req, ck_error *err)
@@ -171,8 +160,8 @@ static int add_member(ck_req *req, ck_error *err)
     if ((rc = ck_in_only(req->json, fields, err)) < 0 ||
         (rc = ck_in_id(req->json, "accountId", CK_REQUIRED, "acct", &account_id, err)) < 0)
         return rc;
-    if ((rc = must_exist(req, "SELECT 1 FROM stores WHERE id = ?", "store", store_id, err)) < 0 ||
-        (rc = must_exist(req, "SELECT 1 FROM accounts WHERE id = ?", "account", account_id, err)) < 0)
+    if ((rc = ck_must_exist(req->db, "SELECT 1 FROM stores WHERE id = ?", "store", store_id, err)) < 0 ||
+        (rc = ck_must_exist(req->db, "SELECT 1 FROM accounts WHERE id = ?", "account", account_id, err)) < 0)
         return rc;
     int64_t added = 0;
     rc = ck_db_exec(req->db, &added, err,

@@ -169,18 +169,7 @@ static int list_dead_letters(ck_req *req, ck_error *err)
                           "SELECT " DELIVERY_COLS " FROM deliveries WHERE status = 'Dead' AND id > ? ORDER BY id LIMIT ?",
                           "ti", after, limit)) < 0)
         return rc;
-    json_t *items = json_array();
-    char last[CK_ID_MAX] = "";
-    while ((rc = ck_db_next(st, err)) == 1) {
-        json_array_append_new(items, delivery_json(st));
-        snprintf(last, sizeof(last), "%s", ck_col_text(st, 0));
-    }
-    ck_db_done(st);
-    if (rc < 0) {
-        json_decref(items);
-        return rc;
-    }
-    return ck_reply(req, 200, ck_page(items, limit, last));
+    return ck_reply_page(req, st, delivery_json, limit, err);
 }
 
 static int replay_dead_letter(ck_req *req, ck_error *err)

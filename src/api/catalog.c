@@ -275,18 +275,7 @@ static int list_shipping_methods(ck_req *req, ck_error *err)
                           " ORDER BY id LIMIT ?",
                           "tti", store_id, after, limit)) < 0)
         return rc;
-    json_t *items = json_array();
-    char last[CK_ID_MAX] = "";
-    while ((rc = ck_db_next(st, err)) == 1) {
-        json_array_append_new(items, shm_json(st));
-        snprintf(last, sizeof(last), "%s", ck_col_text(st, 0));
-    }
-    ck_db_done(st);
-    if (rc < 0) {
-        json_decref(items);
-        return rc;
-    }
-    return ck_reply(req, 200, ck_page(items, limit, last));
+    return ck_reply_page(req, st, shm_json, limit, err);
 }
 
 /* ---- tax rates ---- */

@@ -46,3 +46,28 @@ char *ck_json_text(json_t *v)
 {
     return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 }
+
+int ck_reply_page(ck_req *req, ck_stmt *st, json_t *(*row_json)(ck_stmt *), int64_t limit, ck_error *err)
+{
+    json_t *items = json_array();
+    char last[CK_ID_MAX] = "";
+    int rc;
+    while ((rc = ck_db_next(st, err)) == 1) {
+        json_array_append_new(items, row_json(st));
+        snprintf(last, sizeof(last), "%s", ck_col_text(st, 0));
+    }
+    ck_db_done(st);
+    if (rc < 0) {
+        json_decref(items);
+        return rc;
+    }
+    return ck_reply(req, 200, ck_page(items, limit, last));
+}
+
+int ck_must_exist(ck_db *db, const char *sql, const char *kind, const char *id, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err, sql, "t", id);
+    ck_db_done(st);
+    return rc == 0 ? ck_not_found(err, kind, id) : rc;
+}

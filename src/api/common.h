@@ -17,7 +17,14 @@ int ck_page_params(ck_req *req, int64_t *limit, const char **after, ck_error *er
 /* {"items": items, "nextPageToken": last id when the page is full, else null}. Steals items. */
 json_t *ck_page(json_t *items, int64_t limit, const char *last_id);
 
-/* The body array of strings as JSON text, each checked by ok(); NULL on error. */
+/* v as compact JSON text (caller frees); NULL when out of memory. */
 char *ck_json_text(json_t *v);
+
+/* Replies 200 with a page built from every row of st (a query ordered by id,
+ * the id in column 0, LIMIT limit), each row through row_json; finishes st. */
+int ck_reply_page(ck_req *req, ck_stmt *st, json_t *(*row_json)(ck_stmt *), int64_t limit, ck_error *err);
+
+/* 1 when sql (a lookup by one id) finds a row; otherwise 404 for kind and id, or <0. */
+int ck_must_exist(ck_db *db, const char *sql, const char *kind, const char *id, ck_error *err);
 
 #endif

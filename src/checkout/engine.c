@@ -148,6 +148,15 @@ static int save_progress(run *r, const char *step, int final, ck_error *err)
     return rc;
 }
 
+/* The step a resume will run first: the one after the last committed step
+ * (a failed group rolled back whole), or payment after a give-back. */
+static const char *resume_state(const run *r)
+{
+    if (r->ctx.payment_undone)
+        return "payment";
+    return r->last_step[0] ? ck_flow_next_state(r->last_step) : ck_standard_steps[0];
+}
+
 /* Records a failed step: session error, lease released, CVO, request Failed,
  * CheckoutFailed event; one commit. */
 static void record_failure(run *r, const char *step)
@@ -171,7 +180,7 @@ static void record_failure(run *r, const char *step)
         rc = ck_db_exec(c->db, NULL, &dberr,
                         "UPDATE checkout_sessions SET is_error = 1, state = ?, errors = ?, lease_owner = NULL,"
                         " lease_expires_at = 0, updated_at = ? WHERE id = ? AND lease_owner = ?",
-                        "ttitt", step, errors, now, c->session_id, r->owner);
+                        "ttitt", resume_state(r), errors, now, c->session_id, r->owner);
     if (rc == 0 && c->cvo_related[0]) {
         char cvo[CK_ID_MAX];
         ck_id_new(cvo, "cvo");
@@ -207,10 +216,10 @@ static void record_failure(run *r, const char *step)
     free(req_text);
 }
 
-/* After an order could not be made: void the card holds and give back the
- * balances the payment step took. A failure here is logged and left to the
- * sweeper (holds) or the next placement (balances are released before a new
- * reservation). */
+/* After an order could not be made: void the card holds, give back the
+ * balances the payment step took, and rewind the session to pay again under a
+ * new key. A failure here is logged and left to the sweeper (holds) or the
+ * next placement (balances are released before a new reservation). */
 static void give_back(run *r)
 {
     ck_step_ctx *c = &r->ctx;
@@ -218,11 +227,13 @@ static void give_back(run *r)
     if (ck_payment_void_session(c->app, c->db, c->session_id, &e) < 0)
         fprintf(stderr, "{\"level\":\"warn\",\"session\":\"%s\",\"message\":\"void after failure: %s\"}\n",
                 c->session_id, e.message);
-    int rc = ck_db_begin(c->db, 1, &e);
-    if (rc == 0 && (rc = ck_balance_release_session(c->db, c->session_id, &e)) >= 0)
+    int rc = ck_db_begin(c->db, 1, &e), undone = 0;
+    if (rc == 0 && (rc = ck_balance_release_session(c->db, c->session_id, &e)) >= 0 &&
+        (rc = undone = ck_session_undo_payment(c->db, c->session_id, &e)) >= 0)
         rc = ck_db_commit(c->db, &e);
     else
         ck_db_rollback(c->db);
+    c->payment_undone = rc == 0 && undone == 1;
     if (rc < 0)
         fprintf(stderr, "{\"level\":\"warn\",\"session\":\"%s\",\"message\":\"release after failure: %s\"}\n",
                 c->session_id, e.message);
@@ -275,6 +286,8 @@ static int run_steps(run *r, int from)
                 res = ck_step_db_error(c, &dberr);
             if (res != CK_STEP_OK)
                 failed = ck_standard_steps[end - 1];
+            else
+                snprintf(r->last_step, sizeof(r->last_step), "%s", ck_standard_steps[end - 1]);
         } else {
             ck_db_rollback(c->db);
         }
@@ -418,6 +431,14 @@ int ck_place_enqueue(ck_app *app, ck_db *db, const ck_user *user, const char *se
     int rc = check_session(db, user, session_id, order_id, err);
     if (rc != 0)
         return rc;
+    /* A placement running now is answered at once, as for a synchronous call. */
+    ck_stmt *st = NULL;
+    rc = ck_db_one(db, &st, err,
+                   "SELECT 1 FROM checkout_sessions WHERE id = ? AND lease_owner IS NOT NULL AND lease_expires_at > ?",
+                   "ti", session_id, ck_now_ms());
+    ck_db_done(st);
+    if (rc != 0)
+        return rc < 0 ? rc : in_progress(err);
     ck_id_new(request_id, "req");
     int64_t now = ck_now_ms();
     rc = ck_db_exec(db, NULL, err,

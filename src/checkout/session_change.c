@@ -55,7 +55,9 @@ static int read_payment(json_t *p, ck_error *err)
     for (int i = 1; fields[i]; i++)
         if (json_object_get(p, fields[i]) && !json_is_null(json_object_get(p, fields[i])) &&
             strcmp(fields[i], allowed) != 0)
-            return ck_fail(err, CK_EINVALID, "INVALID_FIELD", fields[i],
+            return ck_fail(err, CK_EINVALID, "INVALID_FIELD", fields[i] == fields[1]   ? "payment.cardToken"
+                                                               : fields[i] == fields[2] ? "payment.poNumber"
+                                                                                        : "payment.contractId",
                            "payment.%s does not apply to the %s method", fields[i], method);
     return 0;
 }
@@ -153,9 +155,9 @@ int ck_session_update_inputs(ck_app *app, ck_db *db, const ck_user *user, const 
         unsigned bit;
     } map[] = {{"shippingAddress", CK_READS_ADDRESS}, {"shippingMethodId", CK_READS_METHOD}, {"payment", CK_READS_PAYMENT}};
     for (size_t i = 0; i < 3; i++) {
-        json_t *v = json_object_get(body, map[i].key);
-        if (!v || json_equal(v, json_object_get(inputs, map[i].key)))
-            continue;
+        json_t *v = json_object_get(body, map[i].key), *cur = json_object_get(inputs, map[i].key);
+        if (!v || (json_is_null(v) && !cur) || json_equal(v, cur))
+            continue; /* absent, or the same value (null = unset) */
         changed |= map[i].bit;
         if (json_is_null(v))
             json_object_del(inputs, map[i].key);

@@ -58,6 +58,7 @@ typedef struct ck_step_ctx {
     char cvo_related[CK_ID_MAX]; /* write an Error CVO for this cart or item */
     const char *cvo_type;
     int void_holds; /* after the rollback, void the session's open authorizations */
+    int payment_undone; /* give-back rewound the session to before payment */
     /* Set by the payment step for its save. */
     struct {
         int have;      /* a card authorization to record */
@@ -113,6 +114,14 @@ ck_step_result ck_step_close_cart(ck_step_ctx *ctx);
  * updates plus reversing ledger rows, inside the caller's transaction.
  * Returns the number of balances restored, or <0. */
 int ck_balance_release_session(ck_db *db, const char *session_id, ck_error *err);
+
+/* Undoes a session's payment step after its holds were voided or its
+ * balances given back, inside the caller's transaction: when no order exists
+ * and lastSuccessfulStep is payment, rewinds it to business_rules (state
+ * payment) and increments inputsVersion, so placing again pays again under a
+ * fresh idempotency key (the old key would return the voided hold). Returns
+ * 1 when rewound, 0 when there was nothing to undo, <0 on error. */
+int ck_session_undo_payment(ck_db *db, const char *session_id, ck_error *err);
 
 /* Voids every Authorized hold of a session through its store's gateway and
  * marks it Voided (each void idempotent by its own key). Returns how many

@@ -11,15 +11,6 @@
 #define BATCH 100
 #define JOB_LEASE_MS (5LL * 60 * 1000)
 
-/* Rewinds a session whose payment was undone, so a resume pays again. */
-static int rewind_payment(ck_db *db, const char *session_id, ck_error *err)
-{
-    return ck_db_exec(db, NULL, err,
-                      "UPDATE checkout_sessions SET last_successful_step = 'business_rules', state = 'payment',"
-                      " updated_at = ? WHERE id = ? AND last_successful_step = 'payment' AND order_id IS NULL",
-                      "it", ck_now_ms(), session_id);
-}
-
 static int expire(ck_db *db, int64_t *count, ck_error *err)
 {
     int64_t now = ck_now_ms();
@@ -28,7 +19,8 @@ static int expire(ck_db *db, int64_t *count, ck_error *err)
         return rc;
     rc = ck_db_exec(db, NULL, err,
                     "UPDATE checkout_sessions SET last_successful_step = 'business_rules', state = 'payment',"
-                    " updated_at = ? WHERE last_successful_step = 'payment' AND order_id IS NULL AND id IN"
+                    " inputs_version = inputs_version + 1, updated_at = ? WHERE last_successful_step = 'payment'"
+                    " AND order_id IS NULL AND id IN"
                     " (SELECT session_id FROM payment_authorizations WHERE status = 'Authorized' AND expires_at < ?)",
                     "ii", now, now);
     if (rc == 0)
@@ -105,7 +97,7 @@ static int void_stale(ck_db *db, int64_t *voided, ck_error *err)
                         "UPDATE payment_authorizations SET status = 'Voided', updated_at = ?"
                         " WHERE id = ? AND status = 'Authorized'",
                         "it", ck_now_ms(), h->id);
-        if (rc == 0 && changed == 1 && (rc = rewind_payment(db, h->session, err)) == 0)
+        if (rc == 0 && changed == 1 && (rc = ck_session_undo_payment(db, h->session, err)) >= 0)
             rc = ck_alert_raise(db, "StaleHoldVoided", h->id, msg, err);
         rc = rc == 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
         if (rc == 0)
@@ -137,7 +129,7 @@ static int release_stale(ck_db *db, int64_t *released, ck_error *err)
             break;
         rc = ck_balance_release_session(db, ids[i], err);
         if (rc > 0)
-            rc = rewind_payment(db, ids[i], err);
+            rc = ck_session_undo_payment(db, ids[i], err);
         rc = rc >= 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
         if (rc == 0)
             (*released)++;

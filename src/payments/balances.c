@@ -109,3 +109,14 @@ int ck_balance_release_session(ck_db *db, const char *session_id, ck_error *err)
     }
     return n;
 }
+
+int ck_session_undo_payment(ck_db *db, const char *session_id, ck_error *err)
+{
+    int64_t changed = 0;
+    int rc = ck_db_exec(db, &changed, err,
+                        "UPDATE checkout_sessions SET last_successful_step = 'business_rules', state = 'payment',"
+                        " inputs_version = inputs_version + 1, updated_at = ?"
+                        " WHERE id = ? AND last_successful_step = 'payment' AND order_id IS NULL",
+                        "it", ck_now_ms(), session_id);
+    return rc < 0 ? rc : changed == 1;
+}
