@@ -108,14 +108,9 @@ int ck_session_update_inputs(ck_app *app, ck_db *db, const ck_user *user, const 
     static const char *const fields[] = {"shippingAddress", "shippingMethodId", "payment", NULL};
     const char *method_id = NULL;
     json_t *addr = json_object_get(body, "shippingAddress"), *pay = json_object_get(body, "payment");
-    int rc;
-    if ((rc = ck_in_only(body, fields, err)) < 0 ||
-        (addr && !json_is_null(addr) && (rc = read_address(addr, err)) < 0) ||
-        (rc = ck_in_id(body, "shippingMethodId", 0, "shm", &method_id, err)) < 0 ||
-        (pay && !json_is_null(pay) && (rc = read_payment(pay, err)) < 0))
-        return rc;
     (void)app;
-    if ((rc = ck_db_begin(db, 1, err)) < 0)
+    int rc = ck_db_begin(db, 1, err);
+    if (rc < 0)
         return rc;
     ck_stmt *st = NULL;
     rc = ck_db_one(db, &st, err,
@@ -135,10 +130,17 @@ int ck_session_update_inputs(ck_app *app, ck_db *db, const ck_user *user, const 
         json_decref(inputs);
         inputs = json_object();
     }
+    /* Visibility first: a session the caller may not see is 404 whatever the body. */
     if ((rc = ck_user_can_buy_for(db, user, account, err)) <= 0) {
         rc = rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
         goto done;
     }
+    if ((rc = ck_in_only(body, fields, err)) < 0 ||
+        (addr && !json_is_null(addr) && (rc = read_address(addr, err)) < 0) ||
+        (rc = ck_in_id(body, "shippingMethodId", 0, "shm", &method_id, err)) < 0 ||
+        (pay && !json_is_null(pay) && (rc = read_payment(pay, err)) < 0))
+        goto done;
+    rc = 0;
     if (method_id) {
         rc = ck_db_one(db, &st, err, "SELECT 1 FROM shipping_methods WHERE id = ? AND store_id = ?", "tt", method_id,
                        store);

@@ -1428,6 +1428,10 @@ static void visibility(void **state)
         r = ckt_http(d, "PATCH", path, keys[k], "{\"shippingAddress\":" ADDR_US2 "}", NULL);
         ckt_expect_error(&r, st, code, code, NULL);
         ckt_free(&r);
+        /* Visibility comes before body checks: a bad body is still 404. */
+        r = ckt_http(d, "PATCH", path, keys[k], "{\"payment\":{\"method\":\"cash\"},\"bogus\":1}", NULL);
+        ckt_expect_error(&r, st, code, code, NULL);
+        ckt_free(&r);
         r = ckt_http(d, "DELETE", path, keys[k], NULL, NULL);
         ckt_expect_error(&r, st, code, code, NULL);
         ckt_free(&r);
