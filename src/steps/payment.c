@@ -26,9 +26,20 @@ static ck_step_result authorize_card(ck_step_ctx *ctx, const char *token, const 
     ck_gw_answer ans;
     memset(&ans, 0, sizeof(ans));
     gw->authorize(&cfg, ctx->db, key, ctx->grand_total, ctx->currency, token, ctx->session_id, &ans);
-    ck_secure_zero(cfg.secret, sizeof(cfg.secret));
     if (ck_fault(ctx->app->faults, "crash.gateway"))
         ck_fault_crash();
+    if (ans.result == CK_GW_APPROVED && ans.amount && ans.amount != ctx->grand_total) {
+        /* A partial approval cannot back the order: give it back at once. */
+        char vkey[200];
+        ck_gw_answer vans;
+        memset(&vans, 0, sizeof(vans));
+        snprintf(vkey, sizeof(vkey), "void:%s", key);
+        gw->void_auth(&cfg, ctx->db, vkey, ans.ref_id, &vans);
+        ck_secure_zero(cfg.secret, sizeof(cfg.secret));
+        return ck_step_fail(ctx, "PAYMENT_DECLINED", "the card was approved for %lld of %lld only; use another card",
+                            (long long)ans.amount, (long long)ctx->grand_total);
+    }
+    ck_secure_zero(cfg.secret, sizeof(cfg.secret));
     switch (ans.result) {
     case CK_GW_APPROVED:
         ctx->auth.have = 1;

@@ -129,10 +129,13 @@ static json_t *do_authorize(fake_gateway *g, json_t *req, int *status)
                          "fake gateway: simulated processing error");
     if (strcmp(token, "tok_decline") == 0)
         return declined("card_declined", "the card was declined");
-    if (strcmp(token, "tok_visa") != 0)
+    int partial = strcmp(token, "tok_partial") == 0; /* approves half: a partial approval */
+    if (strcmp(token, "tok_visa") != 0 && !partial)
         return declined("unknown_token", "unknown card token");
     if (amt < 0)
         return declined("invalid_amount", "the amount is not valid");
+    if (partial)
+        amt /= 2;
     fgw_auth *a = new_auth(g, amt);
     if (!a) {
         *status = 500;

@@ -1,7 +1,8 @@
 /* fake_gateway.h: an in-process HTTP payment gateway for tests. It listens on
  * 127.0.0.1 (port chosen by the kernel) with libmicrohttpd's own threads and
  * speaks the `http` gateway protocol of API.md:
- *   POST /authorize {"amount","currency","token","reference"}
+ *   POST /authorize {"amount","currency","token","reference"} (tok_visa approves, tok_partial
+ *        approves half the amount, tok_decline declines, tok_error errors)
  *        -> {"result","authorizationId","amount","code","message"}
  *   POST /capture {"authorizationId","amount"} -> {"result","paymentId","amount","code","message"}
  *   POST /void {"authorizationId"} -> {"result","code","message"}

@@ -1602,6 +1602,28 @@ static void changed_inputs_after_hold(void **state)
     finish(f);
 }
 
+/* A gateway that approves less than the grand total: the partial hold is
+ * voided at once, the step fails PAYMENT_DECLINED and no hold is left. */
+static void partial_approval_is_declined(void **state)
+{
+    (void)state;
+    fx *f = &F;
+    F.fgw = fgw_start();
+    assert_non_null(F.fgw);
+    fx_setup(f, NULL);
+    use_fake_gateway(f);
+    ckt_daemon *d = &f->d;
+    co c;
+    co_make(f, &c, NULL, 3);
+    set_inputs(f, c.sid, ADDR_US, f->shm, PAY_CARD("tok_partial"));
+    place_fails(f, &c, 400, "PAYMENT_DECLINED", "payment");
+    assert_int_equal(fgw_holds(f->fgw), 1);
+    assert_int_equal(fgw_voids(f->fgw), 1);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM payment_authorizations WHERE session_id = '%s'", c.sid), 0);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM orders"), 0);
+    finish(f);
+}
+
 /* 7d. API.md: when the stock is gone by the time create_order runs, the step
  * fails INSUFFICIENT_INVENTORY and the authorization is voided. Once
  * restocked, the order placed from that session must again be backed by an
@@ -1725,6 +1747,7 @@ int main(void)
         cmocka_unit_test_teardown(resume_after_transient_failure, teardown),
         cmocka_unit_test_teardown(changed_inputs_after_hold, teardown),
         cmocka_unit_test_teardown(stock_gone_at_create_order, teardown),
+        cmocka_unit_test_teardown(partial_approval_is_declined, teardown),
         cmocka_unit_test_teardown(visibility, teardown),
         cmocka_unit_test_teardown(replay_completed, teardown),
         cmocka_unit_test_teardown(concurrent_placements, teardown),
