@@ -373,11 +373,12 @@ void ck_http_stop(ck_app *app)
     if (!app->mhd)
         return;
     MHD_socket s = MHD_quiesce_daemon(app->mhd);
-    if (s != MHD_INVALID_SOCKET)
-        close(s);
-    /* Finish requests in flight (bounded), then stop the workers. */
+    /* Finish requests in flight (bounded), then stop the workers. The
+     * quiesced listen socket may be closed only after MHD_stop_daemon. */
     for (int i = 0; i < 3000 && atomic_load(&app->metrics.in_flight) > 0; i++)
         usleep(10000);
     MHD_stop_daemon(app->mhd);
     app->mhd = NULL;
+    if (s != MHD_INVALID_SOCKET)
+        close(s);
 }

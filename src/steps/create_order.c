@@ -26,6 +26,22 @@ ck_step_result ck_step_create_order(ck_step_ctx *ctx)
     snprintf(number, sizeof(number), "CK-%s", id + strlen(id) - 12);
     ck_id_new(summary_id, "osum");
 
+    /* business_rules checked the PO number, but a resume starts after it and
+     * another order may have taken the number meanwhile: check again here,
+     * in the order's own commit (the unique index backs this up). */
+    if (po) {
+        ck_stmt *st = NULL;
+        rc = ck_db_one(ctx->db, &st, &dberr, "SELECT 1 FROM orders WHERE account_id = ? AND po_number = ?", "tt",
+                       ctx->account_id, po);
+        ck_db_done(st);
+        if (rc < 0)
+            goto db_error;
+        if (rc == 1) {
+            free(address);
+            ctx->void_holds = 1;
+            return ck_step_fail(ctx, "DUPLICATE_PO_NUMBER", "PO number %s was used on another order", po);
+        }
+    }
     for (size_t i = 0; i < ctx->nlines; i++) {
         const ck_line *l = &ctx->lines[i];
         rc = ck_db_exec(ctx->db, &changed, &dberr,
@@ -52,6 +68,10 @@ ck_step_result ck_step_create_order(ck_step_ctx *ctx)
                     ctx->grand_total, address ? address : "{}", ship_method ? ship_method : "", now, now);
     free(address);
     address = NULL;
+    if (rc == CK_EDUP) {
+        ctx->void_holds = 1;
+        return ck_step_fail(ctx, "DUPLICATE_PO_NUMBER", "PO number %s was used on another order", po ? po : "");
+    }
     if (rc < 0)
         goto db_error;
     rc = ck_db_exec(ctx->db, NULL, &dberr, "INSERT INTO order_summaries (id, order_id, created_at) VALUES (?, ?, ?)",

@@ -1,0 +1,725 @@
+/* test_capture_sweeper.c: capturing card authorizations at fulfilment
+ * (API.md "Orders": POST /v1/orders/{id}/capture) and the stale-hold sweeper
+ * (API.md "Admin and jobs": POST /v1/admin/jobs/sweeper, GET
+ * /v1/admin/alerts), with the store on the in-process fake HTTP gateway so
+ * that holds, captures and voids are counted where the money is. Holds are
+ * left behind with the step.fail:create_order fault point (API.md "Fault
+ * injection"). Worked example: 3 x 1999 @ 500 g to the US -> 7692. */
+#include "api/fake_gateway.h"
+#include "api/harness.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TOTAL 7692
+#define ADDR_US                                                                                            \
+    "{\"name\":\"Ada Buyer\",\"street\":\"1 Main St\",\"city\":\"Springfield\",\"postalCode\":\"62701\"," \
+    "\"country\":\"US\"}"
+#define PAY_CARD "{\"method\":\"card\",\"cardToken\":\"tok_visa\"}"
+
+/* ---------------------------------------------------------------- helpers */
+
+typedef struct fx {
+    ckt_daemon d;
+    fake_gateway *gw;
+    char store[64], shm[64], acct[64], buyer[64], bkey[128], ful[64], fkey[128], prod[64];
+} fx;
+
+static fx F;
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (F.d.pid)
+        ckt_kill(&F.d);
+    if (F.d.dir[0]) {
+        char cmd[400];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", F.d.dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", F.d.dir);
+    }
+    fgw_stop(F.gw);
+    memset(&F, 0, sizeof(F));
+    return 0;
+}
+
+/* Fake gateway; daemon (faults, extra args); store on the fake gateway with
+ * Ground shipping and US tax; a buyer account with a buyer user; a
+ * fulfillment user; a product with this stock. */
+static void fx_setup(fx *f, const char *faults, const char *const *extra, int stock)
+{
+    memset(f, 0, sizeof(*f));
+    f->gw = fgw_start();
+    assert_non_null(f->gw);
+    ckt_start(&f->d, faults, extra);
+    ckt_daemon *d = &f->d;
+    char path[1024], url[128], body[512];
+    ckt_store(d, f->store);
+    fgw_url(f->gw, url, sizeof(url));
+    snprintf(path, sizeof(path), "/v1/stores/%s/gateway", f->store);
+    ckt_resp r = ckt_httpf(d, "PUT", path, CKT_ADMIN_KEY, "{\"kind\":\"http\",\"url\":\"%s\",\"secret\":\"s\"}", url);
+    ckt_expect_status(&r, 200);
+    ckt_free(&r);
+    snprintf(path, sizeof(path), "/v1/stores/%s/shipping-methods", f->store);
+    r = ckt_http(d, "POST", path, CKT_ADMIN_KEY, "{\"name\":\"Ground\",\"flatFee\":1000,\"perKgFee\":100}", NULL);
+    ckt_expect_status(&r, 201);
+    snprintf(f->shm, sizeof(f->shm), "%s", ckt_str(r.json, "id"));
+    ckt_free(&r);
+    snprintf(path, sizeof(path), "/v1/stores/%s/tax-rates", f->store);
+    r = ckt_http(d, "POST", path, CKT_ADMIN_KEY, "{\"country\":\"US\",\"rateBasisPoints\":825}", NULL);
+    ckt_expect_status(&r, 201);
+    ckt_free(&r);
+    ckt_account(d, NULL, f->acct);
+    ckt_member(d, f->store, f->acct);
+    ckt_user(d, "[\"buyer\"]", f->buyer, f->bkey);
+    ckt_give_account(d, f->buyer, f->acct);
+    ckt_user(d, "[\"fulfillment\"]", f->ful, f->fkey);
+    snprintf(body, sizeof(body),
+             "{\"sku\":\"CAP-%ld\",\"name\":\"Widget\",\"unitPrice\":1999,\"stock\":%d,\"minQuantity\":1,"
+             "\"priceTiers\":[],\"hazmat\":false,\"exportControlled\":false,\"weightGrams\":500,\"active\":true}",
+             (long)getpid(), stock);
+    ckt_product(d, f->store, body, f->prod);
+}
+
+/* A cart of 3 units, its session, and its inputs (this payment). */
+static void new_session(fx *f, const char *pay, char sid[64])
+{
+    ckt_daemon *d = &f->d;
+    char path[1024], cart[64];
+    snprintf(path, sizeof(path), "/v1/stores/%s/carts", f->store);
+    ckt_resp r = ckt_httpf(d, "POST", path, f->bkey, "{\"accountId\":\"%s\"}", f->acct);
+    ckt_expect_status(&r, 201);
+    snprintf(cart, sizeof(cart), "%s", ckt_str(r.json, "id"));
+    ckt_free(&r);
+    snprintf(path, sizeof(path), "/v1/carts/%s/items", cart);
+    r = ckt_httpf(d, "POST", path, f->bkey, "{\"productId\":\"%s\",\"quantity\":3}", f->prod);
+    ckt_expect_status(&r, 201);
+    ckt_free(&r);
+    r = ckt_httpf(d, "POST", "/v1/checkouts", f->bkey, "{\"cartId\":\"%s\"}", cart);
+    ckt_expect_status(&r, 201);
+    snprintf(sid, 64, "%s", ckt_str(r.json, "session.id"));
+    ckt_free(&r);
+    snprintf(path, sizeof(path), "/v1/checkouts/%s", sid);
+    r = ckt_httpf(d, "PATCH", path, f->bkey,
+                  "{\"shippingAddress\":" ADDR_US ",\"shippingMethodId\":\"%s\",\"payment\":%s}", f->shm, pay);
+    ckt_expect_status(&r, 200);
+    ckt_free(&r);
+}
+
+static ckt_resp place(fx *f, const char *sid)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", sid);
+    return ckt_http(&f->d, "POST", path, f->bkey, NULL, NULL);
+}
+
+static void place_ok(fx *f, const char *sid, char out[64])
+{
+    ckt_resp r = place(f, sid);
+    ckt_expect_status(&r, 201);
+    snprintf(out, 64, "%s", ckt_str(r.json, "orderId"));
+    assert_int_equal(ckt_int(r.json, "order.totals.grandTotal"), TOTAL);
+    ckt_free(&r);
+}
+
+static void place_fail(fx *f, const char *sid, long status, const char *reason, const char *step)
+{
+    ckt_resp r = place(f, sid);
+    ckt_expect_error(&r, status, status == 400 ? "BAD_REQUEST" : "UNKNOWN_EXCEPTION", reason, NULL);
+    assert_string_equal(ckt_str(r.json, "0.step"), step);
+    ckt_free(&r);
+}
+
+static json_t *get_order(fx *f, const char *key, const char *id)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "/v1/orders/%s", id);
+    ckt_resp r = ckt_http(&f->d, "GET", path, key, NULL, NULL);
+    ckt_expect_status(&r, 200);
+    json_t *o = json_incref(r.json);
+    ckt_free(&r);
+    return o;
+}
+
+static ckt_resp capture(fx *f, const char *key, const char *oid, const char *body)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "/v1/orders/%s/capture", oid);
+    return ckt_http(&f->d, "POST", path, key, body, NULL);
+}
+
+static ckt_resp sweep(fx *f, const char *key)
+{
+    return ckt_http(&f->d, "POST", "/v1/admin/jobs/sweeper", key, NULL, NULL);
+}
+
+/* Runs the sweeper as the admin and expects these counts (exactly these keys). */
+static void sweep_expect(fx *f, int64_t voided, int64_t expired, int64_t released)
+{
+    ckt_resp r = sweep(f, CKT_ADMIN_KEY);
+    ckt_expect_status(&r, 200);
+    assert_true(json_is_object(r.json));
+    if (ckt_int(r.json, "voided") != voided || ckt_int(r.json, "expired") != expired ||
+        ckt_int(r.json, "released") != released)
+        fprintf(stderr, "sweeper: expected %lld/%lld/%lld, got %s\n", (long long)voided, (long long)expired,
+                (long long)released, r.body);
+    assert_int_equal(json_object_size(r.json), 3);
+    assert_int_equal(ckt_int(r.json, "voided"), voided);
+    assert_int_equal(ckt_int(r.json, "expired"), expired);
+    assert_int_equal(ckt_int(r.json, "released"), released);
+    ckt_free(&r);
+}
+
+/* The session has exactly one authorization row, and it has this status. */
+static void the_auth(fx *f, const char *sid, const char *status)
+{
+    assert_int_equal(ckt_db_int(&f->d, "SELECT count(*) FROM payment_authorizations WHERE session_id = '%s'", sid), 1);
+    int64_t ok = ckt_db_int(&f->d, "SELECT count(*) FROM payment_authorizations WHERE session_id = '%s' AND status = '%s'",
+                            sid, status);
+    if (ok != 1)
+        fprintf(stderr, "the authorization of %s is not %s\n", sid, status);
+    assert_int_equal(ok, 1);
+}
+
+/* A text value read straight from the database file. */
+static void db_text(fx *f, const char *sql, char *out, size_t n)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(f->d.db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    int rc = sqlite3_step(st);
+    const unsigned char *t = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    snprintf(out, n, "%s", t ? (const char *)t : "");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_int_equal(rc, SQLITE_ROW);
+}
+
+/* GET /v1/admin/alerts items (caller frees). */
+static json_t *alerts(fx *f)
+{
+    ckt_resp r = ckt_http(&f->d, "GET", "/v1/admin/alerts", CKT_ADMIN_KEY, NULL, NULL);
+    ckt_expect_status(&r, 200);
+    json_t *items = json_incref(ckt_get(r.json, "items"));
+    assert_true(json_is_array(items));
+    ckt_free(&r);
+    return items;
+}
+
+static json_t *get_session(fx *f, const char *sid)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "/v1/checkouts/%s", sid);
+    ckt_resp r = ckt_http(&f->d, "GET", path, f->bkey, NULL, NULL);
+    ckt_expect_status(&r, 200);
+    json_t *s = json_incref(r.json);
+    ckt_free(&r);
+    return s;
+}
+
+static void expect_rewound(fx *f, const char *sid)
+{
+    json_t *s = get_session(f, sid);
+    json_t *last = ckt_get(s, "lastSuccessfulStep");
+    if (!json_is_string(last) || strcmp(json_string_value(last), "business_rules")) {
+        char *t = json_dumps(s, JSON_COMPACT);
+        fprintf(stderr, "session not rewound to business_rules: %s\n", t ? t : "");
+        free(t);
+    }
+    assert_string_equal(ckt_str(s, "lastSuccessfulStep"), "business_rules");
+    assert_string_equal(ckt_str(s, "state"), "payment");
+    assert_true(json_is_null(ckt_get(s, "orderId")) || !ckt_get(s, "orderId"));
+    json_decref(s);
+}
+
+static void expect_keys(json_t *obj, const char *const *keys)
+{
+    size_t n = 0;
+    for (; keys[n]; n++) {
+        if (!json_object_get(obj, keys[n]))
+            fprintf(stderr, "key '%s' missing\n", keys[n]);
+        assert_non_null(json_object_get(obj, keys[n]));
+    }
+    assert_int_equal(json_object_size(obj), n);
+}
+
+/* ---------------------------------------------------------------- capture */
+
+static void capture_partial_then_rest(void **state)
+{
+    (void)state;
+    fx *f = &F;
+    fx_setup(f, NULL, NULL, 100);
+    char sid[64], oid[64], auth_id[64], gw_auth[128];
+    new_session(f, PAY_CARD, sid);
+    place_ok(f, sid, oid);
+    assert_int_equal(fgw_holds(f->gw), 1);
+
+    json_t *o = get_order(f, f->fkey, oid);
+    assert_int_equal(json_array_size(ckt_get(o, "authorizations")), 1);
+    assert_string_equal(ckt_str(o, "authorizations.0.status"), "Authorized");
+    assert_int_equal(ckt_int(o, "authorizations.0.amount"), TOTAL);
+    assert_int_equal(ckt_int(o, "authorizations.0.capturedAmount"), 0);
+    snprintf(auth_id, sizeof(auth_id), "%s", ckt_str(o, "authorizations.0.id"));
+    snprintf(gw_auth, sizeof(gw_auth), "%s", ckt_str(o, "authorizations.0.gatewayAuthId"));
+    assert_true(strncmp(auth_id, "pa_", 3) == 0);
+    assert_true(strncmp(gw_auth, "fgw_auth_", 9) == 0);
+    json_decref(o);
+
+    /* A buyer may not capture. */
+    ckt_resp r = capture(f, f->bkey, oid, "{\"amount\":2000}");
+    ckt_expect_error(&r, 403, "FORBIDDEN", "FORBIDDEN", NULL);
+    ckt_free(&r);
+    assert_int_equal(fgw_captures(f->gw), 0);
+    assert_int_equal(ckt_db_int(&f->d, "SELECT count(*) FROM payments"), 0);
+
+    /* Part of it. */
+    r = capture(f, f->fkey, oid, "{\"amount\":2000}");
+    ckt_expect_status(&r, 201);
+    static const char *const pay_keys[] = {"id", "authorizationId", "amount", "createdAt", NULL};
+    expect_keys(r.json, pay_keys);
+    char pay1[64];
+    snprintf(pay1, sizeof(pay1), "%s", ckt_str(r.json, "id"));
+    assert_true(strncmp(pay1, "pay_", 4) == 0);
+    assert_string_equal(ckt_str(r.json, "authorizationId"), auth_id);
+    assert_int_equal(ckt_int(r.json, "amount"), 2000);
+    assert_true(strlen(ckt_str(r.json, "createdAt")) >= 20);
+    ckt_free(&r);
+    assert_int_equal(fgw_captures(f->gw), 1);
+    assert_int_equal(fgw_captured_amount(f->gw, gw_auth), 2000);
+
+    o = get_order(f, f->fkey, oid);
+    assert_string_equal(ckt_str(o, "authorizations.0.status"), "PartiallyCaptured");
+    assert_int_equal(ckt_int(o, "authorizations.0.capturedAmount"), 2000);
+    assert_int_equal(json_array_size(ckt_get(o, "payments")), 1);
+    assert_string_equal(ckt_str(o, "payments.0.id"), pay1);
+    assert_string_equal(ckt_str(o, "payments.0.authorizationId"), auth_id);
+    assert_int_equal(ckt_int(o, "payments.0.amount"), 2000);
+    json_decref(o);
+
+    /* No body: the rest. */
+    r = capture(f, f->fkey, oid, NULL);
+    ckt_expect_status(&r, 201);
+    assert_int_equal(ckt_int(r.json, "amount"), TOTAL - 2000);
+    assert_string_equal(ckt_str(r.json, "authorizationId"), auth_id);
+    assert_true(strcmp(ckt_str(r.json, "id"), pay1) != 0);
+    ckt_free(&r);
+    o = get_order(f, f->bkey, oid);
+    assert_string_equal(ckt_str(o, "authorizations.0.status"), "Captured");
+    assert_int_equal(ckt_int(o, "authorizations.0.capturedAmount"), TOTAL);
+    assert_int_equal(json_array_size(ckt_get(o, "payments")), 2);
+    assert_int_equal(ckt_int(o, "payments.0.amount") + ckt_int(o, "payments.1.amount"), TOTAL);
+    json_decref(o);
+
+    /* Nothing is open any more: refused, nothing changed. */
+    r = capture(f, f->fkey, oid, "{\"amount\":1}");
+    ckt_expect_error(&r, 400, "BAD_REQUEST", "NOTHING_TO_CAPTURE", NULL);
+    ckt_free(&r);
+    r = capture(f, CKT_ADMIN_KEY, oid, NULL);
+    ckt_expect_error(&r, 400, "BAD_REQUEST", "NOTHING_TO_CAPTURE", NULL);
+    ckt_free(&r);
+    assert_int_equal(ckt_db_int(&f->d, "SELECT count(*) FROM payments WHERE order_id = '%s'", oid), 2);
+    assert_int_equal(ckt_db_int(&f->d, "SELECT captured_amount FROM payment_authorizations WHERE id = '%s'", auth_id),
+                     TOTAL);
+    assert_int_equal(ckt_db_int(&f->d, "SELECT count(*) FROM payment_authorizations WHERE id = '%s'"
+                                       " AND status = 'Captured' AND lock_owner IS NULL",
+                                auth_id),
+                     1);
+    assert_int_equal(fgw_captures(f->gw), 2);
+    assert_int_equal(fgw_captured_amount(f->gw, gw_auth), TOTAL);
+    ckt_finish(&f->d);
+}
+
+static void capture_refusals(void **state)
+{
+    (void)state;
+    fx *f = &F;
+    fx_setup(f, NULL, NULL, 100);
+    char sid[64], oid[64], gw_auth[128], auth_id[64];
+    new_session(f, PAY_CARD, sid);
+    place_ok(f, sid, oid);
+    json_t *o = get_order(f, f->fkey, oid);
+    snprintf(auth_id, sizeof(auth_id), "%s", ckt_str(o, "authorizations.0.id"));
+    snprintf(gw_auth, sizeof(gw_auth), "%s", ckt_str(o, "authorizations.0.gatewayAuthId"));
+    json_decref(o);
+
+    /* More than was authorized. */
+    ckt_resp r = capture(f, f->fkey, oid, "{\"amount\":7693}");
+    ckt_expect_error(&r, 400, "BAD_REQUEST", "CAPTURE_EXCEEDS_AUTHORIZATION", "amount");
+    ckt_free(&r);
+    /* Not a positive integer amount. */
+    const char *bad[] = {"{\"amount\":0}", "{\"amount\":-5}", "{\"amount\":\"10\"}", "{\"amount\":1.5}",
+                         "{\"amount\":true}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        r = capture(f, f->fkey, oid, bad[i]);
+        if (r.status != 400)
+            fprintf(stderr, "body %s\n", bad[i]);
+        ckt_expect_error(&r, 400, "BAD_REQUEST", "INVALID_FIELD", "amount");
+        ckt_free(&r);
+    }
+    r = capture(f, f->fkey, oid, "{\"amount\":");
+    ckt_expect_error(&r, 400, "JSON_PARSER_ERROR", "JSON_PARSER_ERROR", NULL);
+    ckt_free(&r);
+    r = capture(f, f->fkey, oid, "{\"amount\":1,\"extra\":1}");
+    ckt_expect_status(&r, 400);
+    ckt_free(&r);
+    /* Unknown order. */
+    r = capture(f, f->fkey, "ord_01M80V5EQG4YHAXXJRNX68ZH9P", "{\"amount\":1}");
+    ckt_expect_error(&r, 404, "NOT_FOUND", "NOT_FOUND", NULL);
+    ckt_free(&r);
+
+    /* Nothing moved anywhere. */
+    assert_int_equal(fgw_captures(f->gw), 0);
+    assert_int_equal(fgw_captured_amount(f->gw, gw_auth), 0);
+    assert_int_equal(ckt_db_int(&f->d, "SELECT count(*) FROM payments"), 0);
+    assert_int_equal(ckt_db_int(&f->d, "SELECT count(*) FROM payment_authorizations WHERE id = '%s'"
+                                       " AND status = 'Authorized' AND captured_amount = 0 AND lock_owner IS NULL",
+                                auth_id),
+                     1);
+
+    /* Exactly the authorized amount is fine, once. */
+    r = capture(f, f->fkey, oid, "{\"amount\":7692}");
+    ckt_expect_status(&r, 201);
+    assert_int_equal(ckt_int(r.json, "amount"), TOTAL);
+    ckt_free(&r);
+    assert_int_equal(fgw_captures(f->gw), 1);
+    assert_int_equal(fgw_captured_amount(f->gw, gw_auth), TOTAL);
+    o = get_order(f, f->fkey, oid);
+    assert_string_equal(ckt_str(o, "authorizations.0.status"), "Captured");
+    json_decref(o);
+
+    /* A purchase-order order has no card authorization to capture. */
+    char sid2[64], oid2[64];
+    new_session(f, "{\"method\":\"purchase_order\",\"poNumber\":\"PO-CAP\"}", sid2);
+    place_ok(f, sid2, oid2);
+    r = capture(f, f->fkey, oid2, NULL);
+    ckt_expect_error(&r, 400, "BAD_REQUEST", "NOTHING_TO_CAPTURE", NULL);
+    ckt_free(&r);
+    assert_int_equal(fgw_captures(f->gw), 1);
+    ckt_finish(&f->d);
+}
+
+/* When create_order fails INSUFFICIENT_INVENTORY the hold is voided; once
+ * restocked, placing again must leave an order with a capturable
+ * authorization, not one whose only hold is void. */
+static void order_after_inventory_void_is_capturable(void **state)
+{
+    (void)state;
+    fx *f = &F;
+    fx_setup(f, "step.fail:create_order*1", NULL, 3);
+    char s1[64], s2[64], o1[64], o2[64];
+    new_session(f, PAY_CARD, s1);
+    new_session(f, PAY_CARD, s2);
+    place_fail(f, s2, 500, "INTERNAL_ERROR", "create_order");
+    place_ok(f, s1, o1);
+    place_fail(f, s2, 400, "INSUFFICIENT_INVENTORY", "create_order");
+    assert_int_equal(fgw_holds(f->gw), 2);
+    assert_int_equal(fgw_voids(f->gw), 1);
+    assert_int_equal(ckt_db_int(&f->d, "SELECT count(*) FROM payment_authorizations WHERE session_id = '%s'"
+                                       " AND status = 'Voided'",
+                                s2),
+                     1);
+
+    char path[1024];
+    snprintf(path, sizeof(path), "/v1/products/%s", f->prod);
+    ckt_resp r = ckt_http(&f->d, "PATCH", path, CKT_ADMIN_KEY, "{\"stock\":10}", NULL);
+    ckt_expect_status(&r, 200);
+    ckt_free(&r);
+    place_ok(f, s2, o2);
+    json_t *o = get_order(f, f->fkey, o2);
+    int open = 0;
+    size_t i;
+    json_t *a;
+    json_array_foreach(ckt_get(o, "authorizations"), i, a)
+    {
+        open += strcmp(ckt_str(a, "status"), "Authorized") == 0 && ckt_int(a, "amount") == TOTAL;
+    }
+    if (open != 1) {
+        char *t = json_dumps(ckt_get(o, "authorizations"), JSON_COMPACT);
+        fprintf(stderr, "order %s has no open authorization: %s\n", o2, t ? t : "");
+        free(t);
+    }
+    json_decref(o);
+    assert_int_equal(open, 1);
+    r = capture(f, f->fkey, o2, NULL);
+    ckt_expect_status(&r, 201);
+    ckt_free(&r);
+    ckt_finish(&f->d);
+}
+
+/* ---------------------------------------------------------------- sweeper */
+
+static void admin_only(fx *f)
+{
+    const char *keys[] = {f->bkey, f->fkey};
+    for (int i = 0; i < 2; i++) {
+        ckt_resp r = sweep(f, keys[i]);
+        ckt_expect_error(&r, 403, "FORBIDDEN", "FORBIDDEN", NULL);
+        ckt_free(&r);
+        r = ckt_http(&f->d, "GET", "/v1/admin/alerts", keys[i], NULL, NULL);
+        ckt_expect_error(&r, 403, "FORBIDDEN", "FORBIDDEN", NULL);
+        ckt_free(&r);
+    }
+    ckt_resp r = sweep(f, NULL);
+    ckt_expect_status(&r, 401);
+    ckt_free(&r);
+}
+
+/* The id of the session's only authorization. */
+static void auth_of(fx *f, const char *sid, char out[64])
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql), "SELECT id FROM payment_authorizations WHERE session_id = '%s'", sid);
+    db_text(f, sql, out, 64);
+}
+
+static void sweeper_voids_idle_hold(void **state)
+{
+    (void)state;
+    fx *f = &F;
+    fx_setup(f, "step.fail:create_order", NULL, 100);
+    char sid[64], auth_id[64], oid[64];
+    new_session(f, PAY_CARD, sid);
+    place_fail(f, sid, 500, "INTERNAL_ERROR", "create_order");
+    place_fail(f, sid, 500, "INTERNAL_ERROR", "create_order");
+    /* One hold, however often it was placed. */
+    assert_int_equal(fgw_holds(f->gw), 1);
+    the_auth(f, sid, "Authorized");
+    auth_of(f, sid, auth_id);
+    assert_true(strncmp(auth_id, "pa_", 3) == 0);
+
+    admin_only(f);
+    /* Not idle yet: nothing to do. */
+    sweep_expect(f, 0, 0, 0);
+    assert_int_equal(fgw_voids(f->gw), 0);
+
+    /* Idle past the store's staleAuthorizationSeconds. */
+    char path[1024];
+    snprintf(path, sizeof(path), "/v1/stores/%s", f->store);
+    ckt_resp r = ckt_http(&f->d, "PATCH", path, CKT_ADMIN_KEY, "{\"staleAuthorizationSeconds\":1}", NULL);
+    ckt_expect_status(&r, 200);
+    assert_int_equal(ckt_int(r.json, "staleAuthorizationSeconds"), 1);
+    ckt_free(&r);
+    ckt_db_exec(&f->d, "UPDATE checkout_sessions SET updated_at = updated_at - 5000 WHERE id = '%s'", sid);
+
+    sweep_expect(f, 1, 0, 0);
+    the_auth(f, sid, "Voided");
+    assert_int_equal(fgw_voids(f->gw), 1);
+    json_t *al = alerts(f);
+    assert_int_equal(json_array_size(al), 1);
+    static const char *const alert_keys[] = {"id", "kind", "subjectId", "message", "createdAt", NULL};
+    expect_keys(json_array_get(al, 0), alert_keys);
+    assert_string_equal(ckt_str(al, "0.kind"), "StaleHoldVoided");
+    assert_string_equal(ckt_str(al, "0.subjectId"), auth_id);
+    assert_true(strlen(ckt_str(al, "0.message")) > 0);
+    json_decref(al);
+    expect_rewound(f, sid);
+    assert_int_equal(ckt_db_int(&f->d, "SELECT count(*) FROM orders"), 0);
+
+    /* Again: nothing left, no new alert, no new void. */
+    sweep_expect(f, 0, 0, 0);
+    al = alerts(f);
+    assert_int_equal(json_array_size(al), 1);
+    json_decref(al);
+    assert_int_equal(fgw_voids(f->gw), 1);
+
+    /* Restarted without the fault, the buyer places again: payment runs
+     * again and the order gets a live hold, not the voided one. */
+    assert_int_equal(ckt_stop(&f->d), 0);
+    ckt_restart(&f->d, NULL, NULL);
+    sweep_expect(f, 0, 0, 0);
+    place_ok(f, sid, oid);
+    json_t *o = get_order(f, f->fkey, oid);
+    int open = 0;
+    size_t i;
+    json_t *a;
+    json_array_foreach(ckt_get(o, "authorizations"), i, a)
+    {
+        open += strcmp(ckt_str(a, "status"), "Authorized") == 0;
+    }
+    if (open != 1) {
+        char *t = json_dumps(ckt_get(o, "authorizations"), JSON_COMPACT);
+        fprintf(stderr, "re-placed order %s after the sweeper: authorizations %s, fake holds %d\n", oid,
+                t ? t : "", fgw_holds(f->gw));
+        free(t);
+    }
+    json_decref(o);
+    assert_int_equal(open, 1);
+    assert_int_equal(fgw_holds(f->gw), 2);
+    r = capture(f, f->fkey, oid, NULL);
+    ckt_expect_status(&r, 201);
+    ckt_free(&r);
+    ckt_finish(&f->d);
+}
+
+static void sweeper_voids_abandoned_hold(void **state)
+{
+    (void)state;
+    fx *f = &F;
+    fx_setup(f, "step.fail:create_order", NULL, 100);
+    char s1[64], s2[64], a1[64], a2[64], path[1024];
+    new_session(f, PAY_CARD, s1);
+    new_session(f, PAY_CARD, s2);
+    place_fail(f, s1, 500, "INTERNAL_ERROR", "create_order");
+    place_fail(f, s2, 500, "INTERNAL_ERROR", "create_order");
+    assert_int_equal(fgw_holds(f->gw), 2);
+    auth_of(f, s1, a1);
+    auth_of(f, s2, a2);
+    assert_string_not_equal(a1, a2);
+
+    /* A gateway that answers: the abandon voids the hold itself. */
+    snprintf(path, sizeof(path), "/v1/checkouts/%s", s1);
+    ckt_resp r = ckt_http(&f->d, "DELETE", path, f->bkey, NULL, NULL);
+    ckt_expect_status(&r, 200);
+    assert_true(json_is_true(ckt_get(r.json, "isArchived")));
+    ckt_free(&r);
+    the_auth(f, s1, "Voided");
+    assert_int_equal(fgw_voids(f->gw), 1);
+
+    /* A gateway that fails the void: the abandon still succeeds, the hold
+     * stays Authorized on the archived session. */
+    fgw_fail_next(f->gw, 1);
+    snprintf(path, sizeof(path), "/v1/checkouts/%s", s2);
+    r = ckt_http(&f->d, "DELETE", path, f->bkey, NULL, NULL);
+    ckt_expect_status(&r, 200);
+    assert_true(json_is_true(ckt_get(r.json, "isArchived")));
+    ckt_free(&r);
+    the_auth(f, s2, "Authorized");
+    assert_int_equal(fgw_voids(f->gw), 1);
+
+    /* The sweeper voids it (archived: no idle time needed), once. */
+    sweep_expect(f, 1, 0, 0);
+    the_auth(f, s2, "Voided");
+    the_auth(f, s1, "Voided");
+    assert_int_equal(fgw_voids(f->gw), 2);
+    json_t *al = alerts(f);
+    assert_int_equal(json_array_size(al), 1);
+    assert_string_equal(ckt_str(al, "0.kind"), "StaleHoldVoided");
+    assert_string_equal(ckt_str(al, "0.subjectId"), a2);
+    json_decref(al);
+    sweep_expect(f, 0, 0, 0);
+    assert_int_equal(fgw_voids(f->gw), 2);
+    ckt_finish(&f->d);
+}
+
+/* The gateway is down while the sweeper runs: the hold stays, no alert; the
+ * next run voids it. */
+static void sweeper_retries_when_gateway_down(void **state)
+{
+    (void)state;
+    fx *f = &F;
+    fx_setup(f, "step.fail:create_order", NULL, 100);
+    char sid[64], path[1024];
+    new_session(f, PAY_CARD, sid);
+    place_fail(f, sid, 500, "INTERNAL_ERROR", "create_order");
+    snprintf(path, sizeof(path), "/v1/stores/%s", f->store);
+    ckt_resp r = ckt_http(&f->d, "PATCH", path, CKT_ADMIN_KEY, "{\"staleAuthorizationSeconds\":1}", NULL);
+    ckt_expect_status(&r, 200);
+    ckt_free(&r);
+    ckt_db_exec(&f->d, "UPDATE checkout_sessions SET updated_at = updated_at - 5000 WHERE id = '%s'", sid);
+    fgw_fail_next(f->gw, 1);
+    sweep_expect(f, 0, 0, 0);
+    the_auth(f, sid, "Authorized");
+    json_t *al = alerts(f);
+    assert_int_equal(json_array_size(al), 0);
+    json_decref(al);
+    sweep_expect(f, 1, 0, 0);
+    the_auth(f, sid, "Voided");
+    assert_int_equal(fgw_voids(f->gw), 1);
+    ckt_finish(&f->d);
+}
+
+static void sweeper_expires_hold(void **state)
+{
+    (void)state;
+    fx *f = &F;
+    const char *extra[] = {"--authorization-ttl", "1", NULL};
+    fx_setup(f, "step.fail:create_order", extra, 100);
+    char sid[64];
+    new_session(f, PAY_CARD, sid);
+    place_fail(f, sid, 500, "INTERNAL_ERROR", "create_order");
+    the_auth(f, sid, "Authorized");
+    /* Before the ttl: nothing. */
+    sweep_expect(f, 0, 0, 0);
+    the_auth(f, sid, "Authorized");
+
+    struct timespec ts = {1, 200 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    sweep_expect(f, 0, 1, 0);
+    the_auth(f, sid, "Expired");
+    expect_rewound(f, sid);
+    /* An expired hold is not voided at the gateway and raises no alert. */
+    assert_int_equal(fgw_voids(f->gw), 0);
+    json_t *al = alerts(f);
+    assert_int_equal(json_array_size(al), 0);
+    json_decref(al);
+    /* Once. */
+    sweep_expect(f, 0, 0, 0);
+    the_auth(f, sid, "Expired");
+
+    /* Restarted without the fault (and with the default ttl), the buyer
+     * places again: payment must authorize anew, so the order has a live
+     * hold rather than only the expired one. */
+    assert_int_equal(ckt_stop(&f->d), 0);
+    ckt_restart(&f->d, NULL, NULL);
+    char oid[64];
+    place_ok(f, sid, oid);
+    assert_int_equal(ckt_db_int(&f->d, "SELECT count(*) FROM payment_authorizations WHERE session_id = '%s'"
+                                       " AND status = 'Authorized' AND amount = %d",
+                                sid, TOTAL),
+                     1);
+    ckt_resp r = capture(f, f->fkey, oid, NULL);
+    ckt_expect_status(&r, 201);
+    ckt_free(&r);
+    ckt_finish(&f->d);
+}
+
+/* Credit reserved by a session that went idle is released by the sweeper
+ * (the "released" count), and the session rewound. */
+static void sweeper_releases_idle_credit(void **state)
+{
+    (void)state;
+    fx *f = &F;
+    fx_setup(f, "step.fail:create_order", NULL, 100);
+    char sid[64], path[1024];
+    new_session(f, "{\"method\":\"purchase_order\",\"poNumber\":\"PO-IDLE\"}", sid);
+    place_fail(f, sid, 500, "INTERNAL_ERROR", "create_order");
+    assert_int_equal(ckt_db_int(&f->d, "SELECT credit_used FROM accounts WHERE id = '%s'", f->acct), TOTAL);
+    sweep_expect(f, 0, 0, 0);
+    assert_int_equal(ckt_db_int(&f->d, "SELECT credit_used FROM accounts WHERE id = '%s'", f->acct), TOTAL);
+    snprintf(path, sizeof(path), "/v1/stores/%s", f->store);
+    ckt_resp r = ckt_http(&f->d, "PATCH", path, CKT_ADMIN_KEY, "{\"staleAuthorizationSeconds\":1}", NULL);
+    ckt_expect_status(&r, 200);
+    ckt_free(&r);
+    ckt_db_exec(&f->d, "UPDATE checkout_sessions SET updated_at = updated_at - 5000 WHERE id = '%s'", sid);
+    sweep_expect(f, 0, 0, 1);
+    assert_int_equal(ckt_db_int(&f->d, "SELECT credit_used FROM accounts WHERE id = '%s'", f->acct), 0);
+    assert_int_equal(ckt_db_int(&f->d, "SELECT count(*) FROM balance_ledger WHERE session_id = '%s'"
+                                       " AND entry = 'release' AND amount = -%d",
+                                sid, TOTAL),
+                     1);
+    expect_rewound(f, sid);
+    sweep_expect(f, 0, 0, 0);
+    ckt_finish(&f->d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(capture_partial_then_rest, teardown),
+        cmocka_unit_test_teardown(capture_refusals, teardown),
+        cmocka_unit_test_teardown(order_after_inventory_void_is_capturable, teardown),
+        cmocka_unit_test_teardown(sweeper_voids_idle_hold, teardown),
+        cmocka_unit_test_teardown(sweeper_voids_abandoned_hold, teardown),
+        cmocka_unit_test_teardown(sweeper_retries_when_gateway_down, teardown),
+        cmocka_unit_test_teardown(sweeper_expires_hold, teardown),
+        cmocka_unit_test_teardown(sweeper_releases_idle_credit, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
