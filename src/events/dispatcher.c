@@ -29,26 +29,40 @@ int ck_dispatch_fanout(ck_db *db, ck_error *err)
     rc = ck_db_query(db, &st, err,
                      "SELECT id, type, COALESCE(order_id, '') FROM outbox_events WHERE dispatched = 0 ORDER BY id LIMIT 100",
                      "");
-    while (rc == 0 && n < 100 && (rc = ck_db_next(st, err)) == 1) {
-        snprintf(ev[n], CK_ID_MAX, "%s", ck_col_text(st, 0));
-        snprintf(type[n], 32, "%s", ck_col_text(st, 1));
-        snprintf(order[n], CK_ID_MAX, "%s", ck_col_text(st, 2));
-        n++;
+    if (rc == 0) {
+        while (n < 100 && (rc = ck_db_next(st, err)) == 1) {
+            snprintf(ev[n], CK_ID_MAX, "%s", ck_col_text(st, 0));
+            snprintf(type[n], 32, "%s", ck_col_text(st, 1));
+            snprintf(order[n], CK_ID_MAX, "%s", ck_col_text(st, 2));
+            n++;
+        }
+        ck_db_done(st);
+        if (rc == 1)
+            rc = 0;
     }
-    ck_db_done(st);
-    if (rc == 1)
-        rc = 0;
     int64_t now = ck_now_ms();
     for (int i = 0; rc == 0 && i < n; i++) {
-        char pattern[48], subs[64][CK_ID_MAX];
-        int ns = 0;
+        char pattern[48];
+        char(*subs)[CK_ID_MAX] = NULL; /* every matching subscriber: none may be skipped */
+        int ns = 0, cap = 0;
         snprintf(pattern, sizeof(pattern), "%%\"%.31s\"%%", type[i]);
         rc = ck_db_query(db, &st, err, "SELECT id, kind FROM subscribers WHERE events LIKE ? ORDER BY id", "t",
                          pattern);
-        while (rc == 0 && ns < 64 && (rc = ck_db_next(st, err)) == 1) {
+        if (rc < 0)
+            break;
+        while ((rc = ck_db_next(st, err)) == 1) {
             /* Email goes to the buyer of an order: only events with one. */
             if (strcmp(ck_col_text(st, 1), "email") == 0 && !order[i][0])
                 continue;
+            if (ns == cap) {
+                cap = cap ? cap * 2 : 16;
+                void *grown = realloc(subs, (size_t)cap * CK_ID_MAX);
+                if (!grown) {
+                    rc = ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
+                    break;
+                }
+                subs = grown;
+            }
             snprintf(subs[ns++], CK_ID_MAX, "%s", ck_col_text(st, 0));
         }
         ck_db_done(st);
@@ -65,6 +79,7 @@ int ck_dispatch_fanout(ck_db *db, ck_error *err)
                             "tttttiii", id, ev[i], subs[k], order[i][0] ? order[i] : NULL, type[i], now, now, now);
             created += (int)changed;
         }
+        free(subs);
         if (rc == 0)
             rc = ck_db_exec(db, NULL, err, "UPDATE outbox_events SET dispatched = 1 WHERE id = ?", "t", ev[i]);
     }
