@@ -165,6 +165,19 @@ void ckt_finish(ckt_daemon *d)
         fprintf(stderr, "could not remove %s\n", d->dir);
 }
 
+void ckt_cleanup(ckt_daemon *d)
+{
+    if (d->pid)
+        ckt_kill(d);
+    if (d->dir[0]) {
+        char cmd[400];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", d->dir);
+    }
+    d->dir[0] = '\0';
+}
+
 typedef struct buf {
     char *p;
     size_t n;

@@ -42,6 +42,9 @@ void ckt_kill(ckt_daemon *d);
 int ckt_wait_exit(ckt_daemon *d, int timeout_ms);
 /* Stops the daemon (asserting exit 0) and removes the directory. */
 void ckt_finish(ckt_daemon *d);
+/* For teardowns after a failed test: kills the daemon if it still runs and
+ * removes its directory; asserts nothing. */
+void ckt_cleanup(ckt_daemon *d);
 
 typedef struct ckt_resp {
     long status;

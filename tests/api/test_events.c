@@ -48,14 +48,7 @@ static fx F;
 static int teardown(void **state)
 {
     (void)state;
-    if (F.d.pid)
-        ckt_kill(&F.d);
-    if (F.d.dir[0]) {
-        char cmd[400];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", F.d.dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", F.d.dir);
-    }
+    ckt_cleanup(&F.d);
     for (int i = 0; i < 2; i++)
         fwh_stop(F.wh[i]);
     fsmtp_stop(F.smtp);

@@ -50,14 +50,7 @@ static ckt_resp HELD;
 static int teardown(void **state)
 {
     (void)state;
-    if (F.d.pid)
-        ckt_kill(&F.d);
-    if (F.d.dir[0]) {
-        char cmd[400];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", F.d.dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", F.d.dir);
-    }
+    ckt_cleanup(&F.d);
     fgw_stop(F.fgw);
     memset(&F, 0, sizeof(F));
     ckt_free(&HELD);
