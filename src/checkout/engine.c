@@ -121,21 +121,21 @@ static int save_progress(run *r, const char *step, int final, ck_error *err)
 {
     ck_step_ctx *c = &r->ctx;
     int64_t now = ck_now_ms(), changed = 0;
-    const char *next = ck_flow_next_state(step);
-    int rc = ck_db_exec(c->db, &changed, err,
-                        "UPDATE checkout_sessions SET last_successful_step = ?, state = ?, is_error = 0,"
-                        " subtotal = ?, adjustments = ?, shipping = ?, tax = ?, grand_total = ?,"
-                        " order_id = CASE WHEN ? = '' THEN order_id ELSE ? END,"
-                        " lease_owner = CASE WHEN ? = 1 THEN NULL ELSE lease_owner END,"
-                        " lease_expires_at = CASE WHEN ? = 1 THEN 0 ELSE ? END, updated_at = ?"
-                        " WHERE id = ? AND lease_owner = ?",
-                        "ttiiiiittiiiitt", step, next ? next : CK_STATE_COMPLETED, c->subtotal, c->adjustments,
-                        c->shipping, c->tax, c->grand_total, c->order_id, c->order_id, (int64_t)final, (int64_t)final,
-                        now + (int64_t)c->app->cfg.lease_seconds * 1000, now, c->session_id, r->owner);
+    int rc = ck_session_set_progress(c->db, c->session_id, CK_ANY_STEP, step, r->owner, err);
+    if (rc == 0)
+        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "the session's lease was lost");
     if (rc < 0)
         return rc;
-    if (changed != 1)
-        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "the session's lease was lost");
+    rc = ck_db_exec(c->db, &changed, err,
+                    "UPDATE checkout_sessions SET is_error = 0, subtotal = ?, adjustments = ?, shipping = ?, tax = ?,"
+                    " grand_total = ?, order_id = CASE WHEN ? = '' THEN order_id ELSE ? END,"
+                    " lease_owner = CASE WHEN ? = 1 THEN NULL ELSE lease_owner END,"
+                    " lease_expires_at = CASE WHEN ? = 1 THEN 0 ELSE ? END WHERE id = ? AND lease_owner = ?",
+                    "iiiiittiiitt", c->subtotal, c->adjustments, c->shipping, c->tax, c->grand_total, c->order_id,
+                    c->order_id, (int64_t)final, (int64_t)final, now + (int64_t)c->app->cfg.lease_seconds * 1000,
+                    c->session_id, r->owner);
+    if (rc < 0)
+        return rc;
     rc = ck_db_exec(c->db, NULL, err,
                     "UPDATE carts SET subtotal = ?, adjustments = ?, shipping = ?, tax = ?, grand_total = ?,"
                     " updated_at = ? WHERE id = ?",
@@ -146,15 +146,6 @@ static int save_progress(run *r, const char *step, int final, ck_error *err)
                         " http_status = 201 WHERE id = ?",
                         "tit", c->order_id, now, c->request_id);
     return rc;
-}
-
-/* The step a resume will run first: the one after the last committed step
- * (a failed group rolled back whole), or payment after a give-back. */
-static const char *resume_state(const run *r)
-{
-    if (r->ctx.payment_undone)
-        return "payment";
-    return r->last_step[0] ? ck_flow_next_state(r->last_step) : ck_standard_steps[0];
 }
 
 /* Records a failed step: session error, lease released, CVO, request Failed,
@@ -178,9 +169,9 @@ static void record_failure(run *r, const char *step)
     int rc = ck_db_begin(c->db, 1, &dberr);
     if (rc == 0)
         rc = ck_db_exec(c->db, NULL, &dberr,
-                        "UPDATE checkout_sessions SET is_error = 1, state = ?, errors = ?, lease_owner = NULL,"
+                        "UPDATE checkout_sessions SET is_error = 1, errors = ?, lease_owner = NULL,"
                         " lease_expires_at = 0, updated_at = ? WHERE id = ? AND lease_owner = ?",
-                        "ttitt", resume_state(r), errors, now, c->session_id, r->owner);
+                        "titt", errors, now, c->session_id, r->owner);
     if (rc == 0 && c->cvo_related[0]) {
         char cvo[CK_ID_MAX];
         ck_id_new(cvo, "cvo");
@@ -227,13 +218,12 @@ static void give_back(run *r)
     if (ck_payment_void_session(c->app, c->db, c->session_id, &e) < 0)
         fprintf(stderr, "{\"level\":\"warn\",\"session\":\"%s\",\"message\":\"void after failure: %s\"}\n",
                 c->session_id, e.message);
-    int rc = ck_db_begin(c->db, 1, &e), undone = 0;
+    int rc = ck_db_begin(c->db, 1, &e);
     if (rc == 0 && (rc = ck_balance_release_session(c->db, c->session_id, &e)) >= 0 &&
-        (rc = undone = ck_session_undo_payment(c->db, c->session_id, &e)) >= 0)
+        (rc = ck_session_undo_payment(c->db, c->session_id, &e)) >= 0)
         rc = ck_db_commit(c->db, &e);
     else
         ck_db_rollback(c->db);
-    c->payment_undone = rc == 0 && undone == 1;
     if (rc < 0)
         fprintf(stderr, "{\"level\":\"warn\",\"session\":\"%s\",\"message\":\"release after failure: %s\"}\n",
                 c->session_id, e.message);

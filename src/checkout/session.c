@@ -171,6 +171,24 @@ int ck_session_action(ck_app *app, ck_db *db, const ck_user *user, json_t *cart_
     return 0;
 }
 
+int ck_session_set_progress(ck_db *db, const char *session_id, const char *from, const char *last,
+                            const char *lease_owner, ck_error *err)
+{
+    const char *state = last ? ck_flow_next_state(last) : CK_STATE_START;
+    if (!state || (last && strcmp(last, CK_STATE_START) == 0))
+        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "no step '%s' in the flow", last ? last : "");
+    int any = from == CK_ANY_STEP;
+    int64_t changed = 0;
+    int rc = ck_db_exec(db, &changed, err,
+                        "UPDATE checkout_sessions SET last_successful_step = ?, state = ?, updated_at = ?"
+                        " WHERE id = ? AND state <> 'Completed'"
+                        " AND (? = 1 OR COALESCE(last_successful_step, '') = ?)"
+                        " AND (? = '' OR lease_owner = ?)",
+                        "ttitittt", last, state, ck_now_ms(), session_id, (int64_t)any, any ? "" : from,
+                        lease_owner ? lease_owner : "", lease_owner ? lease_owner : "");
+    return rc < 0 ? rc : changed == 1;
+}
+
 int ck_session_lease_take(ck_db *db, const char *session_id, const char *owner, int seconds, ck_error *err)
 {
     int64_t now = ck_now_ms(), changed = 0;

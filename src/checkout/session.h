@@ -23,6 +23,18 @@ typedef struct ck_session_action_result {
 int ck_session_action(ck_app *app, ck_db *db, const ck_user *user, json_t *cart_id,
                       ck_session_action_result *out, ck_error *err);
 
+/* The one place a session's progress changes: lastSuccessfulStep becomes
+ * `last` (NULL: none) and state follows from it (Start when none, else the
+ * step after it, Completed after the last), inside the caller's
+ * transaction. The transition is checked: `last` must be a step of the flow,
+ * a Completed session never changes, `from` (when not CK_ANY_STEP) must be
+ * the current lastSuccessfulStep ("" for none), and `lease_owner` (when not
+ * NULL) must hold the lease. Returns 1 when it moved, 0 when a condition did
+ * not hold (nothing changed), <0 on error. */
+#define CK_ANY_STEP ((const char *)-1)
+int ck_session_set_progress(ck_db *db, const char *session_id, const char *from, const char *last,
+                            const char *lease_owner, ck_error *err);
+
 /* Takes the session's lease for owner until now + seconds, with a conditional
  * UPDATE: 1 taken, 0 another holder's lease is live, <0 error. */
 int ck_session_lease_take(ck_db *db, const char *session_id, const char *owner, int seconds, ck_error *err);

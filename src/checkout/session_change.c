@@ -174,16 +174,16 @@ int ck_session_update_inputs(ck_app *app, ck_db *db, const ck_user *user, const 
     int64_t n = 0;
     rc = ck_db_exec(db, &n, err,
                     "UPDATE checkout_sessions SET inputs = ?, inputs_version = inputs_version + ?, is_error = 0,"
-                    " last_successful_step = CASE WHEN ? = 1 THEN ? ELSE last_successful_step END,"
-                    " state = CASE WHEN ? = 1 THEN ? ELSE state END, updated_at = ?"
-                    " WHERE id = ? AND is_archived = 0 AND state <> 'Completed'"
+                    " updated_at = ? WHERE id = ? AND is_archived = 0 AND state <> 'Completed'"
                     " AND (lease_owner IS NULL OR lease_expires_at <= ?)",
-                    "tiitititi", text, (int64_t)(changed != 0), (int64_t)rewind,
-                    rewind && reader > 0 ? ck_standard_steps[reader - 1] : NULL, (int64_t)rewind,
-                    rewind ? ck_standard_steps[reader] : CK_STATE_START, ck_now_ms(), session_id, ck_now_ms());
+                    "tiiti", text, (int64_t)(changed != 0), ck_now_ms(), session_id, ck_now_ms());
     free(text);
     if (rc == 0 && n != 1)
         rc = why_not(db, session_id, err);
+    if (rc == 0 && rewind &&
+        (rc = ck_session_set_progress(db, session_id, CK_ANY_STEP, reader > 0 ? ck_standard_steps[reader - 1] : NULL,
+                                      NULL, err)) > 0)
+        rc = 0;
 done:
     json_decref(inputs);
     if (rc == 0)

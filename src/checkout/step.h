@@ -58,7 +58,6 @@ typedef struct ck_step_ctx {
     char cvo_related[CK_ID_MAX]; /* write an Error CVO for this cart or item */
     const char *cvo_type;
     int void_holds; /* after the rollback, void the session's open authorizations */
-    int payment_undone; /* give-back rewound the session to before payment */
     /* Set by the payment step for its save. */
     struct {
         int have;      /* a card authorization to record */

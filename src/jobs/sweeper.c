@@ -14,16 +14,24 @@
 static int expire(ck_db *db, int64_t *count, ck_error *err)
 {
     int64_t now = ck_now_ms();
+    char ids[100][CK_ID_MAX];
+    int n = 0;
     int rc = ck_db_begin(db, 1, err);
     if (rc < 0)
         return rc;
-    rc = ck_db_exec(db, NULL, err,
-                    "UPDATE checkout_sessions SET last_successful_step = 'business_rules', state = 'payment',"
-                    " inputs_version = inputs_version + 1, updated_at = ? WHERE last_successful_step = 'payment'"
-                    " AND order_id IS NULL AND id IN"
-                    " (SELECT session_id FROM payment_authorizations WHERE status = 'Authorized' AND expires_at < ?)",
-                    "ii", now, now);
-    if (rc == 0)
+    ck_stmt *st = NULL;
+    if ((rc = ck_db_query(db, &st, err,
+                          "SELECT DISTINCT session_id FROM payment_authorizations WHERE status = 'Authorized'"
+                          " AND order_id IS NULL AND expires_at < ? LIMIT 100",
+                          "i", now)) == 0) {
+        while (n < 100 && (rc = ck_db_next(st, err)) == 1)
+            snprintf(ids[n++], CK_ID_MAX, "%s", ck_col_text(st, 0));
+        ck_db_done(st);
+    }
+    /* A session whose hold expired before its order pays again on resume. */
+    for (int i = 0; rc >= 0 && i < n; i++)
+        rc = ck_session_undo_payment(db, ids[i], err);
+    if (rc >= 0)
         rc = ck_db_exec(db, count, err,
                         "UPDATE payment_authorizations SET status = 'Expired', updated_at = ?"
                         " WHERE status = 'Authorized' AND expires_at < ?",

@@ -4,6 +4,7 @@
  * credit) plus a signed row in balance_ledger, in the same transaction. */
 #include <string.h>
 
+#include "checkout/session.h"
 #include "checkout/step.h"
 
 static int ledger(ck_db *db, const char *account, const char *contract, const char *kind, int64_t amount,
@@ -112,11 +113,10 @@ int ck_balance_release_session(ck_db *db, const char *session_id, ck_error *err)
 
 int ck_session_undo_payment(ck_db *db, const char *session_id, ck_error *err)
 {
-    int64_t changed = 0;
-    int rc = ck_db_exec(db, &changed, err,
-                        "UPDATE checkout_sessions SET last_successful_step = 'business_rules', state = 'payment',"
-                        " inputs_version = inputs_version + 1, updated_at = ?"
-                        " WHERE id = ? AND last_successful_step = 'payment' AND order_id IS NULL",
-                        "it", ck_now_ms(), session_id);
-    return rc < 0 ? rc : changed == 1;
+    int rc = ck_session_set_progress(db, session_id, "payment", "business_rules", NULL, err);
+    if (rc != 1)
+        return rc;
+    rc = ck_db_exec(db, NULL, err,
+                    "UPDATE checkout_sessions SET inputs_version = inputs_version + 1 WHERE id = ?", "t", session_id);
+    return rc < 0 ? rc : 1;
 }

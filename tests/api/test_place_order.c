@@ -322,14 +322,15 @@ static void expect_step_error(const ckt_resp *r, long status, const char *reason
     assert_null(json_object_get(e, "field"));
 }
 
-/* The step a resume runs first: the one after lastSuccessfulStep (a failed
- * commit group rolls back whole, so it may come before the failed step). */
+/* A session's state follows from its lastSuccessfulStep: Start when none,
+ * else the step after it (a failed commit group rolls back whole, so the
+ * resume may start before the failed step). */
 static const char *resume_step(const char *last)
 {
     static const char *const steps[] = {"validate_cart", "pricing", "shipping", "tax", "business_rules",
                                         "payment", "create_order", "confirm", "close_cart", NULL};
     if (!last)
-        return steps[0];
+        return "Start";
     for (int i = 0; steps[i]; i++)
         if (strcmp(steps[i], last) == 0)
             return steps[i + 1] ? steps[i + 1] : "Completed";
