@@ -17,6 +17,7 @@ typedef struct ck_app_config {
     int jobs_interval;         /* seconds between background job runs */
     int fault_injection;       /* honour CHECKOUTD_FAULTS */
     int sqlite_synchronous_full;
+    int authorization_ttl;     /* seconds a card authorization lives (default 7 days) */
 } ck_app_config;
 
 void ck_app_config_defaults(ck_app_config *cfg);
