@@ -215,9 +215,10 @@ static void give_back(run *r)
 {
     ck_step_ctx *c = &r->ctx;
     ck_error e;
-    if (ck_payment_void_session(c->app, c->db, c->session_id, &e) < 0)
-        fprintf(stderr, "{\"level\":\"warn\",\"session\":\"%s\",\"message\":\"void after failure: %s\"}\n",
-                c->session_id, e.message);
+    /* Undo first (rewind, new key, balances back), void after: a crash in
+     * between leaves an Authorized hold under an old key, which the next
+     * payment step or the sweeper voids, never a session that would resume
+     * into an order on a voided hold. */
     int rc = ck_db_begin(c->db, 1, &e);
     if (rc == 0 && (rc = ck_balance_release_session(c->db, c->session_id, &e)) >= 0 &&
         (rc = ck_session_undo_payment(c->db, c->session_id, &e)) >= 0)
@@ -226,6 +227,9 @@ static void give_back(run *r)
         ck_db_rollback(c->db);
     if (rc < 0)
         fprintf(stderr, "{\"level\":\"warn\",\"session\":\"%s\",\"message\":\"release after failure: %s\"}\n",
+                c->session_id, e.message);
+    if (ck_payment_void_session(c->app, c->db, c->session_id, &e) < 0)
+        fprintf(stderr, "{\"level\":\"warn\",\"session\":\"%s\",\"message\":\"void after failure: %s\"}\n",
                 c->session_id, e.message);
 }
 

@@ -60,9 +60,10 @@ ck_db *ck_app_db(ck_app *app, ck_error *err)
 }
 
 /* SQLite is one process's file: whatever a dead process left running is
- * released. Leases go; async placements go back to the queue; a synchronous
- * placement interrupted by the crash is marked Failed (its caller saw the
- * connection drop, and placing again resumes the session). */
+ * released. Session leases, delivery claims, capture locks and job leases
+ * go; async placements go back to the queue; a synchronous placement
+ * interrupted by the crash is marked Failed (its caller saw the connection
+ * drop, and placing again resumes the session). */
 static int recover_sqlite(ck_db *db, ck_error *err)
 {
     int rc = ck_session_leases_release_all(db, err);
@@ -81,6 +82,12 @@ static int recover_sqlite(ck_db *db, ck_error *err)
     if (rc == 0)
         rc = ck_db_exec(db, NULL, err,
                         "UPDATE deliveries SET lease_owner = NULL, lease_until = 0 WHERE lease_owner IS NOT NULL", "");
+    if (rc == 0)
+        rc = ck_db_exec(db, NULL, err,
+                        "UPDATE payment_authorizations SET lock_owner = NULL, lock_until = 0 WHERE lock_owner IS NOT NULL",
+                        "");
+    if (rc == 0)
+        rc = ck_db_exec(db, NULL, err, "UPDATE job_leases SET owner = NULL, lease_until = 0 WHERE owner IS NOT NULL", "");
     return rc;
 }
 

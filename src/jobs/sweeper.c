@@ -4,6 +4,7 @@
  * reserved by an idle session are given back. */
 #include <string.h>
 
+#include "checkout/session.h"
 #include "checkout/step.h"
 #include "jobs/jobs.h"
 #include "payments/gateway.h"
@@ -74,18 +75,26 @@ static int find_stale(ck_db *db, stale *out, int *n, ck_error *err)
     return rc < 0 ? rc : 0;
 }
 
-static int void_stale(ck_db *db, int64_t *voided, ck_error *err)
+static int void_stale(ck_app *app, ck_db *db, const char *owner, int64_t *voided, ck_error *err)
 {
     static _Thread_local stale holds[BATCH];
     int n = 0;
     int rc = find_stale(db, holds, &n, err);
     for (int i = 0; rc == 0 && i < n; i++) {
         stale *h = &holds[i];
+        /* Hold the session while undoing its payment: a placement starting
+         * now waits (CART_ALREADY_IN_PROGRESS) instead of racing the void. */
+        if ((rc = ck_session_lease_take(db, h->session, owner, app->cfg.lease_seconds, err)) <= 0) {
+            rc = rc < 0 ? rc : 0;
+            continue;
+        }
         ck_gw_config cfg;
         ck_gw_answer ans;
         memset(&ans, 0, sizeof(ans));
-        if ((rc = ck_gateway_config_load(db, h->store, &cfg, err)) < 0)
+        if ((rc = ck_gateway_config_load(db, h->store, &cfg, err)) < 0) {
+            ck_session_lease_release(db, h->session, owner, NULL);
             break;
+        }
         const ck_gateway_ops *gw = rc == 1 ? ck_gateway_for(&cfg) : NULL;
         rc = 0;
         char key[CK_ID_MAX + 8];
@@ -93,14 +102,18 @@ static int void_stale(ck_db *db, int64_t *voided, ck_error *err)
         if (gw)
             gw->void_auth(&cfg, db, key, h->gw_auth, &ans);
         ck_secure_zero(cfg.secret, sizeof(cfg.secret));
-        if (!gw || ans.result != CK_GW_APPROVED)
+        if (!gw || ans.result != CK_GW_APPROVED) {
+            ck_session_lease_release(db, h->session, owner, NULL);
             continue; /* the gateway is down: the next run tries again */
+        }
         int64_t changed = 0;
         char msg[256];
         snprintf(msg, sizeof(msg), "voided stale authorization %s of checkout %s for %lld", h->id, h->session,
                  (long long)h->amount);
-        if ((rc = ck_db_begin(db, 1, err)) < 0)
+        if ((rc = ck_db_begin(db, 1, err)) < 0) {
+            ck_session_lease_release(db, h->session, owner, NULL);
             break;
+        }
         rc = ck_db_exec(db, &changed, err,
                         "UPDATE payment_authorizations SET status = 'Voided', updated_at = ?"
                         " WHERE id = ? AND status = 'Authorized'",
@@ -108,6 +121,7 @@ static int void_stale(ck_db *db, int64_t *voided, ck_error *err)
         if (rc == 0 && changed == 1 && (rc = ck_session_undo_payment(db, h->session, err)) >= 0)
             rc = ck_alert_raise(db, "StaleHoldVoided", h->id, msg, err);
         rc = rc == 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
+        ck_session_lease_release(db, h->session, owner, NULL);
         if (rc == 0)
             *voided += changed;
     }
@@ -115,7 +129,7 @@ static int void_stale(ck_db *db, int64_t *voided, ck_error *err)
 }
 
 /* Idle sessions without an order whose payment step reserved balances. */
-static int release_stale(ck_db *db, int64_t *released, ck_error *err)
+static int release_stale(ck_app *app, ck_db *db, const char *owner, int64_t *released, ck_error *err)
 {
     char ids[BATCH][CK_ID_MAX];
     int n = 0;
@@ -133,12 +147,17 @@ static int release_stale(ck_db *db, int64_t *released, ck_error *err)
         snprintf(ids[n++], CK_ID_MAX, "%s", ck_col_text(st, 0));
     ck_db_done(st);
     for (int i = 0; rc >= 0 && i < n; i++) {
-        if ((rc = ck_db_begin(db, 1, err)) < 0)
-            break;
-        rc = ck_balance_release_session(db, ids[i], err);
-        if (rc > 0)
-            rc = ck_session_undo_payment(db, ids[i], err);
-        rc = rc >= 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
+        if ((rc = ck_session_lease_take(db, ids[i], owner, app->cfg.lease_seconds, err)) <= 0) {
+            rc = rc < 0 ? rc : 0;
+            continue;
+        }
+        if ((rc = ck_db_begin(db, 1, err)) == 0) {
+            rc = ck_balance_release_session(db, ids[i], err);
+            if (rc > 0)
+                rc = ck_session_undo_payment(db, ids[i], err);
+            rc = rc >= 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
+        }
+        ck_session_lease_release(db, ids[i], owner, NULL);
         if (rc == 0)
             (*released)++;
     }
@@ -156,9 +175,9 @@ int ck_job_sweeper(ck_app *app, ck_db *db, ck_sweep_result *out, ck_error *err)
         return rc < 0 ? rc : ck_fail(err, CK_ECONFLICT, "JOB_RUNNING", NULL, "the sweeper is running already");
     rc = expire(db, &out->expired, err);
     if (rc == 0)
-        rc = void_stale(db, &out->voided, err);
+        rc = void_stale(app, db, owner, &out->voided, err);
     if (rc == 0)
-        rc = release_stale(db, &out->released, err);
+        rc = release_stale(app, db, owner, &out->released, err);
     ck_job_lease_release(db, "sweeper", owner);
     return rc;
 }

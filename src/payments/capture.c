@@ -95,6 +95,10 @@ int ck_order_capture(ck_app *app, ck_db *db, const ck_user *user, const char *or
         return ck_fail_as(err, CK_EINTERNAL, 500, "UNKNOWN_EXCEPTION", "PAYMENT_GATEWAY_ERROR", NULL,
                           "the payment gateway did not answer; try again");
     }
+    /* Record what the gateway captured: a retry under the same key returns
+     * the first capture, whose amount is the one that happened. */
+    if (ans.amount > 0)
+        amount = ans.amount;
     char pay_id[CK_ID_MAX];
     ck_id_new(pay_id, "pay");
     now = ck_now_ms();

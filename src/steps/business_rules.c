@@ -68,6 +68,18 @@ ck_step_result ck_step_business_rules(ck_step_ctx *ctx)
         if (rc == 1)
             return ck_step_fail(ctx, "DUPLICATE_PO_NUMBER", "PO number %s was used on an earlier order", po);
     }
+    /* This session's own open reservation (from an earlier attempt) is given
+     * back before it reserves again, so it does not count against it. */
+    rc = ck_db_one(ctx->db, &st, &dberr,
+                   "SELECT COALESCE(SUM(amount), 0) FROM balance_ledger WHERE session_id = ? AND kind = 'credit'", "t",
+                   ctx->session_id);
+    if (rc < 0)
+        return ck_step_db_error(ctx, &dberr);
+    if (rc == 1) {
+        int64_t own = ck_col_int(st, 0);
+        used -= own > 0 && own <= used ? own : 0;
+        ck_db_done(st);
+    }
     if (used + ctx->grand_total > limit)
         return ck_step_fail(ctx, "CREDIT_LIMIT_EXCEEDED",
                             "the order total %lld exceeds the account's available credit %lld",

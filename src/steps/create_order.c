@@ -26,6 +26,23 @@ ck_step_result ck_step_create_order(ck_step_ctx *ctx)
     snprintf(number, sizeof(number), "CK-%s", id + strlen(id) - 12);
     ck_id_new(summary_id, "osum");
 
+    /* A card order needs a live hold: one voided or expired since the payment
+     * step (sweeper, a crash mid give-back) sends the session back to pay. */
+    if (method && strcmp(method, "card") == 0) {
+        ck_stmt *st = NULL;
+        rc = ck_db_one(ctx->db, &st, &dberr,
+                       "SELECT 1 FROM payment_authorizations WHERE session_id = ? AND status = 'Authorized'", "t",
+                       ctx->session_id);
+        ck_db_done(st);
+        if (rc < 0)
+            goto db_error;
+        if (rc == 0) {
+            free(address);
+            ctx->void_holds = 1;
+            return ck_step_retry(ctx, "PAYMENT_GATEWAY_ERROR",
+                                 "the card authorization is no longer valid; place the order again to authorize anew");
+        }
+    }
     /* business_rules checked the PO number, but a resume starts after it and
      * another order may have taken the number meanwhile: check again here,
      * in the order's own commit (the unique index backs this up). */

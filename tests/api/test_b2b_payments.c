@@ -665,6 +665,13 @@ static void net_terms_approval(void **state)
     approve_order(f, skey, o1, &r);
     ckt_expect_error(&r, 404, "NOT_FOUND", "NOT_FOUND", NULL);
     ckt_free(&r);
+    /* An approver who sees every order as an integrator still approves only
+     * the accounts given to them. */
+    char wide[64], wkey[128];
+    ckt_user(&f->d, "[\"approver\",\"integrator\"]", wide, wkey);
+    approve_order(f, wkey, o1, &r);
+    ckt_expect_error(&r, 403, "FORBIDDEN", "FORBIDDEN", NULL);
+    ckt_free(&r);
     assert_int_equal(ckt_db_int(&f->d, "SELECT count(*) FROM orders WHERE id = '%s' AND status = 'PendingApproval'", o1),
                      1);
     assert_int_equal(events(f, "OrderReleased", o1), 0);

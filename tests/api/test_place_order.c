@@ -1596,6 +1596,43 @@ static void changed_inputs_after_hold(void **state)
     finish(f);
 }
 
+/* A session that resumes at create_order after its hold was voided behind
+ * its back (a crash mid give-back, an operator) is sent back to pay: no
+ * order is made on a dead hold, and the next placement authorizes anew. */
+static void no_order_on_dead_hold(void **state)
+{
+    (void)state;
+    fx *f = &F;
+    F.fgw = fgw_start();
+    assert_non_null(F.fgw);
+    fx_setup(f, "step.fail:create_order*1");
+    use_fake_gateway(f);
+    ckt_daemon *d = &f->d;
+    co c;
+    co_make(f, &c, NULL, 3);
+    set_inputs(f, c.sid, ADDR_US, f->shm, PAY_CARD("tok_visa"));
+    ckt_resp r = place(f, c.sid);
+    expect_step_error(&r, 500, "INTERNAL_ERROR", "create_order");
+    ckt_free(&r);
+    ckt_db_exec(d, "UPDATE payment_authorizations SET status = 'Voided' WHERE session_id = '%s'", c.sid);
+    long long version = ckt_db_int(d, "SELECT inputs_version FROM checkout_sessions WHERE id = '%s'", c.sid);
+    r = place(f, c.sid);
+    expect_step_error(&r, 500, "PAYMENT_GATEWAY_ERROR", "create_order");
+    ckt_free(&r);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM orders"), 0);
+    expect_failed_session(f, &c, "PAYMENT_GATEWAY_ERROR", "create_order", "business_rules", 2);
+    assert_int_equal(ckt_db_int(d, "SELECT inputs_version FROM checkout_sessions WHERE id = '%s'", c.sid),
+                     version + 1);
+    char oid[64];
+    place_ok(f, c.sid, oid);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM payment_authorizations WHERE order_id = '%s'"
+                                   " AND status = 'Authorized' AND amount = 7692",
+                                oid),
+                     1);
+    assert_int_equal(fgw_holds(f->fgw), 2);
+    finish(f);
+}
+
 /* A gateway that approves less than the grand total: the partial hold is
  * voided at once, the step fails PAYMENT_DECLINED and no hold is left. */
 static void partial_approval_is_declined(void **state)
@@ -1742,6 +1779,7 @@ int main(void)
         cmocka_unit_test_teardown(changed_inputs_after_hold, teardown),
         cmocka_unit_test_teardown(stock_gone_at_create_order, teardown),
         cmocka_unit_test_teardown(partial_approval_is_declined, teardown),
+        cmocka_unit_test_teardown(no_order_on_dead_hold, teardown),
         cmocka_unit_test_teardown(visibility, teardown),
         cmocka_unit_test_teardown(replay_completed, teardown),
         cmocka_unit_test_teardown(concurrent_placements, teardown),
