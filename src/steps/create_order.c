@@ -26,13 +26,14 @@ ck_step_result ck_step_create_order(ck_step_ctx *ctx)
     snprintf(number, sizeof(number), "CK-%s", id + strlen(id) - 12);
     ck_id_new(summary_id, "osum");
 
-    /* A card order needs a live hold: one voided or expired since the payment
-     * step (sweeper, a crash mid give-back) sends the session back to pay. */
+    /* A card order needs a live hold: one voided, or expired (by status or by
+     * date), since the payment step sends the session back to pay. */
     if (method && strcmp(method, "card") == 0) {
         ck_stmt *st = NULL;
         rc = ck_db_one(ctx->db, &st, &dberr,
-                       "SELECT 1 FROM payment_authorizations WHERE session_id = ? AND status = 'Authorized'", "t",
-                       ctx->session_id);
+                       "SELECT 1 FROM payment_authorizations WHERE session_id = ? AND status = 'Authorized'"
+                       " AND expires_at > ?",
+                       "ti", ctx->session_id, ck_now_ms());
         ck_db_done(st);
         if (rc < 0)
             goto db_error;

@@ -673,6 +673,31 @@ static void sweeper_expires_hold(void **state)
     ckt_finish(&f->d);
 }
 
+/* A hold past its expiry date makes no order even before the sweeper marks
+ * it: create_order sends the session back to pay, under a new key. */
+static void no_order_on_hold_past_expiry(void **state)
+{
+    (void)state;
+    fx *f = &F;
+    const char *extra[] = {"--authorization-ttl", "1", NULL};
+    fx_setup(f, "step.fail:create_order*1", extra, 100);
+    char sid[64];
+    new_session(f, PAY_CARD, sid);
+    place_fail(f, sid, 500, "INTERNAL_ERROR", "create_order");
+    the_auth(f, sid, "Authorized");
+    struct timespec ts = {1, 200 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    /* No sweeper run: the hold is still Authorized, but past its date. */
+    place_fail(f, sid, 500, "PAYMENT_GATEWAY_ERROR", "create_order");
+    assert_int_equal(ckt_db_int(&f->d, "SELECT count(*) FROM orders"), 0);
+    expect_rewound(f, sid);
+    /* Placing again authorizes anew (this ttl is 1 s, so place at once). */
+    char oid[64];
+    place_ok(f, sid, oid);
+    assert_int_equal(fgw_holds(f->gw), 2);
+    ckt_finish(&f->d);
+}
+
 /* Credit reserved by a session that went idle is released by the sweeper
  * (the "released" count), and the session rewound. */
 static void sweeper_releases_idle_credit(void **state)
@@ -712,6 +737,7 @@ int main(void)
         cmocka_unit_test_teardown(sweeper_voids_abandoned_hold, teardown),
         cmocka_unit_test_teardown(sweeper_retries_when_gateway_down, teardown),
         cmocka_unit_test_teardown(sweeper_expires_hold, teardown),
+        cmocka_unit_test_teardown(no_order_on_hold_past_expiry, teardown),
         cmocka_unit_test_teardown(sweeper_releases_idle_credit, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
