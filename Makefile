@@ -33,11 +33,14 @@ test-asan:
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
-bench: deps
+bench: deps-test
 	@cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DCK_TESTS=OFF >/dev/null
 	@cmake --build build-bench -j $(JOBS) --target bench_place
 	@build-bench/bench_place 500 4
 	@build-bench/bench_place 500 4 --sqlite-synchronous normal
+	@url=$$(scripts/pg.sh start) && base=$${url%/postgres} && \
+	  psql -q "$$url" -c "DROP DATABASE IF EXISTS ck_bench" -c "CREATE DATABASE ck_bench" && \
+	  build-bench/bench_place 500 4 --db "$$base/ck_bench"; status=$$?; scripts/pg.sh stop; exit $$status
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-bench

@@ -2,7 +2,8 @@
  * loopback HTTP. Starts build/checkoutd on a fresh SQLite file, prepares N
  * checkout sessions (cart, items, inputs), then places them from T client
  * threads and reports placements per second and latency percentiles.
- * Usage: bench_place [sessions] [threads] [--sqlite-synchronous full|normal] */
+ * Usage: bench_place [sessions] [threads] [--sqlite-synchronous full|normal | --db URL]
+ * With --db the daemon uses that database (e.g. an empty PostgreSQL one). */
 #include <curl/curl.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -123,12 +124,16 @@ int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 500, threads = argc > 2 ? atoi(argv[2]) : 4;
     const char *sync = argc > 4 && strcmp(argv[3], "--sqlite-synchronous") == 0 ? argv[4] : "full";
+    const char *db_arg = argc > 4 && strcmp(argv[3], "--db") == 0 ? argv[4] : NULL;
     if (n < 1 || threads < 1)
         return 2;
-    char dir[] = "/tmp/checkoutd-bench-XXXXXX", db[300], cmd[600];
+    char dir[] = "/tmp/checkoutd-bench-XXXXXX", db[600], cmd[600];
     if (!mkdtemp(dir))
         return 1;
-    snprintf(db, sizeof(db), "sqlite:%s/bench.db", dir);
+    if (db_arg)
+        snprintf(db, sizeof(db), "%s", db_arg);
+    else
+        snprintf(db, sizeof(db), "sqlite:%s/bench.db", dir);
     int pfd[2];
     if (pipe(pfd) != 0)
         return 1;
@@ -209,7 +214,10 @@ int main(int argc, char **argv)
         pthread_join(t[i], NULL);
     double secs = now_s() - t0;
     qsort(jb.lat, (size_t)n, sizeof(double), cmp);
-    printf("placements: %d ok of %d, %d client threads, sqlite synchronous=%s\n", jb.ok, n, threads, sync);
+    if (db_arg)
+        printf("placements: %d ok of %d, %d client threads, database %s\n", jb.ok, n, threads, db_arg);
+    else
+        printf("placements: %d ok of %d, %d client threads, sqlite synchronous=%s\n", jb.ok, n, threads, sync);
     printf("throughput: %.1f placements/s\n", n / secs);
     printf("latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", jb.lat[n / 2] * 1e3, jb.lat[n * 9 / 10] * 1e3,
            jb.lat[n * 99 / 100] * 1e3, jb.lat[n - 1] * 1e3);

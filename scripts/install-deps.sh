@@ -5,9 +5,9 @@ set -euo pipefail
 mode=${1:-test}
 
 pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
-      libsqlite3-dev libcurl4-openssl-dev libssl-dev curl)
+      libsqlite3-dev libcurl4-openssl-dev libssl-dev libpq-dev curl)
 if [ "$mode" = test ]; then
-  pkgs+=(libcmocka-dev)
+  pkgs+=(libcmocka-dev postgresql)
 fi
 
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs every test twice: a Release build in build/, then a Debug
 # build with AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/.
+# Most API suites run on SQLite and again on PostgreSQL (scripts/pg.sh).
 # Both runs always happen; the exit status is non-zero if either failed. The
 # last line is "N passed, N failed" summed over both runs (a build that fails
 # counts as one failure). Called by `make test`; works on a fresh clone.
@@ -10,6 +11,12 @@ cd "$(dirname "$0")/.."
 build=${BUILD:-build} asan_build=${ASAN_BUILD:-build-asan}
 jobs=$(nproc 2>/dev/null || echo 2)
 passed=0 failed=0 status=0
+
+# A throwaway PostgreSQL server on 127.0.0.1 for the suites that run on both
+# backends; stopped on every exit path.
+CKT_PG_URL=$(scripts/pg.sh start)
+export CKT_PG_URL
+trap 'scripts/pg.sh stop' EXIT
 
 # run_suite NAME BUILD_DIR CMAKE_ARGS...: configure, build, ctest; adds to the totals.
 run_suite() {

@@ -47,6 +47,7 @@ typedef struct ck_db_driver {
 /* The driver for a URL ("sqlite:path", "postgresql://..."), or NULL. */
 const ck_db_driver *ck_db_driver_for(const char *url);
 extern const ck_db_driver ck_sqlite_driver;
+extern const ck_db_driver ck_pg_driver;
 
 /* A connection together with its driver. */
 struct ck_db_conn;

@@ -65,8 +65,16 @@ int ck_cart_set_status(ck_db *db, const char *cart_id, ck_cart_status to, ck_err
                     "titt", ck_cart_status_name(to), ck_now_ms(), cart_id, ck_cart_status_name(c.status));
     if (rc < 0)
         return rc;
-    if (changed != 1)
+    if (changed != 1) {
+        /* Another transaction moved it first (PostgreSQL re-checks the row
+         * after waiting for it): reaching the same status is success. */
+        ck_cart now;
+        if ((rc = ck_cart_load(db, cart_id, &now, err)) < 0)
+            return rc;
+        if (rc == 1 && now.status == to)
+            return 0;
         return ck_fail(err, CK_ECONFLICT, "INVALID_CART_STATUS", NULL, "the cart's status changed meanwhile");
+    }
     return 0;
 }
 

@@ -130,7 +130,7 @@ static int save_progress(run *r, const char *step, int final, ck_error *err)
                     "UPDATE checkout_sessions SET is_error = 0, subtotal = ?, adjustments = ?, shipping = ?, tax = ?,"
                     " grand_total = ?, order_id = CASE WHEN ? = '' THEN order_id ELSE ? END,"
                     " lease_owner = CASE WHEN ? = 1 THEN NULL ELSE lease_owner END,"
-                    " lease_expires_at = CASE WHEN ? = 1 THEN 0 ELSE ? END WHERE id = ? AND lease_owner = ?",
+                    " lease_expires_at = CASE WHEN ? = 1 THEN 0 ELSE CAST(? AS BIGINT) END WHERE id = ? AND lease_owner = ?",
                     "iiiiittiiitt", c->subtotal, c->adjustments, c->shipping, c->tax, c->grand_total, c->order_id,
                     c->order_id, (int64_t)final, (int64_t)final, now + (int64_t)c->app->cfg.lease_seconds * 1000,
                     c->session_id, r->owner);

@@ -12,6 +12,8 @@ const ck_db_driver *ck_db_driver_for(const char *url)
         return NULL;
     if (strncmp(url, "sqlite:", 7) == 0)
         return &ck_sqlite_driver;
+    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
+        return &ck_pg_driver;
     return NULL;
 }
 
@@ -21,7 +23,7 @@ int ck_db_open(ck_db **out, const char *url, const ck_db_options *opts, ck_error
     const ck_db_driver *drv = ck_db_driver_for(url);
     if (!drv)
         return ck_fail(err, CK_EINVALID, "BAD_DB_URL", "db",
-                       "unsupported database URL '%s' (use sqlite:PATH)", url ? url : "");
+                       "unsupported database URL '%s' (use sqlite:PATH or postgresql://USER@HOST/DB)", url ? url : "");
     return drv->open(out, url, opts, err);
 }
 

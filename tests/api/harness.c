@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +17,90 @@
 #include <time.h>
 #include <unistd.h>
 
+int ckt_backend_pg(void)
+{
+    const char *b = getenv("CKT_BACKEND");
+    return b && strcmp(b, "postgres") == 0;
+}
+
+/* The test server's admin URL, or NULL (then a PostgreSQL-mode suite skips). */
+static const char *pg_admin_url(void)
+{
+    const char *u = getenv("CKT_PG_URL");
+    if (!u || !*u) {
+        fprintf(stderr, "CKT_BACKEND=postgres needs CKT_PG_URL (scripts/pg.sh start): skipping\n");
+        exit(77);
+    }
+    return u;
+}
+
+/* Runs one statement on the admin database (CREATE/DROP DATABASE). */
+static void pg_admin(const char *sql)
+{
+    PGconn *c = PQconnectdb(pg_admin_url());
+    if (PQstatus(c) != CONNECTION_OK)
+        fprintf(stderr, "PostgreSQL: %s\n", PQerrorMessage(c));
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fprintf(stderr, "PostgreSQL '%s': %s\n", sql, PQerrorMessage(c));
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    PQfinish(c);
+}
+
+/* A fresh database on the test server for d; fills d->pg_url. */
+static void pg_create(ckt_daemon *d)
+{
+    static int seq;
+    char sql[128];
+    snprintf(d->pg_db, sizeof(d->pg_db), "ckt_%ld_%d", (long)getpid(), __atomic_add_fetch(&seq, 1, __ATOMIC_SEQ_CST));
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", d->pg_db);
+    pg_admin(sql);
+    const char *admin = pg_admin_url();
+    const char *slash = strrchr(admin, '/');
+    int base = slash ? (int)(slash - admin) : (int)strlen(admin);
+    snprintf(d->pg_url, sizeof(d->pg_url), "%.*s/%s", base, admin, d->pg_db);
+    d->pg = 1;
+    /* Tests read the database with a few SQLite functions; give them the
+     * same meaning here so one query serves both backends. */
+    PGconn *c = PQconnectdb(d->pg_url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, "CREATE FUNCTION instr(a text, b text) RETURNS integer AS 'SELECT strpos(a, b)'"
+                            " LANGUAGE sql IMMUTABLE;"
+                            /* '$.a[0].b' -> {a,0,b} */
+                            "CREATE FUNCTION json_extract(t text, p text) RETURNS text AS"
+                            " 'SELECT (t::jsonb) #>> string_to_array(trim(leading ''.'' from"
+                            " regexp_replace(substr(p, 2), ''\\[([0-9]+)\\]'', ''.\\1'', ''g'')), ''.'')'"
+                            " LANGUAGE sql IMMUTABLE;");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fprintf(stderr, "PostgreSQL test functions: %s\n", PQerrorMessage(c));
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    PQfinish(c);
+}
+
+static void pg_drop(ckt_daemon *d)
+{
+    if (!d->pg)
+        return;
+    char sql[128];
+    snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", d->pg_db);
+    PGconn *c = PQconnectdb(pg_admin_url());
+    PQclear(PQexec(c, sql));
+    PQfinish(c);
+    d->pg = 0;
+}
+
 static void spawn(ckt_daemon *d, const char *faults, const char *const *extra)
 {
     int pipefd[2];
     assert_int_equal(pipe(pipefd), 0);
     char db_url[400];
-    snprintf(db_url, sizeof(db_url), "sqlite:%s", d->db_path);
+    if (d->pg)
+        snprintf(db_url, sizeof(db_url), "%s", d->pg_url);
+    else
+        snprintf(db_url, sizeof(db_url), "sqlite:%s", d->db_path);
     const char *argv[32];
     int n = 0;
     argv[n++] = CHECKOUTD_BIN;
@@ -91,6 +170,8 @@ void ckt_start(ckt_daemon *d, const char *faults, const char *const *extra)
     assert_non_null(mkdtemp(d->dir));
     snprintf(d->db_path, sizeof(d->db_path), "%s/checkout.db", d->dir);
     snprintf(d->log_path, sizeof(d->log_path), "%s/checkoutd.log", d->dir);
+    if (ckt_backend_pg())
+        pg_create(d);
     spawn(d, faults, extra);
 }
 
@@ -159,6 +240,7 @@ void ckt_finish(ckt_daemon *d)
         dump_log(d);
     }
     assert_int_equal(st, 0);
+    pg_drop(d);
     char cmd[400];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
     if (system(cmd) != 0)
@@ -169,6 +251,7 @@ void ckt_cleanup(ckt_daemon *d)
 {
     if (d->pid)
         ckt_kill(d);
+    pg_drop(d);
     if (d->dir[0]) {
         char cmd[400];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
@@ -371,6 +454,27 @@ int64_t ckt_int(json_t *j, const char *path)
     return json_integer_value(v);
 }
 
+/* One statement on the test's PostgreSQL database: the first column of the
+ * first row as a number (0 when no row), or just run it. */
+static int64_t pg_run(ckt_daemon *d, const char *sql, int want_row)
+{
+    PGconn *c = PQconnectdb(d->pg_url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+        fprintf(stderr, "SQL error in '%s': %s\n", sql, PQerrorMessage(c));
+    assert_true(st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK);
+    int64_t v = 0;
+    if (want_row && st == PGRES_TUPLES_OK && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0)) {
+        const char *t = PQgetvalue(r, 0, 0);
+        v = (t[0] == 't' && !t[1]) ? 1 : strtoll(t, NULL, 10);
+    }
+    PQclear(r);
+    PQfinish(c);
+    return v;
+}
+
 int64_t ckt_db_int(ckt_daemon *d, const char *sql_fmt, ...)
 {
     char *sql = NULL;
@@ -379,6 +483,11 @@ int64_t ckt_db_int(ckt_daemon *d, const char *sql_fmt, ...)
     int n = vasprintf(&sql, sql_fmt, ap);
     va_end(ap);
     assert_true(n >= 0);
+    if (d->pg) {
+        int64_t v = pg_run(d, sql, 1);
+        free(sql);
+        return v;
+    }
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open_v2(d->db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_busy_timeout(db, 10000);
@@ -395,6 +504,44 @@ int64_t ckt_db_int(ckt_daemon *d, const char *sql_fmt, ...)
     return v;
 }
 
+void ckt_db_text(ckt_daemon *d, char *out, size_t n, const char *sql_fmt, ...)
+{
+    char *sql = NULL;
+    va_list ap;
+    va_start(ap, sql_fmt);
+    int len = vasprintf(&sql, sql_fmt, ap);
+    va_end(ap);
+    assert_true(len >= 0);
+    out[0] = '\0';
+    if (d->pg) {
+        PGconn *c = PQconnectdb(d->pg_url);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *r = PQexec(c, sql);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            fprintf(stderr, "SQL error in '%s': %s\n", sql, PQerrorMessage(c));
+        assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+        if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+            snprintf(out, n, "%s", PQgetvalue(r, 0, 0));
+        PQclear(r);
+        PQfinish(c);
+        free(sql);
+        return;
+    }
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(d->db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "SQL error in '%s': %s\n", sql, sqlite3_errmsg(db));
+    assert_int_equal(rc, SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    free(sql);
+}
+
 void ckt_db_exec(ckt_daemon *d, const char *sql_fmt, ...)
 {
     char *sql = NULL;
@@ -403,6 +550,11 @@ void ckt_db_exec(ckt_daemon *d, const char *sql_fmt, ...)
     int n = vasprintf(&sql, sql_fmt, ap);
     va_end(ap);
     assert_true(n >= 0);
+    if (d->pg) {
+        pg_run(d, sql, 0);
+        free(sql);
+        return;
+    }
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(d->db_path, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 10000);

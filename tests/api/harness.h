@@ -25,7 +25,19 @@ typedef struct ckt_daemon {
     char log_path[300];
     char faults[512];
     int fault_injection;
+    /* PostgreSQL mode (CKT_BACKEND=postgres with CKT_PG_URL set): the daemon
+     * gets a fresh database of its own on the test server. */
+    int pg;
+    char pg_db[64];
+    char pg_url[400];
 } ckt_daemon;
+
+/* Which backend the API tests drive: SQLite by default; PostgreSQL when the
+ * environment says CKT_BACKEND=postgres and CKT_PG_URL names the test
+ * server's admin database (scripts/test.sh starts one with scripts/pg.sh).
+ * CTest registers chosen suites a second time in PostgreSQL mode. A suite in
+ * PostgreSQL mode without CKT_PG_URL exits 77 (skipped). */
+int ckt_backend_pg(void);
 
 /* Starts checkoutd with a fresh database (or d->db_path if already set, for
  * restarts). faults: CHECKOUTD_FAULTS (NULL: none; also turns on
@@ -76,9 +88,13 @@ json_t *ckt_get(json_t *j, const char *path);
 const char *ckt_str(json_t *j, const char *path); /* fails the test if not a string */
 int64_t ckt_int(json_t *j, const char *path);     /* fails the test if not an integer */
 
-/* A number read straight from the database file (sqlite3), e.g.
+/* A number read straight from the test's database (SQLite file or PostgreSQL), e.g.
  * "SELECT count(*) FROM carts". Fails the test on a SQL error. */
 int64_t ckt_db_int(ckt_daemon *d, const char *sql_fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A text value read straight from the test's database into out ("" when
+ * no row or NULL). Fails the test on a SQL error. */
+void ckt_db_text(ckt_daemon *d, char *out, size_t n, const char *sql_fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Runs one SQL statement against the database file directly (e.g. to stand
  * in for another node holding a lease). Fails the test on a SQL error. */

@@ -178,20 +178,11 @@ static void the_auth(fx *f, const char *sid, const char *status)
     assert_int_equal(ok, 1);
 }
 
-/* A text value read straight from the database file. */
+/* A text value read straight from the database (a row must exist). */
 static void db_text(fx *f, const char *sql, char *out, size_t n)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(f->d.db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 10000);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    int rc = sqlite3_step(st);
-    const unsigned char *t = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
-    snprintf(out, n, "%s", t ? (const char *)t : "");
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    assert_int_equal(rc, SQLITE_ROW);
+    ckt_db_text(&f->d, out, n, "%s", sql);
+    assert_true(out[0] != '\0');
 }
 
 /* GET /v1/admin/alerts items (caller frees). */

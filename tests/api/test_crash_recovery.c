@@ -110,22 +110,10 @@ static void raw_free(raw_resp *r)
     memset(r, 0, sizeof(*r));
 }
 
-/* A text value read straight from the database file ("" when no row). */
+/* A text value read straight from the database ("" when no row). */
 static void db_text(ckt_daemon *d, char *out, size_t n, const char *sql)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(d->db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 10000);
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        fprintf(stderr, "SQL error in '%s': %s\n", sql, sqlite3_errmsg(db));
-    assert_int_equal(rc, SQLITE_OK);
-    out[0] = '\0';
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-        snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    ckt_db_text(d, out, n, "%s", sql);
 }
 
 static void new_cart(ckt_daemon *d, const char *store, const char *acct, const char *key, char out[64])

@@ -1036,6 +1036,8 @@ static void faults_ignored_without_flag(void **state)
  * the request row is the action's last write. */
 static void failed_write_rolls_back(void **state)
 {
+    if (ckt_backend_pg())
+        skip(); /* the failure is made with an SQLite trigger */
     fx *f = &F;
     fx_setup(f, NULL);
     ckt_daemon *d = &f->d;
@@ -1169,6 +1171,8 @@ static void auth_and_bad_bodies(void **state)
 
 static void lease_released_on_restart(void **state)
 {
+    if (ckt_backend_pg())
+        skip(); /* SQLite start-up releases leases; PostgreSQL's expire after --lease-seconds */
     fx *f = &F;
     fx_setup(f, NULL);
     ckt_daemon *d = &f->d;

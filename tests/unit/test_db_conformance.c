@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "checkout/db.h"
 #include "store/migrations.h"
 
@@ -633,10 +635,37 @@ static void remove_sqlite_files(void)
         rmdir(g_dir);
 }
 
+/* CKT_BACKEND=postgres: run on a database of the test server named by
+ * CKT_PG_URL (scripts/pg.sh), created here if missing; 77 (skipped) without
+ * a server. */
+static int postgres_url(void)
+{
+    const char *admin = getenv("CKT_PG_URL");
+    if (!admin || !*admin) {
+        fprintf(stderr, "CKT_BACKEND=postgres needs CKT_PG_URL (scripts/pg.sh start): skipping\n");
+        return 77;
+    }
+    PGconn *c = PQconnectdb(admin);
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "PostgreSQL: %s", PQerrorMessage(c));
+        PQfinish(c);
+        return 1;
+    }
+    PQclear(PQexec(c, "CREATE DATABASE ck_conformance")); /* "already exists" is fine */
+    PQfinish(c);
+    const char *slash = strrchr(admin, '/');
+    snprintf(g_url, sizeof(g_url), "%.*s/ck_conformance", slash ? (int)(slash - admin) : (int)strlen(admin), admin);
+    return 0;
+}
+
 int main(void)
 {
-    const char *env = getenv("CK_TEST_DB_URL");
-    if (env && *env) {
+    const char *env = getenv("CK_TEST_DB_URL"), *backend = getenv("CKT_BACKEND");
+    if (backend && strcmp(backend, "postgres") == 0) {
+        int rc = postgres_url();
+        if (rc)
+            return rc;
+    } else if (env && *env) {
         snprintf(g_url, sizeof(g_url), "%s", env);
     } else {
         const char *tmp = getenv("TMPDIR");

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL server for the tests, from Debian's packages, on
+# 127.0.0.1 only. Usage: pg.sh start  (prints the admin URL) | pg.sh stop
+set -euo pipefail
+cmd=${1:-start}
+dir=${CK_PG_DIR:-/tmp/checkoutd-pg}
+port=${CK_PG_PORT:-55432}
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[ -n "$bin" ] || { echo "pg.sh: PostgreSQL is not installed (scripts/install-deps.sh test)" >&2; exit 1; }
+
+# The server refuses to run as root: run it as the postgres user then.
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+url="postgresql://postgres@127.0.0.1:$port/postgres"
+
+case $cmd in
+start)
+  if [ -f "$dir/postmaster.pid" ] && as_pg "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+    echo "$url"; exit 0
+  fi
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  [ "$(id -u)" -ne 0 ] || chown postgres: "$dir"
+  as_pg "$bin/initdb" -D "$dir" -U postgres --auth=trust --locale=C -E UTF8 >/dev/null
+  # Test data only: no fsync. Enough connections for parallel test daemons.
+  as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=400" start >/dev/null
+  echo "$url"
+  ;;
+stop)
+  [ -d "$dir" ] || exit 0
+  as_pg "$bin/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$dir"
+  ;;
+*) echo "usage: pg.sh start|stop" >&2; exit 2 ;;
+esac

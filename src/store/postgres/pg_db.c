@@ -1,0 +1,379 @@
+/* pg_db.c: the PostgreSQL backend of the storage interface (libpq). The
+ * portable SQL's `?` placeholders become $1..$n; statements are prepared once
+ * per connection and cached by their SQL text; parameters travel as text and
+ * the server infers their types; SQLSTATE maps to the interface's codes. */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/db_internal.h"
+
+#define MAX_PARAMS 32
+
+typedef struct pg_stmt {
+    struct ck_stmt base;
+    char *sql;
+    char *text; /* the SQL with $n placeholders, until prepared */
+    uint64_t hash;
+    char name[24];
+    int prepared;
+    int is_int[MAX_PARAMS]; /* integer parameters are declared bigint */
+    int nparams;
+    char *params[MAX_PARAMS];
+    char ints[MAX_PARAMS][24]; /* storage for integer parameters */
+    PGresult *res;
+    int row, nrows;
+    int64_t changes;
+} pg_stmt;
+
+typedef struct pg_db {
+    struct ck_db base;
+    PGconn *conn;
+    pg_stmt **cache;
+    size_t cap, used;
+    unsigned next_name;
+} pg_db;
+
+static uint64_t fnv(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* Maps a failed result to the interface's codes. */
+static int pg_error(pg_db *d, PGresult *res, ck_error *err)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(d->conn);
+    if (state && strcmp(state, "23505") == 0)
+        return ck_fail(err, CK_EDUP, "DUPLICATE", NULL, "%s", msg);
+    if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0))
+        return ck_fail(err, CK_EBUSY, "INTERNAL_ERROR", NULL, "database busy: %s", msg);
+    return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "database error: %s", msg ? msg : "?");
+}
+
+static int pg_exec_script(ck_db *db, const char *sql, ck_error *err)
+{
+    pg_db *d = (pg_db *)db;
+    PGresult *res = PQexec(d->conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+    int rc = (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) ? 0 : pg_error(d, res, err);
+    PQclear(res);
+    return rc;
+}
+
+static void notice_quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message; /* NOTICEs (e.g. "relation already exists, skipping") are not errors */
+}
+
+static int pg_open(ck_db **out, const char *url, const ck_db_options *opts, ck_error *err)
+{
+    pg_db *d = calloc(1, sizeof(*d));
+    if (!d)
+        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
+    d->base.drv = &ck_pg_driver;
+    d->conn = PQconnectdb(url);
+    if (PQstatus(d->conn) != CONNECTION_OK) {
+        ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "cannot connect to PostgreSQL: %s",
+                PQerrorMessage(d->conn));
+        PQfinish(d->conn);
+        free(d);
+        return CK_EINTERNAL;
+    }
+    PQsetNoticeProcessor(d->conn, notice_quiet, NULL);
+    /* Like SQLite's busy timeout: a row lock held too long is CK_EBUSY, not a hang. */
+    char set[64];
+    snprintf(set, sizeof(set), "SET lock_timeout = %d",
+             opts && opts->busy_timeout_ms ? opts->busy_timeout_ms : 10000);
+    if (pg_exec_script(&d->base, set, err) < 0) {
+        PQfinish(d->conn);
+        free(d);
+        return err ? err->code : CK_EINTERNAL;
+    }
+    *out = &d->base;
+    return 0;
+}
+
+static void stmt_reset(pg_stmt *s)
+{
+    PQclear(s->res);
+    s->res = NULL;
+    s->row = -1;
+    s->nrows = 0;
+    s->changes = 0;
+    for (int i = 0; i < s->nparams; i++) {
+        if (s->params[i] && s->params[i] != s->ints[i])
+            free(s->params[i]);
+        s->params[i] = NULL;
+    }
+}
+
+static void pg_close(ck_db *db)
+{
+    pg_db *d = (pg_db *)db;
+    for (size_t i = 0; i < d->cap; i++) {
+        if (d->cache[i]) {
+            stmt_reset(d->cache[i]);
+            free(d->cache[i]->sql);
+            free(d->cache[i]->text);
+            free(d->cache[i]);
+        }
+    }
+    free(d->cache);
+    PQfinish(d->conn);
+    free(d);
+}
+
+static int pg_begin(ck_db *db, int write, ck_error *err)
+{
+    (void)write; /* conflicts surface on the rows themselves (conditional UPDATEs) */
+    return pg_exec_script(db, "BEGIN", err);
+}
+
+static int pg_commit(ck_db *db, ck_error *err)
+{
+    pg_db *d = (pg_db *)db;
+    PGresult *res = PQexec(d->conn, "COMMIT");
+    int rc = 0;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = pg_error(d, res, err);
+    else if (strcmp(PQcmdStatus(res), "ROLLBACK") == 0) /* the transaction had failed */
+        rc = ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "the transaction was rolled back");
+    PQclear(res);
+    return rc;
+}
+
+static void pg_rollback(ck_db *db)
+{
+    pg_exec_script(db, "ROLLBACK", NULL);
+}
+
+/* "... ? ... '?' ..." -> "... $1 ... '?' ...": placeholders outside quotes. */
+static char *translate(const char *sql, int *nparams)
+{
+    size_t n = strlen(sql);
+    char *out = malloc(n * 4 + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    int k = 0;
+    char quote = 0;
+    for (const char *p = sql; *p; p++) {
+        if (quote) {
+            if (*p == quote)
+                quote = 0;
+            out[o++] = *p;
+        } else if (*p == '\'' || *p == '"') {
+            quote = *p;
+            out[o++] = *p;
+        } else if (*p == '?') {
+            o += (size_t)sprintf(out + o, "$%d", ++k);
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = '\0';
+    *nparams = k;
+    return out;
+}
+
+static int cache_put(pg_db *d, pg_stmt *s)
+{
+    if ((d->used + 1) * 2 > d->cap) {
+        size_t ncap = d->cap ? d->cap * 2 : 64;
+        pg_stmt **n = calloc(ncap, sizeof(*n));
+        if (!n)
+            return -1;
+        for (size_t i = 0; i < d->cap; i++) {
+            if (!d->cache[i])
+                continue;
+            size_t j = d->cache[i]->hash & (ncap - 1);
+            while (n[j])
+                j = (j + 1) & (ncap - 1);
+            n[j] = d->cache[i];
+        }
+        free(d->cache);
+        d->cache = n;
+        d->cap = ncap;
+    }
+    size_t j = s->hash & (d->cap - 1);
+    while (d->cache[j])
+        j = (j + 1) & (d->cap - 1);
+    d->cache[j] = s;
+    d->used++;
+    return 0;
+}
+
+static int pg_prepare(ck_db *db, const char *sql, ck_stmt **out, ck_error *err)
+{
+    pg_db *d = (pg_db *)db;
+    uint64_t h = fnv(sql);
+    if (d->cap) {
+        for (size_t j = h & (d->cap - 1); d->cache[j]; j = (j + 1) & (d->cap - 1)) {
+            pg_stmt *s = d->cache[j];
+            if (s->hash == h && strcmp(s->sql, sql) == 0) {
+                stmt_reset(s);
+                *out = &s->base;
+                return 0;
+            }
+        }
+    }
+    int nparams = 0;
+    char *text = translate(sql, &nparams);
+    pg_stmt *s = calloc(1, sizeof(*s));
+    if (!text || !s || nparams > MAX_PARAMS) {
+        free(text);
+        free(s);
+        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "cannot prepare a statement of %d parameters",
+                       nparams);
+    }
+    s->base.db = db;
+    s->hash = h;
+    s->nparams = nparams;
+    s->row = -1;
+    snprintf(s->name, sizeof(s->name), "ck%u", d->next_name++);
+    s->sql = strdup(sql);
+    s->text = text; /* prepared at the first execution, when the parameter types are known */
+    int rc = s->sql ? 0 : ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
+    if (rc == 0 && cache_put(d, s) != 0)
+        rc = ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
+    if (rc < 0) {
+        free(s->sql);
+        free(s->text);
+        free(s);
+        return rc;
+    }
+    *out = &s->base;
+    return 0;
+}
+
+static int pg_bind_int(ck_stmt *st, int idx, int64_t v)
+{
+    pg_stmt *s = (pg_stmt *)st;
+    if (idx < 1 || idx > s->nparams)
+        return -1;
+    snprintf(s->ints[idx - 1], sizeof(s->ints[0]), "%lld", (long long)v);
+    s->params[idx - 1] = s->ints[idx - 1];
+    s->is_int[idx - 1] = 1;
+    return 0;
+}
+
+static int pg_bind_text(ck_stmt *st, int idx, const char *v)
+{
+    pg_stmt *s = (pg_stmt *)st;
+    if (idx < 1 || idx > s->nparams)
+        return -1;
+    if (s->params[idx - 1] && s->params[idx - 1] != s->ints[idx - 1])
+        free(s->params[idx - 1]);
+    s->params[idx - 1] = NULL;
+    if (v && !(s->params[idx - 1] = strdup(v)))
+        return -1;
+    return 0;
+}
+
+static int pg_step(ck_stmt *st, ck_error *err)
+{
+    pg_stmt *s = (pg_stmt *)st;
+    pg_db *d = (pg_db *)st->db;
+    if (!s->prepared) {
+        /* Integers are bigint (money and milliseconds do not fit an integer
+         * the server might infer); text parameters are left to inference. */
+        Oid types[MAX_PARAMS];
+        for (int i = 0; i < s->nparams; i++)
+            types[i] = s->is_int[i] ? 20 /* INT8OID */ : 0;
+        PGresult *res = PQprepare(d->conn, s->name, s->text, s->nparams, types);
+        int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : pg_error(d, res, err);
+        PQclear(res);
+        if (rc < 0)
+            return rc;
+        s->prepared = 1;
+        free(s->text);
+        s->text = NULL;
+    }
+    if (!s->res) {
+        s->res = PQexecPrepared(d->conn, s->name, s->nparams, (const char *const *)s->params, NULL, NULL, 0);
+        ExecStatusType status = PQresultStatus(s->res);
+        if (status == PGRES_COMMAND_OK) {
+            const char *n = PQcmdTuples(s->res);
+            s->changes = n && *n ? strtoll(n, NULL, 10) : 0;
+            return 0;
+        }
+        if (status != PGRES_TUPLES_OK) {
+            int rc = pg_error(d, s->res, err);
+            PQclear(s->res);
+            s->res = NULL;
+            return rc;
+        }
+        s->nrows = PQntuples(s->res);
+        const char *n = PQcmdTuples(s->res);
+        s->changes = n && *n ? strtoll(n, NULL, 10) : 0;
+        s->row = -1;
+    }
+    if (s->row + 1 < s->nrows) {
+        s->row++;
+        return 1;
+    }
+    return 0;
+}
+
+static int64_t pg_col_int(ck_stmt *st, int col)
+{
+    pg_stmt *s = (pg_stmt *)st;
+    if (!s->res || s->row < 0 || PQgetisnull(s->res, s->row, col))
+        return 0;
+    const char *v = PQgetvalue(s->res, s->row, col);
+    if (v[0] == 't' && !v[1])
+        return 1; /* a boolean expression */
+    if (v[0] == 'f' && !v[1])
+        return 0;
+    return strtoll(v, NULL, 10);
+}
+
+static const char *pg_col_text(ck_stmt *st, int col)
+{
+    pg_stmt *s = (pg_stmt *)st;
+    if (!s->res || s->row < 0 || PQgetisnull(s->res, s->row, col))
+        return NULL;
+    return PQgetvalue(s->res, s->row, col);
+}
+
+static int pg_col_null(ck_stmt *st, int col)
+{
+    pg_stmt *s = (pg_stmt *)st;
+    return !s->res || s->row < 0 || PQgetisnull(s->res, s->row, col);
+}
+
+static int64_t pg_changes(ck_stmt *st)
+{
+    return ((pg_stmt *)st)->changes;
+}
+
+static void pg_finish(ck_stmt *st)
+{
+    stmt_reset((pg_stmt *)st);
+}
+
+const ck_db_driver ck_pg_driver = {
+    .version = CK_DB_DRIVER_VERSION,
+    .name = "postgresql",
+    .open = pg_open,
+    .close = pg_close,
+    .exec_script = pg_exec_script,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .prepare = pg_prepare,
+    .bind_int = pg_bind_int,
+    .bind_text = pg_bind_text,
+    .step = pg_step,
+    .col_int = pg_col_int,
+    .col_text = pg_col_text,
+    .col_null = pg_col_null,
+    .changes = pg_changes,
+    .finish = pg_finish,
+};
