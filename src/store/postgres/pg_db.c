@@ -13,9 +13,7 @@
 
 typedef struct pg_stmt {
     struct ck_stmt base;
-    char *sql;
     char *text; /* the SQL with $n placeholders, until prepared */
-    uint64_t hash;
     char name[24];
     int prepared;
     int is_int[MAX_PARAMS]; /* integer parameters are declared bigint */
@@ -30,18 +28,9 @@ typedef struct pg_stmt {
 typedef struct pg_db {
     struct ck_db base;
     PGconn *conn;
-    pg_stmt **cache;
-    size_t cap, used;
+    ck_stmt_cache cache;
     unsigned next_name;
 } pg_db;
-
-static uint64_t fnv(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
 
 /* Maps a failed result to the interface's codes. */
 static int pg_error(pg_db *d, PGresult *res, ck_error *err)
@@ -113,18 +102,19 @@ static void stmt_reset(pg_stmt *s)
     }
 }
 
+static void free_stmt(struct ck_stmt *st)
+{
+    pg_stmt *s = (pg_stmt *)st;
+    stmt_reset(s);
+    free(s->base.sql);
+    free(s->text);
+    free(s);
+}
+
 static void pg_close(ck_db *db)
 {
     pg_db *d = (pg_db *)db;
-    for (size_t i = 0; i < d->cap; i++) {
-        if (d->cache[i]) {
-            stmt_reset(d->cache[i]);
-            free(d->cache[i]->sql);
-            free(d->cache[i]->text);
-            free(d->cache[i]);
-        }
-    }
-    free(d->cache);
+    ck_stmt_cache_free(&d->cache, free_stmt);
     PQfinish(d->conn);
     free(d);
 }
@@ -182,46 +172,15 @@ static char *translate(const char *sql, int *nparams)
     return out;
 }
 
-static int cache_put(pg_db *d, pg_stmt *s)
-{
-    if ((d->used + 1) * 2 > d->cap) {
-        size_t ncap = d->cap ? d->cap * 2 : 64;
-        pg_stmt **n = calloc(ncap, sizeof(*n));
-        if (!n)
-            return -1;
-        for (size_t i = 0; i < d->cap; i++) {
-            if (!d->cache[i])
-                continue;
-            size_t j = d->cache[i]->hash & (ncap - 1);
-            while (n[j])
-                j = (j + 1) & (ncap - 1);
-            n[j] = d->cache[i];
-        }
-        free(d->cache);
-        d->cache = n;
-        d->cap = ncap;
-    }
-    size_t j = s->hash & (d->cap - 1);
-    while (d->cache[j])
-        j = (j + 1) & (d->cap - 1);
-    d->cache[j] = s;
-    d->used++;
-    return 0;
-}
-
 static int pg_prepare(ck_db *db, const char *sql, ck_stmt **out, ck_error *err)
 {
     pg_db *d = (pg_db *)db;
-    uint64_t h = fnv(sql);
-    if (d->cap) {
-        for (size_t j = h & (d->cap - 1); d->cache[j]; j = (j + 1) & (d->cap - 1)) {
-            pg_stmt *s = d->cache[j];
-            if (s->hash == h && strcmp(s->sql, sql) == 0) {
-                stmt_reset(s);
-                *out = &s->base;
-                return 0;
-            }
-        }
+    uint64_t h = ck_sql_hash(sql);
+    pg_stmt *found = (pg_stmt *)ck_stmt_cache_find(&d->cache, sql, h);
+    if (found) {
+        stmt_reset(found);
+        *out = &found->base;
+        return 0;
     }
     int nparams = 0;
     char *text = translate(sql, &nparams);
@@ -233,20 +192,15 @@ static int pg_prepare(ck_db *db, const char *sql, ck_stmt **out, ck_error *err)
                        nparams);
     }
     s->base.db = db;
-    s->hash = h;
+    s->base.hash = h;
     s->nparams = nparams;
     s->row = -1;
     snprintf(s->name, sizeof(s->name), "ck%u", d->next_name++);
-    s->sql = strdup(sql);
+    s->base.sql = strdup(sql);
     s->text = text; /* prepared at the first execution, when the parameter types are known */
-    int rc = s->sql ? 0 : ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
-    if (rc == 0 && cache_put(d, s) != 0)
-        rc = ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
-    if (rc < 0) {
-        free(s->sql);
-        free(s->text);
-        free(s);
-        return rc;
+    if (!s->base.sql || ck_stmt_cache_put(&d->cache, &s->base) != 0) {
+        free_stmt(&s->base);
+        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
     }
     *out = &s->base;
     return 0;

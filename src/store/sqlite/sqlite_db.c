@@ -10,25 +10,14 @@
 typedef struct sq_stmt {
     struct ck_stmt base;
     sqlite3_stmt *st;
-    char *sql;
-    uint64_t hash;
     int64_t changes;
 } sq_stmt;
 
 typedef struct sq_db {
     struct ck_db base;
     sqlite3 *h;
-    sq_stmt **cache; /* open addressing by hash; power-of-two size */
-    size_t cap, used;
+    ck_stmt_cache cache;
 } sq_db;
-
-static uint64_t fnv(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
 
 static int sq_error(sq_db *d, ck_error *err, int rc)
 {
@@ -90,17 +79,18 @@ static int sq_open(ck_db **out, const char *url, const ck_db_options *opts, ck_e
     return 0;
 }
 
+static void free_stmt(struct ck_stmt *st)
+{
+    sq_stmt *s = (sq_stmt *)st;
+    sqlite3_finalize(s->st);
+    free(s->base.sql);
+    free(s);
+}
+
 static void sq_close(ck_db *db)
 {
     sq_db *d = (sq_db *)db;
-    for (size_t i = 0; i < d->cap; i++) {
-        if (d->cache[i]) {
-            sqlite3_finalize(d->cache[i]->st);
-            free(d->cache[i]->sql);
-            free(d->cache[i]);
-        }
-    }
-    free(d->cache);
+    ck_stmt_cache_free(&d->cache, free_stmt);
     sqlite3_close(d->h);
     free(d);
 }
@@ -123,62 +113,28 @@ static void sq_rollback(ck_db *db)
     sq_exec_script(db, "ROLLBACK", NULL);
 }
 
-static int cache_put(sq_db *d, sq_stmt *s)
-{
-    if ((d->used + 1) * 2 > d->cap) {
-        size_t ncap = d->cap ? d->cap * 2 : 64;
-        sq_stmt **n = calloc(ncap, sizeof(*n));
-        if (!n)
-            return -1;
-        for (size_t i = 0; i < d->cap; i++) {
-            if (!d->cache[i])
-                continue;
-            size_t j = d->cache[i]->hash & (ncap - 1);
-            while (n[j])
-                j = (j + 1) & (ncap - 1);
-            n[j] = d->cache[i];
-        }
-        free(d->cache);
-        d->cache = n;
-        d->cap = ncap;
-    }
-    size_t j = s->hash & (d->cap - 1);
-    while (d->cache[j])
-        j = (j + 1) & (d->cap - 1);
-    d->cache[j] = s;
-    d->used++;
-    return 0;
-}
-
 static int sq_prepare(ck_db *db, const char *sql, ck_stmt **out, ck_error *err)
 {
     sq_db *d = (sq_db *)db;
-    uint64_t h = fnv(sql);
-    if (d->cap) {
-        for (size_t j = h & (d->cap - 1); d->cache[j]; j = (j + 1) & (d->cap - 1)) {
-            sq_stmt *s = d->cache[j];
-            if (s->hash == h && strcmp(s->sql, sql) == 0) {
-                sqlite3_reset(s->st);
-                sqlite3_clear_bindings(s->st);
-                s->changes = 0;
-                *out = &s->base;
-                return 0;
-            }
-        }
+    uint64_t h = ck_sql_hash(sql);
+    sq_stmt *s = (sq_stmt *)ck_stmt_cache_find(&d->cache, sql, h);
+    if (s) {
+        sqlite3_reset(s->st);
+        sqlite3_clear_bindings(s->st);
+        s->changes = 0;
+        *out = &s->base;
+        return 0;
     }
-    sq_stmt *s = calloc(1, sizeof(*s));
-    if (!s)
+    if (!(s = calloc(1, sizeof(*s))))
         return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
     s->base.db = db;
-    s->hash = h;
-    s->sql = strdup(sql);
-    int rc = s->sql ? sqlite3_prepare_v3(d->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st, NULL)
-                    : SQLITE_NOMEM;
-    if (rc != SQLITE_OK || cache_put(d, s) != 0) {
+    s->base.hash = h;
+    s->base.sql = strdup(sql);
+    int rc = s->base.sql ? sqlite3_prepare_v3(d->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st, NULL)
+                         : SQLITE_NOMEM;
+    if (rc != SQLITE_OK || ck_stmt_cache_put(&d->cache, &s->base) != 0) {
         int code = sq_error(d, err, rc);
-        sqlite3_finalize(s->st);
-        free(s->sql);
-        free(s);
+        free_stmt(&s->base);
         return code;
     }
     *out = &s->base;
