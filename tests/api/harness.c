@@ -17,6 +17,44 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Every daemon a test process started, so that one left running by a failed
+ * assertion (cmocka jumps out of the test) is killed when the process exits. */
+#define MAX_LIVE 64
+static pid_t live[MAX_LIVE];
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void kill_leftovers(void)
+{
+    for (int i = 0; i < MAX_LIVE; i++) {
+        if (live[i] > 0) {
+            kill(live[i], SIGKILL);
+            waitpid(live[i], NULL, 0);
+            live[i] = 0;
+        }
+    }
+}
+
+static void track(pid_t pid, int add)
+{
+    static int registered;
+    pthread_mutex_lock(&live_mu);
+    if (!registered) {
+        atexit(kill_leftovers);
+        registered = 1;
+    }
+    for (int i = 0; i < MAX_LIVE; i++) {
+        if (add && live[i] == 0) {
+            live[i] = pid;
+            break;
+        }
+        if (!add && live[i] == pid) {
+            live[i] = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&live_mu);
+}
+
 int ckt_backend_pg(void)
 {
     const char *b = getenv("CKT_BACKEND");
@@ -135,6 +173,7 @@ static void spawn(ckt_daemon *d, const char *faults, const char *const *extra)
     }
     close(pipefd[1]);
     d->pid = pid;
+    track(pid, 1);
     /* Read the one listening line, 10 s at most. */
     char line[256] = "";
     size_t len = 0;
@@ -186,8 +225,10 @@ static int wait_status(pid_t pid, int timeout_ms)
     int status = 0;
     for (int waited = 0; waited <= timeout_ms; waited += 10) {
         pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
+        if (r == pid) {
+            track(pid, 0);
             return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
         usleep(10000);
     }
     return -1;
@@ -202,6 +243,7 @@ int ckt_stop(ckt_daemon *d)
     if (st < 0) {
         kill(d->pid, SIGKILL);
         waitpid(d->pid, NULL, 0);
+        track(d->pid, 0);
     }
     d->pid = 0;
     return st;
@@ -213,6 +255,7 @@ void ckt_kill(ckt_daemon *d)
         return;
     kill(d->pid, SIGKILL);
     waitpid(d->pid, NULL, 0);
+    track(d->pid, 0);
     d->pid = 0;
 }
 
