@@ -49,9 +49,6 @@ const ck_db_driver *ck_db_driver_for(const char *url);
 extern const ck_db_driver ck_sqlite_driver;
 extern const ck_db_driver ck_pg_driver;
 
-/* A connection together with its driver. */
-struct ck_db_conn;
-
 /* Opens a connection to url; *out belongs to the caller (ck_db_close). */
 int ck_db_open(ck_db **out, const char *url, const ck_db_options *opts, ck_error *err);
 void ck_db_close(ck_db *db);

@@ -12,6 +12,7 @@
 #include "core/util.h"
 
 #define CK_MAX_BODY (1024 * 1024)
+#define CK_DELIVERY_WORKERS 4 /* event delivery threads (events/dispatcher.c) */
 
 typedef struct ck_metrics {
     atomic_llong requests_2xx, requests_4xx, requests_5xx;
@@ -55,7 +56,7 @@ struct ck_app {
         int started;
     } jobs; /* the job scheduler (jobs/jobs.h) */
     struct {
-        pthread_t threads[4];
+        pthread_t threads[CK_DELIVERY_WORKERS];
         pthread_mutex_t mu;
         pthread_cond_t cond;
         int started, wake;

@@ -4,8 +4,6 @@
 
 #include "core/app_internal.h"
 
-#define CK_DELIVERY_WORKERS 4
-
 /* Starts / stops the delivery workers (started by ck_app_start). */
 int ck_dispatcher_start(ck_app *app, ck_error *err);
 void ck_dispatcher_stop(ck_app *app);
