@@ -695,6 +695,42 @@ void ckt_product(ckt_daemon *d, const char *store_id, const char *json_body, cha
     ckt_free(&r);
 }
 
+void ckt_store_gateway(ckt_daemon *d, const char *store_id, const char *url)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "/v1/stores/%s/gateway", store_id);
+    ckt_resp r = ckt_httpf(d, "PUT", path, CKT_ADMIN_KEY, "{\"kind\":\"http\",\"url\":\"%s\",\"secret\":\"s\"}", url);
+    expect_2xx(&r, "gateway");
+    ckt_free(&r);
+}
+
+void ckt_store_shipping_tax(ckt_daemon *d, const char *store_id, char shm_out[64])
+{
+    char path[256];
+    snprintf(path, sizeof(path), "/v1/stores/%s/shipping-methods", store_id);
+    ckt_resp r = ckt_http(d, "POST", path, CKT_ADMIN_KEY, "{\"name\":\"Ground\",\"flatFee\":1000,\"perKgFee\":100}", NULL);
+    expect_2xx(&r, "shipping method");
+    take_id(&r, shm_out, 64);
+    ckt_free(&r);
+    snprintf(path, sizeof(path), "/v1/stores/%s/tax-rates", store_id);
+    r = ckt_http(d, "POST", path, CKT_ADMIN_KEY, "{\"country\":\"US\",\"rateBasisPoints\":825}", NULL);
+    expect_2xx(&r, "tax rate");
+    ckt_free(&r);
+}
+
+void ckt_shop_setup(ckt_daemon *d, const char *gateway_url, char store[64], char shm[64], char acct[64],
+                    char buyer[64], char bkey[128])
+{
+    ckt_store(d, store);
+    if (gateway_url)
+        ckt_store_gateway(d, store, gateway_url);
+    ckt_store_shipping_tax(d, store, shm);
+    ckt_account(d, NULL, acct);
+    ckt_member(d, store, acct);
+    ckt_user(d, "[\"buyer\"]", buyer, bkey);
+    ckt_give_account(d, buyer, acct);
+}
+
 typedef struct par {
     void (*fn)(void *, int);
     void *arg;

@@ -111,6 +111,20 @@ void ckt_give_account(ckt_daemon *d, const char *user_id, const char *account_id
 /* A product with this JSON body, or a default one (unitPrice 1999, stock 100, 500 g) when NULL. */
 void ckt_product(ckt_daemon *d, const char *store_id, const char *json_body, char out[64]);
 
+/* Points the store at an HTTP payment gateway (the fake one of a test). */
+void ckt_store_gateway(ckt_daemon *d, const char *store_id, const char *url);
+/* The store's standard checkout setup: shipping method "Ground" (flatFee
+ * 1000 + perKgFee 100) whose id goes to shm_out, and a US tax rate of 825 bp
+ * (API.md's worked example). */
+void ckt_store_shipping_tax(ckt_daemon *d, const char *store_id, char shm_out[64]);
+
+/* The standard shop of the checkout tests: a store (on the HTTP gateway at
+ * gateway_url, or the built-in test gateway when NULL) with the standard
+ * shipping and tax, a default buyer account that is a member, and a buyer
+ * user given that account; their ids and the buyer's key go to the outs. */
+void ckt_shop_setup(ckt_daemon *d, const char *gateway_url, char store[64], char shm[64], char acct[64],
+                    char buyer[64], char bkey[128]);
+
 /* Runs fn(arg, i) on n threads at once (released together); waits for all. */
 void ckt_parallel(int n, void (*fn)(void *arg, int i), void *arg);
 

@@ -79,17 +79,8 @@ static void fx_setup(fx *f, const char *faults, int64_t credit_limit, int64_t pr
     memset(f, 0, sizeof(*f));
     ckt_start(&f->d, faults, NULL);
     ckt_daemon *d = &f->d;
-    char path[1024];
     ckt_store(d, f->store);
-    snprintf(path, sizeof(path), "/v1/stores/%s/shipping-methods", f->store);
-    ckt_resp r = ckt_http(d, "POST", path, CKT_ADMIN_KEY, "{\"name\":\"Ground\",\"flatFee\":1000,\"perKgFee\":100}", NULL);
-    ckt_expect_status(&r, 201);
-    snprintf(f->shm, sizeof(f->shm), "%s", ckt_str(r.json, "id"));
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/stores/%s/tax-rates", f->store);
-    r = ckt_http(d, "POST", path, CKT_ADMIN_KEY, "{\"country\":\"US\",\"rateBasisPoints\":825}", NULL);
-    ckt_expect_status(&r, 201);
-    ckt_free(&r);
+    ckt_store_shipping_tax(d, f->store, f->shm);
     ckt_user(d, "[\"buyer\"]", f->buyer, f->bkey);
     make_account(f, credit_limit, prepaid, f->acct);
     make_product(f, 0, 0, 100, f->prod);

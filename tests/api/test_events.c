@@ -78,17 +78,8 @@ static void fx_setup(fx *f, const char *faults)
     memset(f, 0, sizeof(*f));
     ckt_start(&f->d, faults, NULL);
     ckt_store(&f->d, f->store);
-    char path[1024];
-    snprintf(path, sizeof(path), "/v1/stores/%s/shipping-methods", f->store);
-    ckt_resp r = ckt_http(&f->d, "POST", path, CKT_ADMIN_KEY,
-                          "{\"name\":\"Ground\",\"flatFee\":1000,\"perKgFee\":100}", NULL);
-    ckt_expect_status(&r, 201);
-    snprintf(f->shm, sizeof(f->shm), "%s", ckt_str(r.json, "id"));
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/stores/%s/tax-rates", f->store);
-    r = ckt_http(&f->d, "POST", path, CKT_ADMIN_KEY, "{\"country\":\"US\",\"rateBasisPoints\":825}", NULL);
-    ckt_expect_status(&r, 201);
-    ckt_free(&r);
+    ckt_store_shipping_tax(&f->d, f->store, f->shm);
+    ckt_resp r;
     ckt_account(&f->d,
                 "{\"name\":\"Acme\",\"isBuyer\":true,\"creditLimit\":100000000,\"prepaidBalance\":0,"
                 "\"hazmatApproved\":false,\"country\":\"US\"}",

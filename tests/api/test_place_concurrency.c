@@ -141,25 +141,9 @@ static void fx_setup(fx *f, int stock, int n, int qty, const char *const *extra)
     ckt_start(&f->d, NULL, extra);
     ckt_daemon *d = &f->d;
     char path[256], url[128];
-    ckt_store(d, f->store);
+    ckt_resp r;
     fgw_url(f->gw, url, sizeof(url));
-    snprintf(path, sizeof(path), "/v1/stores/%s/gateway", f->store);
-    ckt_resp r = ckt_httpf(d, "PUT", path, CKT_ADMIN_KEY, "{\"kind\":\"http\",\"url\":\"%s\",\"secret\":\"s\"}", url);
-    ckt_expect_status(&r, 200);
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/stores/%s/shipping-methods", f->store);
-    r = ckt_http(d, "POST", path, CKT_ADMIN_KEY, "{\"name\":\"Ground\",\"flatFee\":1000,\"perKgFee\":100}", NULL);
-    ckt_expect_status(&r, 201);
-    snprintf(f->shm, sizeof(f->shm), "%s", ckt_str(r.json, "id"));
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/stores/%s/tax-rates", f->store);
-    r = ckt_http(d, "POST", path, CKT_ADMIN_KEY, "{\"country\":\"US\",\"rateBasisPoints\":825}", NULL);
-    ckt_expect_status(&r, 201);
-    ckt_free(&r);
-    ckt_account(d, NULL, f->acct);
-    ckt_member(d, f->store, f->acct);
-    ckt_user(d, "[\"buyer\"]", f->buyer, f->bkey);
-    ckt_give_account(d, f->buyer, f->acct);
+    ckt_shop_setup(d, url, f->store, f->shm, f->acct, f->buyer, f->bkey);
     char body[512];
     snprintf(body, sizeof(body),
              "{\"sku\":\"SKU-RACE-%ld\",\"name\":\"Widget\",\"unitPrice\":1999,\"stock\":%d,"

@@ -172,22 +172,7 @@ static void fx_setup(fx *f, const char *faults)
     memset(f, 0, sizeof(*f));
     f->fgw = keep;
     ckt_start(&f->d, faults, NULL);
-    ckt_store(&f->d, f->store);
-    char path[512];
-    snprintf(path, sizeof(path), "/v1/stores/%s/shipping-methods", f->store);
-    ckt_resp r = ckt_http(&f->d, "POST", path, CKT_ADMIN_KEY,
-                          "{\"name\":\"Ground\",\"flatFee\":1000,\"perKgFee\":100}", NULL);
-    ckt_expect_status(&r, 201);
-    snprintf(f->shm, sizeof(f->shm), "%s", ckt_str(r.json, "id"));
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/stores/%s/tax-rates", f->store);
-    r = ckt_http(&f->d, "POST", path, CKT_ADMIN_KEY, "{\"country\":\"US\",\"rateBasisPoints\":825}", NULL);
-    ckt_expect_status(&r, 201);
-    ckt_free(&r);
-    ckt_account(&f->d, NULL, f->acct);
-    ckt_member(&f->d, f->store, f->acct);
-    ckt_user(&f->d, "[\"buyer\"]", f->buyer, f->bkey);
-    ckt_give_account(&f->d, f->buyer, f->acct);
+    ckt_shop_setup(&f->d, NULL, f->store, f->shm, f->acct, f->buyer, f->bkey);
 }
 
 /* A product of 500 g with these settings; tiers: JSON array text. */
@@ -1269,13 +1254,9 @@ static void async_placement(void **state)
 /* Store gateway -> the fake HTTP gateway. */
 static void use_fake_gateway(fx *f)
 {
-    char url[128], path[128];
+    char url[128];
     fgw_url(f->fgw, url, sizeof(url));
-    snprintf(path, sizeof(path), "/v1/stores/%s/gateway", f->store);
-    ckt_resp r = ckt_httpf(&f->d, "PUT", path, CKT_ADMIN_KEY, "{\"kind\":\"http\",\"url\":\"%s\",\"secret\":\"s\"}",
-                           url);
-    ckt_expect_status(&r, 200);
-    ckt_free(&r);
+    ckt_store_gateway(&f->d, f->store, url);
 }
 
 /* 7. Abandon a session that holds an authorization. */
