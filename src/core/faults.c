@@ -16,6 +16,7 @@ static const struct {
     {"step.fail", 1},      /* step.fail:<step>: the step fails with INTERNAL_ERROR */
     {"crash.after", 1},    /* crash.after:<step>: _exit(99) right after the step's commit */
     {"crash.gateway", 0},  /* _exit(99) after the gateway answered, before any commit */
+    {"crash.capture", 0},  /* _exit(99) after the gateway captured, before the payment is recorded */
 };
 
 typedef struct armed {

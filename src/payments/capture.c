@@ -87,6 +87,8 @@ int ck_order_capture(ck_app *app, ck_db *db, const ck_user *user, const char *or
     if (gw)
         gw->capture(&cfg, db, key, gw_auth, amount, &ans);
     ck_secure_zero(cfg.secret, sizeof(cfg.secret));
+    if (ck_fault(app->faults, "crash.capture"))
+        ck_fault_crash();
     if (!gw || ans.result != CK_GW_APPROVED) {
         unlock(db, auth_id, owner);
         if (gw && ans.result == CK_GW_DECLINED)

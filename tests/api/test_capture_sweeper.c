@@ -218,6 +218,44 @@ static void expect_keys(json_t *obj, const char *const *keys)
 
 /* ---------------------------------------------------------------- capture */
 
+/* A crash after the gateway captured and before the payment was recorded:
+ * the retry derives the same gateway key (from the captures recorded), gets
+ * the same capture back, and records it once. */
+static void capture_survives_crash(void **state)
+{
+    (void)state;
+    if (ckt_backend_pg())
+        skip(); /* SQLite start-up clears the capture lock; on PostgreSQL it expires after 60 s */
+    fx *f = &F;
+    fx_setup(f, "crash.capture*1", NULL, 100);
+    char sid[64], oid[64], path[128], gw_auth[128];
+    new_session(f, PAY_CARD, sid);
+    place_ok(f, sid, oid);
+    ckt_db_text(&f->d, gw_auth, sizeof(gw_auth), "SELECT gateway_auth_id FROM payment_authorizations WHERE order_id = '%s'",
+                oid);
+    snprintf(path, sizeof(path), "/v1/orders/%s/capture", oid);
+    ckt_resp r = ckt_http_try(&f->d, "POST", path, f->fkey, "{\"amount\":2000}");
+    assert_int_equal(r.status, 0); /* the daemon died before answering */
+    ckt_free(&r);
+    assert_int_equal(ckt_wait_exit(&f->d, 10000), 99);
+    assert_int_equal(fgw_captures(f->gw), 1); /* the money moved at the gateway... */
+    assert_int_equal(ckt_db_int(&f->d, "SELECT count(*) FROM payments"), 0); /* ...but no row says so */
+
+    ckt_restart(&f->d, NULL, NULL);
+    r = capture(f, f->fkey, oid, "{\"amount\":2000}");
+    ckt_expect_status(&r, 201);
+    assert_int_equal(ckt_int(r.json, "amount"), 2000);
+    ckt_free(&r);
+    assert_int_equal(fgw_captures(f->gw), 1); /* the same key: no second capture */
+    assert_int_equal(fgw_captured_amount(f->gw, gw_auth), 2000);
+    assert_int_equal(ckt_db_int(&f->d, "SELECT count(*) FROM payments"), 1);
+    assert_int_equal(ckt_db_int(&f->d, "SELECT captured_amount FROM payment_authorizations WHERE order_id = '%s'"
+                                       " AND status = 'PartiallyCaptured'",
+                                oid),
+                     2000);
+    ckt_finish(&f->d);
+}
+
 static void capture_partial_then_rest(void **state)
 {
     (void)state;
@@ -705,6 +743,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(capture_partial_then_rest, teardown),
+        cmocka_unit_test_teardown(capture_survives_crash, teardown),
         cmocka_unit_test_teardown(capture_refusals, teardown),
         cmocka_unit_test_teardown(order_after_inventory_void_is_capturable, teardown),
         cmocka_unit_test_teardown(sweeper_voids_idle_hold, teardown),
