@@ -1,9 +1,12 @@
-/* accounts.c: POST /v1/accounts, GET/PATCH /v1/accounts/{id}, and store
- * membership: POST /v1/stores/{id}/members, DELETE /v1/stores/{id}/members/{accountId}. */
+/* accounts.c: POST /v1/accounts, GET/PATCH /v1/accounts/{id}, the balance
+ * ledger (GET /v1/accounts/{id}/ledger, POST /v1/accounts/{id}/adjustments),
+ * and store membership: POST /v1/stores/{id}/members, DELETE
+ * /v1/stores/{id}/members/{accountId}. */
 #include <string.h>
 
 #include "api/common.h"
 #include "api/routes.h"
+#include "payments/balances.h"
 
 #define ACCOUNT_COLS "id, name, is_buyer, credit_limit, credit_used, prepaid_balance," \
                      " hazmat_approved, country, created_at, updated_at"
@@ -95,6 +98,8 @@ static int create_account(ck_req *req, ck_error *err)
                     " hazmat_approved, country, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
                     "ttiiiitii", id, in.name, (int64_t)in.is_buyer, in.credit_limit, in.prepaid,
                     (int64_t)in.hazmat, in.country, now, now);
+    if (rc == 0) /* the opening balance is the ledger's first row */
+        rc = ck_balance_open_prepaid(req->db, id, in.prepaid, err);
     return rc < 0 ? rc : reply_account(req, 201, id, err);
 }
 
@@ -105,8 +110,11 @@ static int get_account(ck_req *req, ck_error *err)
 
 /* Any of the create fields. A creditLimit below the credit already used is
  * allowed: it only blocks further credit until orders are paid down; it
- * does not touch creditUsed or orders already placed. An empty body changes
- * nothing (updatedAt included) and returns the account. */
+ * does not touch creditUsed or orders already placed. prepaidBalance is set
+ * outright and the difference written as an `adjust` ledger row in the same
+ * commit (a concurrent debit is never erased: the difference is taken from
+ * the balance as it is under the row's lock). An empty body changes nothing
+ * (updatedAt included) and returns the account. */
 static int patch_account(ck_req *req, ck_error *err)
 {
     const char *id = req->params[0];
@@ -119,17 +127,77 @@ static int patch_account(ck_req *req, ck_error *err)
                     "UPDATE accounts SET name = COALESCE(?, name),"
                     " is_buyer = CASE WHEN ? >= 0 THEN ? ELSE is_buyer END,"
                     " credit_limit = CASE WHEN ? >= 0 THEN ? ELSE credit_limit END,"
-                    " prepaid_balance = CASE WHEN ? >= 0 THEN ? ELSE prepaid_balance END,"
                     " hazmat_approved = CASE WHEN ? >= 0 THEN ? ELSE hazmat_approved END,"
                     " country = COALESCE(?, country), updated_at = ? WHERE id = ?",
-                    "tiiiiiiiitit", in.name, (int64_t)in.is_buyer,
-                    (int64_t)in.is_buyer, in.credit_limit, in.credit_limit, in.prepaid, in.prepaid,
-                    (int64_t)in.hazmat, (int64_t)in.hazmat, in.country, ck_now_ms(), id);
+                    "tiiiiiitit", in.name, (int64_t)in.is_buyer, (int64_t)in.is_buyer, in.credit_limit,
+                    in.credit_limit, (int64_t)in.hazmat, (int64_t)in.hazmat, in.country, ck_now_ms(), id);
     if (rc < 0)
         return rc;
     if (changed == 0)
         return ck_not_found(err, "account", id);
+    if (in.prepaid >= 0 && (rc = ck_balance_set_prepaid(req->db, id, in.prepaid, err)) < 0)
+        return rc;
     return reply_account(req, 200, id, err);
+}
+
+static json_t *ledger_json(ck_stmt *st)
+{
+    json_t *e = json_pack("{s:s, s:s, s:I, s:s, s:o}", "id", ck_col_text(st, 0), "kind", ck_col_text(st, 1),
+                          "amount", (json_int_t)ck_col_int(st, 2), "entry", ck_col_text(st, 3), "createdAt",
+                          ck_json_time(ck_col_int(st, 7)));
+    static const char *const keys[] = {"contractId", "sessionId", "orderId", "memo"};
+    static const int cols[] = {4, 5, 6, 8};
+    for (int k = 0; k < 4; k++) {
+        const char *v = ck_col_text_or_null(st, cols[k]);
+        json_object_set_new(e, keys[k], v ? json_string(v) : json_null());
+    }
+    return e;
+}
+
+#define LEDGER_COLS "id, kind, amount, entry, contract_id, session_id, order_id, created_at, memo"
+
+/* GET /v1/accounts/{id}/ledger: every balance change of the account, oldest first. */
+static int account_ledger(ck_req *req, ck_error *err)
+{
+    int64_t limit;
+    const char *after;
+    int rc = ck_page_params(req, &limit, &after, err);
+    if (rc < 0 || (rc = ck_must_exist(req->db, "SELECT 1 FROM accounts WHERE id = ?", "account", req->params[0],
+                                      err)) < 0)
+        return rc;
+    ck_stmt *st = NULL;
+    rc = ck_db_query(req->db, &st, err,
+                     "SELECT " LEDGER_COLS " FROM balance_ledger WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?",
+                     "tti", req->params[0], after, limit);
+    return rc < 0 ? rc : ck_reply_page(req, st, ledger_json, limit, err);
+}
+
+/* POST /v1/accounts/{id}/adjustments {"kind":"prepaid"|"credit","amount","memo"}:
+ * a relative change, safe beside concurrent orders; 201 the ledger row. */
+static int add_adjustment(ck_req *req, ck_error *err)
+{
+    static const char *const fields[] = {"kind", "amount", "memo", NULL};
+    static const char *const kinds[] = {"prepaid", "credit", NULL};
+    const char *kind = NULL, *memo = NULL;
+    int64_t amount = 0;
+    int rc;
+    if ((rc = ck_in_only(req->json, fields, err)) < 0 ||
+        (rc = ck_in_enum(req->json, "kind", CK_REQUIRED, kinds, &kind, err)) < 0 ||
+        (rc = ck_in_int(req->json, "amount", CK_REQUIRED, -CK_MONEY_MAX, CK_MONEY_MAX, &amount, err)) < 0 ||
+        (rc = ck_in_str(req->json, "memo", CK_OPTIONAL, CK_TEXT_MAX, &memo, err)) < 0)
+        return rc;
+    if (amount == 0)
+        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "amount", "'amount' must not be 0");
+    char ledger_id[CK_ID_MAX];
+    if ((rc = ck_balance_adjust(req->db, req->params[0], kind, amount, memo, ledger_id, err)) < 0)
+        return rc;
+    ck_stmt *st = NULL;
+    rc = ck_db_one(req->db, &st, err, "SELECT " LEDGER_COLS " FROM balance_ledger WHERE id = ?", "t", ledger_id);
+    if (rc <= 0)
+        return rc < 0 ? rc : ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "the ledger row vanished");
+    json_t *j = ledger_json(st);
+    ck_db_done(st);
+    return ck_reply(req, 201, j);
 }
 
 /* Replies with the membership row {"storeId","accountId","createdAt"}. */
@@ -193,6 +261,8 @@ const ck_route ck_routes_accounts[] = {
     {"POST", "/v1/accounts", create_account, CK_ROUTE_BODY | CK_ROUTE_TX, CK_PERM_ADMIN},
     {"GET", "/v1/accounts/{id}", get_account, 0, CK_PERM_ADMIN},
     {"PATCH", "/v1/accounts/{id}", patch_account, CK_ROUTE_BODY | CK_ROUTE_TX, CK_PERM_ADMIN},
+    {"GET", "/v1/accounts/{id}/ledger", account_ledger, 0, CK_PERM_ADMIN},
+    {"POST", "/v1/accounts/{id}/adjustments", add_adjustment, CK_ROUTE_BODY | CK_ROUTE_TX, CK_PERM_ADMIN},
     {"POST", "/v1/stores/{id}/members", add_member, CK_ROUTE_BODY | CK_ROUTE_TX, CK_PERM_ADMIN},
     {"DELETE", "/v1/stores/{id}/members/{accountId}", remove_member, CK_ROUTE_TX, CK_PERM_ADMIN},
     {0},

@@ -2,6 +2,7 @@
  * account has agreed to draw orders against (payment method `contract`). */
 #include "api/common.h"
 #include "api/routes.h"
+#include "payments/balances.h"
 
 #define CONTRACT_COLS "id, account_id, amount, remaining, active, created_at"
 #define CONTRACT_BY_ID "SELECT " CONTRACT_COLS " FROM contracts WHERE id = ?"
@@ -56,6 +57,8 @@ static int create_contract(ck_req *req, ck_error *err)
                     "INSERT INTO contracts (id, account_id, amount, remaining, active, created_at,"
                     " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     "ttiibii", id, account_id, amount, amount, active, now, now);
+    if (rc == 0) /* the opening amount is the contract's first ledger row */
+        rc = ck_balance_open_contract(req->db, account_id, id, amount, err);
     return rc < 0 ? rc : reply_contract(req, 201, id, err);
 }
 

@@ -9,10 +9,12 @@
 #include "api/common.h"
 #include "checkout/engine.h"
 #include "checkout/flow.h"
+#include "checkout/giveback.h"
 #include "checkout/session.h"
 #include "checkout/step.h"
 #include "events/dispatcher.h"
 #include "events/outbox.h"
+#include "payments/holds.h"
 
 #define MAX_ERRORS_KEPT 20
 
@@ -207,28 +209,26 @@ static void record_failure(run *r, const char *step)
     free(req_text);
 }
 
-/* After an order could not be made: void the card holds, give back the
- * balances the payment step took, and rewind the session to pay again under a
- * new key. A failure here is logged and left to the sweeper (holds) or the
- * next placement (balances are released before a new reservation). */
+/* After an order could not be made: in one commit that finds the session
+ * still without an order and still ours, mark its card holds for void, give
+ * back the balances its payment step took, and rewind it to pay again under
+ * a new key; then void the holds at the gateway. A void the gateway does not
+ * confirm stays pending for the sweeper, which retries it on every run. */
 static void give_back(run *r)
 {
     ck_step_ctx *c = &r->ctx;
     ck_error e;
-    /* Undo first (rewind, new key, balances back), void after: a crash in
-     * between leaves an Authorized hold under an old key, which the next
-     * payment step or the sweeper voids, never a session that would resume
-     * into an order on a voided hold. */
+    ck_giveback_opts opts = {.lease_owner = r->owner, .idle_before = 0, .rewind = 1};
+    ck_giveback_result gb;
     int rc = ck_db_begin(c->db, 1, &e);
-    if (rc == 0 && (rc = ck_balance_release_session(c->db, c->session_id, &e)) >= 0 &&
-        (rc = ck_session_undo_payment(c->db, c->session_id, &e)) >= 0)
-        rc = ck_db_commit(c->db, &e);
-    else
-        ck_db_rollback(c->db);
+    if (rc == 0) {
+        rc = ck_session_give_back(c->db, c->session_id, &opts, &gb, &e);
+        rc = rc >= 0 ? ck_db_commit(c->db, &e) : (ck_db_rollback(c->db), rc);
+    }
     if (rc < 0)
         fprintf(stderr, "{\"level\":\"warn\",\"session\":\"%s\",\"message\":\"release after failure: %s\"}\n",
                 c->session_id, e.message);
-    if (ck_payment_void_session(c->app, c->db, c->session_id, &e) < 0)
+    if (ck_hold_void_session(c->app, c->db, c->session_id, &e) < 0)
         fprintf(stderr, "{\"level\":\"warn\",\"session\":\"%s\",\"message\":\"void after failure: %s\"}\n",
                 c->session_id, e.message);
 }
@@ -255,7 +255,7 @@ static int run_steps(run *r, int from)
         ck_step_result res = CK_STEP_OK;
         const char *failed = NULL;
         int rc = 0;
-        if (!first->external && (rc = ck_db_begin(c->db, 1, &dberr)) < 0)
+        if (!first->external && (rc = ck_step_tx_begin(c, &dberr)) < 0)
             res = ck_step_db_error(c, &dberr);
         for (int k = i; res == CK_STEP_OK && k < end; k++) {
             const ck_step_def *s = ck_step_builtin(ck_standard_steps[k]);
@@ -268,7 +268,7 @@ static int run_steps(run *r, int from)
         }
         if (res == CK_STEP_OK) {
             int final = ck_standard_steps[end] == NULL;
-            if (first->external && (rc = ck_db_begin(c->db, 1, &dberr)) < 0)
+            if (first->external && (rc = ck_step_tx_begin(c, &dberr)) < 0)
                 res = ck_step_db_error(c, &dberr);
             if (res == CK_STEP_OK && first->save)
                 res = first->save(c);
@@ -371,20 +371,27 @@ int ck_place_order(ck_app *app, ck_db *db, const ck_user *user, const char *sess
     else
         ck_id_new(c->request_id, "req");
     snprintf(r.owner, sizeof(r.owner), "%s:%s", app->node_id, c->request_id);
+    c->lease_owner = r.owner;
 
     /* The lease and the request's Running record commit together. */
     int64_t now = ck_now_ms();
     if ((rc = ck_db_begin(db, 1, err)) < 0)
         return rc;
-    rc = ck_session_lease_take(db, session_id, r.owner, app->cfg.lease_seconds, err);
-    if (rc == 1)
+    int taken = rc = ck_session_lease_take(db, session_id, r.owner, app->cfg.lease_seconds, err);
+    if (taken == 1)
         rc = ck_db_exec(db, NULL, err,
                         "INSERT INTO checkout_requests (id, kind, status, user_id, session_id, created_at)"
                         " VALUES (?, 'PlaceOrder', 'Running', ?, ?, ?)"
                         " ON CONFLICT (id) DO UPDATE SET status = 'Running'",
                         "ttti", c->request_id, user->id, session_id, now);
-    else if (rc == 0)
-        rc = in_progress(err);
+    if (taken == 0) {
+        /* Not taken: held by another caller, or abandoned or completed
+         * since check_session read it. */
+        ck_db_rollback(db);
+        if ((rc = check_session(db, user, session_id, order_id, err)) == 1)
+            return replay(db, user, session_id, order_id, request_id, out, err);
+        return rc < 0 ? rc : in_progress(err);
+    }
     if (rc < 0) {
         ck_db_rollback(db);
         return rc;

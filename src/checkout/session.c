@@ -194,7 +194,8 @@ int ck_session_lease_take(ck_db *db, const char *session_id, const char *owner, 
     int64_t now = ck_now_ms(), changed = 0;
     int rc = ck_db_exec(db, &changed, err,
                         "UPDATE checkout_sessions SET lease_owner = ?, lease_expires_at = ?"
-                        " WHERE id = ? AND (lease_owner IS NULL OR lease_expires_at <= ? OR lease_owner = ?)",
+                        " WHERE id = ? AND is_archived = 0"
+                        " AND (lease_owner IS NULL OR lease_expires_at <= ? OR lease_owner = ?)",
                         "titit", owner, now + (int64_t)seconds * 1000, session_id, now, owner);
     return rc < 0 ? rc : changed == 1;
 }

@@ -36,7 +36,8 @@ int ck_session_set_progress(ck_db *db, const char *session_id, const char *from,
                             const char *lease_owner, ck_error *err);
 
 /* Takes the session's lease for owner until now + seconds, with a conditional
- * UPDATE: 1 taken, 0 another holder's lease is live, <0 error. */
+ * UPDATE: 1 taken, 0 another holder's lease is live or the session is
+ * archived (an archived session is never processed again), <0 error. */
 int ck_session_lease_take(ck_db *db, const char *session_id, const char *owner, int seconds, ck_error *err);
 /* Releases the lease if owner holds it. */
 int ck_session_lease_release(ck_db *db, const char *session_id, const char *owner, ck_error *err);

@@ -7,8 +7,10 @@
 #include "api/common.h"
 #include "checkout/cart.h"
 #include "checkout/flow.h"
+#include "checkout/giveback.h"
 #include "checkout/session.h"
 #include "checkout/step.h"
+#include "payments/holds.h"
 
 static const char *const pay_methods[] = {"card", "purchase_order", "net_terms", "prepaid", "contract", NULL};
 
@@ -109,13 +111,12 @@ int ck_session_update_inputs(ck_app *app, ck_db *db, const ck_user *user, const 
     const char *method_id = NULL;
     json_t *addr = json_object_get(body, "shippingAddress"), *pay = json_object_get(body, "payment");
     (void)app;
+    json_t *inputs = NULL;
     int rc = ck_db_begin(db, 1, err);
     if (rc < 0)
         return rc;
     ck_stmt *st = NULL;
-    rc = ck_db_one(db, &st, err,
-                   "SELECT account_id, store_id, inputs, last_successful_step FROM checkout_sessions WHERE id = ?", "t",
-                   session_id);
+    rc = ck_db_one(db, &st, err, "SELECT account_id, store_id FROM checkout_sessions WHERE id = ?", "t", session_id);
     if (rc <= 0) {
         ck_db_rollback(db);
         return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
@@ -123,13 +124,7 @@ int ck_session_update_inputs(ck_app *app, ck_db *db, const ck_user *user, const 
     char account[CK_ID_MAX], store[CK_ID_MAX], last[32];
     snprintf(account, sizeof(account), "%s", ck_col_text(st, 0));
     snprintf(store, sizeof(store), "%s", ck_col_text(st, 1));
-    json_t *inputs = json_loads(ck_col_text(st, 2), 0, NULL);
-    snprintf(last, sizeof(last), "%s", ck_col_text(st, 3));
     ck_db_done(st);
-    if (!json_is_object(inputs)) {
-        json_decref(inputs);
-        inputs = json_object();
-    }
     /* Visibility first: a session the caller may not see is 404 whatever the body. */
     if ((rc = ck_user_can_buy_for(db, user, account, err)) <= 0) {
         rc = rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
@@ -151,6 +146,33 @@ int ck_session_update_inputs(ck_app *app, ck_db *db, const ck_user *user, const 
             goto done;
         }
     }
+    /* Hold the session row first, while it is live and not being processed
+     * (PostgreSQL: a placement or an abandon that commits meanwhile is seen
+     * here; SQLite's write transactions are serial), then read what it is now:
+     * the rewind below must follow the progress that is, not one read before. */
+    int64_t n = 0, now = ck_now_ms();
+    rc = ck_db_exec(db, &n, err,
+                    "UPDATE checkout_sessions SET updated_at = ? WHERE id = ? AND is_archived = 0"
+                    " AND state <> 'Completed' AND (lease_owner IS NULL OR lease_expires_at <= ?)",
+                    "iti", now, session_id, now);
+    if (rc == 0 && n != 1)
+        rc = why_not(db, session_id, err);
+    if (rc < 0)
+        goto done;
+    rc = ck_db_one(db, &st, err, "SELECT inputs, last_successful_step FROM checkout_sessions WHERE id = ?", "t",
+                   session_id);
+    if (rc <= 0) {
+        rc = rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
+        goto done;
+    }
+    inputs = json_loads(ck_col_text(st, 0), 0, NULL);
+    snprintf(last, sizeof(last), "%s", ck_col_text(st, 1));
+    ck_db_done(st);
+    rc = 0;
+    if (!json_is_object(inputs)) {
+        json_decref(inputs);
+        inputs = json_object();
+    }
     unsigned changed = 0;
     struct {
         const char *key;
@@ -171,15 +193,11 @@ int ck_session_update_inputs(ck_app *app, ck_db *db, const ck_user *user, const 
     int last_idx = last[0] ? step_index(last) : -1;
     int rewind = reader >= 0 && last_idx >= reader;
     char *text = ck_json_text(inputs);
-    int64_t n = 0;
-    rc = ck_db_exec(db, &n, err,
-                    "UPDATE checkout_sessions SET inputs = ?, inputs_version = inputs_version + ?, is_error = 0,"
-                    " updated_at = ? WHERE id = ? AND is_archived = 0 AND state <> 'Completed'"
-                    " AND (lease_owner IS NULL OR lease_expires_at <= ?)",
-                    "tiiti", text, (int64_t)(changed != 0), ck_now_ms(), session_id, ck_now_ms());
+    rc = ck_db_exec(db, NULL, err,
+                    "UPDATE checkout_sessions SET inputs = ?, inputs_version = inputs_version + ?, is_error = 0"
+                    " WHERE id = ?",
+                    "tit", text, (int64_t)(changed != 0), session_id);
     free(text);
-    if (rc == 0 && n != 1)
-        rc = why_not(db, session_id, err);
     if (rc == 0 && rewind &&
         (rc = ck_session_set_progress(db, session_id, CK_ANY_STEP, reader > 0 ? ck_standard_steps[reader - 1] : NULL,
                                       NULL, err)) > 0)
@@ -195,50 +213,58 @@ done:
 int ck_session_abandon(ck_app *app, ck_db *db, const ck_user *user, const char *session_id, ck_error *err)
 {
     ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err, "SELECT account_id, is_archived, state FROM checkout_sessions WHERE id = ?", "t",
+    int rc = ck_db_one(db, &st, err, "SELECT account_id, cart_id FROM checkout_sessions WHERE id = ?", "t",
                        session_id);
     if (rc <= 0)
         return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
-    char account[CK_ID_MAX];
+    char account[CK_ID_MAX], cart[CK_ID_MAX];
     snprintf(account, sizeof(account), "%s", ck_col_text(st, 0));
-    int archived = (int)ck_col_int(st, 1), completed = strcmp(ck_col_text(st, 2), CK_STATE_COMPLETED) == 0;
+    snprintf(cart, sizeof(cart), "%s", ck_col_text(st, 1));
     ck_db_done(st);
     if ((rc = ck_user_can_buy_for(db, user, account, err)) <= 0)
         return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
-    if (completed)
-        return ck_fail(err, CK_ECONFLICT, "SESSION_COMPLETED", NULL, "the order was placed; it cannot be abandoned");
-    if (archived)
-        return 0; /* abandoning twice is harmless */
+    /* The lease, as place-order takes it: a placement running now makes this
+     * 400 CART_ALREADY_IN_PROGRESS, and none can start until the session is
+     * archived, after which none can start at all. */
     char owner[2 * CK_ID_MAX + 2], rid[CK_ID_MAX];
     ck_id_new(rid, "abandon");
     snprintf(owner, sizeof(owner), "%s:%s", app->node_id, rid);
-    if ((rc = ck_session_lease_take(db, session_id, owner, app->cfg.lease_seconds, err)) <= 0)
-        return rc < 0 ? rc : why_not(db, session_id, err);
-    /* Void first, outside any transaction. A gateway that is down does not
-     * keep the buyer in checkout: the hold stays Authorized on an archived
-     * session, and the sweeper voids it later. */
-    ck_error verr;
-    if (ck_payment_void_session(app, db, session_id, &verr) < 0)
-        fprintf(stderr, "{\"level\":\"warn\",\"session\":\"%s\",\"message\":\"abandon: %s; left to the sweeper\"}\n",
-                session_id, verr.message);
+    if ((rc = ck_session_lease_take(db, session_id, owner, app->cfg.lease_seconds, err)) <= 0) {
+        if (rc < 0)
+            return rc;
+        rc = why_not(db, session_id, err);
+        if (strcmp(err->reason, "SESSION_COMPLETED") == 0)
+            return ck_fail(err, CK_ECONFLICT, "SESSION_COMPLETED", NULL,
+                           "the order was placed; it cannot be abandoned");
+        return strcmp(err->reason, "SESSION_ARCHIVED") == 0 ? 0 : rc; /* abandoning twice is harmless */
+    }
+    /* One commit that finds no order: holds marked for void, balances given
+     * back, session archived with its lease released, cart Active. */
+    ck_giveback_opts opts = {.lease_owner = owner, .idle_before = 0, .rewind = 0};
+    ck_giveback_result gb;
     if ((rc = ck_db_begin(db, 1, err)) == 0) {
-        char cart[CK_ID_MAX] = "";
-        rc = ck_db_one(db, &st, err, "SELECT cart_id FROM checkout_sessions WHERE id = ?", "t", session_id);
-        if (rc == 1) {
-            snprintf(cart, sizeof(cart), "%s", ck_col_text(st, 0));
-            ck_db_done(st);
+        rc = ck_session_give_back(db, session_id, &opts, &gb, err);
+        if (rc == 0) /* an order (the lease is ours, so only a lapsed lease lets one in) */
+            rc = ck_fail(err, CK_ECONFLICT, "SESSION_COMPLETED", NULL, "the order was placed; it cannot be abandoned");
+        if (rc == 1)
             rc = ck_db_exec(db, NULL, err,
                             "UPDATE checkout_sessions SET is_archived = 1, lease_owner = NULL, lease_expires_at = 0,"
                             " updated_at = ? WHERE id = ? AND lease_owner = ?",
                             "itt", ck_now_ms(), session_id, owner);
-        }
         if (rc == 0)
             rc = ck_cart_set_status(db, cart, CK_CART_ACTIVE, err);
-        if (rc == 0 && (rc = ck_balance_release_session(db, session_id, err)) > 0)
-            rc = 0;
         rc = rc == 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
     }
-    if (rc < 0)
+    if (rc < 0) {
         ck_session_lease_release(db, session_id, owner, NULL);
-    return rc;
+        return rc;
+    }
+    /* Then the gateway. One that is down does not keep the buyer in
+     * checkout: the hold stays marked for void, no order can take it, and
+     * the sweeper retries it on its next run. */
+    ck_error verr;
+    if (ck_hold_void_session(app, db, session_id, &verr) < 0)
+        fprintf(stderr, "{\"level\":\"warn\",\"session\":\"%s\",\"message\":\"abandon: %s; left to the sweeper\"}\n",
+                session_id, verr.message);
+    return 0;
 }

@@ -67,3 +67,21 @@ int64_t ck_bp_round(int64_t x, int64_t bp)
     __int128 v = (__int128)x * bp + 5000;
     return (int64_t)(v / 10000);
 }
+
+int ck_step_tx_begin(ck_step_ctx *ctx, ck_error *err)
+{
+    int rc = ck_db_begin(ctx->db, 1, err);
+    if (rc < 0)
+        return rc;
+    int64_t changed = 0;
+    rc = ck_db_exec(ctx->db, &changed, err,
+                    "UPDATE checkout_sessions SET updated_at = updated_at WHERE id = ? AND lease_owner = ?"
+                    " AND is_archived = 0 AND state <> 'Completed'",
+                    "tt", ctx->session_id, ctx->lease_owner ? ctx->lease_owner : "");
+    if (rc == 0 && changed != 1)
+        rc = ck_fail(err, CK_ECONFLICT, "INTERNAL_ERROR", NULL,
+                     "the session's lease was lost (another caller took over, or it was abandoned)");
+    if (rc < 0)
+        ck_db_rollback(ctx->db);
+    return rc;
+}

@@ -53,6 +53,7 @@ typedef struct ck_step_ctx {
     size_t nlines;
     int64_t subtotal, adjustments, shipping, tax, grand_total;
     char order_id[CK_ID_MAX];
+    const char *lease_owner; /* this run's lease on the session */
     /* Set by a failing step. */
     ck_error *err;
     char cvo_related[CK_ID_MAX]; /* write an Error CVO for this cart or item */
@@ -108,27 +109,16 @@ ck_step_result ck_step_create_order(ck_step_ctx *ctx);
 ck_step_result ck_step_confirm(ck_step_ctx *ctx);
 ck_step_result ck_step_close_cart(ck_step_ctx *ctx);
 
-/* Gives back what a session's payment step reserved or debited on balances
- * (credit, prepaid, contract) and has not yet given back: conditional
- * updates plus reversing ledger rows, inside the caller's transaction.
- * Returns the number of balances restored, or <0. */
-int ck_balance_release_session(ck_db *db, const char *session_id, ck_error *err);
+/* The payment step's save for credit, prepaid and contract (payments/balances.c). */
+ck_step_result ck_balance_reserve(ck_step_ctx *ctx);
 
-/* Undoes a session's payment step after its holds were voided or its
- * balances given back, inside the caller's transaction: when no order exists
- * and lastSuccessfulStep is payment, rewinds it to business_rules (state
- * payment) and increments inputsVersion, so placing again pays again under a
- * fresh idempotency key (the old key would return the voided hold). Returns
- * 1 when rewound, 0 when there was nothing to undo, <0 on error. */
-int ck_session_undo_payment(ck_db *db, const char *session_id, ck_error *err);
-
-/* Voids every Authorized hold of a session through its store's gateway and
- * marks it Voided (each void idempotent by its own key). Returns how many
- * were voided, or <0 when a gateway or the database failed (the rest stay
- * Authorized for the sweeper). Call outside a transaction. */
-int ck_payment_void_session(ck_app *app, ck_db *db, const char *session_id, ck_error *err);
-/* As ck_payment_void_session, sparing the hold made under keep_key. */
-int ck_payment_void_session_except(ck_app *app, ck_db *db, const char *session_id, const char *keep_key,
-                                   ck_error *err);
+/* Begins a write transaction that holds the session for this run: its first
+ * statement is a conditional UPDATE of the session row that holds only
+ * while ctx->lease_owner still holds the lease and the session is neither
+ * archived nor completed (on PostgreSQL it queues every other writer of the
+ * row behind this transaction; SQLite's write transactions are serial).
+ * Returns 0 in the transaction, or <0 outside it: CK_ECONFLICT when the
+ * lease was lost (err says so). */
+int ck_step_tx_begin(ck_step_ctx *ctx, ck_error *err);
 
 #endif

@@ -17,6 +17,7 @@ static const struct {
     {"crash.after", 1},    /* crash.after:<step>: _exit(99) right after the step's commit */
     {"crash.gateway", 0},  /* _exit(99) after the gateway answered, before any commit */
     {"crash.capture", 0},  /* _exit(99) after the gateway captured, before the payment is recorded */
+    {"crash.before_void", 0}, /* _exit(99) after a void was decided and committed, before the gateway call */
 };
 
 typedef struct armed {

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define CK_MONEY_MAX 100000000000000LL /* 10^14 minor units: far beyond any order or balance */
 #define CK_ID_MAX 48 /* prefix + '_' + 26 characters + NUL, with room */
 
 /* Writes "<prefix>_<26 chars>" into out: 48 bits of milliseconds then 80 random

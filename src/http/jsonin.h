@@ -9,11 +9,11 @@
 #include <stdint.h>
 
 #include "checkout/error.h"
+#include "core/util.h"
 
 #define CK_REQUIRED 1
 #define CK_OPTIONAL 0
 
-#define CK_MONEY_MAX 100000000000000LL /* 10^14 minor units: far beyond any order */
 #define CK_QTY_MAX 1000000
 #define CK_NAME_MAX 200
 #define CK_TEXT_MAX 2000

@@ -1,167 +1,162 @@
-/* sweeper.c: the stale-hold sweeper. No hold outlives its checkout: a card
- * authorization of an abandoned or idle session is voided through the
- * gateway, one past its expiry is marked Expired, and credit or balances
- * reserved by an idle session are given back. */
+/* sweeper.c: the stale-hold sweeper. No hold outlives its checkout: an
+ * authorization past its expiry is marked Expired; a session without an
+ * order that is archived, or idle past its store's
+ * staleAuthorizationSeconds, gives back its holds and balances through
+ * ck_session_give_back (which checks, in its own commit, that the session
+ * still has no order); and every hold marked for void is voided at its
+ * gateway, retried on every run until the gateway confirms it. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "checkout/giveback.h"
 #include "checkout/session.h"
-#include "checkout/step.h"
 #include "jobs/jobs.h"
-#include "payments/gateway.h"
+#include "payments/holds.h"
 
 #define BATCH 100
 #define JOB_LEASE_MS (5LL * 60 * 1000)
 
+/* Authorizations past expires_at become Expired; a session whose hold
+ * expired before its order is rewound in the same commit, so it pays again
+ * on resume (create_order takes no hold past its date either). A hold under
+ * a capture's lock is left to that capture, which refuses it if it is past
+ * its date. */
 static int expire(ck_db *db, int64_t *count, ck_error *err)
 {
     int64_t now = ck_now_ms();
-    char ids[100][CK_ID_MAX];
-    int n = 0;
+    char (*ids)[CK_ID_MAX] = NULL;
+    size_t n = 0, cap = 0;
     int rc = ck_db_begin(db, 1, err);
     if (rc < 0)
         return rc;
     ck_stmt *st = NULL;
     if ((rc = ck_db_query(db, &st, err,
                           "SELECT DISTINCT session_id FROM payment_authorizations WHERE status = 'Authorized'"
-                          " AND order_id IS NULL AND expires_at < ? LIMIT 100",
+                          " AND order_id IS NULL AND expires_at < ?",
                           "i", now)) == 0) {
-        while (n < 100 && (rc = ck_db_next(st, err)) == 1)
+        while ((rc = ck_db_next(st, err)) == 1) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                void *grown = realloc(ids, cap * sizeof(*ids));
+                if (!grown) {
+                    rc = ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
+                    break;
+                }
+                ids = grown;
+            }
             snprintf(ids[n++], CK_ID_MAX, "%s", ck_col_text(st, 0));
+        }
         ck_db_done(st);
     }
-    /* A session whose hold expired before its order pays again on resume. */
-    for (int i = 0; rc >= 0 && i < n; i++)
+    for (size_t i = 0; rc >= 0 && i < n; i++)
         rc = ck_session_undo_payment(db, ids[i], err);
+    free(ids);
     if (rc >= 0)
         rc = ck_db_exec(db, count, err,
-                        "UPDATE payment_authorizations SET status = 'Expired', updated_at = ?"
-                        " WHERE status = 'Authorized' AND expires_at < ?",
-                        "ii", now, now);
-    return rc == 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
+                        "UPDATE payment_authorizations SET status = 'Expired', void_pending = 0, updated_at = ?"
+                        " WHERE status = 'Authorized' AND expires_at < ? AND (lock_owner IS NULL OR lock_until < ?)",
+                        "iii", now, now, now);
+    return rc >= 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
 }
 
 typedef struct stale {
-    char id[CK_ID_MAX], session[CK_ID_MAX], store[CK_ID_MAX], gw_auth[128];
-    int64_t amount;
+    char id[CK_ID_MAX];
+    int archived;
+    int64_t idle_before; /* the store's staleness cutoff, ms */
 } stale;
 
-/* Stale holds: Authorized, no order, the session archived or idle past its
- * store's staleAuthorizationSeconds and not being processed. */
-static int find_stale(ck_db *db, stale *out, int *n, ck_error *err)
+/* Sessions without an order, not being processed, archived or idle past
+ * their store's staleAuthorizationSeconds, that still hold a live hold or a
+ * balance; ids after `after`, oldest first, at most BATCH. */
+static int find_stale(ck_db *db, const char *after, stale *out, int *n, ck_error *err)
 {
     int64_t now = ck_now_ms();
     ck_stmt *st = NULL;
-    int rc = ck_db_query(db, &st, err,
-                         "SELECT pa.id, pa.session_id, s.store_id, pa.gateway_auth_id, pa.amount"
-                         " FROM payment_authorizations pa JOIN checkout_sessions s ON s.id = pa.session_id"
-                         " JOIN stores st ON st.id = s.store_id"
-                         " WHERE pa.status = 'Authorized' AND pa.order_id IS NULL AND s.order_id IS NULL"
-                         " AND (s.lease_owner IS NULL OR s.lease_expires_at <= ?)"
-                         " AND (s.is_archived = 1 OR s.updated_at < ? - st.stale_auth_seconds * 1000)"
-                         " ORDER BY pa.id LIMIT ?",
-                         "iii", now, now, (int64_t)BATCH);
+    int rc = ck_db_query(
+        db, &st, err,
+        "SELECT s.id, s.is_archived, ? - st.stale_auth_seconds * 1000 FROM checkout_sessions s"
+        " JOIN stores st ON st.id = s.store_id"
+        " WHERE s.id > ? AND s.order_id IS NULL AND (s.lease_owner IS NULL OR s.lease_expires_at <= ?)"
+        " AND (s.is_archived = 1 OR s.updated_at < ? - st.stale_auth_seconds * 1000)"
+        " AND (EXISTS (SELECT 1 FROM payment_authorizations pa WHERE pa.session_id = s.id"
+        "              AND pa.status = 'Authorized' AND pa.order_id IS NULL AND pa.void_pending = 0)"
+        "      OR EXISTS (SELECT 1 FROM balance_ledger l WHERE l.session_id = s.id"
+        "                 GROUP BY l.session_id HAVING SUM(l.amount) <> 0))"
+        " ORDER BY s.id LIMIT ?",
+        "itiii", now, after, now, now, (int64_t)BATCH);
     if (rc < 0)
         return rc;
     *n = 0;
     while (*n < BATCH && (rc = ck_db_next(st, err)) == 1) {
         stale *s = &out[(*n)++];
         snprintf(s->id, sizeof(s->id), "%s", ck_col_text(st, 0));
-        snprintf(s->session, sizeof(s->session), "%s", ck_col_text(st, 1));
-        snprintf(s->store, sizeof(s->store), "%s", ck_col_text(st, 2));
-        snprintf(s->gw_auth, sizeof(s->gw_auth), "%s", ck_col_text(st, 3));
-        s->amount = ck_col_int(st, 4);
+        s->archived = ck_col_int(st, 1) != 0;
+        s->idle_before = ck_col_int(st, 2);
     }
     ck_db_done(st);
     return rc < 0 ? rc : 0;
 }
 
-static int void_stale(ck_app *app, ck_db *db, const char *owner, int64_t *voided, ck_error *err)
+/* One stale session: holds marked for void and balances given back in one
+ * commit that finds no order. A live session is held under its lease
+ * meanwhile (a placement starting now gets CART_ALREADY_IN_PROGRESS), is
+ * checked to be still idle, and is rewound to pay again; an archived one
+ * can have no lease taken at all. */
+static int give_back_one(ck_app *app, ck_db *db, const stale *s, const char *owner, int64_t *released,
+                         ck_error *err)
 {
-    static _Thread_local stale holds[BATCH];
-    int n = 0;
-    int rc = find_stale(db, holds, &n, err);
-    for (int i = 0; rc == 0 && i < n; i++) {
-        stale *h = &holds[i];
-        /* Hold the session while undoing its payment: a placement starting
-         * now waits (CART_ALREADY_IN_PROGRESS) instead of racing the void. */
-        if ((rc = ck_session_lease_take(db, h->session, owner, app->cfg.lease_seconds, err)) <= 0) {
-            rc = rc < 0 ? rc : 0;
-            continue;
-        }
-        ck_gw_config cfg;
-        ck_gw_answer ans;
-        memset(&ans, 0, sizeof(ans));
-        if ((rc = ck_gateway_config_load(db, h->store, &cfg, err)) < 0) {
-            ck_session_lease_release(db, h->session, owner, NULL);
-            break;
-        }
-        const ck_gateway_ops *gw = rc == 1 ? ck_gateway_for(&cfg) : NULL;
-        rc = 0;
-        char key[CK_ID_MAX + 8];
-        snprintf(key, sizeof(key), "void:%s", h->id);
-        if (gw)
-            gw->void_auth(&cfg, db, key, h->gw_auth, &ans);
-        ck_secure_zero(cfg.secret, sizeof(cfg.secret));
-        if (!gw || ans.result != CK_GW_APPROVED) {
-            ck_session_lease_release(db, h->session, owner, NULL);
-            continue; /* the gateway is down: the next run tries again */
-        }
-        int64_t changed = 0;
-        char msg[256];
-        snprintf(msg, sizeof(msg), "voided stale authorization %s of checkout %s for %lld", h->id, h->session,
-                 (long long)h->amount);
-        if ((rc = ck_db_begin(db, 1, err)) < 0) {
-            ck_session_lease_release(db, h->session, owner, NULL);
-            break;
-        }
-        rc = ck_db_exec(db, &changed, err,
-                        "UPDATE payment_authorizations SET status = 'Voided', updated_at = ?"
-                        " WHERE id = ? AND status = 'Authorized'",
-                        "it", ck_now_ms(), h->id);
-        if (rc == 0 && changed == 1 && (rc = ck_session_undo_payment(db, h->session, err)) >= 0)
-            rc = ck_alert_raise(db, "StaleHoldVoided", h->id, msg, err);
-        rc = rc == 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
-        ck_session_lease_release(db, h->session, owner, NULL);
-        if (rc == 0)
-            *voided += changed;
+    int rc;
+    if (!s->archived && (rc = ck_session_lease_take(db, s->id, owner, app->cfg.lease_seconds, err)) <= 0)
+        return rc; /* being processed, or archived meanwhile: next run */
+    ck_giveback_opts opts = {.lease_owner = s->archived ? NULL : owner,
+                             .idle_before = s->archived ? 0 : s->idle_before,
+                             .rewind = !s->archived};
+    ck_giveback_result gb;
+    if ((rc = ck_db_begin(db, 1, err)) == 0) {
+        rc = ck_session_give_back(db, s->id, &opts, &gb, err);
+        rc = rc >= 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
+        if (rc == 0 && gb.balances > 0)
+            (*released)++;
     }
+    if (!s->archived)
+        ck_session_lease_release(db, s->id, owner, NULL);
     return rc;
 }
 
-/* Idle sessions without an order whose payment step reserved balances. */
-static int release_stale(ck_app *app, ck_db *db, const char *owner, int64_t *released, ck_error *err)
+static int alert_voided(ck_db *db, const ck_hold *h, void *arg, ck_error *err)
 {
-    char ids[BATCH][CK_ID_MAX];
-    int n = 0;
-    int64_t now = ck_now_ms();
-    ck_stmt *st = NULL;
-    int rc = ck_db_query(db, &st, err,
-                         "SELECT s.id FROM checkout_sessions s JOIN stores st ON st.id = s.store_id"
-                         " WHERE s.order_id IS NULL AND (s.lease_owner IS NULL OR s.lease_expires_at <= ?)"
-                         " AND s.updated_at < ? - st.stale_auth_seconds * 1000 AND EXISTS (SELECT 1 FROM balance_ledger l"
-                         " WHERE l.session_id = s.id GROUP BY l.session_id HAVING SUM(l.amount) <> 0) LIMIT ?",
-                         "iii", now, now, (int64_t)BATCH);
-    if (rc < 0)
-        return rc;
-    while (n < BATCH && (rc = ck_db_next(st, err)) == 1)
-        snprintf(ids[n++], CK_ID_MAX, "%s", ck_col_text(st, 0));
-    ck_db_done(st);
-    for (int i = 0; rc >= 0 && i < n; i++) {
-        if ((rc = ck_session_lease_take(db, ids[i], owner, app->cfg.lease_seconds, err)) <= 0) {
-            rc = rc < 0 ? rc : 0;
-            continue;
+    (void)arg;
+    char msg[256];
+    snprintf(msg, sizeof(msg), "voided stale authorization %s of checkout %s for %lld", h->id, h->session_id,
+             (long long)h->amount);
+    return ck_alert_raise(db, "StaleHoldVoided", h->id, msg, err);
+}
+
+/* Every hold marked for void, oldest first: voided at its gateway, one
+ * StaleHoldVoided alert each. One the gateway does not confirm stays for
+ * the next run. */
+static int void_pending(ck_app *app, ck_db *db, int64_t *voided, ck_error *err)
+{
+    char after[CK_ID_MAX] = "";
+    for (;;) {
+        ck_hold *holds = NULL;
+        size_t n = 0;
+        int rc = ck_hold_list_pending(db, NULL, after, BATCH, &holds, &n, err);
+        if (rc < 0)
+            return rc;
+        for (size_t i = 0; rc >= 0 && i < n; i++) {
+            rc = ck_hold_void(app, db, &holds[i], alert_voided, NULL, err);
+            if (rc == 1)
+                (*voided)++;
         }
-        if ((rc = ck_db_begin(db, 1, err)) == 0) {
-            rc = ck_balance_release_session(db, ids[i], err);
-            if (rc > 0)
-                rc = ck_session_undo_payment(db, ids[i], err);
-            rc = rc >= 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
-        }
-        ck_session_lease_release(db, ids[i], owner, NULL);
-        if (rc == 0)
-            (*released)++;
+        if (n > 0)
+            snprintf(after, sizeof(after), "%s", holds[n - 1].id);
+        free(holds);
+        if (rc < 0)
+            return rc;
+        if (n < BATCH)
+            return 0;
     }
-    return rc < 0 ? rc : 0;
 }
 
 int ck_job_sweeper(ck_app *app, ck_db *db, ck_sweep_result *out, ck_error *err)
@@ -174,10 +169,18 @@ int ck_job_sweeper(ck_app *app, ck_db *db, ck_sweep_result *out, ck_error *err)
     if (rc <= 0)
         return rc < 0 ? rc : ck_fail(err, CK_ECONFLICT, "JOB_RUNNING", NULL, "the sweeper is running already");
     rc = expire(db, &out->expired, err);
+    static _Thread_local stale batch[BATCH];
+    char after[CK_ID_MAX] = "";
+    for (int n = BATCH; rc == 0 && n == BATCH;) {
+        rc = find_stale(db, after, batch, &n, err);
+        for (int i = 0; rc >= 0 && i < n; i++)
+            rc = give_back_one(app, db, &batch[i], owner, &out->released, err);
+        if (rc >= 0 && n > 0)
+            snprintf(after, sizeof(after), "%s", batch[n - 1].id);
+        rc = rc < 0 ? rc : 0;
+    }
     if (rc == 0)
-        rc = void_stale(app, db, owner, &out->voided, err);
-    if (rc == 0)
-        rc = release_stale(app, db, owner, &out->released, err);
+        rc = void_pending(app, db, &out->voided, err);
     ck_job_lease_release(db, "sweeper", owner);
     return rc;
 }

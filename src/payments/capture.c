@@ -44,15 +44,30 @@ int ck_order_capture(ck_app *app, ck_db *db, const ck_user *user, const char *or
     ck_id_new(rid, "cap");
     snprintf(owner, sizeof(owner), "%s:%s", app->node_id, rid);
     int64_t now = ck_now_ms(), changed = 0;
+    /* The lock is taken only on a hold that is open and not past its date;
+     * the sweeper's expiry leaves a locked hold alone, so once locked the
+     * hold cannot expire under this capture. */
     rc = ck_db_exec(db, &changed, err,
                     "UPDATE payment_authorizations SET lock_owner = ?, lock_until = ? WHERE id = ?"
-                    " AND status IN ('Authorized', 'PartiallyCaptured') AND (lock_owner IS NULL OR lock_until < ?)",
-                    "titi", owner, now + LOCK_MS, auth_id, now);
+                    " AND status IN ('Authorized', 'PartiallyCaptured') AND expires_at > ?"
+                    " AND (lock_owner IS NULL OR lock_until < ?)",
+                    "titii", owner, now + LOCK_MS, auth_id, now, now);
     if (rc < 0)
         return rc;
-    if (changed != 1)
+    if (changed != 1) {
+        rc = ck_db_one(db, &st, err,
+                       "SELECT 1 FROM payment_authorizations WHERE id = ? AND status IN ('Authorized', 'PartiallyCaptured')"
+                       " AND expires_at > ?",
+                       "ti", auth_id, now);
+        ck_db_done(st);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            return ck_fail(err, CK_EINVALID, "NOTHING_TO_CAPTURE", NULL,
+                           "the order's card authorization expired or was closed; there is nothing to capture");
         return ck_fail(err, CK_ECONFLICT, "CAPTURE_IN_PROGRESS", NULL,
                        "another capture of this authorization is running; try again");
+    }
     /* Under the lock, the amounts cannot move. */
     int64_t authorized = 0, captured = 0, n = 0;
     rc = ck_db_one(db, &st, err,

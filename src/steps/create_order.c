@@ -26,22 +26,44 @@ ck_step_result ck_step_create_order(ck_step_ctx *ctx)
     snprintf(number, sizeof(number), "CK-%s", id + strlen(id) - 12);
     ck_id_new(summary_id, "osum");
 
-    /* A card order needs a live hold: one voided, or expired (by status or by
-     * date), since the payment step sends the session back to pay. */
+    /* The money must still be there, checked in the order's own commit
+     * (which holds the session row: ck_step_tx_begin). A card order takes
+     * its hold by a conditional UPDATE: a hold voided, marked for void or
+     * expired (by status or by date) is not taken, and a void that commits
+     * after this one finds the hold taken. Credit, prepaid and contract:
+     * the payment step's reservation must still stand. Otherwise the
+     * session goes back to pay again. */
     if (method && strcmp(method, "card") == 0) {
-        ck_stmt *st = NULL;
-        rc = ck_db_one(ctx->db, &st, &dberr,
-                       "SELECT 1 FROM payment_authorizations WHERE session_id = ? AND status = 'Authorized'"
-                       " AND expires_at > ?",
-                       "ti", ctx->session_id, ck_now_ms());
-        ck_db_done(st);
+        char key[160];
+        snprintf(key, sizeof(key), "%s:payment:%lld", ctx->session_id, (long long)ctx->inputs_version);
+        rc = ck_db_exec(ctx->db, &changed, &dberr,
+                        "UPDATE payment_authorizations SET order_id = ?, updated_at = ?"
+                        " WHERE idempotency_key = ? AND session_id = ? AND status = 'Authorized' AND void_pending = 0"
+                        " AND order_id IS NULL AND expires_at > ?",
+                        "titti", id, now, key, ctx->session_id, now);
         if (rc < 0)
             goto db_error;
-        if (rc == 0) {
+        if (changed != 1) {
             free(address);
             ctx->void_holds = 1;
             return ck_step_retry(ctx, "PAYMENT_GATEWAY_ERROR",
                                  "the card authorization is no longer valid; place the order again to authorize anew");
+        }
+    } else if (method) {
+        int credit = strcmp(method, "purchase_order") == 0 || strcmp(method, "net_terms") == 0;
+        ck_stmt *st = NULL;
+        rc = ck_db_one(ctx->db, &st, &dberr,
+                       "SELECT COALESCE(SUM(amount), 0) FROM balance_ledger WHERE session_id = ? AND kind = ?", "tt",
+                       ctx->session_id, credit ? "credit" : strcmp(method, "prepaid") == 0 ? "prepaid" : "contract");
+        int64_t held = rc == 1 ? ck_col_int(st, 0) : 0;
+        ck_db_done(st);
+        if (rc < 0)
+            goto db_error;
+        if (held != (credit ? ctx->grand_total : -ctx->grand_total)) {
+            free(address);
+            ctx->void_holds = 1;
+            return ck_step_retry(ctx, "INTERNAL_ERROR",
+                                 "the payment's reservation was given back meanwhile; place the order again");
         }
     }
     /* business_rules checked the PO number, but a resume starts after it and
@@ -111,11 +133,6 @@ ck_step_result ck_step_create_order(ck_step_ctx *ctx)
                             " VALUES (?, ?, ?, ?)",
                             "ttti", ois_id, summary_id, item_id, l->quantity);
     }
-    if (rc == 0)
-        rc = ck_db_exec(ctx->db, NULL, &dberr,
-                        "UPDATE payment_authorizations SET order_id = ?, updated_at = ?"
-                        " WHERE session_id = ? AND status = 'Authorized'",
-                        "tit", id, now, ctx->session_id);
     if (rc == 0)
         rc = ck_db_exec(ctx->db, NULL, &dberr, "UPDATE balance_ledger SET order_id = ? WHERE session_id = ?", "tt", id,
                         ctx->session_id);

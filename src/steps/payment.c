@@ -9,9 +9,8 @@
 
 #include "checkout/step.h"
 #include "payments/gateway.h"
-
-
-ck_step_result ck_balance_reserve(ck_step_ctx *ctx);
+#include "payments/balances.h"
+#include "payments/holds.h"
 
 static ck_step_result authorize_card(ck_step_ctx *ctx, const char *token, const char *key)
 {
@@ -76,19 +75,33 @@ ck_step_result ck_step_payment(ck_step_ctx *ctx)
     if (card)
         snprintf(key, sizeof(key), "%s:payment:%lld", ctx->session_id, (long long)ctx->inputs_version);
     /* A hold from earlier inputs (another card, another total, another
-     * method) must not be orphaned. */
+     * method) must not be orphaned: marked for void in a commit that holds
+     * the session (which has no order: this run holds its lease), then
+     * voided at the gateway. */
     ck_error dberr;
-    if (ck_payment_void_session_except(ctx->app, ctx->db, ctx->session_id, key, &dberr) < 0)
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(ctx->db, &st, &dberr,
+                       "SELECT 1 FROM payment_authorizations WHERE session_id = ? AND status = 'Authorized'"
+                       " AND void_pending = 0 AND order_id IS NULL AND idempotency_key <> ? LIMIT 1",
+                       "tt", ctx->session_id, key);
+    ck_db_done(st);
+    if (rc == 1 && (rc = ck_step_tx_begin(ctx, &dberr)) == 0) {
+        rc = ck_hold_mark_void(ctx->db, ctx->session_id, key, NULL, &dberr);
+        rc = rc == 0 ? ck_db_commit(ctx->db, &dberr) : (ck_db_rollback(ctx->db), rc);
+    }
+    if (rc < 0)
+        return ck_step_db_error(ctx, &dberr);
+    if (ck_hold_void_session(ctx->app, ctx->db, ctx->session_id, &dberr) < 0)
         return ck_step_retry(ctx, "PAYMENT_GATEWAY_ERROR", "an earlier authorization could not be voided; try again");
     if (!card) {
         ctx->auth.reserve = 1;
         snprintf(ctx->auth.contract_id, sizeof(ctx->auth.contract_id), "%s", contract ? contract : "");
         return CK_STEP_OK;
     }
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(ctx->db, &st, &dberr,
-                       "SELECT 1 FROM payment_authorizations WHERE idempotency_key = ? AND status = 'Authorized'", "t",
-                       key);
+    rc = ck_db_one(ctx->db, &st, &dberr,
+                   "SELECT 1 FROM payment_authorizations WHERE idempotency_key = ? AND status = 'Authorized'"
+                   " AND void_pending = 0",
+                   "t", key);
     ck_db_done(st);
     if (rc < 0)
         return ck_step_db_error(ctx, &dberr);

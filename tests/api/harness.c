@@ -562,6 +562,22 @@ int64_t ckt_db_int(ckt_daemon *d, const char *sql_fmt, ...)
     return v;
 }
 
+#define UNRECONCILED                                                                                         \
+    "SELECT id FROM (SELECT a.id AS id FROM accounts a WHERE a.prepaid_balance <> COALESCE((SELECT SUM(l.amount)" \
+    " FROM balance_ledger l WHERE l.account_id = a.id AND l.kind = 'prepaid'), 0) OR a.credit_used <>"          \
+    " COALESCE((SELECT SUM(l.amount) FROM balance_ledger l WHERE l.account_id = a.id AND l.kind = 'credit'), 0)" \
+    " UNION ALL SELECT c.id AS id FROM contracts c WHERE c.remaining <> COALESCE((SELECT SUM(l.amount)"        \
+    " FROM balance_ledger l WHERE l.contract_id = c.id AND l.kind = 'contract'), 0)) AS bad ORDER BY id LIMIT 1"
+
+void ckt_expect_ledger_reconciles(ckt_daemon *d)
+{
+    char bad[128];
+    ckt_db_text(d, bad, sizeof(bad), "%s", UNRECONCILED);
+    if (bad[0])
+        fprintf(stderr, "the ledger does not reproduce the balances of %s\n", bad);
+    assert_string_equal(bad, "");
+}
+
 void ckt_db_text(ckt_daemon *d, char *out, size_t n, const char *sql_fmt, ...)
 {
     char *sql = NULL;

@@ -103,6 +103,13 @@ void ckt_db_text(ckt_daemon *d, char *out, size_t n, const char *sql_fmt, ...) _
  * in for another node holding a lease). Fails the test on a SQL error. */
 void ckt_db_exec(ckt_daemon *d, const char *sql_fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The ledger invariant of API.md ("Payment step by method"), read in one
+ * statement (one snapshot): for every account, the sum of its prepaid rows
+ * is prepaidBalance and of its credit rows creditUsed; for every contract,
+ * the sum of its contract rows is remaining. Fails the test, naming the
+ * first account or contract that disagrees, when one does. */
+void ckt_expect_ledger_reconciles(ckt_daemon *d);
+
 /* Fixtures through the API as the admin; each fails the test on a non-2xx
  * answer and writes the new id into out (CK_ID sized, 64 bytes). */
 void ckt_store(ckt_daemon *d, char out[64]);

@@ -1,0 +1,52 @@
+/* holds.h: voiding card holds in two phases. A commit that has checked the
+ * session has no order marks the hold void_pending (ck_hold_mark_void, from
+ * ck_session_give_back); from that commit on no order can take the hold.
+ * Only then is the gateway asked to void it (ck_hold_void), and a second
+ * commit records Voided. A void the gateway did not confirm stays pending
+ * (status Authorized, void_pending 1) and the sweeper retries it on every
+ * run, whatever the session's age. See docs/payments.md, "Who may change a
+ * hold or a balance, and when". */
+#ifndef CK_HOLDS_H
+#define CK_HOLDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/app_internal.h"
+
+typedef struct ck_hold {
+    char id[CK_ID_MAX];
+    char session_id[CK_ID_MAX];
+    char store_id[CK_ID_MAX];
+    char gw_auth[128];
+    int64_t amount;
+} ck_hold;
+
+/* Inside the caller's write transaction, which must already hold the
+ * session (ck_session_give_back's guard): marks every Authorized hold of the
+ * session that no order took void_pending, except the one made under
+ * keep_key (NULL: none). *marked (may be NULL) gets how many. 0 or <0. */
+int ck_hold_mark_void(ck_db *db, const char *session_id, const char *keep_key, int64_t *marked, ck_error *err);
+
+/* The void-pending holds of one session (session_id) or of all sessions
+ * (NULL), with ids after `after` (NULL: from the first), oldest first, at
+ * most max. *out (caller frees) gets *n holds. 0 or <0. */
+int ck_hold_list_pending(ck_db *db, const char *session_id, const char *after, size_t max, ck_hold **out, size_t *n,
+                         ck_error *err);
+
+/* Called inside the commit that records a void (the sweeper raises its
+ * alert there). Returns 0 or <0, which rolls the record back. */
+typedef int (*ck_hold_voided_fn)(ck_db *db, const ck_hold *h, void *arg, ck_error *err);
+
+/* Voids one pending hold at its store's gateway (key void:<holdId>, so a
+ * retry is one void) and records it Voided, calling on_voided (may be NULL)
+ * in that commit. Call outside a transaction. Returns 1 voided, 0 the
+ * gateway did not confirm it (it stays pending), <0 on a database error. */
+int ck_hold_void(ck_app *app, ck_db *db, const ck_hold *h, ck_hold_voided_fn on_voided, void *arg, ck_error *err);
+
+/* Voids every pending hold of a session (ck_hold_void each). Returns how
+ * many were voided, or <0 when the gateway or the database failed for any
+ * (the rest stay pending for the sweeper; err says why). */
+int ck_hold_void_session(ck_app *app, ck_db *db, const char *session_id, ck_error *err);
+
+#endif
