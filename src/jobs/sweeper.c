@@ -32,7 +32,7 @@ static int expire(ck_db *db, int64_t *count, ck_error *err)
     ck_stmt *st = NULL;
     if ((rc = ck_db_query(db, &st, err,
                           "SELECT DISTINCT session_id FROM payment_authorizations WHERE status = 'Authorized'"
-                          " AND order_id IS NULL AND expires_at < ?",
+                          " AND order_id IS NULL AND expires_at <= ?",
                           "i", now)) == 0) {
         while ((rc = ck_db_next(st, err)) == 1) {
             if (n == cap) {
@@ -54,7 +54,7 @@ static int expire(ck_db *db, int64_t *count, ck_error *err)
     if (rc >= 0)
         rc = ck_db_exec(db, count, err,
                         "UPDATE payment_authorizations SET status = 'Expired', void_pending = 0, updated_at = ?"
-                        " WHERE status = 'Authorized' AND expires_at < ? AND (lock_owner IS NULL OR lock_until < ?)",
+                        " WHERE status = 'Authorized' AND expires_at <= ? AND (lock_owner IS NULL OR lock_until < ?)",
                         "iii", now, now, now);
     return rc >= 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
 }
@@ -123,9 +123,11 @@ static int give_back_one(ck_app *app, ck_db *db, const stale *s, const char *own
     return rc;
 }
 
+/* In the commit that records the sweeper's void: its alert, and its count. */
 static int alert_voided(ck_db *db, const ck_hold *h, void *arg, ck_error *err)
 {
-    (void)arg;
+    int64_t *voided = arg;
+    (*voided)++;
     char msg[256];
     snprintf(msg, sizeof(msg), "voided stale authorization %s of checkout %s for %lld", h->id, h->session_id,
              (long long)h->amount);
@@ -145,9 +147,10 @@ static int void_pending(ck_app *app, ck_db *db, int64_t *voided, ck_error *err)
         if (rc < 0)
             return rc;
         for (size_t i = 0; rc >= 0 && i < n; i++) {
-            rc = ck_hold_void(app, db, &holds[i], alert_voided, NULL, err);
+            int64_t counted = 0;
+            rc = ck_hold_void(app, db, &holds[i], alert_voided, &counted, err);
             if (rc == 1)
-                (*voided)++;
+                *voided += counted;
         }
         if (n > 0)
             snprintf(after, sizeof(after), "%s", holds[n - 1].id);

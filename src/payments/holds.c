@@ -89,6 +89,8 @@ int ck_hold_void(ck_app *app, ck_db *db, const ck_hold *h, ck_hold_voided_fn on_
                     "UPDATE payment_authorizations SET status = 'Voided', void_pending = 0, updated_at = ?"
                     " WHERE id = ? AND status = 'Authorized' AND void_pending = 1",
                     "it", ck_now_ms(), h->id);
+    /* changed 0: another caller (the sweeper, an abandon, the payment step)
+     * voided it at the same moment and recorded it first: voided all the same. */
     if (rc == 0 && changed == 1 && on_voided)
         rc = on_voided(db, h, arg, err);
     if (rc < 0) {
@@ -97,7 +99,7 @@ int ck_hold_void(ck_app *app, ck_db *db, const ck_hold *h, ck_hold_voided_fn on_
     }
     if ((rc = ck_db_commit(db, err)) < 0)
         return rc;
-    return changed == 1;
+    return 1;
 }
 
 int ck_hold_void_session(ck_app *app, ck_db *db, const char *session_id, ck_error *err)

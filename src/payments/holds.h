@@ -40,8 +40,10 @@ typedef int (*ck_hold_voided_fn)(ck_db *db, const ck_hold *h, void *arg, ck_erro
 
 /* Voids one pending hold at its store's gateway (key void:<holdId>, so a
  * retry is one void) and records it Voided, calling on_voided (may be NULL)
- * in that commit. Call outside a transaction. Returns 1 voided, 0 the
- * gateway did not confirm it (it stays pending), <0 on a database error. */
+ * in that commit when this call is the one that records it. Call outside a
+ * transaction. Returns 1 voided (recorded by this call or, at the same
+ * moment, by another), 0 the gateway did not confirm it (it stays pending),
+ * <0 on a database error. */
 int ck_hold_void(ck_app *app, ck_db *db, const ck_hold *h, ck_hold_voided_fn on_voided, void *arg, ck_error *err);
 
 /* Voids every pending hold of a session (ck_hold_void each). Returns how

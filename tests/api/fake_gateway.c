@@ -414,6 +414,15 @@ int64_t fgw_captured_amount(fake_gateway *g, const char *auth_id)
     return v;
 }
 
+int fgw_voided(fake_gateway *g, const char *auth_id)
+{
+    pthread_mutex_lock(&g->mu);
+    fgw_auth *a = find_auth(g, auth_id);
+    int v = a ? a->voided : 0;
+    pthread_mutex_unlock(&g->mu);
+    return v;
+}
+
 void fgw_set_delay_ms(fake_gateway *g, int ms)
 {
     pthread_mutex_lock(&g->mu);

@@ -44,6 +44,9 @@ int fgw_captures(fake_gateway *g);
 /* The amount captured so far on auth_id (0 when unknown). */
 int64_t fgw_captured_amount(fake_gateway *g, const char *auth_id);
 
+/* 1 when the authorization auth_id was voided, else 0 (unknown included). */
+int fgw_voided(fake_gateway *g, const char *auth_id);
+
 /* Sleep this long before sending each answer (after it was decided and
  * stored, as a slow gateway would), for timeout tests. 0: none. */
 void fgw_set_delay_ms(fake_gateway *g, int ms);
