@@ -244,8 +244,12 @@ int ck_session_abandon(ck_app *app, ck_db *db, const ck_user *user, const char *
     ck_giveback_result gb;
     if ((rc = ck_db_begin(db, 1, err)) == 0) {
         rc = ck_session_give_back(db, session_id, &opts, &gb, err);
-        if (rc == 0) /* an order (the lease is ours, so only a lapsed lease lets one in) */
-            rc = ck_fail(err, CK_ECONFLICT, "SESSION_COMPLETED", NULL, "the order was placed; it cannot be abandoned");
+        if (rc == 0) { /* an order, or our lease lapsed and another caller took over */
+            rc = why_not(db, session_id, err);
+            if (rc == 0 || strcmp(err->reason, "SESSION_COMPLETED") == 0)
+                rc = ck_fail(err, CK_ECONFLICT, "SESSION_COMPLETED", NULL,
+                             "the order was placed; it cannot be abandoned");
+        }
         if (rc == 1)
             rc = ck_db_exec(db, NULL, err,
                             "UPDATE checkout_sessions SET is_archived = 1, lease_owner = NULL, lease_expires_at = 0,"
