@@ -4,6 +4,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -12,10 +13,37 @@
 
 static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
+/* The last id's time and random part: a monotonic ULID. An id made in the
+ * same millisecond as the last one (or after the clock stepped back) takes
+ * the last one's time and its random part plus one, so ids are strictly
+ * increasing within the process, and creation order is id order. */
+static pthread_mutex_t id_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t id_last_ms;
+static unsigned char id_last_rand[10];
+
 void ck_id_new(char out[CK_ID_MAX], const char *prefix)
 {
     unsigned char r[10] = {0};
     uint64_t ms = (uint64_t)ck_now_ms();
+    if (ck_random_bytes(r, sizeof(r)) != 0) {
+        /* The OS refused randomness: ids must still be unique, never zero. */
+        uint64_t t = (uint64_t)ck_mono_us();
+        memcpy(r, &t, sizeof(t));
+    }
+    pthread_mutex_lock(&id_mu);
+    if (ms <= id_last_ms) {
+        ms = id_last_ms;
+        int i = 9;
+        while (i >= 0 && ++id_last_rand[i] == 0)
+            i--;
+        if (i < 0) /* 2^80 ids in one millisecond: borrow the next one */
+            memcpy(id_last_rand, r, sizeof(r)), ms = ++id_last_ms;
+        memcpy(r, id_last_rand, sizeof(r));
+    } else {
+        id_last_ms = ms;
+        memcpy(id_last_rand, r, sizeof(r));
+    }
+    pthread_mutex_unlock(&id_mu);
     size_t n = strlen(prefix);
     if (n > CK_ID_MAX - 28)
         n = CK_ID_MAX - 28;
@@ -27,11 +55,6 @@ void ck_id_new(char out[CK_ID_MAX], const char *prefix)
         ms >>= 5;
     }
     n += 10;
-    if (ck_random_bytes(r, sizeof(r)) != 0) {
-        /* The OS refused randomness: ids must still be unique, never zero. */
-        uint64_t t = (uint64_t)ck_mono_us();
-        memcpy(r, &t, sizeof(t));
-    }
     /* 80 random bits, 16 characters. */
     for (int i = 0; i < 16; i++) {
         int bit = i * 5;

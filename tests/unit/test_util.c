@@ -4,7 +4,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -98,6 +100,61 @@ static void id_new_sorts_by_time(void **state)
         assert_true(id_time(prev) < id_time(next));
         memcpy(prev, next, sizeof(prev));
     }
+}
+
+/* Strictly increasing within the process, also within one millisecond
+ * (API.md "Lists": creation order is id order): 20,000 ids in a tight loop,
+ * many sharing a millisecond, each greater than the last, the prefix aside. */
+static void id_new_strictly_increasing(void **state)
+{
+    enum { N = 20000 };
+    static char ids[N][CK_ID_MAX];
+    int same_ms = 0;
+    for (int i = 0; i < N; i++)
+        ck_id_new(ids[i], i % 2 ? "evt" : "ord");
+    for (int i = 1; i < N; i++) {
+        const char *a = strchr(ids[i - 1], '_'), *b = strchr(ids[i], '_');
+        if (strcmp(a, b) >= 0)
+            fail_msg("%s is not after %s", ids[i], ids[i - 1]);
+        same_ms += id_time(ids[i - 1]) == id_time(ids[i]);
+    }
+    assert_true(same_ms > 0); /* the loop did make ids within one millisecond */
+}
+
+typedef struct id_batch {
+    char ids[5000][CK_ID_MAX];
+} id_batch;
+
+static void *make_ids(void *arg)
+{
+    id_batch *b = arg;
+    for (int i = 0; i < 5000; i++)
+        ck_id_new(b->ids[i], "cart");
+    return NULL;
+}
+
+/* From several threads at once: each thread's ids increase, and no two ids
+ * of the process are equal. */
+static void id_new_threads(void **state)
+{
+    enum { T = 4 };
+    static id_batch batches[T];
+    pthread_t t[T];
+    for (int i = 0; i < T; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, make_ids, &batches[i]), 0);
+    for (int i = 0; i < T; i++)
+        pthread_join(t[i], NULL);
+    static char all[T * 5000][CK_ID_MAX];
+    int n = 0;
+    for (int i = 0; i < T; i++)
+        for (int k = 0; k < 5000; k++) {
+            if (k > 0)
+                assert_true(strcmp(batches[i].ids[k - 1], batches[i].ids[k]) < 0);
+            memcpy(all[n++], batches[i].ids[k], CK_ID_MAX);
+        }
+    qsort(all, (size_t)n, CK_ID_MAX, (int (*)(const void *, const void *))strcmp);
+    for (int i = 1; i < n; i++)
+        assert_string_not_equal(all[i - 1], all[i]);
 }
 
 static void id_valid_rejects(void **state)
@@ -236,6 +293,8 @@ int main(void)
         cmocka_unit_test(id_new_prefixes),
         cmocka_unit_test(id_new_unique),
         cmocka_unit_test(id_new_sorts_by_time),
+        cmocka_unit_test(id_new_strictly_increasing),
+        cmocka_unit_test(id_new_threads),
         cmocka_unit_test(id_valid_rejects),
         cmocka_unit_test(time_format_fixed),
         cmocka_unit_test(time_clocks),
