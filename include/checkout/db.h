@@ -68,7 +68,9 @@ int ck_db_query(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const 
 int ck_db_exec(ck_db *db, int64_t *changes, ck_error *err, const char *sql, const char *types, ...);
 
 /* Runs a statement expected to return at most one row and leaves it for reading
- * with ck_col_*: returns 1 (row), 0 (none) or <0. Call ck_db_done after reading. */
+ * with ck_col_*: returns 1 (row), 0 (none) or <0. Call ck_db_done after reading.
+ * On 0, err (when not NULL) is filled too (CK_ENOTFOUND, naming the query), so
+ * a caller for which no row is a failure can pass it on as it is. */
 int ck_db_one(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const char *types, ...);
 
 int ck_db_next(ck_stmt *st, ck_error *err); /* 1 row, 0 done, <0 error */

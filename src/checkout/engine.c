@@ -36,6 +36,8 @@ static void run_free(run *r)
 {
     json_decref(r->ctx.inputs);
     json_decref(r->errors);
+    for (size_t i = 0; i < r->ctx.nlines; i++)
+        json_decref(r->ctx.lines[i].tiers);
     free(r->ctx.lines);
 }
 
@@ -111,7 +113,14 @@ static int load(run *r, ck_error *err)
         l->active = (int)ck_col_int(st, 11);
         l->hazmat = (int)ck_col_int(st, 12);
         l->export_controlled = (int)ck_col_int(st, 13);
-        snprintf(l->tiers, sizeof(l->tiers), "%s", ck_col_text(st, 14));
+        /* Stored whole and read whole: a product's tiers that do not parse
+         * stop the checkout instead of pricing it at its list price. */
+        l->tiers = json_loads(ck_col_text(st, 14), 0, NULL);
+        if (!json_is_array(l->tiers)) {
+            rc = ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "the price tiers of product %s cannot be read",
+                         l->product_id);
+            break;
+        }
     }
     ck_db_done(st);
     return rc < 0 ? rc : 1;

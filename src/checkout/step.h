@@ -33,7 +33,7 @@ typedef struct ck_line {
     int64_t sales_price, adjustment, tax;
     int64_t weight_grams, stock, min_quantity;
     int active, hazmat, export_controlled;
-    char tiers[2048]; /* priceTiers JSON text */
+    json_t *tiers; /* priceTiers, parsed (owned by the run): an array, whole */
 } ck_line;
 
 typedef struct ck_step_ctx {

@@ -21,30 +21,40 @@ int ck_job_sla_monitor(ck_app *app, ck_db *db, int64_t *stuck, ck_error *err)
     int rc = ck_job_lease_take(db, "sla-monitor", owner, JOB_LEASE_MS, err);
     if (rc <= 0)
         return rc < 0 ? rc : ck_fail(err, CK_ECONFLICT, "JOB_RUNNING", NULL, "the SLA monitor is running already");
-    char sql[1024], ids[500][CK_ID_MAX], states[500][32];
-    snprintf(sql, sizeof(sql), "SELECT s.id, s.state FROM checkout_sessions s WHERE %s ORDER BY s.id LIMIT 500",
-             ck_stuck_sessions_where);
-    int n = 0;
-    ck_stmt *st = NULL;
+    /* Every stuck session, a page of BATCH at a time by id: none is left
+     * out however many there are. */
+    enum { BATCH = 500 };
+    static _Thread_local char ids[BATCH][CK_ID_MAX], states[BATCH][32];
+    char sql[1024], after[CK_ID_MAX] = "";
+    snprintf(sql, sizeof(sql),
+             "SELECT s.id, s.state FROM checkout_sessions s WHERE s.id > ? AND %s ORDER BY s.id LIMIT %d",
+             ck_stuck_sessions_where, BATCH);
     int64_t now = ck_now_ms();
-    if ((rc = ck_db_query(db, &st, err, sql, "i", now)) == 0) {
-        while (n < 500 && (rc = ck_db_next(st, err)) == 1) {
-            snprintf(ids[n], CK_ID_MAX, "%s", ck_col_text(st, 0));
-            snprintf(states[n], 32, "%s", ck_col_text(st, 1));
-            n++;
-        }
-        ck_db_done(st);
-    }
-    for (int i = 0; rc >= 0 && i < n; i++) {
-        (*stuck)++;
-        if ((rc = ck_db_one(db, &st, err, "SELECT 1 FROM alerts WHERE kind = 'StuckSession' AND subject_id = ?", "t",
-                            ids[i])) != 0) {
+    for (int n = BATCH; rc >= 0 && n == BATCH;) {
+        ck_stmt *st = NULL;
+        n = 0;
+        if ((rc = ck_db_query(db, &st, err, sql, "ti", after, now)) == 0) {
+            while (n < BATCH && (rc = ck_db_next(st, err)) == 1) {
+                snprintf(ids[n], CK_ID_MAX, "%s", ck_col_text(st, 0));
+                snprintf(states[n], 32, "%s", ck_col_text(st, 1));
+                n++;
+            }
             ck_db_done(st);
-            continue;
         }
-        char msg[256];
-        snprintf(msg, sizeof(msg), "checkout %.47s has been stuck at step %.31s past its store's SLA", ids[i], states[i]);
-        rc = ck_alert_raise(db, "StuckSession", ids[i], msg, err);
+        for (int i = 0; rc >= 0 && i < n; i++) {
+            (*stuck)++;
+            if ((rc = ck_db_one(db, &st, err, "SELECT 1 FROM alerts WHERE kind = 'StuckSession' AND subject_id = ?",
+                                "t", ids[i])) != 0) {
+                ck_db_done(st);
+                continue;
+            }
+            char msg[256];
+            snprintf(msg, sizeof(msg), "checkout %.47s has been stuck at step %.31s past its store's SLA", ids[i],
+                     states[i]);
+            rc = ck_alert_raise(db, "StuckSession", ids[i], msg, err);
+        }
+        if (n > 0)
+            snprintf(after, sizeof(after), "%s", ids[n - 1]);
     }
     ck_job_lease_release(db, "sla-monitor", owner);
     return rc < 0 ? rc : 0;

@@ -3,6 +3,7 @@
  * net_terms, the PO number (present where required, unique per account),
  * then the credit limit. The credit itself is reserved by the payment step. */
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "checkout/step.h"
@@ -18,6 +19,8 @@ static int embargoed(const char *list_json, const char *country)
     return hit;
 }
 
+static ck_step_result check_rules(ck_step_ctx *ctx, int hazmat_ok, int64_t limit, int64_t used, const char *emb);
+
 ck_step_result ck_step_business_rules(ck_step_ctx *ctx)
 {
     ck_error dberr;
@@ -30,9 +33,21 @@ ck_step_result ck_step_business_rules(ck_step_ctx *ctx)
         return ck_step_db_error(ctx, &dberr);
     int hazmat_ok = ck_col_int(st, 0) != 0;
     int64_t limit = ck_col_int(st, 1), used = ck_col_int(st, 2);
-    char emb[4096];
-    snprintf(emb, sizeof(emb), "%s", ck_col_text(st, 3));
+    char *emb = strdup(ck_col_text(st, 3)); /* whole: up to 300 countries (API.md) */
     ck_db_done(st);
+    if (!emb)
+        return ck_step_retry(ctx, "INTERNAL_ERROR", "out of memory");
+    ck_step_result res = check_rules(ctx, hazmat_ok, limit, used, emb);
+    free(emb);
+    return res;
+}
+
+/* The rules in API.md's order, given the account's and the store's values. */
+static ck_step_result check_rules(ck_step_ctx *ctx, int hazmat_ok, int64_t limit, int64_t used, const char *emb)
+{
+    ck_error dberr;
+    ck_stmt *st = NULL;
+    int rc;
 
     const char *country =
         json_string_value(json_object_get(json_object_get(ctx->inputs, "shippingAddress"), "country"));

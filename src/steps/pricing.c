@@ -9,17 +9,15 @@
 static int64_t tier_price(const ck_line *l)
 {
     int64_t price = l->unit_price, best_min = 0;
-    json_t *tiers = json_loads(l->tiers, 0, NULL);
     size_t i;
     json_t *t;
-    json_array_foreach(tiers, i, t) {
+    json_array_foreach(l->tiers, i, t) {
         int64_t minq = json_integer_value(json_object_get(t, "minQuantity"));
         if (minq <= l->quantity && minq > best_min) {
             best_min = minq;
             price = json_integer_value(json_object_get(t, "unitPrice"));
         }
     }
-    json_decref(tiers);
     return price;
 }
 

@@ -138,6 +138,10 @@ int ck_db_one(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const ch
     rc = db->drv->step(st, err);
     if (rc <= 0) {
         db->drv->finish(st);
+        /* No row is not an error, but a caller that must have one can pass
+         * err on as it is: it says what was missing, never stale text. */
+        if (rc == 0)
+            ck_fail(err, CK_ENOTFOUND, "NOT_FOUND", NULL, "no row for: %.200s", sql);
         return rc;
     }
     *out = st;

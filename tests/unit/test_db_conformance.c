@@ -281,9 +281,14 @@ static void one_row(void **state)
 {
     fixture *f = *state;
     ck_stmt *st = (ck_stmt *)&st; /* not NULL: the call must set it */
+    memset(&f->err, 0x5a, sizeof(f->err)); /* stale bytes: "no row" must overwrite them */
     assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT k, v, s FROM conf_kv WHERE k = ?", "t", "none"), 0);
     assert_null(st);
     ck_db_done(st); /* NULL-tolerant */
+    /* err says what was missing, for a caller to which no row is a failure. */
+    assert_int_equal(f->err.code, CK_ENOTFOUND);
+    assert_non_null(memchr(f->err.message, '\0', sizeof(f->err.message)));
+    assert_non_null(strstr(f->err.message, "conf_kv"));
 
     put(f->db, "k1", 77, "seventy-seven");
     assert_int_equal(ck_db_one(f->db, &st, &f->err, "SELECT k, v, s FROM conf_kv WHERE k = ?", "t", "k1"), 1);
