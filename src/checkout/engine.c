@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "api/common.h"
 #include "checkout/engine.h"
 #include "checkout/flow.h"
@@ -208,8 +209,8 @@ static void record_failure(run *r, const char *step)
         ck_db_rollback(c->db);
     if (rc < 0) {
         /* The error is still answered; the lease expires or is released at start-up. */
-        fprintf(stderr, "{\"level\":\"error\",\"session\":\"%s\",\"message\":\"recording a failure: %s\"}\n",
-                c->session_id, dberr.message);
+        ck_log(CK_LOG_ERROR, "recording a failed step failed", "sessionId", c->session_id, "error", dberr.message,
+               NULL);
         ck_session_lease_release(c->db, c->session_id, r->owner, NULL);
     }
     json_decref(entry);
@@ -235,11 +236,11 @@ static void give_back(run *r)
         rc = rc >= 0 ? ck_db_commit(c->db, &e) : (ck_db_rollback(c->db), rc);
     }
     if (rc < 0)
-        fprintf(stderr, "{\"level\":\"warn\",\"session\":\"%s\",\"message\":\"release after failure: %s\"}\n",
-                c->session_id, e.message);
+        ck_log(CK_LOG_WARN, "give-back after a failed order failed", "sessionId", c->session_id, "error", e.message,
+               NULL);
     if (ck_hold_void_session(c->app, c->db, c->session_id, &e) < 0)
-        fprintf(stderr, "{\"level\":\"warn\",\"session\":\"%s\",\"message\":\"void after failure: %s\"}\n",
-                c->session_id, e.message);
+        ck_log(CK_LOG_WARN, "void after a failed order left to the sweeper", "sessionId", c->session_id, "error",
+               e.message, NULL);
 }
 
 static int step_index(const char *name)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/log.h"
 #include "api/common.h"
 #include "checkout/engine.h"
 
@@ -87,7 +88,7 @@ static void *runner(void *arg)
             continue;
         }
         if (rc < 0)
-            fprintf(stderr, "{\"level\":\"error\",\"message\":\"queue: %s\"}\n", err.message);
+            ck_log(CK_LOG_ERROR, "placement queue failed", "error", err.message, NULL);
         pthread_mutex_lock(&app->queue.mu);
         if (!app->queue.wake && !atomic_load(&app->stopping)) {
             struct timespec ts;

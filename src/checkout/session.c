@@ -1,16 +1,21 @@
 /* session.c: the checkout session action, the session lease and the views. */
 #include <string.h>
 
+#include "core/log.h"
 #include "api/common.h"
 #include "checkout/cart.h"
 #include "checkout/flow.h"
 #include "checkout/session.h"
 
-/* The action's error table (API.md "Checkout session action"). */
+/* The action's error table (API.md "Checkout session action"). Its HTTP
+ * status is the reference's, which answers 500 for an unknown cart: that is
+ * still the caller's error (CK_EINVALID, logged as a request, not as an
+ * internal error); only SESSION_NOT_CREATED is ours. */
 static int action_fail(ck_error *err, int http, const char *status_code, const char *reason, const char *field,
                        const char *msg)
 {
-    return ck_fail_as(err, http == 500 ? CK_EINTERNAL : CK_EINVALID, http, status_code, reason, field, "%s", msg);
+    int code = strcmp(reason, "SESSION_NOT_CREATED") == 0 ? CK_EINTERNAL : CK_EINVALID;
+    return ck_fail_as(err, code, http, status_code, reason, field, "%s", msg);
 }
 
 #define CANNOT_INVOKE(err)                                                                                    \
@@ -155,7 +160,7 @@ int ck_session_action(ck_app *app, ck_db *db, const ck_user *user, json_t *cart_
         if (rc == 1)
             return err ? err->code : CK_EINVALID; /* a row of the table */
         /* A storage failure is the table's last row; details go to the log. */
-        fprintf(stderr, "{\"level\":\"error\",\"message\":\"session action for %s: %s\"}\n", id, werr.message);
+        ck_log(CK_LOG_ERROR, "session action failed", "cartId", id, "error", werr.message, NULL);
         return NOT_CREATED(err, "the session could not be written; try again");
     }
     rc = write_session(app, db, user, &cart, out, &werr);
@@ -164,7 +169,7 @@ int ck_session_action(ck_app *app, ck_db *db, const ck_user *user, json_t *cart_
     else
         ck_db_rollback(db);
     if (rc < 0) {
-        fprintf(stderr, "{\"level\":\"error\",\"message\":\"session action for %s: %s\"}\n", id, werr.message);
+        ck_log(CK_LOG_ERROR, "session action failed", "cartId", id, "error", werr.message, NULL);
         memset(out, 0, sizeof(*out));
         return NOT_CREATED(err, "the session could not be written; try again");
     }

@@ -4,6 +4,7 @@
  * credit, prepaid balance or contract amount. */
 #include <string.h>
 
+#include "core/log.h"
 #include "api/common.h"
 #include "checkout/cart.h"
 #include "checkout/flow.h"
@@ -268,7 +269,6 @@ int ck_session_abandon(ck_app *app, ck_db *db, const ck_user *user, const char *
      * the sweeper retries it on its next run. */
     ck_error verr;
     if (ck_hold_void_session(app, db, session_id, &verr) < 0)
-        fprintf(stderr, "{\"level\":\"warn\",\"session\":\"%s\",\"message\":\"abandon: %s; left to the sweeper\"}\n",
-                session_id, verr.message);
+        ck_log(CK_LOG_WARN, "abandon: void left to the sweeper", "sessionId", session_id, "error", verr.message, NULL);
     return 0;
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "checkout/step.h"
 
 /* Groups: the pure computing steps share one commit (a resume re-runs the
@@ -57,8 +58,7 @@ ck_step_result ck_step_retry(ck_step_ctx *ctx, const char *reason, const char *f
 
 ck_step_result ck_step_db_error(ck_step_ctx *ctx, const ck_error *dberr)
 {
-    fprintf(stderr, "{\"level\":\"error\",\"session\":\"%s\",\"message\":\"step storage error: %s\"}\n",
-            ctx->session_id, dberr->message);
+    ck_log(CK_LOG_ERROR, "step storage error", "sessionId", ctx->session_id, "error", dberr->message, NULL);
     return ck_step_retry(ctx, "INTERNAL_ERROR", "internal error; placing the order again resumes here");
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/faults.h"
 
 /* The registry: one line per point. takes_arg: the point is "name:<arg>". */
@@ -120,6 +121,6 @@ int ck_fault_at(ck_faults *f, const char *name, const char *arg)
 
 void ck_fault_crash(void)
 {
-    fprintf(stderr, "{\"level\":\"fatal\",\"message\":\"fault injection: crashing\"}\n");
+    ck_log(CK_LOG_FATAL, "fault injection: crashing", NULL);
     _exit(99);
 }

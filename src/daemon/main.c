@@ -7,13 +7,19 @@
 #include <string.h>
 
 #include "checkout/app.h"
+#include "core/log.h"
 
-static void usage(FILE *f)
+#define USAGE                                                                        \
+    "usage: checkoutd [--listen HOST:PORT] [--db URL] [--workers N] [--lease-seconds N]\n" \
+    "                 [--jobs-interval N] [--sqlite-synchronous full|normal]\n"         \
+    "                 [--authorization-ttl SECONDS]\n"                                  \
+    "                 [--enable-fault-injection]\n"
+
+/* A usage error: one log record (stderr carries only JSON), exit status 2. */
+static int usage_error(const char *msg)
 {
-    fprintf(f, "usage: checkoutd [--listen HOST:PORT] [--db URL] [--workers N] [--lease-seconds N]\n"
-               "                 [--jobs-interval N] [--sqlite-synchronous full|normal]\n"
-               "                 [--authorization-ttl SECONDS]\n"
-               "                 [--enable-fault-injection]\n");
+    ck_log(CK_LOG_ERROR, msg, "usage", USAGE, NULL);
+    return 2;
 }
 
 static int parse_int(const char *s, int min, int max, int *out)
@@ -40,13 +46,13 @@ int main(int argc, char **argv)
         {0, 0, 0, 0},
     };
     int c;
+    opterr = 0; /* getopt's own messages are plain text: ours are records */
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'l': {
             const char *colon = strrchr(optarg, ':');
             if (!colon || (size_t)(colon - optarg) >= sizeof(host) || parse_int(colon + 1, 0, 65535, &cfg.port)) {
-                fprintf(stderr, "checkoutd: --listen takes HOST:PORT\n");
-                return 2;
+                return usage_error("--listen takes HOST:PORT");
             }
             memcpy(host, optarg, (size_t)(colon - optarg));
             host[colon - optarg] = '\0';
@@ -56,20 +62,17 @@ int main(int argc, char **argv)
         case 'd': cfg.db_url = optarg; break;
         case 'w':
             if (parse_int(optarg, 1, 256, &cfg.workers)) {
-                fprintf(stderr, "checkoutd: --workers takes 1..256\n");
-                return 2;
+                return usage_error("--workers takes 1..256");
             }
             break;
         case 's':
             if (parse_int(optarg, 1, 86400, &cfg.lease_seconds)) {
-                fprintf(stderr, "checkoutd: --lease-seconds takes 1..86400\n");
-                return 2;
+                return usage_error("--lease-seconds takes 1..86400");
             }
             break;
         case 'j':
             if (parse_int(optarg, 1, 86400, &cfg.jobs_interval)) {
-                fprintf(stderr, "checkoutd: --jobs-interval takes 1..86400\n");
-                return 2;
+                return usage_error("--jobs-interval takes 1..86400");
             }
             break;
         case 'y':
@@ -78,24 +81,27 @@ int main(int argc, char **argv)
             else if (strcmp(optarg, "normal") == 0)
                 cfg.sqlite_synchronous_full = 0;
             else {
-                fprintf(stderr, "checkoutd: --sqlite-synchronous takes full or normal\n");
-                return 2;
+                return usage_error("--sqlite-synchronous takes full or normal");
             }
             break;
         case 'a':
             if (parse_int(optarg, 1, 365 * 86400, &cfg.authorization_ttl)) {
-                fprintf(stderr, "checkoutd: --authorization-ttl takes 1..31536000 seconds\n");
-                return 2;
+                return usage_error("--authorization-ttl takes 1..31536000 seconds");
             }
             break;
         case 'f': cfg.fault_injection = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h': fputs(USAGE, stdout); return 0;
+        default: {
+            char msg[300];
+            snprintf(msg, sizeof(msg), "unknown option or missing argument: %.200s", argv[optind - 1]);
+            return usage_error(msg);
+        }
         }
     }
     if (optind < argc) {
-        usage(stderr);
-        return 2;
+        char msg[300];
+        snprintf(msg, sizeof(msg), "unexpected argument: %.200s", argv[optind]);
+        return usage_error(msg);
     }
 
     /* Signals are taken synchronously by this thread; workers never see them. */
@@ -110,17 +116,17 @@ int main(int argc, char **argv)
     ck_error_clear(&err);
     ck_app *app = NULL;
     if (ck_app_open(&app, &cfg, &err) < 0) {
-        fprintf(stderr, "checkoutd: %s\n", err.message);
+        ck_log(CK_LOG_FATAL, "cannot start", "reason", err.reason, "error", err.message, NULL);
         return 1;
     }
     const char *admin_key = getenv("CHECKOUTD_ADMIN_KEY");
     if (admin_key && *admin_key && ck_app_ensure_admin_key(app, admin_key, &err) < 0) {
-        fprintf(stderr, "checkoutd: %s\n", err.message);
+        ck_log(CK_LOG_FATAL, "cannot set up CHECKOUTD_ADMIN_KEY", "reason", err.reason, "error", err.message, NULL);
         ck_app_close(app);
         return 1;
     }
     if (ck_app_start(app, &err) < 0) {
-        fprintf(stderr, "checkoutd: %s\n", err.message);
+        ck_log(CK_LOG_FATAL, "cannot start", "reason", err.reason, "error", err.message, NULL);
         ck_app_close(app);
         return 1;
     }
@@ -129,7 +135,7 @@ int main(int argc, char **argv)
 
     int sig = 0;
     sigwait(&set, &sig);
-    fprintf(stderr, "{\"level\":\"info\",\"message\":\"signal %d: stopping\"}\n", sig);
+    ck_log_obj(CK_LOG_INFO, "stopping", json_pack("{s:i}", "signal", sig));
     ck_app_close(app);
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/log.h"
 #include "api/common.h"
 #include "events/dispatcher.h"
 #include "events/send.h"
@@ -250,6 +251,11 @@ static int record(ck_app *app, ck_db *db, const attempt *a, const char *owner, i
     }
     rc = rc == 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
     atomic_fetch_add(&app->metrics.delivery_attempts, 1);
+    /* Each attempt's outcome, at info: the receiver's answer is its own text, escaped. */
+    ck_log_obj(CK_LOG_INFO, "delivery attempt",
+               json_pack("{s:s, s:s, s:s, s:s, s:I, s:s?}", "deliveryId", a->id, "event", a->event_type, "orderId",
+                         a->order_id, "outcome", ok ? "Delivered" : dead ? "Dead" : "Retry", "attempt",
+                         (json_int_t)n, "error", ok ? NULL : error));
     return rc;
 }
 
@@ -321,7 +327,7 @@ static void *worker(void *arg)
         int fanned = ck_dispatch_fanout(db, &err);
         int rc = fanned < 0 ? fanned : ck_dispatch_one(app, db, &err);
         if (rc < 0 && err.code != CK_EBUSY)
-            fprintf(stderr, "{\"level\":\"error\",\"message\":\"dispatcher: %s\"}\n", err.message);
+            ck_log(CK_LOG_ERROR, "dispatcher failed", "error", err.message, NULL);
         if (rc == 1)
             continue;
         pthread_mutex_lock(&app->dispatch.mu);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "http/http.h"
 
 typedef struct conn_ctx {
@@ -57,8 +58,8 @@ static void reply_error(ck_req *req, const ck_error *err)
         snprintf(e.error_code, sizeof(e.error_code), "%s", ck_code_category(e.code));
     if (e.http_status >= 500 && (e.code == CK_EINTERNAL || e.code == CK_EBUSY)) {
         /* Internal details go to the log, not to the caller. */
-        fprintf(stderr, "{\"level\":\"error\",\"requestId\":\"%s\",\"message\":\"%s\"}\n",
-                req->request_id, e.message);
+        ck_log(CK_LOG_ERROR, "internal error", "requestId", req->request_id, "reason", e.reason, "error", e.message,
+               NULL);
         if (strcmp(e.reason, "INTERNAL_ERROR") == 0 || !e.reason[0])
             snprintf(e.message, sizeof(e.message), "internal error; request %s", req->request_id);
     }
@@ -222,14 +223,25 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, ck_req *req)
     return r;
 }
 
+/* The access log: one info record per request; method and route are the
+ * client's text (an unknown route logs as "-"), escaped like everything. */
 static void log_line(ck_req *req, int64_t us)
 {
-    char ts[32];
-    ck_time_format(ts, ck_now_ms());
-    fprintf(stderr,
-            "{\"ts\":\"%s\",\"requestId\":\"%s\",\"method\":\"%s\",\"route\":\"%s\",\"status\":%d,\"us\":%lld}\n",
-            ts, req->request_id, req->method, req->route ? req->route : "-", req->status,
-            (long long)us);
+    ck_log_obj(CK_LOG_INFO, "request",
+               json_pack("{s:s, s:s, s:s, s:i, s:I}", "requestId", req->request_id, "method", req->method, "route",
+                         req->route ? req->route : "-", "status", req->status, "us", (json_int_t)us));
+}
+
+/* libmicrohttpd's own messages (MHD_USE_ERROR_LOG), as records too. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[1024];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    ck_log(CK_LOG_WARN, msg, "source", "libmicrohttpd", NULL);
 }
 
 static enum MHD_Result dispatch(ck_app *app, struct MHD_Connection *conn, const char *method,
@@ -359,7 +371,8 @@ int ck_http_start(ck_app *app, ck_error *err)
         NULL, on_request, app, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.workers, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, app, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_END);
     if (!app->mhd)
         return ck_fail(err, CK_EINTERNAL, "LISTEN_FAILED", "listen", "cannot listen on %s:%d",
                        app->listen_host, app->cfg.port);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "core/log.h"
 #include "jobs/jobs.h"
 
 static void *scheduler(void *arg)
@@ -24,11 +25,11 @@ static void *scheduler(void *arg)
         ck_sweep_result res;
         ck_error_clear(&err);
         if (ck_job_sweeper(app, db, &res, &err) < 0 && err.code != CK_ECONFLICT)
-            fprintf(stderr, "{\"level\":\"error\",\"job\":\"sweeper\",\"message\":\"%s\"}\n", err.message);
+            ck_log(CK_LOG_ERROR, "job failed", "job", "sweeper", "error", err.message, NULL);
         for (const ck_job_hook *h = ck_job_hooks; h->name; h++) {
             ck_error_clear(&err);
             if (h->run(app, db, &err) < 0 && err.code != CK_ECONFLICT)
-                fprintf(stderr, "{\"level\":\"error\",\"job\":\"%s\",\"message\":\"%s\"}\n", h->name, err.message);
+                ck_log(CK_LOG_ERROR, "job failed", "job", h->name, "error", err.message, NULL);
         }
     }
     return NULL;

@@ -100,7 +100,7 @@ int ck_order_capture(ck_app *app, ck_db *db, const ck_user *user, const char *or
     rc = ck_gateway_config_load(db, store_id, &cfg, err);
     const ck_gateway_ops *gw = rc == 1 ? ck_gateway_for(&cfg) : NULL;
     if (gw)
-        gw->capture(&cfg, db, key, gw_auth, amount, &ans);
+        ck_gw_capture(gw, &cfg, db, key, gw_auth, amount, &ans);
     ck_secure_zero(cfg.secret, sizeof(cfg.secret));
     if (ck_fault(app->faults, "crash.capture"))
         ck_fault_crash();
@@ -109,8 +109,15 @@ int ck_order_capture(ck_app *app, ck_db *db, const ck_user *user, const char *or
         if (gw && ans.result == CK_GW_DECLINED)
             return ck_fail(err, CK_EINVALID, "PAYMENT_DECLINED", NULL, "the gateway refused the capture: %s",
                            ans.code[0] ? ans.code : "declined");
+        if (!gw)
+            return ck_fail_as(err, CK_EINTERNAL, 500, "UNKNOWN_EXCEPTION", "PAYMENT_GATEWAY_ERROR", NULL,
+                              "the store's payment gateway is not configured");
+        if (strcmp(ans.code, "timeout") == 0 || strcmp(ans.code, "transport_error") == 0)
+            return ck_fail_as(err, CK_EINTERNAL, 500, "UNKNOWN_EXCEPTION", "PAYMENT_GATEWAY_ERROR", NULL,
+                              "the payment gateway did not answer in time; try again");
         return ck_fail_as(err, CK_EINTERNAL, 500, "UNKNOWN_EXCEPTION", "PAYMENT_GATEWAY_ERROR", NULL,
-                          "the payment gateway did not answer; try again");
+                          "the payment gateway answered with an error (%s); try again",
+                          ans.message[0] ? ans.message : ans.code[0] ? ans.code : "error");
     }
     /* Record what the gateway captured: a retry under the same key returns
      * the first capture, whose amount is the one that happened. */

@@ -49,3 +49,39 @@ int ck_gateway_config_load(ck_db *db, const char *store_id, ck_gw_config *out, c
     ck_db_done(st);
     return 1;
 }
+
+/* A call that failed (<0) is an error answer, whatever it left in *out: a
+ * zeroed answer reads as CK_GW_APPROVED, and no caller may take a failed
+ * call for an approval. */
+static void checked(int rc, ck_gw_answer *out)
+{
+    if (rc >= 0)
+        return;
+    out->result = CK_GW_ERROR;
+    if (!out->code[0])
+        snprintf(out->code, sizeof(out->code), "adapter_error");
+    if (!out->message[0])
+        snprintf(out->message, sizeof(out->message), "the gateway adapter failed (%d)", rc);
+}
+
+void ck_gw_authorize(const ck_gateway_ops *gw, const ck_gw_config *cfg, ck_db *db, const char *idem_key,
+                     int64_t amount, const char *currency, const char *token, const char *reference,
+                     ck_gw_answer *out)
+{
+    memset(out, 0, sizeof(*out));
+    checked(gw->authorize(cfg, db, idem_key, amount, currency, token, reference, out), out);
+}
+
+void ck_gw_capture(const ck_gateway_ops *gw, const ck_gw_config *cfg, ck_db *db, const char *idem_key,
+                   const char *auth_id, int64_t amount, ck_gw_answer *out)
+{
+    memset(out, 0, sizeof(*out));
+    checked(gw->capture(cfg, db, idem_key, auth_id, amount, out), out);
+}
+
+void ck_gw_void(const ck_gateway_ops *gw, const ck_gw_config *cfg, ck_db *db, const char *idem_key,
+                const char *auth_id, ck_gw_answer *out)
+{
+    memset(out, 0, sizeof(*out));
+    checked(gw->void_auth(cfg, db, idem_key, auth_id, out), out);
+}

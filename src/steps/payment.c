@@ -24,7 +24,7 @@ static ck_step_result authorize_card(ck_step_ctx *ctx, const char *token, const 
         return ck_step_retry(ctx, "PAYMENT_GATEWAY_ERROR", "the store's payment gateway is not configured");
     ck_gw_answer ans;
     memset(&ans, 0, sizeof(ans));
-    gw->authorize(&cfg, ctx->db, key, ctx->grand_total, ctx->currency, token, ctx->session_id, &ans);
+    ck_gw_authorize(gw, &cfg, ctx->db, key, ctx->grand_total, ctx->currency, token, ctx->session_id, &ans);
     if (ck_fault(ctx->app->faults, "crash.gateway"))
         ck_fault_crash();
     if (ans.result == CK_GW_APPROVED && ans.amount && ans.amount != ctx->grand_total) {
@@ -33,7 +33,7 @@ static ck_step_result authorize_card(ck_step_ctx *ctx, const char *token, const 
         ck_gw_answer vans;
         memset(&vans, 0, sizeof(vans));
         snprintf(vkey, sizeof(vkey), "void:%s", key);
-        gw->void_auth(&cfg, ctx->db, vkey, ans.ref_id, &vans);
+        ck_gw_void(gw, &cfg, ctx->db, vkey, ans.ref_id, &vans);
         ck_secure_zero(cfg.secret, sizeof(cfg.secret));
         return ck_step_fail(ctx, "PAYMENT_DECLINED", "the card was approved for %lld of %lld only; use another card",
                             (long long)ans.amount, (long long)ctx->grand_total);
@@ -51,8 +51,12 @@ static ck_step_result authorize_card(ck_step_ctx *ctx, const char *token, const 
         return ck_step_fail(ctx, "PAYMENT_DECLINED", "the card was declined%s%s; use another card",
                             ans.code[0] ? ": " : "", ans.code);
     default:
-        return ck_step_retry(ctx, "PAYMENT_GATEWAY_ERROR", "the payment gateway did not answer (%s); try again",
-                             ans.message[0] ? ans.message : "error");
+        /* A gateway that answered "error" is not one that did not answer. */
+        if (strcmp(ans.code, "timeout") == 0 || strcmp(ans.code, "transport_error") == 0)
+            return ck_step_retry(ctx, "PAYMENT_GATEWAY_ERROR",
+                                 "the payment gateway did not answer in time; try again");
+        return ck_step_retry(ctx, "PAYMENT_GATEWAY_ERROR", "the payment gateway answered with an error (%s); try again",
+                             ans.message[0] ? ans.message : ans.code[0] ? ans.code : "error");
     }
 }
 

@@ -124,6 +124,9 @@ static json_t *do_authorize(fake_gateway *g, json_t *req, int *status)
         return NULL;
     }
     int64_t amt = json_integer_value(amount);
+    if (strcmp(token, "tok_error_text") == 0) /* an error text that would forge a log record if spliced raw */
+        return json_pack("{s:s, s:s, s:s}", "result", "error", "code", "processing_error", "message",
+                         "acquirer said \"no\"\n{\"level\":\"fatal\",\"msg\":\"forged\"}");
     if (strcmp(token, "tok_error") == 0)
         return json_pack("{s:s, s:s, s:s}", "result", "error", "code", "processing_error", "message",
                          "fake gateway: simulated processing error");

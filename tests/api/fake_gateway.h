@@ -2,7 +2,8 @@
  * 127.0.0.1 (port chosen by the kernel) with libmicrohttpd's own threads and
  * speaks the `http` gateway protocol of API.md:
  *   POST /authorize {"amount","currency","token","reference"} (tok_visa approves, tok_partial
- *        approves half the amount, tok_decline declines, tok_error errors)
+ *        approves half the amount, tok_decline declines, tok_error errors, tok_error_text
+ *        errors with a message holding a quote, a newline and a JSON record)
  *        -> {"result","authorizationId","amount","code","message"}
  *   POST /capture {"authorizationId","amount"} -> {"result","paymentId","amount","code","message"}
  *   POST /void {"authorizationId"} -> {"result","code","message"}

@@ -88,6 +88,44 @@ static ck_gw_answer void_auth(ck_db *db, const char *k, const char *auth)
     return a;
 }
 
+/* An adapter whose every call fails without touching its answer. */
+static int failing_authorize(const ck_gw_config *cfg, ck_db *db, const char *idem_key, int64_t amount,
+                             const char *currency, const char *token, const char *reference, ck_gw_answer *out)
+{
+    return CK_EINTERNAL;
+}
+static int failing_capture(const ck_gw_config *cfg, ck_db *db, const char *idem_key, const char *auth_id,
+                           int64_t amount, ck_gw_answer *out)
+{
+    return CK_EINTERNAL;
+}
+static int failing_void(const ck_gw_config *cfg, ck_db *db, const char *idem_key, const char *auth_id,
+                        ck_gw_answer *out)
+{
+    return CK_EINVALID;
+}
+
+/* A call that fails is an error answer: the zeroed answer it leaves would
+ * read as CK_GW_APPROVED, so a hold, capture or void that never happened
+ * would be recorded as done. */
+static void failed_call_is_error(void **state)
+{
+    static const ck_gateway_ops failing = {"failing", failing_authorize, failing_capture, failing_void};
+    ck_gw_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    ck_gw_answer a;
+    memset(&a, 0, sizeof(a));
+    assert_int_equal(a.result, CK_GW_APPROVED); /* what a caller would have read */
+    ck_gw_authorize(&failing, &cfg, NULL, "k1", 100, "USD", "tok_visa", "cs_x", &a);
+    assert_int_equal(a.result, CK_GW_ERROR);
+    assert_string_equal(a.code, "adapter_error");
+    ck_gw_capture(&failing, &cfg, NULL, "k2", "auth", 100, &a);
+    assert_int_equal(a.result, CK_GW_ERROR);
+    ck_gw_void(&failing, &cfg, NULL, "k3", "auth", &a);
+    assert_int_equal(a.result, CK_GW_ERROR);
+    assert_true(a.message[0] != '\0');
+}
+
 static void selection(void **state)
 {
     ck_gw_config cfg = {.kind = "test"};
@@ -405,6 +443,7 @@ int main(void)
 
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(selection),
+        cmocka_unit_test(failed_call_is_error),
         cmocka_unit_test_setup_teardown(config_load, setup, teardown),
         cmocka_unit_test_setup_teardown(authorize_by_token, setup, teardown),
         cmocka_unit_test_setup_teardown(authorize_same_key_same_answer, setup, teardown),
