@@ -18,16 +18,24 @@ static int visible_cart(ck_req *req, const char *id, ck_cart *out, ck_error *err
     return rc == 1 ? 0 : ck_not_found(err, "cart", id);
 }
 
+/* A cart the caller may see, held for this write transaction while it is
+ * Active: the status is checked by the hold itself, not by a read that a
+ * concurrent session action could overtake before the item is written. */
 static int editable_cart(ck_req *req, const char *id, ck_cart *out, ck_error *err)
 {
     int rc = visible_cart(req, id, out, err);
     if (rc < 0)
         return rc;
-    if (out->status != CK_CART_ACTIVE)
-        return ck_fail(err, CK_ECONFLICT, "CART_NOT_EDITABLE", NULL,
-                       "the cart is %s; only an Active cart's items can change",
-                       ck_cart_status_name(out->status));
-    return 0;
+    if ((rc = ck_cart_hold_editable(req->db, id, err)) < 0)
+        return rc;
+    if (rc == 1) {
+        out->status = CK_CART_ACTIVE;
+        return 0;
+    }
+    if ((rc = ck_cart_load(req->db, id, out, err)) < 0) /* what it is now, for the message */
+        return rc;
+    return ck_fail(err, CK_ECONFLICT, "CART_NOT_EDITABLE", NULL, "the cart is %s; only an Active cart's items can change",
+                   ck_cart_status_name(out->status));
 }
 
 static int reply_cart(ck_req *req, int status, const char *id, ck_error *err)

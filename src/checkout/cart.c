@@ -78,6 +78,14 @@ int ck_cart_set_status(ck_db *db, const char *cart_id, ck_cart_status to, ck_err
     return 0;
 }
 
+int ck_cart_hold_editable(ck_db *db, const char *cart_id, ck_error *err)
+{
+    int64_t changed = 0;
+    int rc = ck_db_exec(db, &changed, err, "UPDATE carts SET version = version WHERE id = ? AND status = 'Active'",
+                        "t", cart_id);
+    return rc < 0 ? rc : changed == 1;
+}
+
 int ck_cart_recompute(ck_db *db, const char *cart_id, ck_error *err)
 {
     return ck_db_exec(db, NULL, err,

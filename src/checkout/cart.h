@@ -29,6 +29,13 @@ int ck_cart_load(ck_db *db, const char *id, ck_cart *out, ck_error *err);
  * the status changed underneath. */
 int ck_cart_set_status(ck_db *db, const char *cart_id, ck_cart_status to, ck_error *err);
 
+/* Inside the caller's write transaction, before an item write: holds the
+ * cart row while the cart is Active (a conditional UPDATE: on PostgreSQL the
+ * session action's move to Checkout waits for this transaction, and one
+ * that committed first is seen; SQLite's write transactions are serial).
+ * 1 held, 0 not Active (nothing changed), <0 error. */
+int ck_cart_hold_editable(ck_db *db, const char *cart_id, ck_error *err);
+
 /* Recomputes the cart's pre-checkout totals (subtotal = sum of list price x
  * quantity; the rest 0) and bumps its version. */
 int ck_cart_recompute(ck_db *db, const char *cart_id, ck_error *err);

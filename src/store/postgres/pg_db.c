@@ -121,7 +121,13 @@ static void pg_close(ck_db *db)
 
 static int pg_begin(ck_db *db, int write, ck_error *err)
 {
-    (void)write; /* conflicts surface on the rows themselves (conditional UPDATEs) */
+    /* PostgreSQL has no BEGIN IMMEDIATE: a write transaction here is READ
+     * COMMITTED and locks nothing until it writes. So every write
+     * transaction that decides on a row it read takes that row first with a
+     * conditional UPDATE (the session: ck_step_tx_begin, ck_session_give_back,
+     * PATCH; the cart: ck_cart_hold_editable; the account: adjustments), and
+     * a concurrent writer of the row waits for it and then sees its commit. */
+    (void)write;
     return pg_exec_script(db, "BEGIN", err);
 }
 
