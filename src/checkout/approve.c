@@ -1,5 +1,4 @@
 /* approve.c: releasing a net-terms order that waited for an approver. */
-#include "api/common.h"
 #include "checkout/order.h"
 #include "events/outbox.h"
 

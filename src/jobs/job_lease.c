@@ -1,5 +1,4 @@
 /* job_lease.c: job lease rows and alerts. */
-#include "api/common.h"
 #include "jobs/jobs.h"
 
 int ck_job_lease_take(ck_db *db, const char *name, const char *owner, int64_t ms, ck_error *err)

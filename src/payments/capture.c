@@ -5,7 +5,6 @@
  * our commit gets the same capture back and records it once. */
 #include <string.h>
 
-#include "api/common.h"
 #include "checkout/order.h"
 #include "payments/capture.h"
 #include "payments/gateway.h"
