@@ -965,6 +965,95 @@ static void queue_races_sync_placement(void **state)
     ckt_finish(&f->d);
 }
 
+
+/* ------------------------------------------- the ledger, step by step */
+
+static void set_inputs_payment(fx *f, const char *sid, const char *pay)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "/v1/checkouts/%s", sid);
+    ckt_resp r = ckt_httpf(&f->d, "PATCH", path, f->bkey, "{\"payment\":%s}", pay);
+    ckt_expect_status(&r, 200);
+    ckt_free(&r);
+}
+
+/* API.md, the balance ledger: "for every account at every moment" the sums
+ * of its rows are its balances. A mixed sequence on one account, checked
+ * after every step: opening amounts; orders of every method; money reserved
+ * by an order that failed, then given back by a rewind to another method;
+ * an abandon; the sweeper's give-back of an idle session; PATCHes and
+ * adjustments. */
+static void ledger_reproduces_every_balance(void **state)
+{
+    (void)state;
+    fx *f = &F;
+    fx_setup(f, "step.fail:create_order*3");
+    ckt_daemon *d = &f->d;
+    ckt_expect_ledger_reconciles(d); /* opening prepaid and contract rows */
+    char sid[6][64], cart[64], pay[256], path[1024];
+    /* Three that reserve, then fail at create_order: prepaid, contract, purchase order. */
+    const int failing[3] = {1, 3, 2};
+    for (int i = 0; i < 3; i++) {
+        payment_json(f, failing[i], 900 + i, pay, sizeof(pay));
+        new_session(f, pay, sid[i], cart);
+        ckt_resp r = place(f, sid[i]);
+        ckt_expect_error(&r, 500, "UNKNOWN_EXCEPTION", "INTERNAL_ERROR", NULL);
+        ckt_free(&r);
+        ckt_expect_ledger_reconciles(d);
+    }
+    assert_int_equal(session_net(f, sid[0]), -TOTAL);
+    /* A rewind that gives money back: the prepaid one pays by purchase order instead. */
+    payment_json(f, 2, 950, pay, sizeof(pay));
+    set_inputs_payment(f, sid[0], pay);
+    ckt_expect_ledger_reconciles(d);
+    place_until_ordered(f, sid[0]);
+    assert_int_equal(session_net(f, sid[0]), TOTAL); /* prepaid released, credit reserved */
+    ckt_expect_ledger_reconciles(d);
+    /* An abandon gives the contract's debit back. */
+    ckt_resp r = abandon(f, sid[1]);
+    ckt_expect_status(&r, 200);
+    ckt_free(&r);
+    assert_int_equal(session_net(f, sid[1]), 0);
+    ckt_expect_ledger_reconciles(d);
+    /* The sweeper gives back the idle purchase order's credit. */
+    snprintf(path, sizeof(path), "/v1/stores/%s", f->store);
+    r = ckt_http(d, "PATCH", path, CKT_ADMIN_KEY, "{\"staleAuthorizationSeconds\":1}", NULL);
+    ckt_expect_status(&r, 200);
+    ckt_free(&r);
+    ckt_db_exec(d, "UPDATE checkout_sessions SET updated_at = updated_at - 5000 WHERE id = '%s'", sid[2]);
+    r = sweep(f);
+    ckt_expect_status(&r, 200);
+    assert_int_equal(ckt_int(r.json, "released"), 1);
+    ckt_free(&r);
+    assert_int_equal(session_net(f, sid[2]), 0);
+    ckt_expect_ledger_reconciles(d);
+    /* Orders of every method. */
+    for (int m = 0; m < 5; m++) {
+        payment_json(f, m, 960 + m, pay, sizeof(pay));
+        new_session(f, pay, sid[3], cart);
+        place_until_ordered(f, sid[3]);
+        ckt_expect_ledger_reconciles(d);
+    }
+    /* Admin changes. */
+    snprintf(path, sizeof(path), "/v1/accounts/%s", f->acct);
+    r = ckt_http(d, "PATCH", path, CKT_ADMIN_KEY, "{\"prepaidBalance\":123456}", NULL);
+    ckt_expect_status(&r, 200);
+    ckt_free(&r);
+    ckt_expect_ledger_reconciles(d);
+    snprintf(path, sizeof(path), "/v1/accounts/%s/adjustments", f->acct);
+    const char *adj[] = {"{\"kind\":\"prepaid\",\"amount\":-23456}", "{\"kind\":\"credit\",\"amount\":-7692}",
+                         "{\"kind\":\"credit\",\"amount\":300}"};
+    for (int i = 0; i < 3; i++) {
+        r = ckt_http(d, "POST", path, CKT_ADMIN_KEY, adj[i], NULL);
+        ckt_expect_status(&r, 201);
+        ckt_free(&r);
+        ckt_expect_ledger_reconciles(d);
+    }
+    assert_int_equal(account_field(f, "prepaidBalance"), 100000);
+    expect_orders_backed(f);
+    ckt_finish(d);
+}
+
 /* ------------------------------------------------------------- crashes */
 
 /* A crash right after the commit that decided a void, before the gateway
@@ -1057,6 +1146,7 @@ int main(void)
         cmocka_unit_test_teardown(capture_races_expiry, teardown),
         cmocka_unit_test_teardown(approval_races_abandon, teardown),
         cmocka_unit_test_teardown(queue_races_sync_placement, teardown),
+        cmocka_unit_test_teardown(ledger_reproduces_every_balance, teardown),
         cmocka_unit_test_teardown(crash_between_decision_and_void, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
