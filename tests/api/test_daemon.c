@@ -1,5 +1,5 @@
-/* test_daemon.c: the daemon itself (API.md, "The daemon"): /healthz and
- * /metrics without auth, data surviving a restart, a clean exit on SIGTERM
+/* test_daemon.c: the daemon itself (API.md, "The daemon"): --version,
+ * /healthz and /metrics without auth, data surviving a restart, a clean exit on SIGTERM
  * and SIGINT, the 1 MiB body limit, and one JSON log line per request. */
 #include "api/harness.h"
 
@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #define MIB (1024 * 1024)
 
@@ -42,6 +43,25 @@ static void metrics(void **state)
     assert_non_null(strstr(ct, "text/plain"));
     ckt_free(&r);
     ckt_finish(&d);
+}
+
+/* checkoutd --version: one line "checkoutd MAJOR.MINOR.PATCH" (the CMake
+ * project version), exit 0, before anything is opened: the database named
+ * here cannot be created, so a daemon that went on would exit 1. */
+static void version_flag(void **state)
+{
+    FILE *p = popen(CHECKOUTD_BIN " --db sqlite:/nonexistent-dir/x.db --version", "r");
+    assert_non_null(p);
+    char out[256] = "";
+    size_t n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_string_equal(out, "checkoutd " CKT_VERSION "\n");
+    unsigned major, minor, patch;
+    char end;
+    assert_int_equal(sscanf(CKT_VERSION, "%u.%u.%u%c", &major, &minor, &patch, &end), 3);
 }
 
 static void persists_across_restart(void **state)
@@ -180,6 +200,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(healthz),
         cmocka_unit_test(metrics),
+        cmocka_unit_test(version_flag),
         cmocka_unit_test(persists_across_restart),
         cmocka_unit_test(signals_exit_zero),
         cmocka_unit_test(body_limit),
