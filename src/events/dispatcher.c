@@ -232,6 +232,8 @@ static int record(ck_app *app, ck_db *db, const attempt *a, const char *owner, i
 {
     int64_t now = ck_now_ms(), n = a->attempts + 1;
     int dead = !ok && n >= a->max_attempts;
+    /* Counted before it is recorded: whoever sees the record sees the count. */
+    ck_metrics_delivery(&app->metrics, a->kind, ok ? CK_MDLV_DELIVERED : dead ? CK_MDLV_DEAD : CK_MDLV_RETRY);
     int rc = ck_db_begin(db, 1, err);
     if (rc < 0)
         return rc;
@@ -249,7 +251,6 @@ static int record(ck_app *app, ck_db *db, const attempt *a, const char *owner, i
         rc = ck_alert_raise(db, "DeadLetter", a->id, msg, err);
     }
     rc = rc == 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
-    atomic_fetch_add(&app->metrics.delivery_attempts, 1);
     return rc;
 }
 

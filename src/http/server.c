@@ -243,6 +243,7 @@ static enum MHD_Result dispatch(ck_app *app, struct MHD_Connection *conn, const 
     req.path = url;
     req.body = cc->body;
     req.body_len = cc->len;
+    req.route_id = -1;
     ck_id_new(req.request_id, "rid");
 
     ck_error err;
@@ -270,13 +271,7 @@ static enum MHD_Result dispatch(ck_app *app, struct MHD_Connection *conn, const 
     enum MHD_Result r = send_reply(conn, &req);
     int64_t us = ck_mono_us() - cc->start_us;
     log_line(&req, us);
-    if (req.status >= 500)
-        atomic_fetch_add(&app->metrics.requests_5xx, 1);
-    else if (req.status >= 400)
-        atomic_fetch_add(&app->metrics.requests_4xx, 1);
-    else
-        atomic_fetch_add(&app->metrics.requests_2xx, 1);
-    atomic_fetch_add(&app->metrics.request_us_total, us);
+    ck_metrics_http(&app->metrics, req.route_id, ck_method_index(method), req.status, us);
     json_decref(req.out);
     json_decref(req.json);
     free(req.out_text);

@@ -882,8 +882,9 @@ static void test_sla_monitor(void **state)
     finish(f);
 }
 
-/* /metrics without auth: sessions by state, stuck, deliveries, orders,
- * placement failures by reason, delivery attempts. */
+/* /metrics without auth: sessions by state, stuck, deliveries, orders (a
+ * gauge), placements by result and failures by reason, delivery attempts by
+ * kind and outcome. */
 static void test_metrics(void **state)
 {
     (void)state;
@@ -893,8 +894,10 @@ static void test_metrics(void **state)
     char sub[64], order[64], declined[64];
     subscribe_webhook(f, f->wh[0], "[\"OrderCreated\"]", 5, 20, sub, NULL);
     char *m = get_metrics(f);
-    expect_metric(m, "checkoutd_orders_total", 0);
+    expect_metric(m, "checkoutd_orders", 0);
     expect_metric(m, "checkoutd_placement_failures_total{reason=\"PAYMENT_DECLINED\"}", -1);
+    expect_metric(m, "checkoutd_placements_total{result=\"placed\"}", 0);
+    expect_metric(m, "checkoutd_delivery_attempts_total{kind=\"webhook\",outcome=\"delivered\"}", 0);
     free(m);
 
     new_session(f, 3, declined);
@@ -926,12 +929,23 @@ static void test_metrics(void **state)
     expect_metric(m, "checkoutd_sessions_stuck", 0);
     expect_metric(m, "checkoutd_deliveries{status=\"Pending\"}", 0);
     expect_metric(m, "checkoutd_deliveries{status=\"Dead\"}", 0);
-    expect_metric(m, "checkoutd_orders_total", 1);
+    expect_metric(m, "checkoutd_orders", 1);
     expect_metric(m, "checkoutd_placement_failures_total{reason=\"PAYMENT_DECLINED\"}", 1);
-    long long attempts = metric(m, "checkoutd_delivery_attempts_total");
-    if (attempts < 1)
-        fprintf(stderr, "checkoutd_delivery_attempts_total %lld in:\n%s\n", attempts, m);
-    assert_true(attempts >= 1);
+    /* One declined (the buyer can fix it: rejected) and one placed, each timed. */
+    expect_metric(m, "checkoutd_placements_total{result=\"rejected\"}", 1);
+    expect_metric(m, "checkoutd_placements_total{result=\"placed\"}", 1);
+    expect_metric(m, "checkoutd_placements_total{result=\"failed\"}", 0);
+    expect_metric(m, "checkoutd_placement_duration_seconds_count{result=\"rejected\"}", 1);
+    expect_metric(m, "checkoutd_placement_duration_seconds_count{result=\"placed\"}", 1);
+    expect_metric(m, "checkoutd_placement_duration_seconds_bucket{result=\"placed\",le=\"+Inf\"}", 1);
+    /* The placement's request counted under its route template, not its path. */
+    expect_metric(m,
+                  "checkoutd_http_request_duration_seconds_count{route=\"/v1/checkouts/{id}/place-order\","
+                  "method=\"POST\",code=\"201\"}",
+                  1);
+    /* One subscriber, one OrderCreated, delivered at the first attempt. */
+    expect_metric(m, "checkoutd_delivery_attempts_total{kind=\"webhook\",outcome=\"delivered\"}", 1);
+    expect_metric(m, "checkoutd_delivery_attempts_total{kind=\"webhook\",outcome=\"retry\"}", 0);
     free(m);
     finish(f);
 }
