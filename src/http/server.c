@@ -213,6 +213,22 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, ck_req *req)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     }
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+    if (req->status == 405 && req->allow) {
+        char allow[CK_METHOD_COUNT * 10] = "";
+        size_t len = 0;
+        for (int m = 0; m < CK_METHOD_OTHER; m++)
+            if (req->allow & (1u << m))
+                len += (size_t)snprintf(allow + len, sizeof(allow) - len, "%s%s", len ? ", " : "", ck_method_name(m));
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    }
+    if (req->status == 401) {
+        /* RFC 6750: the scheme, and invalid_token when a key was sent but is unknown. */
+        const char *auth = ck_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                auth && strncmp(auth, "Bearer ", 7) == 0
+                                    ? "Bearer realm=\"checkoutd\", error=\"invalid_token\""
+                                    : "Bearer realm=\"checkoutd\"");
+    }
     if (req->replayed)
         MHD_add_response_header(resp, "Idempotent-Replayed", "true");
     if (req->location)

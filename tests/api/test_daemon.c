@@ -1,5 +1,6 @@
 /* test_daemon.c: the daemon itself (API.md, "The daemon"): --version,
- * /healthz and /metrics without auth (promtool-clean), data surviving a restart, a clean exit on SIGTERM
+ * /healthz and /metrics without auth (promtool-clean), Allow on 405 and
+ * WWW-Authenticate on 401, data surviving a restart, a clean exit on SIGTERM
  * and SIGINT, the 1 MiB body limit, and one JSON log line per request. */
 #include "api/harness.h"
 
@@ -283,6 +284,71 @@ static void metrics(void **state)
     ckt_finish(&d);
 }
 
+/* API.md "HTTP details": a 405 carries Allow with the methods of that
+ * route template, and only a 405 does; a 401 carries WWW-Authenticate:
+ * Bearer (RFC 6750: invalid_token when the key sent is unknown). */
+static void http_details(void **state)
+{
+    ckt_daemon d;
+    ckt_start(&d, NULL, NULL);
+    char v[256];
+    ckt_resp r = ckt_http(&d, "PUT", "/healthz", NULL, NULL, NULL);
+    ckt_expect_error(&r, 405, "METHOD_NOT_ALLOWED", "METHOD_NOT_ALLOWED", NULL);
+    assert_true(ckt_header(&r, "Allow", v, sizeof(v)));
+    assert_string_equal(v, "GET");
+    ckt_free(&r);
+    /* Three methods on one template, whatever the id; before auth, as for any route. */
+    r = ckt_http(&d, "PUT", "/v1/checkouts/cs_01M80V5EQG4YHAXXJRNX68ZH9P", NULL, "{}", NULL);
+    ckt_expect_error(&r, 405, "METHOD_NOT_ALLOWED", "METHOD_NOT_ALLOWED", NULL);
+    assert_true(ckt_header(&r, "Allow", v, sizeof(v)));
+    assert_string_equal(v, "GET, PATCH, DELETE");
+    assert_false(ckt_header(&r, "WWW-Authenticate", v, sizeof(v)));
+    ckt_free(&r);
+    r = ckt_http(&d, "GET", "/v1/checkouts/cs_01M80V5EQG4YHAXXJRNX68ZH9P/place-order", CKT_ADMIN_KEY, NULL, NULL);
+    ckt_expect_status(&r, 405);
+    assert_true(ckt_header(&r, "Allow", v, sizeof(v)));
+    assert_string_equal(v, "POST");
+    ckt_free(&r);
+    /* Not on other answers. */
+    r = ckt_http(&d, "GET", "/v1/no-such-route", CKT_ADMIN_KEY, NULL, NULL);
+    ckt_expect_status(&r, 404);
+    assert_false(ckt_header(&r, "Allow", v, sizeof(v)));
+    ckt_free(&r);
+    r = ckt_http(&d, "GET", "/healthz", NULL, NULL, NULL);
+    ckt_expect_status(&r, 200);
+    assert_false(ckt_header(&r, "Allow", v, sizeof(v)));
+    assert_false(ckt_header(&r, "WWW-Authenticate", v, sizeof(v)));
+    ckt_free(&r);
+
+    /* No key at all, and a header of another scheme: the plain challenge. */
+    r = ckt_http(&d, "POST", "/v1/stores", NULL, "{\"name\":\"S\",\"currency\":\"USD\"}", NULL);
+    ckt_expect_error(&r, 401, "UNAUTHORIZED", "UNAUTHORIZED", NULL);
+    assert_true(ckt_header(&r, "WWW-Authenticate", v, sizeof(v)));
+    assert_string_equal(v, "Bearer realm=\"checkoutd\"");
+    ckt_free(&r);
+    static const char *const basic[] = {"Authorization: Basic dXNlcjpwYXNz", NULL};
+    r = ckt_http(&d, "GET", "/v1/admin/alerts", NULL, NULL, basic);
+    ckt_expect_status(&r, 401);
+    assert_true(ckt_header(&r, "WWW-Authenticate", v, sizeof(v)));
+    assert_string_equal(v, "Bearer realm=\"checkoutd\"");
+    ckt_free(&r);
+    /* A key nobody has. */
+    r = ckt_http(&d, "GET", "/v1/admin/alerts", "no-such-key-0123456789", NULL, NULL);
+    ckt_expect_error(&r, 401, "UNAUTHORIZED", "UNAUTHORIZED", NULL);
+    assert_true(ckt_header(&r, "WWW-Authenticate", v, sizeof(v)));
+    assert_string_equal(v, "Bearer realm=\"checkoutd\", error=\"invalid_token\"");
+    ckt_free(&r);
+    /* A 403 is not a challenge. */
+    char uid[64], ukey[128];
+    ckt_user(&d, "[\"buyer\"]", uid, ukey);
+    r = ckt_http(&d, "GET", "/v1/admin/alerts", ukey, NULL, NULL);
+    ckt_expect_status(&r, 403);
+    assert_false(ckt_header(&r, "WWW-Authenticate", v, sizeof(v)));
+    ckt_free(&r);
+    assert_int_equal(ckt_db_int(&d, "SELECT count(*) FROM stores"), 0);
+    ckt_finish(&d);
+}
+
 /* checkoutd --version: one line "checkoutd MAJOR.MINOR.PATCH" (the CMake
  * project version), exit 0, before anything is opened: the database named
  * here cannot be created, so a daemon that went on would exit 1. */
@@ -438,6 +504,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(healthz),
         cmocka_unit_test(metrics),
+        cmocka_unit_test(http_details),
         cmocka_unit_test(version_flag),
         cmocka_unit_test(persists_across_restart),
         cmocka_unit_test(signals_exit_zero),
