@@ -84,8 +84,9 @@ static void parse_scrape(const char *text, scrape *out)
             out->s = realloc(out->s, cap * sizeof(*out->s));
             assert_non_null(out->s);
         }
-        assert_true(strlen(line) < sizeof(out->s[0].series));
-        snprintf(out->s[out->n].series, sizeof(out->s[0].series), "%s", line);
+        size_t sl = strlen(line);
+        assert_true(sl < sizeof(out->s[0].series));
+        memcpy(out->s[out->n].series, line, sl + 1);
         out->s[out->n++].value = v;
     }
 }
