@@ -1,7 +1,6 @@
 /* metrics.c: counting what this process does, and writing it out in the
  * Prometheus text exposition format (version 0.0.4), process_* included. */
 #include <dirent.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,29 +154,6 @@ void ck_metrics_delivery(ck_metrics *m, const char *kind, int outcome)
 
 /* ---------------------------------------------------------------- text */
 
-void ck_text_put(ck_text *t, const char *fmt, ...)
-{
-    while (!t->oom) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = t->p ? vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap) : -1;
-        va_end(ap);
-        if (n >= 0 && (size_t)n < t->cap - t->len) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t ncap = t->cap ? t->cap * 2 : 16384;
-        char *np = realloc(t->p, ncap);
-        if (!np) {
-            t->oom = 1;
-            return;
-        }
-        t->p = np;
-        t->cap = ncap;
-        t->p[t->len] = '\0';
-    }
-}
-
 void ck_text_label(ck_text *t, const char *value)
 {
     for (const char *s = value ? value : ""; *s; s++) {
@@ -188,7 +164,7 @@ void ck_text_label(ck_text *t, const char *value)
         else if (*s == '\n')
             ck_text_put(t, "\\n");
         else
-            ck_text_put(t, "%c", *s);
+            ck_text_add(t, s, 1);
     }
 }
 

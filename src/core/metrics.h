@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/text.h"
+
 /* Request methods, as indexes (metrics) and bits (Allow). Anything else a
  * client sends counts as CK_METHOD_OTHER. */
 enum {
@@ -110,14 +112,6 @@ void ck_metrics_gateway_call(ck_metrics *m, const char *gateway, const char *ope
 /* One delivery attempt: kind "webhook" or "email"; outcome CK_MDLV_*. */
 void ck_metrics_delivery(ck_metrics *m, const char *kind, int outcome);
 
-/* A growing text buffer. Out of memory sets oom and drops the rest, so a
- * caller answers 500 instead of a cut exposition. */
-typedef struct ck_text {
-    char *p;
-    size_t len, cap;
-    int oom;
-} ck_text;
-void ck_text_put(ck_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A label value with \, " and newline escaped as the text format requires. */
 void ck_text_label(ck_text *t, const char *value);
 
