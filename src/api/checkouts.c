@@ -112,11 +112,7 @@ static int place_order(ck_req *req, ck_error *err)
     ck_place_result res;
     int64_t start = ck_mono_us();
     int rc = ck_place_order(req->app, req->db, &req->user, sid, NULL, &res, err);
-    ck_metrics_placement(&req->app->metrics,
-                         ck_placement_result_of(rc, rc < 0 ? (err->http_status ? err->http_status
-                                                                                : ck_code_http_status(err->code))
-                                                           : res.http_status),
-                         ck_mono_us() - start);
+    ck_metrics_placement_done(&req->app->metrics, rc, res.http_status, err, start);
     if (rc < 0)
         return rc;
     json_t *order = NULL;

@@ -101,6 +101,14 @@ ck_placement_result ck_placement_result_of(int rc, int http_status)
     return http_status == 200 ? CK_PLACEMENT_REPLAYED : CK_PLACEMENT_PLACED;
 }
 
+void ck_metrics_placement_done(ck_metrics *m, int rc, int ok_status, const ck_error *err, int64_t start_us)
+{
+    int status = ok_status;
+    if (rc < 0)
+        status = err && err->http_status ? err->http_status : ck_code_http_status(err ? err->code : rc);
+    ck_metrics_placement(m, ck_placement_result_of(rc, status), ck_mono_us() - start_us);
+}
+
 void ck_metrics_placement(ck_metrics *m, ck_placement_result result, int64_t us)
 {
     if (result < 0 || result >= CK_PLACEMENT_RESULTS)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "checkout/error.h"
 #include "core/text.h"
 
 /* Request methods, as indexes (metrics) and bits (Allow). Anything else a
@@ -100,6 +101,10 @@ void ck_metrics_placement(ck_metrics *m, ck_placement_result result, int64_t us)
 /* The result of a ck_place_order call: rc 0 with its http_status (201/200),
  * or rc < 0 with the error's HTTP status. */
 ck_placement_result ck_placement_result_of(int rc, int http_status);
+/* Observes a ck_place_order call that started at start_us (ck_mono_us):
+ * rc and ok_status (ck_place_result.http_status) when it succeeded, err
+ * when it failed. One line at each place that calls ck_place_order. */
+void ck_metrics_placement_done(ck_metrics *m, int rc, int ok_status, const ck_error *err, int64_t start_us);
 
 /* Counts a failed placement under its reason. */
 void ck_metrics_placement_failed(ck_metrics *m, const char *reason);

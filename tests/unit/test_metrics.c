@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/metrics.h"
+#include "core/util.h"
 
 static const char *route_name(int i)
 {
@@ -170,6 +171,26 @@ static void placements(void **state)
     assert_int_equal(ck_placement_result_of(-1, 500), CK_PLACEMENT_FAILED);
     assert_int_equal(ck_placement_result_of(-1, 0), CK_PLACEMENT_FAILED);
     ck_metrics *m = fresh();
+    /* ck_metrics_placement_done: the error's status, or its code's when it has none. */
+    ck_error e;
+    ck_error_clear(&e);
+    ck_fail_as(&e, CK_EINVALID, 400, "BAD_REQUEST", "PAYMENT_DECLINED", NULL, "declined");
+    ck_metrics_placement_done(m, CK_EINVALID, 0, &e, ck_mono_us());
+    ck_error_clear(&e);
+    e.code = CK_ENOTFOUND;
+    ck_metrics_placement_done(m, CK_ENOTFOUND, 0, &e, ck_mono_us());
+    ck_error_clear(&e);
+    e.code = CK_EINTERNAL;
+    ck_metrics_placement_done(m, CK_EINTERNAL, 0, &e, ck_mono_us());
+    ck_metrics_placement_done(m, 0, 200, NULL, ck_mono_us());
+    char *t0 = written(m);
+    expect(t0, "checkoutd_placements_total{result=\"rejected\"}", 2);
+    expect(t0, "checkoutd_placements_total{result=\"failed\"}", 1);
+    expect(t0, "checkoutd_placements_total{result=\"replayed\"}", 1);
+    expect(t0, "checkoutd_placements_total{result=\"placed\"}", 0);
+    free(t0);
+    done(m);
+    m = fresh();
     ck_metrics_placement(m, CK_PLACEMENT_PLACED, 40000);   /* 0.04 s */
     ck_metrics_placement(m, CK_PLACEMENT_PLACED, 3000000); /* 3 s */
     ck_metrics_placement(m, CK_PLACEMENT_FAILED, 10);
