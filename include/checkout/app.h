@@ -22,6 +22,9 @@ typedef struct ck_app_config {
 
 void ck_app_config_defaults(ck_app_config *cfg);
 
+/* The version of checkoutd and libcheckout ("MAJOR.MINOR.PATCH"), static. */
+const char *ck_version(void);
+
 /* Opens the database, applies migrations, and prepares (but does not start)
  * the HTTP server. *out belongs to the caller: ck_app_close. */
 int ck_app_open(ck_app **out, const ck_app_config *cfg, ck_error *err);

@@ -110,7 +110,9 @@ static int place_order(ck_req *req, ck_error *err)
         /* A completed session is answered at once, as a replay. */
     }
     ck_place_result res;
+    int64_t start = ck_mono_us();
     int rc = ck_place_order(req->app, req->db, &req->user, sid, NULL, &res, err);
+    ck_metrics_placement_done(&req->app->metrics, rc, res.http_status, err, start);
     if (rc < 0)
         return rc;
     json_t *order = NULL;

@@ -81,8 +81,11 @@ static void *runner(void *arg)
             ck_place_result res;
             memset(&user, 0, sizeof(user));
             rc = load_user(db, user_id, &user, &err);
-            if (rc == 0)
+            if (rc == 0) {
+                int64_t t0 = ck_mono_us();
                 rc = ck_place_order(app, db, &user, session_id, request_id, &res, &err);
+                ck_metrics_placement_done(&app->metrics, rc, res.http_status, &err, t0);
+            }
             if (rc < 0)
                 finish_failed(db, request_id, &err);
             continue;

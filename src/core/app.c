@@ -33,19 +33,6 @@ static void close_thread_db(void *p)
     ck_db_close(p);
 }
 
-void ck_metrics_placement_failed(ck_metrics *m, const char *reason)
-{
-    pthread_mutex_lock(&m->fail_mu);
-    int i = 0;
-    while (i < m->nfail && strcmp(m->fail[i].reason, reason) != 0)
-        i++;
-    if (i == m->nfail && m->nfail < (int)(sizeof(m->fail) / sizeof(m->fail[0])))
-        snprintf(m->fail[m->nfail++].reason, sizeof(m->fail[0].reason), "%s", reason);
-    pthread_mutex_unlock(&m->fail_mu);
-    if (i < (int)(sizeof(m->fail) / sizeof(m->fail[0])))
-        atomic_fetch_add(&m->fail[i].n, 1);
-}
-
 ck_db *ck_app_db(ck_app *app, ck_error *err)
 {
     if (pthread_equal(pthread_self(), app->main_thread))
@@ -110,7 +97,7 @@ int ck_app_open(ck_app **out, const ck_app_config *cfg, ck_error *err)
     app->dbopts.synchronous_full = cfg->sqlite_synchronous_full;
     app->main_thread = pthread_self();
     app->started_ms = ck_now_ms();
-    pthread_mutex_init(&app->metrics.fail_mu, NULL);
+    ck_metrics_init(&app->metrics);
     if (pthread_key_create(&app->db_key, close_thread_db) != 0) {
         free(app);
         return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "pthread_key_create failed");
@@ -166,6 +153,6 @@ void ck_app_close(ck_app *app)
     ck_db_close(app->main_db);
     pthread_key_delete(app->db_key);
     ck_faults_free(app->faults);
-    pthread_mutex_destroy(&app->metrics.fail_mu);
+    ck_metrics_destroy(&app->metrics);
     free(app);
 }

@@ -9,26 +9,11 @@
 
 #include "checkout/app.h"
 #include "core/faults.h"
+#include "core/metrics.h"
 #include "core/util.h"
 
 #define CK_MAX_BODY (1024 * 1024)
 #define CK_DELIVERY_WORKERS 4 /* event delivery threads (events/dispatcher.c) */
-
-typedef struct ck_metrics {
-    atomic_llong requests_2xx, requests_4xx, requests_5xx;
-    atomic_llong request_us_total;
-    atomic_llong in_flight;
-    atomic_llong delivery_attempts;
-    pthread_mutex_t fail_mu; /* guards adding a reason; counts are atomic */
-    int nfail;
-    struct {
-        char reason[48];
-        atomic_llong n;
-    } fail[48];
-} ck_metrics;
-
-/* Counts a failed placement under its reason (metrics). */
-void ck_metrics_placement_failed(ck_metrics *m, const char *reason);
 
 struct ck_app {
     ck_app_config cfg;

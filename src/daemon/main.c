@@ -13,7 +13,7 @@
     "usage: checkoutd [--listen HOST:PORT] [--db URL] [--workers N] [--lease-seconds N]\n" \
     "                 [--jobs-interval N] [--sqlite-synchronous full|normal]\n"         \
     "                 [--authorization-ttl SECONDS]\n"                                  \
-    "                 [--enable-fault-injection]\n"
+    "                 [--enable-fault-injection] [--version]\n"
 
 /* A usage error: one log record (stderr carries only JSON), exit status 2. */
 static int usage_error(const char *msg)
@@ -42,7 +42,7 @@ int main(int argc, char **argv)
         {"workers", required_argument, 0, 'w'},      {"lease-seconds", required_argument, 0, 's'},
         {"jobs-interval", required_argument, 0, 'j'}, {"sqlite-synchronous", required_argument, 0, 'y'},
         {"enable-fault-injection", no_argument, 0, 'f'}, {"help", no_argument, 0, 'h'},
-        {"authorization-ttl", required_argument, 0, 'a'},
+        {"authorization-ttl", required_argument, 0, 'a'}, {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
     int c;
@@ -91,6 +91,7 @@ int main(int argc, char **argv)
             break;
         case 'f': cfg.fault_injection = 1; break;
         case 'h': fputs(USAGE, stdout); return 0;
+        case 'V': printf("checkoutd %s\n", ck_version()); return 0;
         default: {
             char msg[300];
             snprintf(msg, sizeof(msg), "unknown option or missing argument: %.200s", argv[optind - 1]);

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "api/common.h"
 #include "events/dispatcher.h"
+#include "events/email.h"
 #include "events/send.h"
 #include "jobs/jobs.h"
 
@@ -94,7 +95,7 @@ int ck_dispatch_fanout(ck_db *db, ck_error *err)
 
 typedef struct attempt {
     char id[CK_ID_MAX], kind[16], event_type[32], order_id[CK_ID_MAX];
-    char *url, *secret, *smtp_url, *from, *payload, *to;
+    char *url, *secret, *smtp_url, *from, *payload, *to, *store_name;
     int64_t attempts, max_attempts, backoff_ms;
 } attempt;
 
@@ -106,6 +107,7 @@ static void attempt_free(attempt *a)
     free(a->from);
     free(a->payload);
     free(a->to);
+    free(a->store_name);
 }
 
 static char *dup_col(ck_stmt *st, int col)
@@ -140,7 +142,8 @@ static int claim(ck_db *db, const char *owner, attempt *a, ck_error *err)
     rc = ck_db_one(db, &st, err,
                    "SELECT s.kind, s.url, s.secret, s.smtp_url, s.mail_from, s.max_attempts, s.backoff_base_ms,"
                    " d.attempts, d.event_type, COALESCE(d.order_id, ''), e.payload,"
-                   " (SELECT u.email FROM orders o JOIN users u ON u.id = o.buyer_id WHERE o.id = d.order_id)"
+                   " (SELECT u.email FROM orders o JOIN users u ON u.id = o.buyer_id WHERE o.id = d.order_id),"
+                   " (SELECT st.name FROM orders o JOIN stores st ON st.id = o.store_id WHERE o.id = d.order_id)"
                    " FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
                    " JOIN outbox_events e ON e.id = d.event_id WHERE d.id = ?",
                    "t", a->id);
@@ -158,63 +161,9 @@ static int claim(ck_db *db, const char *owner, attempt *a, ck_error *err)
     snprintf(a->order_id, sizeof(a->order_id), "%s", ck_col_text(st, 9));
     a->payload = dup_col(st, 10);
     a->to = dup_col(st, 11);
+    a->store_name = dup_col(st, 12);
     ck_db_done(st);
     return 1;
-}
-
-/* The confirmation email for an OrderCreated event: number, lines, totals. */
-static char *email_text(const attempt *a)
-{
-    json_t *ev = json_loads(a->payload ? a->payload : "", 0, NULL);
-    json_t *order = json_object_get(json_object_get(ev, "data"), "order");
-    const char *number = json_string_value(json_object_get(order, "orderNumber"));
-    const char *currency = json_string_value(json_object_get(order, "currency"));
-    char date[64];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        json_decref(ev);
-        return NULL;
-    }
-#define EMIT(...)                                                                                              \
-    do {                                                                                                       \
-        int w_ = snprintf(buf + len, cap - len, __VA_ARGS__);                                                  \
-        if (w_ > 0 && (size_t)w_ >= cap - len) {                                                               \
-            char *nb_ = realloc(buf, cap * 2 + (size_t)w_);                                                   \
-            if (!nb_)                                                                                          \
-                break;                                                                                         \
-            buf = nb_;                                                                                         \
-            cap = cap * 2 + (size_t)w_;                                                                        \
-            w_ = snprintf(buf + len, cap - len, __VA_ARGS__);                                                  \
-        }                                                                                                      \
-        if (w_ > 0)                                                                                            \
-            len += (size_t)w_;                                                                                 \
-    } while (0)
-    EMIT("From: <%s>\r\nTo: <%s>\r\nDate: %s\r\nMessage-ID: <%s@checkoutd>\r\n", a->from, a->to, date, a->id);
-    EMIT("Subject: Order %s confirmed\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n", number ? number : "");
-    EMIT("Thank you for your order %s.\r\n\r\n", number ? number : "");
-    size_t i;
-    json_t *it;
-    json_array_foreach(json_object_get(order, "items"), i, it) {
-        EMIT("%lld x %s at %lld = %lld %s\r\n", (long long)json_integer_value(json_object_get(it, "quantity")),
-             json_string_value(json_object_get(it, "sku")),
-             (long long)json_integer_value(json_object_get(it, "unitPrice")),
-             (long long)json_integer_value(json_object_get(it, "total")), currency ? currency : "");
-    }
-    json_t *tot = json_object_get(order, "totals");
-    const char *keys[] = {"subtotal", "adjustments", "shipping", "tax", "grandTotal"};
-    EMIT("\r\n");
-    for (int k = 0; k < 5; k++)
-        EMIT("%s: %lld %s\r\n", keys[k], (long long)json_integer_value(json_object_get(tot, keys[k])),
-             currency ? currency : "");
-    EMIT("\r\nAmounts are in the currency's minor unit (cents).\r\n");
-#undef EMIT
-    json_decref(ev);
-    return buf;
 }
 
 static int64_t backoff(const attempt *a, int64_t attempt_no)
@@ -233,6 +182,8 @@ static int record(ck_app *app, ck_db *db, const attempt *a, const char *owner, i
 {
     int64_t now = ck_now_ms(), n = a->attempts + 1;
     int dead = !ok && n >= a->max_attempts;
+    /* Counted before it is recorded: whoever sees the record sees the count. */
+    ck_metrics_delivery(&app->metrics, a->kind, ok ? CK_MDLV_DELIVERED : dead ? CK_MDLV_DEAD : CK_MDLV_RETRY);
     int rc = ck_db_begin(db, 1, err);
     if (rc < 0)
         return rc;
@@ -250,7 +201,6 @@ static int record(ck_app *app, ck_db *db, const attempt *a, const char *owner, i
         rc = ck_alert_raise(db, "DeadLetter", a->id, msg, err);
     }
     rc = rc == 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
-    atomic_fetch_add(&app->metrics.delivery_attempts, 1);
     /* Each attempt's outcome, at info: the receiver's answer is its own text, escaped. */
     ck_log_obj(CK_LOG_INFO, "delivery attempt",
                json_pack("{s:s, s:s, s:s, s:s, s:I, s:s?}", "deliveryId", a->id, "event", a->event_type, "orderId",
@@ -274,9 +224,14 @@ int ck_dispatch_one(ck_app *app, ck_db *db, ck_error *err)
     char error[256] = "";
     int sent;
     if (strcmp(a.kind, "email") == 0) {
-        char *text = a.to && a.from && a.smtp_url ? email_text(&a) : NULL;
+        char *text = NULL;
         if (!a.to)
             snprintf(error, sizeof(error), "the order's buyer has no email address");
+        else if (a.from && a.smtp_url) {
+            ck_email_order eo = {.from = a.from, .to = a.to, .store_name = a.store_name, .message_id = a.id,
+                                 .payload = a.payload, .now_ms = ck_now_ms()};
+            text = ck_email_order_confirmation(&eo, error, sizeof(error));
+        }
         sent = text ? ck_send_email(a.smtp_url, a.from, a.to, text, &app->stopping, error, sizeof(error)) : -1;
         free(text);
     } else {

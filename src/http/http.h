@@ -20,6 +20,8 @@ typedef struct ck_req {
     const char *method;
     const char *path;
     const char *route; /* the matched pattern, for logs */
+    int route_id;      /* the template's index (ck_route_name), -1 when none matched */
+    unsigned allow;    /* after a 405: the path's methods, bits 1 << CK_METHOD_* */
     char params[CK_MAX_PARAMS][128];
     const char *body;
     size_t body_len;
@@ -51,8 +53,15 @@ typedef struct ck_route {
     unsigned perms; /* the caller needs one of these; 0 = any authenticated caller */
 } ck_route;
 
-/* Each resource file exports a NULL-terminated table; router.c lists them. */
+/* Each resource file exports a NULL-terminated table; router.c lists them.
+ * Sets req->route_id; when only the method is wrong, *method_mismatch and
+ * req->allow (the methods the path does have). */
 const ck_route *ck_route_match(const char *method, const char *path, ck_req *req, int *method_mismatch);
+
+/* The route templates of every table, each once: how many, and the name of
+ * index id ("unmatched" for -1), as the `route` label of the HTTP metrics. */
+int ck_route_count(void);
+const char *ck_route_name(int id);
 
 /* Sets the reply: status and body (stolen). */
 int ck_reply(ck_req *req, int status, json_t *body);

@@ -1,4 +1,6 @@
 /* router.c: every route table, and matching a method + path against them. */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/routes.h"
@@ -9,6 +11,56 @@ static const ck_route *const tables[] = {
     ck_routes_catalog, ck_routes_contracts, ck_routes_subscribers, ck_routes_carts,
     ck_routes_checkouts, ck_routes_orders, ck_routes_admin,
 };
+#define NTABLES (sizeof(tables) / sizeof(tables[0]))
+
+/* Route templates, each once, and for each entry of each table the index of
+ * its template: the `route` label of the HTTP metrics. Built once; lives as
+ * long as the process. */
+static struct {
+    pthread_once_t once;
+    int ntemplates;
+    const char **templates;
+    int *entry_template[NTABLES];
+} names = {.once = PTHREAD_ONCE_INIT};
+
+static void build_names(void)
+{
+    size_t total = 0;
+    for (size_t t = 0; t < NTABLES; t++)
+        for (const ck_route *r = tables[t]; r->method; r++)
+            total++;
+    names.templates = calloc(total ? total : 1, sizeof(*names.templates));
+    for (size_t t = 0; t < NTABLES && names.templates; t++) {
+        size_t n = 0;
+        while (tables[t][n].method)
+            n++;
+        names.entry_template[t] = calloc(n ? n : 1, sizeof(int));
+        if (!names.entry_template[t])
+            abort(); /* at start-up: nothing can be served without it */
+        for (size_t e = 0; e < n; e++) {
+            int id = 0;
+            while (id < names.ntemplates && strcmp(names.templates[id], tables[t][e].pattern) != 0)
+                id++;
+            if (id == names.ntemplates)
+                names.templates[names.ntemplates++] = tables[t][e].pattern;
+            names.entry_template[t][e] = id;
+        }
+    }
+    if (!names.templates)
+        abort();
+}
+
+int ck_route_count(void)
+{
+    pthread_once(&names.once, build_names);
+    return names.ntemplates;
+}
+
+const char *ck_route_name(int id)
+{
+    pthread_once(&names.once, build_names);
+    return id >= 0 && id < names.ntemplates ? names.templates[id] : "unmatched";
+}
 
 /* Matches path against pattern, filling req->params. 1 on a match. */
 static int match(const char *pattern, const char *path, ck_req *req)
@@ -34,14 +86,23 @@ static int match(const char *pattern, const char *path, ck_req *req)
 
 const ck_route *ck_route_match(const char *method, const char *path, ck_req *req, int *method_mismatch)
 {
+    pthread_once(&names.once, build_names);
     *method_mismatch = 0;
-    for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+    req->route_id = -1;
+    req->allow = 0;
+    for (size_t t = 0; t < NTABLES; t++) {
         for (const ck_route *r = tables[t]; r->method; r++) {
             if (!match(r->pattern, path, req))
                 continue;
-            if (strcmp(r->method, method) == 0)
+            int id = names.entry_template[t][r - tables[t]];
+            if (strcmp(r->method, method) == 0) {
+                req->route_id = id;
                 return r;
+            }
+            /* Wrong method: the answer is 405 with the methods this path has. */
             *method_mismatch = 1;
+            req->route_id = id;
+            req->allow |= 1u << ck_method_index(r->method);
         }
     }
     return NULL;

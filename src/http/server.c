@@ -214,6 +214,22 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, ck_req *req)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     }
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+    if (req->status == 405 && req->allow) {
+        char allow[CK_METHOD_COUNT * 10] = "";
+        size_t len = 0;
+        for (int m = 0; m < CK_METHOD_OTHER; m++)
+            if (req->allow & (1u << m))
+                len += (size_t)snprintf(allow + len, sizeof(allow) - len, "%s%s", len ? ", " : "", ck_method_name(m));
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    }
+    if (req->status == 401) {
+        /* RFC 6750: the scheme, and invalid_token when a key was sent but is unknown. */
+        const char *auth = ck_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                auth && strncmp(auth, "Bearer ", 7) == 0
+                                    ? "Bearer realm=\"checkoutd\", error=\"invalid_token\""
+                                    : "Bearer realm=\"checkoutd\"");
+    }
     if (req->replayed)
         MHD_add_response_header(resp, "Idempotent-Replayed", "true");
     if (req->location)
@@ -255,6 +271,7 @@ static enum MHD_Result dispatch(ck_app *app, struct MHD_Connection *conn, const 
     req.path = url;
     req.body = cc->body;
     req.body_len = cc->len;
+    req.route_id = -1;
     ck_id_new(req.request_id, "rid");
 
     ck_error err;
@@ -282,13 +299,7 @@ static enum MHD_Result dispatch(ck_app *app, struct MHD_Connection *conn, const 
     enum MHD_Result r = send_reply(conn, &req);
     int64_t us = ck_mono_us() - cc->start_us;
     log_line(&req, us);
-    if (req.status >= 500)
-        atomic_fetch_add(&app->metrics.requests_5xx, 1);
-    else if (req.status >= 400)
-        atomic_fetch_add(&app->metrics.requests_4xx, 1);
-    else
-        atomic_fetch_add(&app->metrics.requests_2xx, 1);
-    atomic_fetch_add(&app->metrics.request_us_total, us);
+    ck_metrics_http(&app->metrics, req.route_id, ck_method_index(method), req.status, us);
     json_decref(req.out);
     json_decref(req.json);
     free(req.out_text);

@@ -99,7 +99,7 @@ int ck_order_capture(ck_app *app, ck_db *db, const ck_user *user, const char *or
     rc = ck_gateway_config_load(db, store_id, &cfg, err);
     const ck_gateway_ops *gw = rc == 1 ? ck_gateway_for(&cfg) : NULL;
     if (gw)
-        ck_gw_capture(gw, &cfg, db, key, gw_auth, amount, &ans);
+        ck_gw_capture(&app->metrics, gw, &cfg, db, key, gw_auth, amount, &ans);
     ck_secure_zero(cfg.secret, sizeof(cfg.secret));
     if (ck_fault(app->faults, "crash.capture"))
         ck_fault_crash();

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/metrics.h"
 #include "payments/gateway.h"
 
 const ck_gateway_ops *ck_gateway_for(const ck_gw_config *cfg)
@@ -64,24 +65,30 @@ static void checked(int rc, ck_gw_answer *out)
         snprintf(out->message, sizeof(out->message), "the gateway adapter failed (%d)", rc);
 }
 
-void ck_gw_authorize(const ck_gateway_ops *gw, const ck_gw_config *cfg, ck_db *db, const char *idem_key,
-                     int64_t amount, const char *currency, const char *token, const char *reference,
-                     ck_gw_answer *out)
+void ck_gw_authorize(ck_metrics *m, const ck_gateway_ops *gw, const ck_gw_config *cfg, ck_db *db,
+                     const char *idem_key, int64_t amount, const char *currency, const char *token,
+                     const char *reference, ck_gw_answer *out)
 {
     memset(out, 0, sizeof(*out));
     checked(gw->authorize(cfg, db, idem_key, amount, currency, token, reference, out), out);
+    if (m)
+        ck_metrics_gateway_call(m, gw->kind, "authorize", (int)out->result);
 }
 
-void ck_gw_capture(const ck_gateway_ops *gw, const ck_gw_config *cfg, ck_db *db, const char *idem_key,
+void ck_gw_capture(ck_metrics *m, const ck_gateway_ops *gw, const ck_gw_config *cfg, ck_db *db, const char *idem_key,
                    const char *auth_id, int64_t amount, ck_gw_answer *out)
 {
     memset(out, 0, sizeof(*out));
     checked(gw->capture(cfg, db, idem_key, auth_id, amount, out), out);
+    if (m)
+        ck_metrics_gateway_call(m, gw->kind, "capture", (int)out->result);
 }
 
-void ck_gw_void(const ck_gateway_ops *gw, const ck_gw_config *cfg, ck_db *db, const char *idem_key,
+void ck_gw_void(ck_metrics *m, const ck_gateway_ops *gw, const ck_gw_config *cfg, ck_db *db, const char *idem_key,
                 const char *auth_id, ck_gw_answer *out)
 {
     memset(out, 0, sizeof(*out));
     checked(gw->void_auth(cfg, db, idem_key, auth_id, out), out);
+    if (m)
+        ck_metrics_gateway_call(m, gw->kind, "void", (int)out->result);
 }

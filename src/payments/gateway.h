@@ -50,13 +50,15 @@ const ck_gateway_ops *ck_gateway_for(const ck_gw_config *cfg);
 
 /* The operations, called through gw with their return value honoured: *out
  * is zeroed first, and a call that returns <0 is a CK_GW_ERROR answer
- * whatever it left there. Every caller goes through these. */
-void ck_gw_authorize(const ck_gateway_ops *gw, const ck_gw_config *cfg, ck_db *db, const char *idem_key,
-                     int64_t amount, const char *currency, const char *token, const char *reference,
-                     ck_gw_answer *out);
-void ck_gw_capture(const ck_gateway_ops *gw, const ck_gw_config *cfg, ck_db *db, const char *idem_key,
+ * whatever it left there. Each call is counted in m (NULL: not counted) by
+ * gateway, operation and outcome. Every caller goes through these. */
+typedef struct ck_metrics ck_metrics;
+void ck_gw_authorize(ck_metrics *m, const ck_gateway_ops *gw, const ck_gw_config *cfg, ck_db *db,
+                     const char *idem_key, int64_t amount, const char *currency, const char *token,
+                     const char *reference, ck_gw_answer *out);
+void ck_gw_capture(ck_metrics *m, const ck_gateway_ops *gw, const ck_gw_config *cfg, ck_db *db, const char *idem_key,
                    const char *auth_id, int64_t amount, ck_gw_answer *out);
-void ck_gw_void(const ck_gateway_ops *gw, const ck_gw_config *cfg, ck_db *db, const char *idem_key,
+void ck_gw_void(ck_metrics *m, const ck_gateway_ops *gw, const ck_gw_config *cfg, ck_db *db, const char *idem_key,
                 const char *auth_id, ck_gw_answer *out);
 
 /* Loads a store's gateway configuration. 1 found, 0 no store, <0 error. */

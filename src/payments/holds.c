@@ -74,7 +74,7 @@ int ck_hold_void(ck_app *app, ck_db *db, const ck_hold *h, ck_hold_voided_fn on_
         snprintf(key, sizeof(key), "void:%s", h->id);
         if (ck_fault(app->faults, "crash.before_void"))
             ck_fault_crash();
-        ck_gw_void(gw, &cfg, db, key, h->gw_auth, &ans);
+        ck_gw_void(&app->metrics, gw, &cfg, db, key, h->gw_auth, &ans);
     }
     ck_secure_zero(cfg.secret, sizeof(cfg.secret));
     if (!gw || ans.result != CK_GW_APPROVED) {

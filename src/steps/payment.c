@@ -24,7 +24,7 @@ static ck_step_result authorize_card(ck_step_ctx *ctx, const char *token, const 
         return ck_step_retry(ctx, "PAYMENT_GATEWAY_ERROR", "the store's payment gateway is not configured");
     ck_gw_answer ans;
     memset(&ans, 0, sizeof(ans));
-    ck_gw_authorize(gw, &cfg, ctx->db, key, ctx->grand_total, ctx->currency, token, ctx->session_id, &ans);
+    ck_gw_authorize(&ctx->app->metrics, gw, &cfg, ctx->db, key, ctx->grand_total, ctx->currency, token, ctx->session_id, &ans);
     if (ck_fault(ctx->app->faults, "crash.gateway"))
         ck_fault_crash();
     if (ans.result == CK_GW_APPROVED && ans.amount && ans.amount != ctx->grand_total) {
@@ -33,7 +33,7 @@ static ck_step_result authorize_card(ck_step_ctx *ctx, const char *token, const 
         ck_gw_answer vans;
         memset(&vans, 0, sizeof(vans));
         snprintf(vkey, sizeof(vkey), "void:%s", key);
-        ck_gw_void(gw, &cfg, ctx->db, vkey, ans.ref_id, &vans);
+        ck_gw_void(&ctx->app->metrics, gw, &cfg, ctx->db, vkey, ans.ref_id, &vans);
         ck_secure_zero(cfg.secret, sizeof(cfg.secret));
         return ck_step_fail(ctx, "PAYMENT_DECLINED", "the card was approved for %lld of %lld only; use another card",
                             (long long)ans.amount, (long long)ctx->grand_total);

@@ -116,12 +116,12 @@ static void failed_call_is_error(void **state)
     ck_gw_answer a;
     memset(&a, 0, sizeof(a));
     assert_int_equal(a.result, CK_GW_APPROVED); /* what a caller would have read */
-    ck_gw_authorize(&failing, &cfg, NULL, "k1", 100, "USD", "tok_visa", "cs_x", &a);
+    ck_gw_authorize(NULL, &failing, &cfg, NULL, "k1", 100, "USD", "tok_visa", "cs_x", &a);
     assert_int_equal(a.result, CK_GW_ERROR);
     assert_string_equal(a.code, "adapter_error");
-    ck_gw_capture(&failing, &cfg, NULL, "k2", "auth", 100, &a);
+    ck_gw_capture(NULL, &failing, &cfg, NULL, "k2", "auth", 100, &a);
     assert_int_equal(a.result, CK_GW_ERROR);
-    ck_gw_void(&failing, &cfg, NULL, "k3", "auth", &a);
+    ck_gw_void(NULL, &failing, &cfg, NULL, "k3", "auth", &a);
     assert_int_equal(a.result, CK_GW_ERROR);
     assert_true(a.message[0] != '\0');
 }
