@@ -762,6 +762,32 @@ void ckt_shop_setup(ckt_daemon *d, const char *gateway_url, char store[64], char
     ckt_give_account(d, buyer, acct);
 }
 
+void ckt_session_ready(ckt_daemon *d, const char *bkey, const char *store, const char *acct, const char *prod, int qty,
+                       const char *addr_json, const char *shm, const char *pay_json, char sid[64], char cart[64])
+{
+    char path[1024], cart_id[64];
+    snprintf(path, sizeof(path), "/v1/stores/%s/carts", store);
+    ckt_resp r = ckt_httpf(d, "POST", path, bkey, "{\"accountId\":\"%s\"}", acct);
+    ckt_expect_status(&r, 201);
+    snprintf(cart_id, sizeof(cart_id), "%s", ckt_str(r.json, "id"));
+    ckt_free(&r);
+    snprintf(path, sizeof(path), "/v1/carts/%s/items", cart_id);
+    r = ckt_httpf(d, "POST", path, bkey, "{\"productId\":\"%s\",\"quantity\":%d}", prod, qty);
+    ckt_expect_status(&r, 201);
+    ckt_free(&r);
+    r = ckt_httpf(d, "POST", "/v1/checkouts", bkey, "{\"cartId\":\"%s\"}", cart_id);
+    ckt_expect_status(&r, 201);
+    snprintf(sid, 64, "%s", ckt_str(r.json, "session.id"));
+    ckt_free(&r);
+    snprintf(path, sizeof(path), "/v1/checkouts/%s", sid);
+    r = ckt_httpf(d, "PATCH", path, bkey, "{\"shippingAddress\":%s,\"shippingMethodId\":\"%s\",\"payment\":%s}",
+                  addr_json, shm, pay_json);
+    ckt_expect_status(&r, 200);
+    ckt_free(&r);
+    if (cart)
+        snprintf(cart, 64, "%s", cart_id);
+}
+
 typedef struct par {
     void (*fn)(void *, int);
     void *arg;

@@ -135,6 +135,14 @@ void ckt_store_shipping_tax(ckt_daemon *d, const char *store_id, char shm_out[64
 void ckt_shop_setup(ckt_daemon *d, const char *gateway_url, char store[64], char shm[64], char acct[64],
                     char buyer[64], char bkey[128]);
 
+/* A checkout ready to place: a cart of acct in store with qty units of
+ * prod, its session (the action as the buyer with bkey), and its inputs:
+ * addr_json as shippingAddress, shm, pay_json as payment. The session id
+ * goes to sid and the cart id to cart (when not NULL); fails the test on any
+ * non-2xx answer. */
+void ckt_session_ready(ckt_daemon *d, const char *bkey, const char *store, const char *acct, const char *prod, int qty,
+                       const char *addr_json, const char *shm, const char *pay_json, char sid[64], char cart[64]);
+
 /* Runs fn(arg, i) on n threads at once (released together); waits for all. */
 void ckt_parallel(int n, void (*fn)(void *arg, int i), void *arg);
 

@@ -41,32 +41,7 @@ static char *tiers_json(int n)
     return s;
 }
 
-/* A session of acct in store with qty of prod, address in country, paid by card. */
-static void new_session(ckt_daemon *d, const char *store, const char *shm, const char *acct, const char *bkey,
-                        const char *prod, int qty, const char *addr, char sid[64])
-{
-    char path[1024], cart[64];
-    snprintf(path, sizeof(path), "/v1/stores/%s/carts", store);
-    ckt_resp r = ckt_httpf(d, "POST", path, bkey, "{\"accountId\":\"%s\"}", acct);
-    ckt_expect_status(&r, 201);
-    snprintf(cart, sizeof(cart), "%s", ckt_str(r.json, "id"));
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/carts/%s/items", cart);
-    r = ckt_httpf(d, "POST", path, bkey, "{\"productId\":\"%s\",\"quantity\":%d}", prod, qty);
-    ckt_expect_status(&r, 201);
-    ckt_free(&r);
-    r = ckt_httpf(d, "POST", "/v1/checkouts", bkey, "{\"cartId\":\"%s\"}", cart);
-    ckt_expect_status(&r, 201);
-    snprintf(sid, 64, "%s", ckt_str(r.json, "session.id"));
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/checkouts/%s", sid);
-    r = ckt_httpf(d, "PATCH", path, bkey,
-                  "{\"shippingAddress\":%s,\"shippingMethodId\":\"%s\","
-                  "\"payment\":{\"method\":\"card\",\"cardToken\":\"tok_visa\"}}",
-                  addr, shm);
-    ckt_expect_status(&r, 200);
-    ckt_free(&r);
-}
+#define PAY_CARD "{\"method\":\"card\",\"cardToken\":\"tok_visa\"}"
 
 static void price_tiers_bound(void **state)
 {
@@ -111,7 +86,7 @@ static void price_tiers_bound(void **state)
     ckt_free(&r);
 
     /* The checkout prices by the 50th tier, not the list price. */
-    new_session(d, store, shm, acct, bkey, prod, 149000, ADDR("US"), sid);
+    ckt_session_ready(d, bkey, store, acct, prod, 149000, ADDR("US"), shm, PAY_CARD, sid, NULL);
     snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", sid);
     r = ckt_http(d, "POST", path, bkey, NULL, NULL);
     ckt_expect_status(&r, 201);
@@ -180,7 +155,7 @@ static void embargoed_countries_bound(void **state)
                 "{\"sku\":\"EXPORT-1\",\"name\":\"Controlled\",\"unitPrice\":1999,\"stock\":10,"
                 "\"exportControlled\":true,\"weightGrams\":500}",
                 prod);
-    new_session(d, store, shm, acct, bkey, prod, 1, ADDR("US"), sid);
+    ckt_session_ready(d, bkey, store, acct, prod, 1, ADDR("US"), shm, PAY_CARD, sid, NULL);
     snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", sid);
     r = ckt_http(d, "POST", path, bkey, NULL, NULL);
     ckt_expect_error(&r, 400, "BAD_REQUEST", "EXPORT_RESTRICTED", NULL);

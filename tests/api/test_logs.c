@@ -125,7 +125,7 @@ static void gateway_text_and_unknown_cart(void **state)
     G = fgw_start();
     assert_non_null(G);
     ckt_start(d, NULL, NULL);
-    char url[128], store[64], shm[64], acct[64], buyer[64], bkey[128], prod[64], path[1024], cart[64], sid[64];
+    char url[128], store[64], shm[64], acct[64], buyer[64], bkey[128], prod[64], path[1024], sid[64];
     fgw_url(G, url, sizeof(url));
     ckt_shop_setup(d, url, store, shm, acct, buyer, bkey);
     ckt_product(d, store, NULL, prod);
@@ -136,26 +136,8 @@ static void gateway_text_and_unknown_cart(void **state)
     ckt_free(&r);
 
     /* A gateway error whose text would forge a record if spliced raw. */
-    snprintf(path, sizeof(path), "/v1/stores/%s/carts", store);
-    r = ckt_httpf(d, "POST", path, bkey, "{\"accountId\":\"%s\"}", acct);
-    ckt_expect_status(&r, 201);
-    snprintf(cart, sizeof(cart), "%s", ckt_str(r.json, "id"));
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/carts/%s/items", cart);
-    r = ckt_httpf(d, "POST", path, bkey, "{\"productId\":\"%s\",\"quantity\":1}", prod);
-    ckt_expect_status(&r, 201);
-    ckt_free(&r);
-    r = ckt_httpf(d, "POST", "/v1/checkouts", bkey, "{\"cartId\":\"%s\"}", cart);
-    ckt_expect_status(&r, 201);
-    snprintf(sid, sizeof(sid), "%s", ckt_str(r.json, "session.id"));
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/checkouts/%s", sid);
-    r = ckt_httpf(d, "PATCH", path, bkey,
-                  "{\"shippingAddress\":" ADDR_US ",\"shippingMethodId\":\"%s\","
-                  "\"payment\":{\"method\":\"card\",\"cardToken\":\"tok_error_text\"}}",
-                  shm);
-    ckt_expect_status(&r, 200);
-    ckt_free(&r);
+    ckt_session_ready(d, bkey, store, acct, prod, 1, ADDR_US, shm,
+                      "{\"method\":\"card\",\"cardToken\":\"tok_error_text\"}", sid, NULL);
     snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", sid);
     r = ckt_http(d, "POST", path, bkey, NULL, NULL);
     ckt_expect_error(&r, 500, "UNKNOWN_EXCEPTION", "PAYMENT_GATEWAY_ERROR", NULL);
@@ -194,7 +176,7 @@ static void delivery_attempts_at_info(void **state)
     (void)state;
     ckt_daemon *d = &D;
     ckt_start(d, NULL, NULL);
-    char store[64], shm[64], acct[64], buyer[64], bkey[128], prod[64], path[1024], cart[64], sid[64];
+    char store[64], shm[64], acct[64], buyer[64], bkey[128], prod[64], path[1024], sid[64];
     ckt_shop_setup(d, NULL, store, shm, acct, buyer, bkey);
     ckt_product(d, store, NULL, prod);
     /* A receiver that is not there (port 9 on loopback: nothing listens). */
@@ -204,26 +186,8 @@ static void delivery_attempts_at_info(void **state)
                           NULL);
     ckt_expect_status(&r, 201);
     ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/stores/%s/carts", store);
-    r = ckt_httpf(d, "POST", path, bkey, "{\"accountId\":\"%s\"}", acct);
-    ckt_expect_status(&r, 201);
-    snprintf(cart, sizeof(cart), "%s", ckt_str(r.json, "id"));
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/carts/%s/items", cart);
-    r = ckt_httpf(d, "POST", path, bkey, "{\"productId\":\"%s\",\"quantity\":1}", prod);
-    ckt_expect_status(&r, 201);
-    ckt_free(&r);
-    r = ckt_httpf(d, "POST", "/v1/checkouts", bkey, "{\"cartId\":\"%s\"}", cart);
-    ckt_expect_status(&r, 201);
-    snprintf(sid, sizeof(sid), "%s", ckt_str(r.json, "session.id"));
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/checkouts/%s", sid);
-    r = ckt_httpf(d, "PATCH", path, bkey,
-                  "{\"shippingAddress\":" ADDR_US ",\"shippingMethodId\":\"%s\","
-                  "\"payment\":{\"method\":\"card\",\"cardToken\":\"tok_visa\"}}",
-                  shm);
-    ckt_expect_status(&r, 200);
-    ckt_free(&r);
+    ckt_session_ready(d, bkey, store, acct, prod, 1, ADDR_US, shm, "{\"method\":\"card\",\"cardToken\":\"tok_visa\"}",
+                      sid, NULL);
     snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", sid);
     r = ckt_http(d, "POST", path, bkey, NULL, NULL);
     ckt_expect_status(&r, 201);

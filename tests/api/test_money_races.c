@@ -98,26 +98,7 @@ static void payment_json(fx *f, int m, int n, char *out, size_t len)
 /* A cart of 3 units, its session, and its inputs (US address, Ground, pay). */
 static void new_session(fx *f, const char *pay, char sid[64], char cart[64])
 {
-    ckt_daemon *d = &f->d;
-    char path[1024];
-    snprintf(path, sizeof(path), "/v1/stores/%s/carts", f->store);
-    ckt_resp r = ckt_httpf(d, "POST", path, f->bkey, "{\"accountId\":\"%s\"}", f->acct);
-    ckt_expect_status(&r, 201);
-    snprintf(cart, 64, "%s", ckt_str(r.json, "id"));
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/carts/%s/items", cart);
-    r = ckt_httpf(d, "POST", path, f->bkey, "{\"productId\":\"%s\",\"quantity\":3}", f->prod);
-    ckt_expect_status(&r, 201);
-    ckt_free(&r);
-    r = ckt_httpf(d, "POST", "/v1/checkouts", f->bkey, "{\"cartId\":\"%s\"}", cart);
-    ckt_expect_status(&r, 201);
-    snprintf(sid, 64, "%s", ckt_str(r.json, "session.id"));
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/checkouts/%s", sid);
-    r = ckt_httpf(d, "PATCH", path, f->bkey,
-                  "{\"shippingAddress\":" ADDR_US ",\"shippingMethodId\":\"%s\",\"payment\":%s}", f->shm, pay);
-    ckt_expect_status(&r, 200);
-    ckt_free(&r);
+    ckt_session_ready(&f->d, f->bkey, f->store, f->acct, f->prod, 3, ADDR_US, f->shm, pay, sid, cart);
 }
 
 static ckt_resp place(fx *f, const char *sid)
