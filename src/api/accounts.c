@@ -161,7 +161,7 @@ static int account_ledger(ck_req *req, ck_error *err)
 {
     int64_t limit;
     const char *after;
-    int rc = ck_page_params(req, &limit, &after, err);
+    int rc = ck_page_params(req, "led", &limit, &after, err);
     if (rc < 0 || (rc = ck_must_exist(req->db, "SELECT 1 FROM accounts WHERE id = ?", "account", req->params[0],
                                       err)) < 0)
         return rc;

@@ -223,7 +223,8 @@ static int list_cvos(ck_req *req, ck_error *err)
     int64_t limit;
     const char *after;
     int rc;
-    if ((rc = visible_cart(req, req->params[0], &c, err)) < 0 || (rc = ck_page_params(req, &limit, &after, err)) < 0)
+    if ((rc = visible_cart(req, req->params[0], &c, err)) < 0 ||
+        (rc = ck_page_params(req, "cvo", &limit, &after, err)) < 0)
         return rc;
     ck_stmt *st = NULL;
     rc = ck_db_query(req->db, &st, err,

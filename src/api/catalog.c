@@ -269,7 +269,7 @@ static int list_shipping_methods(ck_req *req, ck_error *err)
     int64_t limit = 0;
     ck_stmt *st = NULL;
     int rc;
-    if ((rc = ck_page_params(req, &limit, &after, err)) < 0 || (rc = need_store(req, store_id, err)) < 0 ||
+    if ((rc = ck_page_params(req, "shm", &limit, &after, err)) < 0 || (rc = need_store(req, store_id, err)) < 0 ||
         (rc = ck_db_query(req->db, &st, err,
                           "SELECT " SHM_COLS " FROM shipping_methods WHERE store_id = ? AND id > ?"
                           " ORDER BY id LIMIT ?",

@@ -16,7 +16,7 @@ int ck_not_found(ck_error *err, const char *kind, const char *id)
     return ck_fail(err, CK_ENOTFOUND, "NOT_FOUND", NULL, "%s %s not found", kind, id);
 }
 
-int ck_page_params(ck_req *req, int64_t *limit, const char **after, ck_error *err)
+int ck_page_params(ck_req *req, const char *prefix, int64_t *limit, const char **after, ck_error *err)
 {
     *limit = 50;
     *after = ck_query(req, "pageToken");
@@ -28,8 +28,12 @@ int ck_page_params(ck_req *req, int64_t *limit, const char **after, ck_error *er
             return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "limit", "'limit' must be an integer from 1 to 500");
         *limit = v;
     }
-    if (*after && (strlen(*after) == 0 || strlen(*after) > 64))
-        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "pageToken", "'pageToken' is not a token this API gave");
+    /* A token is the id of the last item of the page it ended, so one this
+     * API gave is an id of the list's own type. Its item need not still
+     * exist: paging goes on past an item deleted meanwhile. */
+    if (*after && !ck_id_valid(*after, prefix))
+        return ck_fail(err, CK_EINVALID, "INVALID_PAGE_TOKEN", "pageToken",
+                       "'pageToken' is not a token this list gave: pass its nextPageToken unchanged");
     if (!*after)
         *after = "";
     return 0;

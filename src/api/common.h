@@ -11,8 +11,10 @@ json_t *ck_json_time(int64_t ms);
 /* 404 for a resource kind and id: "store store_... not found". */
 int ck_not_found(ck_error *err, const char *kind, const char *id);
 
-/* ?limit= (1..500, default 50) and ?pageToken= (the last id of the previous page). */
-int ck_page_params(ck_req *req, int64_t *limit, const char **after, ck_error *err);
+/* ?limit= (1..500, default 50) and ?pageToken= (the last id of the previous
+ * page, so an id with the list's prefix: anything else is 400
+ * INVALID_PAGE_TOKEN). *after is "" on the first page. */
+int ck_page_params(ck_req *req, const char *prefix, int64_t *limit, const char **after, ck_error *err);
 
 /* {"items": items, "nextPageToken": last id when the page is full, else null}. Steals items. */
 json_t *ck_page(json_t *items, int64_t limit, const char *last_id);

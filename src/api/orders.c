@@ -42,7 +42,7 @@ static int list_orders(ck_req *req, ck_error *err)
         return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "accountId", "'accountId' is not an account id");
     int64_t limit;
     const char *after;
-    int rc = ck_page_params(req, &limit, &after, err);
+    int rc = ck_page_params(req, "ord", &limit, &after, err);
     if (rc < 0)
         return rc;
     if ((rc = ck_db_begin(req->db, 0, err)) < 0)
