@@ -46,6 +46,24 @@ json_t *ck_page(json_t *items, int64_t limit, const char *last_id)
     return json_pack("{s:o, s:o}", "items", items, "nextPageToken", next);
 }
 
+int ck_body_optional(ck_req *req, ck_error *err)
+{
+    if (req->body_len == 0)
+        return 0;
+    json_error_t je;
+    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    if (!j)
+        return ck_fail(err, CK_EJSON, "JSON_PARSER_ERROR", NULL, "malformed JSON at line %d column %d: %s", je.line,
+                       je.column, je.text);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return ck_fail(err, CK_EINVALID, "INVALID_BODY", NULL, "the body must be a JSON object");
+    }
+    json_decref(req->json);
+    req->json = j;
+    return 0;
+}
+
 char *ck_json_text(json_t *v)
 {
     return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);

@@ -19,6 +19,11 @@ int ck_page_params(ck_req *req, const char *prefix, int64_t *limit, const char *
 /* {"items": items, "nextPageToken": last id when the page is full, else null}. Steals items. */
 json_t *ck_page(json_t *items, int64_t limit, const char *last_id);
 
+/* For calls whose body is optional: no body leaves req->json NULL; otherwise
+ * it must be a JSON object (400 JSON_PARSER_ERROR or INVALID_BODY), which
+ * becomes req->json (freed with the request). */
+int ck_body_optional(ck_req *req, ck_error *err);
+
 /* v as compact JSON text (caller frees); NULL when out of memory. */
 char *ck_json_text(json_t *v);
 

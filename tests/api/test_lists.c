@@ -148,10 +148,81 @@ static void page_tokens_of_older_lists(void **state)
     ckt_finish(&d);
 }
 
+/* Every walked id is a row of table (count and membership), in id order. */
+static void expect_all_rows(ckt_daemon *d, const char *table, const char *where, char ids[][64], int n)
+{
+    expect_id_order(ids, n);
+    assert_int_equal(n, ckt_db_int(d, "SELECT count(*) FROM %s WHERE %s", table, where));
+    for (int i = 0; i < n; i++)
+        assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM %s WHERE id = '%s' AND %s", table, ids[i], where), 1);
+}
+
+/* made[0..m) (in creation order) appear in ids in that order. */
+static void expect_in_creation_order(char ids[][64], int n, char made[][64], int m)
+{
+    int j = 0;
+    for (int i = 0; i < n && j < m; i++)
+        if (strcmp(ids[i], made[j]) == 0)
+            j++;
+    if (j != m)
+        fprintf(stderr, "%s (made %d of %d) is missing or out of creation order\n", made[j], j, m);
+    assert_int_equal(j, m);
+}
+
+/* GET /v1/users (admin): every user, never a key; the default page is 50,
+ * at most 500. */
+static void users_list(void **state)
+{
+    (void)state;
+    ckt_daemon d;
+    ckt_start(&d, NULL, NULL);
+    static char made[52][64], ids[MAX_IDS][64];
+    char key[128], bkey[128];
+    for (int i = 0; i < 52; i++)
+        ckt_user(&d, i % 2 ? "[\"buyer\"]" : "[\"fulfillment\",\"approver\"]", made[i], i ? key : bkey);
+    int n = walk(&d, "/v1/users", CKT_ADMIN_KEY, 7, ids);
+    assert_int_equal(n, 53); /* with the daemon's admin */
+    expect_all_rows(&d, "users", "1 = 1", ids, n);
+    expect_in_creation_order(ids, n, made, 52);
+
+    ckt_resp r = ckt_http(&d, "GET", "/v1/users", CKT_ADMIN_KEY, NULL, NULL);
+    ckt_expect_status(&r, 200);
+    assert_int_equal(json_array_size(ckt_get(r.json, "items")), 50);
+    assert_string_equal(ckt_str(r.json, "nextPageToken"), ckt_str(r.json, "items.49.id"));
+    json_t *u = ckt_get(r.json, "items.1");
+    assert_string_equal(ckt_str(u, "id"), made[0]);
+    assert_string_equal(ckt_str(u, "name"), "Test User");
+    assert_string_equal(ckt_str(u, "permissions.1"), "fulfillment");
+    assert_true(json_is_false(ckt_get(u, "disabled")));
+    assert_int_equal(json_object_size(u), 7);
+    assert_null(strstr(r.body, "apiKey"));
+    assert_null(strstr(r.body, key));
+    ckt_free(&r);
+    r = ckt_http(&d, "GET", "/v1/users?limit=500", CKT_ADMIN_KEY, NULL, NULL);
+    ckt_expect_status(&r, 200);
+    assert_int_equal(json_array_size(ckt_get(r.json, "items")), 53);
+    assert_true(json_is_null(ckt_get(r.json, "nextPageToken")));
+    ckt_free(&r);
+    static const char *const bad_limits[] = {"0", "501", "-1", "x", "", "5x", NULL};
+    for (int i = 0; bad_limits[i]; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/v1/users?limit=%s", bad_limits[i]);
+        r = ckt_http(&d, "GET", path, CKT_ADMIN_KEY, NULL, NULL);
+        ckt_expect_error(&r, 400, "BAD_REQUEST", "INVALID_FIELD", "limit");
+        ckt_free(&r);
+    }
+    expect_bad_tokens(&d, "/v1/users", CKT_ADMIN_KEY, "usr");
+    r = ckt_http(&d, "GET", "/v1/users", bkey, NULL, NULL);
+    ckt_expect_error(&r, 403, "FORBIDDEN", "FORBIDDEN", NULL);
+    ckt_free(&r);
+    ckt_finish(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(page_tokens_of_older_lists),
+        cmocka_unit_test(users_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
