@@ -218,11 +218,68 @@ static void users_list(void **state)
     ckt_finish(&d);
 }
 
+/* GET /v1/subscribers (admin): every subscriber not deleted, never a secret. */
+static void subscribers_list(void **state)
+{
+    (void)state;
+    ckt_daemon d;
+    ckt_start(&d, NULL, NULL);
+    static char made[7][64], ids[MAX_IDS][64];
+    for (int i = 0; i < 7; i++) {
+        ckt_resp r = i % 3 == 2 ? ckt_http(&d, "POST", "/v1/subscribers", CKT_ADMIN_KEY,
+                                           "{\"kind\":\"email\",\"smtpUrl\":\"smtp://127.0.0.1:2525\","
+                                           "\"from\":\"orders@example.com\"}",
+                                           NULL)
+                                : ckt_httpf(&d, "POST", "/v1/subscribers", CKT_ADMIN_KEY,
+                                            "{\"kind\":\"webhook\",\"url\":\"https://h%d.example.com/x\","
+                                            "\"secret\":\"whsec-list-secret\",\"events\":[\"OrderCreated\"]}",
+                                            i);
+        ckt_expect_status(&r, 201);
+        snprintf(made[i], 64, "%s", ckt_str(r.json, "id"));
+        ckt_free(&r);
+    }
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/subscribers/%s", made[3]);
+    ckt_resp r = ckt_http(&d, "DELETE", path, CKT_ADMIN_KEY, NULL, NULL);
+    ckt_expect_status(&r, 204);
+    ckt_free(&r);
+    int n = walk(&d, "/v1/subscribers", CKT_ADMIN_KEY, 2, ids);
+    assert_int_equal(n, 6);
+    expect_all_rows(&d, "subscribers", "deleted_at IS NULL", ids, n);
+    for (int i = 0; i < n; i++)
+        assert_string_not_equal(ids[i], made[3]);
+    /* Paging goes on past an item deleted since its page was read. */
+    r = ckt_http(&d, "GET", "/v1/subscribers?limit=3", CKT_ADMIN_KEY, NULL, NULL);
+    ckt_expect_status(&r, 200);
+    assert_null(strstr(r.body, "whsec-list-secret"));
+    assert_string_equal(ckt_str(r.json, "items.0.url"), "https://h0.example.com/x");
+    assert_string_equal(ckt_str(r.json, "items.2.smtpUrl"), "smtp://127.0.0.1:2525");
+    char token[64];
+    snprintf(token, sizeof(token), "%s", ckt_str(r.json, "nextPageToken"));
+    assert_string_equal(token, made[2]);
+    ckt_free(&r);
+    snprintf(path, sizeof(path), "/v1/subscribers/%s", made[2]); /* the token's own item */
+    r = ckt_http(&d, "DELETE", path, CKT_ADMIN_KEY, NULL, NULL);
+    ckt_expect_status(&r, 204);
+    ckt_free(&r);
+    snprintf(path, sizeof(path), "/v1/subscribers?limit=3&pageToken=%s", token);
+    r = ckt_http(&d, "GET", path, CKT_ADMIN_KEY, NULL, NULL);
+    ckt_expect_status(&r, 200);
+    assert_int_equal(json_array_size(ckt_get(r.json, "items")), 3);
+    assert_string_equal(ckt_str(r.json, "items.0.id"), made[4]);
+    assert_string_equal(ckt_str(r.json, "items.1.id"), made[5]);
+    assert_string_equal(ckt_str(r.json, "items.2.id"), made[6]);
+    ckt_free(&r);
+    expect_bad_tokens(&d, "/v1/subscribers", CKT_ADMIN_KEY, "sub");
+    ckt_finish(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(page_tokens_of_older_lists),
         cmocka_unit_test(users_list),
+        cmocka_unit_test(subscribers_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
