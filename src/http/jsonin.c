@@ -117,8 +117,8 @@ int ck_in_country(json_t *obj, const char *key, int required, const char **out, 
 }
 
 /* 1 when u parses with libcurl's URL API as an absolute URL of one of the
- * two schemes, written scheme://authority (not curl's lenient "http:/h" or
- * "http:///h"), with a host and a port other than 0. */
+ * two schemes, written lower-case scheme://authority (not curl's lenient
+ * "http:/h" or "http:///h"), with a host and a port other than 0. */
 static int url_ok(const char *u, const char *scheme, const char *secure)
 {
     CURLU *h = curl_url();
@@ -131,7 +131,7 @@ static int url_ok(const char *u, const char *scheme, const char *secure)
         ok = strcmp(got_scheme, scheme) == 0 || strcmp(got_scheme, secure) == 0;
     if (ok) {
         size_t n = strlen(got_scheme);
-        ok = strncmp(u + n, "://", 3) == 0 && u[n + 3] != '/';
+        ok = strncmp(u, got_scheme, n) == 0 && strncmp(u + n, "://", 3) == 0 && u[n + 3] != '/';
     }
     if (ok && curl_url_get(h, CURLUPART_PORT, &port, 0) == CURLUE_OK)
         ok = strcmp(port, "0") != 0;

@@ -389,6 +389,7 @@ static const char *const bad_http_urls[] = {
     "gopher://h.example.com/",
     "javascript:alert(1)",
     "smtp://h.example.com",
+    "HTTP://h.example.com/x", /* schemes are written in lower case */
     NULL,
 };
 static const char *const bad_smtp_urls[] = {
@@ -425,7 +426,7 @@ static void subscriber_urls(void **state)
     assert_int_equal(ckt_db_int(&d, "SELECT count(*) FROM subscribers"), 0);
 
     /* What libcurl can send to is taken as given. */
-    static const char *const good[] = {"https://erp.example.com/hooks?x=1#frag", "HTTP://ERP.example.com:8443/h",
+    static const char *const good[] = {"https://erp.example.com/hooks?x=1#frag", "http://ERP.example.com:8443/h",
                                        "http://[::1]:9200/h", "http://user:pw@127.0.0.1:9200/h", NULL};
     for (int i = 0; good[i]; i++) {
         ckt_resp r = ckt_httpf(&d, "POST", "/v1/subscribers", CKT_ADMIN_KEY,
