@@ -1,4 +1,5 @@
 /* common.c: helpers shared by the resource handlers. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,45 @@ int ck_reply_page(ck_req *req, ck_stmt *st, json_t *(*row_json)(ck_stmt *), int6
         return rc;
     }
     return ck_reply(req, 200, ck_page(items, limit, last));
+}
+
+int ck_reply_page_ids(ck_req *req, ck_stmt *st, ck_item_json_fn fn, int64_t limit, ck_error *err)
+{
+    char(*ids)[CK_ID_MAX] = calloc((size_t)limit, sizeof(*ids));
+    json_t *items = json_array();
+    int64_t n = 0;
+    int rc = ids && items ? 0 : ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
+    while (rc == 0 && n < limit && (rc = ck_db_next(st, err)) == 1) {
+        snprintf(ids[n++], CK_ID_MAX, "%s", ck_col_text(st, 0));
+        rc = 0;
+    }
+    ck_db_done(st);
+    for (int64_t i = 0; rc >= 0 && i < n; i++) {
+        json_t *j = NULL;
+        if ((rc = fn(req, ids[i], &j, err)) == 0)
+            json_array_append_new(items, j);
+    }
+    if (rc < 0) {
+        free(ids);
+        json_decref(items);
+        return rc;
+    }
+    json_t *page = ck_page(items, limit, n ? ids[n - 1] : NULL);
+    free(ids);
+    return ck_reply(req, 200, page);
+}
+
+int ck_query_buyer_account(ck_req *req, const char *name, const char **out, ck_error *err)
+{
+    const char *id = *out = ck_query(req, name);
+    if (!id)
+        return 0;
+    if (!ck_id_valid(id, "acct"))
+        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", name, "'%s' is not an account id", name);
+    int rc = ck_must_exist(req->db, "SELECT 1 FROM accounts WHERE id = ?", "account", id, err);
+    if (rc == 1)
+        rc = ck_can_buy_for(req, id, err);
+    return rc == 0 ? ck_not_found(err, "account", id) : rc;
 }
 
 int ck_must_exist(ck_db *db, const char *sql, const char *kind, const char *id, ck_error *err)

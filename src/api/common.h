@@ -31,6 +31,22 @@ char *ck_json_text(json_t *v);
  * the id in column 0, LIMIT limit), each row through row_json; finishes st. */
 int ck_reply_page(ck_req *req, ck_stmt *st, json_t *(*row_json)(ck_stmt *), int64_t limit, ck_error *err);
 
+/* An item of a list as JSON by its id (*out owned by the caller); 0 or <0. */
+typedef int (*ck_item_json_fn)(ck_req *req, const char *id, json_t **out, ck_error *err);
+
+/* As ck_reply_page, for items whose JSON takes queries of its own: reads
+ * every id of st (column 0) first and finishes st, then builds each item
+ * with fn, so no cursor is open meanwhile. Run it inside one read
+ * transaction for a page from one snapshot. */
+int ck_reply_page_ids(ck_req *req, ck_stmt *st, ck_item_json_fn fn, int64_t limit, ck_error *err);
+
+/* The account filter ?<name>=acct_... of a list of things bought for
+ * accounts: 0 with *out NULL when absent; 400 INVALID_FIELD when malformed;
+ * 404 alike for an account that does not exist and one the caller may not
+ * buy for (ck_can_buy_for), so account ids cannot be probed (as for
+ * GET /v1/orders?accountId=); 1 when present and visible. */
+int ck_query_buyer_account(ck_req *req, const char *name, const char **out, ck_error *err);
+
 /* 1 when sql (a lookup by one id) finds a row; otherwise 404 for kind and id, or <0. */
 int ck_must_exist(ck_db *db, const char *sql, const char *kind, const char *id, ck_error *err);
 
