@@ -811,15 +811,18 @@ static void subscriber_delete_in_flight(void **state)
     ckt_resp r = ckt_http(d, "DELETE", path, CKT_ADMIN_KEY, NULL, NULL);
     ckt_expect_status(&r, 204);
     ckt_free(&r);
-    /* End the hang (the attempt fails) and wait until the daemon has recorded it. */
+    /* End the hang (the attempt fails) and wait until the worker has its
+     * outcome (counted just before it is recorded); stopping the daemon then
+     * waits for the record, so the row below is final. */
     fwh_stop(G.hanging);
     G.hanging = NULL;
     until = mono_ms() + 20000;
     while (delivery_attempts(d) <= before) {
         if (mono_ms() > until)
-            fail_msg("the attempt was never recorded");
+            fail_msg("the attempt's outcome never came");
         usleep(20000);
     }
+    assert_int_equal(ckt_stop(d), 0);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM deliveries WHERE id = '%s' AND status = 'Cancelled'"
                                    " AND attempts = 0",
                                 dlv),

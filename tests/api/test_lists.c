@@ -432,41 +432,21 @@ static void open_shop(ckt_daemon *d, shop *s)
     ckt_product(d, s->store, NULL, s->prod);
 }
 
-/* A cart of 3 units of the shop's product for acct, as key. */
-static void new_cart(ckt_daemon *d, const shop *s, const char *key, const char *acct, char cart[64])
+#define PAY_CARD "{\"method\":\"card\",\"cardToken\":\"tok_visa\"}"
+
+/* A checkout of 3 units of the shop's product for acct, as key, ready to
+ * place; its cart and session ids to cart and sid. */
+static void ready(ckt_daemon *d, const shop *s, const char *key, const char *acct, char cart[64], char sid[64])
 {
-    char path[256];
-    snprintf(path, sizeof(path), "/v1/stores/%s/carts", s->store);
-    ckt_resp r = ckt_httpf(d, "POST", path, key, "{\"accountId\":\"%s\"}", acct);
-    ckt_expect_status(&r, 201);
-    snprintf(cart, 64, "%s", ckt_str(r.json, "id"));
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/carts/%s/items", cart);
-    r = ckt_httpf(d, "POST", path, key, "{\"productId\":\"%s\",\"quantity\":3}", s->prod);
-    ckt_expect_status(&r, 201);
-    ckt_free(&r);
+    ckt_session_ready(d, key, s->store, acct, s->prod, 3, ADDR_US, s->shm, PAY_CARD, sid, cart);
 }
 
-/* A session for cart with its inputs set (card); placed when order is not NULL. */
-static void new_session(ckt_daemon *d, const shop *s, const char *key, const char *cart, char sid[64],
-                        char *order)
+/* Places sid (the card takes a hold); the order id to order. */
+static void place(ckt_daemon *d, const char *key, const char *sid, char order[64])
 {
     char path[256];
-    ckt_resp r = ckt_httpf(d, "POST", "/v1/checkouts", key, "{\"cartId\":\"%s\"}", cart);
-    ckt_expect_status(&r, 201);
-    snprintf(sid, 64, "%s", ckt_str(r.json, "session.id"));
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/checkouts/%s", sid);
-    r = ckt_httpf(d, "PATCH", path, key,
-                  "{\"shippingAddress\":" ADDR_US ",\"shippingMethodId\":\"%s\","
-                  "\"payment\":{\"method\":\"card\",\"cardToken\":\"tok_visa\"}}",
-                  s->shm);
-    ckt_expect_status(&r, 200);
-    ckt_free(&r);
-    if (!order)
-        return;
     snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", sid);
-    r = ckt_http(d, "POST", path, key, NULL, NULL);
+    ckt_resp r = ckt_http(d, "POST", path, key, NULL, NULL);
     ckt_expect_status(&r, 201);
     assert_int_equal(ckt_int(r.json, "order.totals.grandTotal"), TOTAL);
     snprintf(order, 64, "%s", ckt_str(r.json, "orderId"));
@@ -500,23 +480,25 @@ static void buyer_lists(void **state)
      * c3/cs3: X in store 2, placed and captured. c4/cs4: X in store 1,
      * abandoned (its cart Active again). c5: A, no session. */
     char c1[64], c2[64], c3[64], c4[64], c5[64], cs1[64], cs2[64], cs3[64], cs4[64], o1[64], o3[64], path[256];
-    new_cart(&d, &s1, bkey, a, c1);
-    new_session(&d, &s1, bkey, c1, cs1, o1);
-    new_cart(&d, &s1, bkey, a, c2);
-    new_session(&d, &s1, bkey, c2, cs2, NULL);
-    new_cart(&d, &s2, CKT_ADMIN_KEY, x, c3);
-    new_session(&d, &s2, CKT_ADMIN_KEY, c3, cs3, o3);
+    ready(&d, &s1, bkey, a, c1, cs1);
+    place(&d, bkey, cs1, o1);
+    ready(&d, &s1, bkey, a, c2, cs2);
+    ready(&d, &s2, CKT_ADMIN_KEY, x, c3, cs3);
+    place(&d, CKT_ADMIN_KEY, cs3, o3);
     snprintf(path, sizeof(path), "/v1/orders/%s/capture", o3);
     ckt_resp r = ckt_http(&d, "POST", path, fkey, NULL, NULL);
     ckt_expect_status(&r, 201);
     ckt_free(&r);
-    new_cart(&d, &s1, CKT_ADMIN_KEY, x, c4);
-    new_session(&d, &s1, CKT_ADMIN_KEY, c4, cs4, NULL);
+    ready(&d, &s1, CKT_ADMIN_KEY, x, c4, cs4);
     snprintf(path, sizeof(path), "/v1/checkouts/%s", cs4);
     r = ckt_http(&d, "DELETE", path, CKT_ADMIN_KEY, NULL, NULL);
     ckt_expect_status(&r, 200);
     ckt_free(&r);
-    new_cart(&d, &s1, bkey, a, c5);
+    snprintf(path, sizeof(path), "/v1/stores/%s/carts", s1.store);
+    r = ckt_httpf(&d, "POST", path, bkey, "{\"accountId\":\"%s\"}", a);
+    ckt_expect_status(&r, 201);
+    snprintf(c5, sizeof(c5), "%s", ckt_str(r.json, "id"));
+    ckt_free(&r);
 
     /* ---- carts of a store */
     char p1[128], q[512];
