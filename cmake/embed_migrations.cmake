@@ -7,6 +7,8 @@ set(n 0)
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME)
   string(REGEX MATCH "^[0-9]+" ver ${name})
+  # Without its leading zeros: C reads 0008 as a bad octal constant and 0010 as 8.
+  string(REGEX REPLACE "^0+([0-9])" "\\1" ver "${ver}")
   file(READ ${f} hex HEX)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
   string(APPEND body "static const char mig_${n}[] = {${bytes}0x00};\n")

@@ -1,4 +1,4 @@
-/* accounts.c: POST /v1/accounts, GET/PATCH /v1/accounts/{id}, the balance
+/* accounts.c: POST and GET /v1/accounts, GET/PATCH /v1/accounts/{id}, the balance
  * ledger (GET /v1/accounts/{id}/ledger, POST /v1/accounts/{id}/adjustments),
  * and store membership: POST /v1/stores/{id}/members, DELETE
  * /v1/stores/{id}/members/{accountId}. */
@@ -108,6 +108,20 @@ static int get_account(ck_req *req, ck_error *err)
     return reply_account(req, 200, req->params[0], err);
 }
 
+/* GET /v1/accounts: every account, oldest first. */
+static int list_accounts(ck_req *req, ck_error *err)
+{
+    int64_t limit;
+    const char *after;
+    ck_stmt *st = NULL;
+    int rc;
+    if ((rc = ck_page_params(req, "acct", &limit, &after, err)) < 0 ||
+        (rc = ck_db_query(req->db, &st, err, "SELECT " ACCOUNT_COLS " FROM accounts WHERE id > ? ORDER BY id LIMIT ?",
+                          "ti", after, limit)) < 0)
+        return rc;
+    return ck_reply_page(req, st, account_json, limit, err);
+}
+
 /* Any of the create fields. A creditLimit below the credit already used is
  * allowed: it only blocks further credit until orders are paid down; it
  * does not touch creditUsed or orders already placed. prepaidBalance is set
@@ -161,7 +175,7 @@ static int account_ledger(ck_req *req, ck_error *err)
 {
     int64_t limit;
     const char *after;
-    int rc = ck_page_params(req, &limit, &after, err);
+    int rc = ck_page_params(req, "led", &limit, &after, err);
     if (rc < 0 || (rc = ck_must_exist(req->db, "SELECT 1 FROM accounts WHERE id = ?", "account", req->params[0],
                                       err)) < 0)
         return rc;
@@ -259,6 +273,7 @@ static int remove_member(ck_req *req, ck_error *err)
 
 const ck_route ck_routes_accounts[] = {
     {"POST", "/v1/accounts", create_account, CK_ROUTE_BODY | CK_ROUTE_TX, CK_PERM_ADMIN},
+    {"GET", "/v1/accounts", list_accounts, 0, CK_PERM_ADMIN},
     {"GET", "/v1/accounts/{id}", get_account, 0, CK_PERM_ADMIN},
     {"PATCH", "/v1/accounts/{id}", patch_account, CK_ROUTE_BODY | CK_ROUTE_TX, CK_PERM_ADMIN},
     {"GET", "/v1/accounts/{id}/ledger", account_ledger, 0, CK_PERM_ADMIN},

@@ -15,7 +15,7 @@ static int list_alerts(ck_req *req, ck_error *err)
 {
     int64_t limit;
     const char *after, *kind = ck_query(req, "kind");
-    int rc = ck_page_params(req, &limit, &after, err);
+    int rc = ck_page_params(req, "alert", &limit, &after, err);
     if (rc < 0)
         return rc;
     if (kind) {
@@ -72,7 +72,7 @@ static int list_sessions(ck_req *req, ck_error *err)
 {
     int64_t limit;
     const char *after, *stuck = ck_query(req, "stuck");
-    int rc = ck_page_params(req, &limit, &after, err);
+    int rc = ck_page_params(req, "cs", &limit, &after, err);
     if (rc < 0)
         return rc;
     if (stuck && strcmp(stuck, "true") != 0 && strcmp(stuck, "false") != 0)
@@ -121,7 +121,7 @@ static int list_dead_letters(ck_req *req, ck_error *err)
 {
     int64_t limit;
     const char *after;
-    int rc = ck_page_params(req, &limit, &after, err);
+    int rc = ck_page_params(req, "dlv", &limit, &after, err);
     if (rc < 0)
         return rc;
     ck_stmt *st = NULL;

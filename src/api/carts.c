@@ -1,4 +1,5 @@
-/* carts.c: carts, cart items and cart validation outputs (API.md "Carts"). */
+/* carts.c: carts, cart items and cart validation outputs (API.md "Carts"),
+ * and a store's carts (GET /v1/stores/{id}/carts?accountId=). */
 #include <string.h>
 
 #include "api/common.h"
@@ -100,6 +101,35 @@ static int get_cart(ck_req *req, ck_error *err)
     ck_cart c;
     int rc = visible_cart(req, req->params[0], &c, err);
     return rc < 0 ? rc : reply_cart(req, 200, c.id, err);
+}
+
+static int cart_item_json(ck_req *req, const char *id, json_t **out, ck_error *err)
+{
+    return ck_cart_json(req->db, id, out, err);
+}
+
+/* GET /v1/stores/{id}/carts[?accountId=]: the store's carts, oldest first,
+ * as GET /v1/carts/{id} shows them. Admins and integrators see every cart;
+ * a buyer only those of the accounts it was given. */
+static int list_carts(ck_req *req, ck_error *err)
+{
+    const char *store_id = req->params[0], *account_id = NULL, *after = NULL;
+    int64_t limit = 0, wide = (req->user.perms & (CK_PERM_ADMIN | CK_PERM_INTEGRATOR)) != 0;
+    ck_stmt *st = NULL;
+    int rc;
+    if ((rc = ck_page_params(req, "cart", &limit, &after, err)) < 0 || (rc = ck_db_begin(req->db, 0, err)) < 0)
+        return rc;
+    if ((rc = ck_must_exist(req->db, "SELECT 1 FROM stores WHERE id = ?", "store", store_id, err)) >= 0 &&
+        (rc = ck_query_buyer_account(req, "accountId", &account_id, err)) >= 0 &&
+        (rc = ck_db_query(req->db, &st, err,
+                          "SELECT id FROM carts WHERE store_id = ? AND (? = '' OR account_id = ?)"
+                          " AND (? = 1 OR account_id IN (SELECT account_id FROM user_accounts WHERE user_id = ?))"
+                          " AND id > ? ORDER BY id LIMIT ?",
+                          "tttitti", store_id, account_id ? account_id : "", account_id ? account_id : "", wide,
+                          req->user.id, after, limit)) >= 0)
+        rc = ck_reply_page_ids(req, st, cart_item_json, limit, err);
+    ck_db_rollback(req->db);
+    return rc;
 }
 
 static int add_item(ck_req *req, ck_error *err)
@@ -223,7 +253,8 @@ static int list_cvos(ck_req *req, ck_error *err)
     int64_t limit;
     const char *after;
     int rc;
-    if ((rc = visible_cart(req, req->params[0], &c, err)) < 0 || (rc = ck_page_params(req, &limit, &after, err)) < 0)
+    if ((rc = visible_cart(req, req->params[0], &c, err)) < 0 ||
+        (rc = ck_page_params(req, "cvo", &limit, &after, err)) < 0)
         return rc;
     ck_stmt *st = NULL;
     rc = ck_db_query(req->db, &st, err,
@@ -270,6 +301,7 @@ static int create_cvo(ck_req *req, ck_error *err)
 
 const ck_route ck_routes_carts[] = {
     {"POST", "/v1/stores/{id}/carts", create_cart, CK_ROUTE_BODY | CK_ROUTE_TX, CART_PERMS},
+    {"GET", "/v1/stores/{id}/carts", list_carts, 0, CART_PERMS},
     {"GET", "/v1/carts/{id}", get_cart, 0, CART_PERMS},
     {"POST", "/v1/carts/{id}/items", add_item, CK_ROUTE_BODY | CK_ROUTE_TX, CART_PERMS},
     {"PATCH", "/v1/carts/{id}/items/{itemId}", patch_item, CK_ROUTE_BODY | CK_ROUTE_TX, CART_PERMS},

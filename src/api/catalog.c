@@ -1,5 +1,5 @@
 /* catalog.c: what a store sells and how it prices it: products
- * (POST /v1/stores/{id}/products, GET/PATCH /v1/products/{id}), shipping
+ * (POST and GET /v1/stores/{id}/products, GET/PATCH /v1/products/{id}), shipping
  * methods (POST and GET /v1/stores/{id}/shipping-methods), tax rates and
  * promotions (POST /v1/stores/{id}/tax-rates, /promotions). */
 #include <stdio.h>
@@ -182,6 +182,21 @@ static int get_product(ck_req *req, ck_error *err)
     return reply_row(req, 200, PRODUCT_BY_ID, product_json, "product", req->params[0], err);
 }
 
+/* GET /v1/stores/{id}/products: the store's products, oldest first. */
+static int list_products(ck_req *req, ck_error *err)
+{
+    const char *store_id = req->params[0], *after = NULL;
+    int64_t limit = 0;
+    ck_stmt *st = NULL;
+    int rc;
+    if ((rc = ck_page_params(req, "prod", &limit, &after, err)) < 0 || (rc = need_store(req, store_id, err)) < 0 ||
+        (rc = ck_db_query(req->db, &st, err,
+                          "SELECT " PRODUCT_COLS " FROM products WHERE store_id = ? AND id > ? ORDER BY id LIMIT ?",
+                          "tti", store_id, after, limit)) < 0)
+        return rc;
+    return ck_reply_page(req, st, product_json, limit, err);
+}
+
 /* Loads the stored product into p (strings copied into its buffers). 0, 404 or <0. */
 static int load_product(ck_req *req, const char *id, product *p, ck_error *err)
 {
@@ -269,7 +284,7 @@ static int list_shipping_methods(ck_req *req, ck_error *err)
     int64_t limit = 0;
     ck_stmt *st = NULL;
     int rc;
-    if ((rc = ck_page_params(req, &limit, &after, err)) < 0 || (rc = need_store(req, store_id, err)) < 0 ||
+    if ((rc = ck_page_params(req, "shm", &limit, &after, err)) < 0 || (rc = need_store(req, store_id, err)) < 0 ||
         (rc = ck_db_query(req->db, &st, err,
                           "SELECT " SHM_COLS " FROM shipping_methods WHERE store_id = ? AND id > ?"
                           " ORDER BY id LIMIT ?",
@@ -348,6 +363,7 @@ static int create_promotion(ck_req *req, ck_error *err)
 
 const ck_route ck_routes_catalog[] = {
     {"POST", "/v1/stores/{id}/products", create_product, CK_ROUTE_BODY | CK_ROUTE_TX, CK_PERM_ADMIN},
+    {"GET", "/v1/stores/{id}/products", list_products, 0, CK_PERM_ADMIN},
     {"GET", "/v1/products/{id}", get_product, 0, CK_PERM_ADMIN},
     {"PATCH", "/v1/products/{id}", patch_product, CK_ROUTE_BODY | CK_ROUTE_TX, CK_PERM_ADMIN},
     {"POST", "/v1/stores/{id}/shipping-methods", create_shipping_method, CK_ROUTE_BODY | CK_ROUTE_TX,

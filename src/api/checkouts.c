@@ -1,10 +1,12 @@
 /* checkouts.c: the checkout session action (reference-platform shape and
- * resource shape), the session view and the request view. */
+ * resource shape), the session view, the list of sessions and the request
+ * view. */
 #include <string.h>
 
 #include "api/common.h"
 #include "api/routes.h"
 #include "checkout/engine.h"
+#include "checkout/flow.h"
 #include "checkout/order.h"
 #include "checkout/session.h"
 
@@ -69,6 +71,46 @@ static int get_checkout(ck_req *req, ck_error *err)
     return rc < 0 ? rc : ck_reply(req, 200, j);
 }
 
+static int session_item_json(ck_req *req, const char *id, json_t **out, ck_error *err)
+{
+    return ck_session_json(req->db, &req->user, id, out, err);
+}
+
+/* GET /v1/checkouts[?storeId=&state=&accountId=]: sessions, oldest first,
+ * as GET /v1/checkouts/{id} shows them, archived ones included. Admins and
+ * integrators see every session; a buyer only those of the accounts it was
+ * given. state is the session's `state`: Start, a step of the standard
+ * flow, or Completed. */
+static int list_checkouts(ck_req *req, ck_error *err)
+{
+    const char *store_id = ck_query(req, "storeId"), *state = ck_query(req, "state");
+    const char *account_id = NULL, *after = NULL;
+    int64_t limit = 0, wide = (req->user.perms & (CK_PERM_ADMIN | CK_PERM_INTEGRATOR)) != 0;
+    ck_stmt *st = NULL;
+    int rc;
+    if (store_id && !ck_id_valid(store_id, "store"))
+        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "storeId", "'storeId' is not a store id");
+    if (state && strcmp(state, CK_STATE_COMPLETED) != 0 && !ck_flow_next_state(state))
+        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "state",
+                       "'state' must be Start, a step of the flow (validate_cart ... close_cart) or Completed");
+    if ((rc = ck_page_params(req, "cs", &limit, &after, err)) < 0 || (rc = ck_db_begin(req->db, 0, err)) < 0)
+        return rc;
+    if ((!store_id ||
+         (rc = ck_must_exist(req->db, "SELECT 1 FROM stores WHERE id = ?", "store", store_id, err)) >= 0) &&
+        (rc = ck_query_buyer_account(req, "accountId", &account_id, err)) >= 0 &&
+        (rc = ck_db_query(req->db, &st, err,
+                          "SELECT id FROM checkout_sessions WHERE (? = '' OR store_id = ?) AND (? = '' OR state = ?)"
+                          " AND (? = '' OR account_id = ?)"
+                          " AND (? = 1 OR account_id IN (SELECT account_id FROM user_accounts WHERE user_id = ?))"
+                          " AND id > ? ORDER BY id LIMIT ?",
+                          "ttttttitti", store_id ? store_id : "", store_id ? store_id : "", state ? state : "",
+                          state ? state : "", account_id ? account_id : "", account_id ? account_id : "", wide,
+                          req->user.id, after, limit)) >= 0)
+        rc = ck_reply_page_ids(req, st, session_item_json, limit, err);
+    ck_db_rollback(req->db);
+    return rc;
+}
+
 static int get_request(ck_req *req, ck_error *err)
 {
     json_t *j = NULL;
@@ -128,6 +170,7 @@ const ck_route ck_routes_checkouts[] = {
     /* No route permission: a caller without one gets the table's CANNOT_INVOKE_ACTION, not 403. */
     {"POST", "/v1/actions/standard/checkoutSessionAction", session_action, CK_ROUTE_BODY, 0},
     {"POST", "/v1/checkouts", create_checkout, CK_ROUTE_BODY, 0},
+    {"GET", "/v1/checkouts", list_checkouts, 0, CHECKOUT_PERMS},
     {"GET", "/v1/checkouts/{id}", get_checkout, 0, CHECKOUT_PERMS},
     {"PATCH", "/v1/checkouts/{id}", patch_checkout, CK_ROUTE_BODY, CHECKOUT_PERMS},
     {"DELETE", "/v1/checkouts/{id}", delete_checkout, 0, CHECKOUT_PERMS},

@@ -1,4 +1,5 @@
 /* common.c: helpers shared by the resource handlers. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,7 @@ int ck_not_found(ck_error *err, const char *kind, const char *id)
     return ck_fail(err, CK_ENOTFOUND, "NOT_FOUND", NULL, "%s %s not found", kind, id);
 }
 
-int ck_page_params(ck_req *req, int64_t *limit, const char **after, ck_error *err)
+int ck_page_params(ck_req *req, const char *prefix, int64_t *limit, const char **after, ck_error *err)
 {
     *limit = 50;
     *after = ck_query(req, "pageToken");
@@ -28,8 +29,12 @@ int ck_page_params(ck_req *req, int64_t *limit, const char **after, ck_error *er
             return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "limit", "'limit' must be an integer from 1 to 500");
         *limit = v;
     }
-    if (*after && (strlen(*after) == 0 || strlen(*after) > 64))
-        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "pageToken", "'pageToken' is not a token this API gave");
+    /* A token is the id of the last item of the page it ended, so one this
+     * API gave is an id of the list's own type. Its item need not still
+     * exist: paging goes on past an item deleted meanwhile. */
+    if (*after && !ck_id_valid(*after, prefix))
+        return ck_fail(err, CK_EINVALID, "INVALID_PAGE_TOKEN", "pageToken",
+                       "'pageToken' is not a token this list gave: pass its nextPageToken unchanged");
     if (!*after)
         *after = "";
     return 0;
@@ -40,6 +45,24 @@ json_t *ck_page(json_t *items, int64_t limit, const char *last_id)
     json_t *next = ((int64_t)json_array_size(items) == limit && last_id && *last_id) ? json_string(last_id)
                                                                                      : json_null();
     return json_pack("{s:o, s:o}", "items", items, "nextPageToken", next);
+}
+
+int ck_body_optional(ck_req *req, ck_error *err)
+{
+    if (req->body_len == 0)
+        return 0;
+    json_error_t je;
+    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    if (!j)
+        return ck_fail(err, CK_EJSON, "JSON_PARSER_ERROR", NULL, "malformed JSON at line %d column %d: %s", je.line,
+                       je.column, je.text);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return ck_fail(err, CK_EINVALID, "INVALID_BODY", NULL, "the body must be a JSON object");
+    }
+    json_decref(req->json);
+    req->json = j;
+    return 0;
 }
 
 char *ck_json_text(json_t *v)
@@ -62,6 +85,45 @@ int ck_reply_page(ck_req *req, ck_stmt *st, json_t *(*row_json)(ck_stmt *), int6
         return rc;
     }
     return ck_reply(req, 200, ck_page(items, limit, last));
+}
+
+int ck_reply_page_ids(ck_req *req, ck_stmt *st, ck_item_json_fn fn, int64_t limit, ck_error *err)
+{
+    char(*ids)[CK_ID_MAX] = calloc((size_t)limit, sizeof(*ids));
+    json_t *items = json_array();
+    int64_t n = 0;
+    int rc = ids && items ? 0 : ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
+    while (rc == 0 && n < limit && (rc = ck_db_next(st, err)) == 1) {
+        snprintf(ids[n++], CK_ID_MAX, "%s", ck_col_text(st, 0));
+        rc = 0;
+    }
+    ck_db_done(st);
+    for (int64_t i = 0; rc >= 0 && i < n; i++) {
+        json_t *j = NULL;
+        if ((rc = fn(req, ids[i], &j, err)) == 0)
+            json_array_append_new(items, j);
+    }
+    if (rc < 0) {
+        free(ids);
+        json_decref(items);
+        return rc;
+    }
+    json_t *page = ck_page(items, limit, n ? ids[n - 1] : NULL);
+    free(ids);
+    return ck_reply(req, 200, page);
+}
+
+int ck_query_buyer_account(ck_req *req, const char *name, const char **out, ck_error *err)
+{
+    const char *id = *out = ck_query(req, name);
+    if (!id)
+        return 0;
+    if (!ck_id_valid(id, "acct"))
+        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", name, "'%s' is not an account id", name);
+    int rc = ck_must_exist(req->db, "SELECT 1 FROM accounts WHERE id = ?", "account", id, err);
+    if (rc == 1)
+        rc = ck_can_buy_for(req, id, err);
+    return rc == 0 ? ck_not_found(err, "account", id) : rc;
 }
 
 int ck_must_exist(ck_db *db, const char *sql, const char *kind, const char *id, ck_error *err)

@@ -11,11 +11,18 @@ json_t *ck_json_time(int64_t ms);
 /* 404 for a resource kind and id: "store store_... not found". */
 int ck_not_found(ck_error *err, const char *kind, const char *id);
 
-/* ?limit= (1..500, default 50) and ?pageToken= (the last id of the previous page). */
-int ck_page_params(ck_req *req, int64_t *limit, const char **after, ck_error *err);
+/* ?limit= (1..500, default 50) and ?pageToken= (the last id of the previous
+ * page, so an id with the list's prefix: anything else is 400
+ * INVALID_PAGE_TOKEN). *after is "" on the first page. */
+int ck_page_params(ck_req *req, const char *prefix, int64_t *limit, const char **after, ck_error *err);
 
 /* {"items": items, "nextPageToken": last id when the page is full, else null}. Steals items. */
 json_t *ck_page(json_t *items, int64_t limit, const char *last_id);
+
+/* For calls whose body is optional: no body leaves req->json NULL; otherwise
+ * it must be a JSON object (400 JSON_PARSER_ERROR or INVALID_BODY), which
+ * becomes req->json (freed with the request). */
+int ck_body_optional(ck_req *req, ck_error *err);
 
 /* v as compact JSON text (caller frees); NULL when out of memory. */
 char *ck_json_text(json_t *v);
@@ -23,6 +30,22 @@ char *ck_json_text(json_t *v);
 /* Replies 200 with a page built from every row of st (a query ordered by id,
  * the id in column 0, LIMIT limit), each row through row_json; finishes st. */
 int ck_reply_page(ck_req *req, ck_stmt *st, json_t *(*row_json)(ck_stmt *), int64_t limit, ck_error *err);
+
+/* An item of a list as JSON by its id (*out owned by the caller); 0 or <0. */
+typedef int (*ck_item_json_fn)(ck_req *req, const char *id, json_t **out, ck_error *err);
+
+/* As ck_reply_page, for items whose JSON takes queries of its own: reads
+ * every id of st (column 0) first and finishes st, then builds each item
+ * with fn, so no cursor is open meanwhile. Run it inside one read
+ * transaction for a page from one snapshot. */
+int ck_reply_page_ids(ck_req *req, ck_stmt *st, ck_item_json_fn fn, int64_t limit, ck_error *err);
+
+/* The account filter ?<name>=acct_... of a list of things bought for
+ * accounts: 0 with *out NULL when absent; 400 INVALID_FIELD when malformed;
+ * 404 alike for an account that does not exist and one the caller may not
+ * buy for (ck_can_buy_for), so account ids cannot be probed (as for
+ * GET /v1/orders?accountId=); 1 when present and visible. */
+int ck_query_buyer_account(ck_req *req, const char *name, const char **out, ck_error *err);
 
 /* 1 when sql (a lookup by one id) finds a row; otherwise 404 for kind and id, or <0. */
 int ck_must_exist(ck_db *db, const char *sql, const char *kind, const char *id, ck_error *err);

@@ -1,5 +1,6 @@
-/* contracts.c: POST /v1/contracts and GET /v1/contracts/{id}: an amount an
- * account has agreed to draw orders against (payment method `contract`). */
+/* contracts.c: POST and GET /v1/contracts, GET /v1/contracts/{id}: an
+ * amount an account has agreed to draw orders against (payment method
+ * `contract`). */
 #include "api/common.h"
 #include "api/routes.h"
 #include "payments/balances.h"
@@ -67,7 +68,29 @@ static int get_contract(ck_req *req, ck_error *err)
     return reply_contract(req, 200, req->params[0], err);
 }
 
+/* GET /v1/contracts[?accountId=]: contracts, oldest first; with accountId
+ * only that account's (400 if malformed, 404 if there is no such account). */
+static int list_contracts(ck_req *req, ck_error *err)
+{
+    const char *account_id = ck_query(req, "accountId"), *after = NULL;
+    int64_t limit = 0;
+    ck_stmt *st = NULL;
+    int rc;
+    if (account_id && !ck_id_valid(account_id, "acct"))
+        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "accountId", "'accountId' is not an account id");
+    if ((rc = ck_page_params(req, "ctr", &limit, &after, err)) < 0 ||
+        (account_id &&
+         (rc = ck_must_exist(req->db, "SELECT 1 FROM accounts WHERE id = ?", "account", account_id, err)) < 0) ||
+        (rc = ck_db_query(req->db, &st, err,
+                          "SELECT " CONTRACT_COLS " FROM contracts WHERE (? = '' OR account_id = ?) AND id > ?"
+                          " ORDER BY id LIMIT ?",
+                          "ttti", account_id ? account_id : "", account_id ? account_id : "", after, limit)) < 0)
+        return rc;
+    return ck_reply_page(req, st, contract_json, limit, err);
+}
+
 const ck_route ck_routes_contracts[] = {
+    {"GET", "/v1/contracts", list_contracts, 0, CK_PERM_ADMIN},
     {"POST", "/v1/contracts", create_contract, CK_ROUTE_BODY | CK_ROUTE_TX, CK_PERM_ADMIN},
     {"GET", "/v1/contracts/{id}", get_contract, 0, CK_PERM_ADMIN},
     {0},

@@ -1,8 +1,10 @@
-/* orders.c: GET /v1/orders/{id} and GET /v1/orders?accountId= (API.md "Orders").
- * Any authenticated caller; what it sees follows ck_order_visible. */
+/* orders.c: GET /v1/orders/{id} and GET /v1/orders?accountId= (API.md "Orders"),
+ * and the route of GET /v1/authorizations (authorizations.c). Any
+ * authenticated caller; what it sees follows ck_order_visible. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/authorizations.h"
 #include "api/common.h"
 #include "api/routes.h"
 #include "checkout/order.h"
@@ -42,7 +44,7 @@ static int list_orders(ck_req *req, ck_error *err)
         return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "accountId", "'accountId' is not an account id");
     int64_t limit;
     const char *after;
-    int rc = ck_page_params(req, &limit, &after, err);
+    int rc = ck_page_params(req, "ord", &limit, &after, err);
     if (rc < 0)
         return rc;
     if ((rc = ck_db_begin(req->db, 0, err)) < 0)
@@ -130,5 +132,7 @@ const ck_route ck_routes_orders[] = {
     {"POST", "/v1/orders/{id}/capture", capture_order, 0, CK_PERM_FULFILLMENT | CK_PERM_ADMIN},
     {"GET", "/v1/orders/{id}", get_order, 0, 0},
     {"GET", "/v1/orders", list_orders, 0, 0},
+    /* Here rather than in a table of its own, which router.c would have to list. */
+    {"GET", "/v1/authorizations", ck_authorizations_list, 0, 0},
     {0},
 };

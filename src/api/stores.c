@@ -1,4 +1,4 @@
-/* stores.c: POST /v1/stores, GET/PATCH /v1/stores/{id}, PUT /v1/stores/{id}/gateway. */
+/* stores.c: POST and GET /v1/stores, GET/PATCH /v1/stores/{id}, PUT /v1/stores/{id}/gateway. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,7 +157,22 @@ static int put_gateway(ck_req *req, ck_error *err)
     return reply_store(req, 200, id, err);
 }
 
+/* GET /v1/stores: every store, oldest first. */
+static int list_stores(ck_req *req, ck_error *err)
+{
+    int64_t limit;
+    const char *after;
+    ck_stmt *st = NULL;
+    int rc;
+    if ((rc = ck_page_params(req, "store", &limit, &after, err)) < 0 ||
+        (rc = ck_db_query(req->db, &st, err, "SELECT " STORE_COLS " FROM stores WHERE id > ? ORDER BY id LIMIT ?",
+                          "ti", after, limit)) < 0)
+        return rc;
+    return ck_reply_page(req, st, store_json, limit, err);
+}
+
 const ck_route ck_routes_stores[] = {
+    {"GET", "/v1/stores", list_stores, 0, CK_PERM_ADMIN},
     {"POST", "/v1/stores", create_store, CK_ROUTE_BODY | CK_ROUTE_TX, CK_PERM_ADMIN},
     {"GET", "/v1/stores/{id}", get_store, 0, CK_PERM_ADMIN},
     {"PATCH", "/v1/stores/{id}", patch_store, CK_ROUTE_BODY | CK_ROUTE_TX, CK_PERM_ADMIN},

@@ -1,6 +1,7 @@
-/* subscribers.c: POST /v1/subscribers and GET /v1/subscribers/{id}: who is
- * told about order events, by webhook or by email. The webhook secret is
- * stored for signing and never shown again. */
+/* subscribers.c: POST and GET /v1/subscribers, GET/PATCH/DELETE
+ * /v1/subscribers/{id}: who is told about order events, by webhook or by
+ * email. The webhook secret is stored for signing and never shown again. A
+ * deleted subscriber keeps its row (deliveries name it) but is in no answer. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,8 @@
 #include "api/common.h"
 #include "api/routes.h"
 
-#define SUB_COLS "id, kind, url, smtp_url, mail_from, events, max_attempts, backoff_base_ms, created_at"
+#define SUB_COLS \
+    "id, kind, url, smtp_url, mail_from, events, max_attempts, backoff_base_ms, created_at, updated_at"
 #define ADDRESS_MAX 254
 #define SECRET_MAX 512
 
@@ -38,6 +40,7 @@ static json_t *subscriber_json(ck_stmt *st)
                           ck_col_text(st, 1), "events", events ? events : json_array(), "maxAttempts",
                           (json_int_t)ck_col_int(st, 6), "backoffBaseMs", (json_int_t)ck_col_int(st, 7),
                           "createdAt", ck_json_time(ck_col_int(st, 8)));
+    json_object_set_new(j, "updatedAt", ck_json_time(ck_col_int(st, 9)));
     if (!ck_col_null(st, 2))
         json_object_set_new(j, "url", shown_url(ck_col_text(st, 2)));
     if (!ck_col_null(st, 3))
@@ -51,7 +54,8 @@ static json_t *subscriber_json(ck_stmt *st)
 static int reply_subscriber(ck_req *req, int status, const char *id, ck_error *err)
 {
     ck_stmt *st = NULL;
-    int rc = ck_db_one(req->db, &st, err, "SELECT " SUB_COLS " FROM subscribers WHERE id = ?", "t", id);
+    int rc = ck_db_one(req->db, &st, err, "SELECT " SUB_COLS " FROM subscribers WHERE id = ? AND deleted_at IS NULL",
+                       "t", id);
     if (rc < 0)
         return rc;
     if (rc == 0)
@@ -61,13 +65,14 @@ static int reply_subscriber(ck_req *req, int status, const char *id, ck_error *e
     return ck_reply(req, status, j);
 }
 
-/* events as JSON text in *out (caller frees): required for webhooks; email
- * subscribers send order confirmations, so they take only OrderCreated (the default). */
-static int read_events(json_t *b, int email, char **out, ck_error *err)
+/* events as JSON text in *out (caller frees), when present. On create
+ * (create set) they are required for webhooks, and email subscribers, which
+ * send order confirmations and so take only OrderCreated, default to it. */
+static int read_events(json_t *b, int email, int create, char **out, ck_error *err)
 {
     json_t *arr = NULL, *v;
-    int rc = ck_in_array(b, "events", !email, 3, &arr, err);
-    if (rc < 0)
+    int rc = ck_in_array(b, "events", create && !email, 3, &arr, err);
+    if (rc < 0 || (rc == 0 && !create))
         return rc;
     if (rc == 0) {
         json_t *def = json_pack("[s]", "OrderCreated");
@@ -145,7 +150,7 @@ static int create_subscriber(ck_req *req, ck_error *err)
             (rc = ck_in_str(b, "secret", CK_REQUIRED, SECRET_MAX, &secret, err)) < 0)
             return rc;
     }
-    if ((rc = read_events(b, email, &events, err)) < 0 ||
+    if ((rc = read_events(b, email, 1, &events, err)) < 0 ||
         (rc = ck_in_int(b, "maxAttempts", CK_OPTIONAL, 1, 50, &max_attempts, err)) < 0 ||
         (rc = ck_in_int(b, "backoffBaseMs", CK_OPTIONAL, 1, 3600000, &backoff, err)) < 0)
         goto done;
@@ -154,11 +159,11 @@ static int create_subscriber(ck_req *req, ck_error *err)
         goto done;
     }
     ck_id_new(id, "sub");
+    int64_t now = ck_now_ms();
     rc = ck_db_exec(req->db, NULL, err,
                     "INSERT INTO subscribers (id, kind, url, secret, smtp_url, mail_from, events,"
-                    " max_attempts, backoff_base_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    "tttttttiii", id, kind, url, secret, smtp_url, from, events, max_attempts, backoff,
-                    ck_now_ms());
+                    " max_attempts, backoff_base_ms, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "tttttttiiii", id, kind, url, secret, smtp_url, from, events, max_attempts, backoff, now, now);
     if (rc == 0)
         rc = reply_subscriber(req, 201, id, err);
 done:
@@ -171,8 +176,140 @@ static int get_subscriber(ck_req *req, ck_error *err)
     return reply_subscriber(req, 200, req->params[0], err);
 }
 
+/* GET /v1/subscribers: every subscriber not deleted, oldest first. */
+static int list_subscribers(ck_req *req, ck_error *err)
+{
+    int64_t limit;
+    const char *after;
+    ck_stmt *st = NULL;
+    int rc;
+    if ((rc = ck_page_params(req, "sub", &limit, &after, err)) < 0 ||
+        (rc = ck_db_query(req->db, &st, err,
+                          "SELECT " SUB_COLS " FROM subscribers WHERE deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
+                          "ti", after, limit)) < 0)
+        return rc;
+    return ck_reply_page(req, st, subscriber_json, limit, err);
+}
+
+/* A URL field of a PATCH (the kind's own): absent leaves *out NULL. The URL
+ * exactly as GET shows it (a password masked as ****) keeps the stored one,
+ * so sending a fetched subscriber back does not overwrite the password. */
+static int read_patch_url(json_t *b, const char *key, int smtp, const char *stored, const char **out, ck_error *err)
+{
+    int rc = ck_in_str(b, key, CK_OPTIONAL, CK_URL_MAX, out, err);
+    if (rc <= 0)
+        return rc;
+    json_t *shown = stored ? shown_url(stored) : NULL;
+    int same = shown && strcmp(json_string_value(shown), *out) == 0;
+    json_decref(shown);
+    if (same) {
+        *out = NULL;
+        return 0;
+    }
+    return ck_in_url(b, key, CK_OPTIONAL, smtp, out, err);
+}
+
+/* PATCH /v1/subscribers/{id}: any field of its kind (url and secret for a
+ * webhook; smtpUrl and from for email; events, maxAttempts, backoffBaseMs).
+ * kind may be sent but not changed. A change applies to the next attempt
+ * of every pending delivery (the dispatcher reads the subscriber when it
+ * claims one) and to the events fanned out from now on. An empty body
+ * changes nothing and returns the subscriber. */
+static int patch_subscriber(ck_req *req, ck_error *err)
+{
+    static const char *const fields[] = {"kind", "url", "secret", "smtpUrl", "from",
+                                         "events", "maxAttempts", "backoffBaseMs", NULL};
+    json_t *b = req->json;
+    const char *id = req->params[0], *url = NULL, *secret = NULL, *smtp_url = NULL, *from = NULL, *kind = NULL;
+    char stored_kind[16], *stored_url = NULL, *events = NULL;
+    int64_t max_attempts = 0, backoff = 0;
+    ck_stmt *st = NULL;
+    int rc;
+    if ((rc = ck_in_only(b, fields, err)) < 0)
+        return rc;
+    if ((rc = ck_db_one(req->db, &st, err,
+                        "SELECT kind, COALESCE(url, smtp_url) FROM subscribers WHERE id = ? AND deleted_at IS NULL",
+                        "t", id)) <= 0)
+        return rc < 0 ? rc : ck_not_found(err, "subscriber", id);
+    snprintf(stored_kind, sizeof(stored_kind), "%s", ck_col_text(st, 0));
+    stored_url = ck_col_null(st, 1) ? NULL : strdup(ck_col_text(st, 1));
+    ck_db_done(st);
+    int email = strcmp(stored_kind, "email") == 0;
+    if ((rc = ck_in_str(b, "kind", CK_OPTIONAL, 16, &kind, err)) < 0)
+        goto done;
+    if (kind && strcmp(kind, stored_kind) != 0) {
+        rc = ck_fail(err, CK_EINVALID, "INVALID_FIELD", "kind",
+                     "a subscriber's kind cannot change: delete it and create a %s subscriber", kind);
+        goto done;
+    }
+    if (email) {
+        if ((rc = refuse(b, "url", stored_kind, err)) < 0 || (rc = refuse(b, "secret", stored_kind, err)) < 0 ||
+            (rc = read_patch_url(b, "smtpUrl", 1, stored_url, &smtp_url, err)) < 0 ||
+            (json_object_get(b, "from") && !json_is_null(json_object_get(b, "from")) &&
+             (rc = read_from(b, &from, err)) < 0))
+            goto done;
+    } else {
+        if ((rc = refuse(b, "smtpUrl", stored_kind, err)) < 0 || (rc = refuse(b, "from", stored_kind, err)) < 0 ||
+            (rc = read_patch_url(b, "url", 0, stored_url, &url, err)) < 0 ||
+            (rc = ck_in_str(b, "secret", CK_OPTIONAL, SECRET_MAX, &secret, err)) < 0)
+            goto done;
+    }
+    if ((rc = read_events(b, email, 0, &events, err)) < 0 ||
+        (rc = ck_in_int(b, "maxAttempts", CK_OPTIONAL, 1, 50, &max_attempts, err)) < 0 ||
+        (rc = ck_in_int(b, "backoffBaseMs", CK_OPTIONAL, 1, 3600000, &backoff, err)) < 0)
+        goto done;
+    if (url || secret || smtp_url || from || events || max_attempts || backoff)
+        rc = ck_db_exec(req->db, NULL, err,
+                        "UPDATE subscribers SET url = COALESCE(?, url), secret = COALESCE(?, secret),"
+                        " smtp_url = COALESCE(?, smtp_url), mail_from = COALESCE(?, mail_from),"
+                        " events = COALESCE(?, events),"
+                        " max_attempts = CASE WHEN ? > 0 THEN ? ELSE max_attempts END,"
+                        " backoff_base_ms = CASE WHEN ? > 0 THEN ? ELSE backoff_base_ms END, updated_at = ?"
+                        " WHERE id = ?",
+                        "tttttiiiiit", url, secret, smtp_url, from, events, max_attempts, max_attempts, backoff,
+                        backoff, ck_now_ms(), id);
+    if (rc >= 0)
+        rc = reply_subscriber(req, 200, id, err);
+done:
+    free(stored_url);
+    free(events);
+    return rc;
+}
+
+/* DELETE /v1/subscribers/{id}: 204. In this one commit the subscriber stops
+ * for good: it subscribes to nothing (so fan-out skips it), its secret and
+ * URLs are forgotten, and every delivery of it not yet delivered (Pending,
+ * including one being attempted right now, or Dead) becomes Cancelled: never
+ * attempted again, not a dead letter, not replayable. Delivered ones keep
+ * their history. Deleting it again is 404. */
+static int delete_subscriber(ck_req *req, ck_error *err)
+{
+    const char *id = req->params[0];
+    int64_t now = ck_now_ms(), changed = 0;
+    int rc = ck_db_exec(req->db, &changed, err,
+                        "UPDATE subscribers SET deleted_at = ?, updated_at = ?, events = '[]', url = NULL,"
+                        " secret = NULL, smtp_url = NULL WHERE id = ? AND deleted_at IS NULL",
+                        "iit", now, now, id);
+    if (rc < 0)
+        return rc;
+    if (changed == 0)
+        return ck_not_found(err, "subscriber", id);
+    /* Clearing the lease makes an attempt in flight unable to record its
+     * outcome (that update needs its lease), so Cancelled stands. */
+    rc = ck_db_exec(req->db, NULL, err,
+                    "UPDATE deliveries SET status = 'Cancelled', last_error = 'subscriber deleted', lease_owner = NULL,"
+                    " lease_until = 0, updated_at = ? WHERE subscriber_id = ? AND status IN ('Pending', 'Dead')",
+                    "it", now, id);
+    if (rc < 0)
+        return rc;
+    return ck_reply(req, 204, NULL);
+}
+
 const ck_route ck_routes_subscribers[] = {
     {"POST", "/v1/subscribers", create_subscriber, CK_ROUTE_BODY | CK_ROUTE_TX, CK_PERM_ADMIN},
+    {"GET", "/v1/subscribers", list_subscribers, 0, CK_PERM_ADMIN},
     {"GET", "/v1/subscribers/{id}", get_subscriber, 0, CK_PERM_ADMIN},
+    {"PATCH", "/v1/subscribers/{id}", patch_subscriber, CK_ROUTE_BODY | CK_ROUTE_TX, CK_PERM_ADMIN},
+    {"DELETE", "/v1/subscribers/{id}", delete_subscriber, CK_ROUTE_TX, CK_PERM_ADMIN},
     {0},
 };

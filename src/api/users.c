@@ -1,6 +1,7 @@
-/* users.c: POST /v1/users, GET /v1/users/{id}, POST /v1/users/{id}/accounts.
- * Only the SHA-256 of a user's API key is stored; the key itself is shown
- * once, in the reply to POST /v1/users. */
+/* users.c: POST and GET /v1/users, GET/PATCH /v1/users/{id}, key rotation
+ * (POST /v1/users/{id}/keys) and POST /v1/users/{id}/accounts. Only the
+ * SHA-256 of a user's API key is stored (core/user.c); a key is shown once,
+ * in the reply that made it. */
 #include <string.h>
 
 #include "api/common.h"
@@ -8,26 +9,32 @@
 
 #define EMAIL_MAX 254
 
+#define USER_COLS "id, name, email, permissions, disabled, created_at, updated_at"
+
+static json_t *user_json(ck_stmt *st)
+{
+    return json_pack("{s:s, s:s, s:s, s:o, s:b, s:o, s:o}", "id", ck_col_text(st, 0), "name", ck_col_text(st, 1),
+                     "email", ck_col_text(st, 2), "permissions", ck_perms_to_json((unsigned)ck_col_int(st, 3)),
+                     "disabled", ck_col_int(st, 4) != 0, "createdAt", ck_json_time(ck_col_int(st, 5)), "updatedAt",
+                     ck_json_time(ck_col_int(st, 6)));
+}
+
 /* Replies with the user (never the key), or 404. apikey, when not NULL, is
  * added as "apiKey" (the create reply only). */
 static int reply_user(ck_req *req, int status, const char *id, const char *apikey, ck_error *err)
 {
     ck_stmt *st = NULL;
-    int rc = ck_db_one(req->db, &st, err,
-                       "SELECT id, name, email, permissions, created_at FROM users WHERE id = ?", "t", id);
+    int rc = ck_db_one(req->db, &st, err, "SELECT " USER_COLS " FROM users WHERE id = ?", "t", id);
     if (rc < 0)
         return rc;
     if (rc == 0)
         return ck_not_found(err, "user", id);
-    json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "id", ck_col_text(st, 0), "name", ck_col_text(st, 1),
-                          "email", ck_col_text(st, 2), "permissions",
-                          ck_perms_to_json((unsigned)ck_col_int(st, 3)));
+    json_t *j = user_json(st);
+    ck_db_done(st);
     if (apikey) {
         json_object_set_new(j, "apiKey", json_string(apikey));
         req->idem_redact = "apiKey"; /* never kept for an idempotent replay */
     }
-    json_object_set_new(j, "createdAt", ck_json_time(ck_col_int(st, 4)));
-    ck_db_done(st);
     return ck_reply(req, status, j);
 }
 
@@ -52,10 +59,10 @@ static int read_email(json_t *b, const char **out, ck_error *err)
 }
 
 /* permissions: a non-empty array of known names; repeats are harmless. */
-static int read_perms(json_t *b, unsigned *out, ck_error *err)
+static int read_perms(json_t *b, int required, unsigned *out, ck_error *err)
 {
     json_t *arr = NULL;
-    int rc = ck_in_array(b, "permissions", CK_REQUIRED, 16, &arr, err);
+    int rc = ck_in_array(b, "permissions", required, 16, &arr, err);
     if (rc <= 0)
         return rc;
     if (json_array_size(arr) == 0)
@@ -84,16 +91,11 @@ static int create_user(ck_req *req, ck_error *err)
     int rc;
     if ((rc = ck_in_only(b, fields, err)) < 0 ||
         (rc = ck_in_str(b, "name", CK_REQUIRED, CK_NAME_MAX, &name, err)) < 0 ||
-        (rc = read_email(b, &email, err)) < 0 || (rc = read_perms(b, &perms, err)) < 0)
+        (rc = read_email(b, &email, err)) < 0 || (rc = read_perms(b, CK_REQUIRED, &perms, err)) < 0)
         return rc;
-    if (ck_api_key_new(key) < 0)
-        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "no randomness for an API key");
-    ck_sha256_hex(hash, key, strlen(key));
-    ck_id_new(id, "usr");
-    rc = ck_db_exec(req->db, NULL, err,
-                    "INSERT INTO users (id, name, email, permissions, api_key_hash, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    "tttiti", id, name, email, (int64_t)perms, hash, ck_now_ms());
+    if ((rc = ck_user_new_key(key, hash, err)) < 0)
+        return rc;
+    rc = ck_user_insert(req->db, name, email, perms, hash, id, err);
     /* A hash collision of 256 random bits is not a client's conflict: CK_EDUP
      * stays a server fault here. */
     if (rc == 0)
@@ -105,6 +107,99 @@ static int create_user(ck_req *req, ck_error *err)
 static int get_user(ck_req *req, ck_error *err)
 {
     return reply_user(req, 200, req->params[0], NULL, err);
+}
+
+/* GET /v1/users: every user (never a key), oldest first. */
+static int list_users(ck_req *req, ck_error *err)
+{
+    int64_t limit;
+    const char *after;
+    ck_stmt *st = NULL;
+    int rc;
+    if ((rc = ck_page_params(req, "usr", &limit, &after, err)) < 0 ||
+        (rc = ck_db_query(req->db, &st, err, "SELECT " USER_COLS " FROM users WHERE id > ? ORDER BY id LIMIT ?", "ti",
+                          after, limit)) < 0)
+        return rc;
+    return ck_reply_page(req, st, user_json, limit, err);
+}
+
+/* 409 LAST_ADMIN when no enabled admin is left (the caller's transaction then
+ * rolls back): nobody could manage users any more. field names what the
+ * PATCH changed. */
+static int keep_an_admin(ck_req *req, const char *field, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(req->db, &st, err, "SELECT 1 FROM users WHERE disabled = 0 AND (permissions & ?) <> 0", "i",
+                       (int64_t)CK_PERM_ADMIN);
+    ck_db_done(st);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    return ck_fail(err, CK_ECONFLICT, "LAST_ADMIN", field,
+                   "this would leave no enabled user with the admin permission");
+}
+
+/* PATCH /v1/users/{id}: any of name, permissions (replaces the set) and
+ * disabled. A disabled user's keys are refused from the next request on;
+ * enabling it again restores them. The email and the key are not changed
+ * here. An empty body changes nothing and returns the user. */
+static int patch_user(ck_req *req, ck_error *err)
+{
+    static const char *const fields[] = {"name", "permissions", "disabled", NULL};
+    static const char *const kept[] = {"id", "email", "apiKey", "createdAt", "updatedAt", NULL};
+    const char *id = req->params[0], *name = NULL;
+    json_t *b = req->json;
+    unsigned perms = 0;
+    int disabled = -1, rc, has_perms;
+    for (int i = 0; kept[i]; i++)
+        if (json_object_get(b, kept[i]))
+            return ck_fail(err, CK_EINVALID, "UNKNOWN_FIELD", kept[i], "'%s' cannot be changed with PATCH%s",
+                           kept[i], strcmp(kept[i], "apiKey") == 0 ? "; use POST /v1/users/{id}/keys" : "");
+    if ((rc = ck_in_only(b, fields, err)) < 0 ||
+        (rc = ck_in_str(b, "name", CK_OPTIONAL, CK_NAME_MAX, &name, err)) < 0 ||
+        (rc = has_perms = read_perms(b, CK_OPTIONAL, &perms, err)) < 0 ||
+        (rc = ck_in_bool(b, "disabled", CK_OPTIONAL, &disabled, err)) < 0)
+        return rc;
+    if (!name && !has_perms && disabled < 0)
+        return reply_user(req, 200, id, NULL, err);
+    int64_t changed = 0;
+    rc = ck_db_exec(req->db, &changed, err,
+                    "UPDATE users SET name = COALESCE(?, name), permissions = CASE WHEN ? = 1 THEN ? ELSE permissions END,"
+                    " disabled = CASE WHEN ? >= 0 THEN ? ELSE disabled END, updated_at = ? WHERE id = ?",
+                    "tiiiiit", name, (int64_t)has_perms, (int64_t)perms, (int64_t)disabled, (int64_t)disabled,
+                    ck_now_ms(), id);
+    if (rc < 0)
+        return rc;
+    if (changed == 0)
+        return ck_not_found(err, "user", id);
+    if ((disabled == 1 || (has_perms && !(perms & CK_PERM_ADMIN))) &&
+        (rc = keep_an_admin(req, disabled == 1 ? "disabled" : "permissions", err)) < 0)
+        return rc;
+    return reply_user(req, 200, id, NULL, err);
+}
+
+/* POST /v1/users/{id}/keys {"graceSeconds"?}: 201 {"userId","apiKey",
+ * "previousKeyExpiresAt"}. The new key is shown only in this reply (never
+ * kept for an idempotent replay); the one it replaces works for
+ * graceSeconds more (default 0: not at all). */
+static int rotate_key(ck_req *req, ck_error *err)
+{
+    static const char *const fields[] = {"graceSeconds", NULL};
+    const char *id = req->params[0];
+    int64_t grace = 0, until = 0;
+    char key[64];
+    int rc;
+    if ((rc = ck_body_optional(req, err)) < 0)
+        return rc;
+    if (req->json && ((rc = ck_in_only(req->json, fields, err)) < 0 ||
+                      (rc = ck_in_int(req->json, "graceSeconds", CK_OPTIONAL, 0, CK_GRACE_MAX_SECONDS, &grace,
+                                      err)) < 0))
+        return rc;
+    if ((rc = ck_user_rotate_key(req->db, id, grace, key, &until, err)) < 0)
+        return rc;
+    json_t *j = json_pack("{s:s, s:s, s:o}", "userId", id, "apiKey", key, "previousKeyExpiresAt", ck_json_time(until));
+    ck_secure_zero(key, sizeof(key));
+    req->idem_redact = "apiKey";
+    return ck_reply(req, 201, j);
 }
 
 /* Gives the user the account to buy for. Giving it again is idempotent: 201
@@ -143,7 +238,10 @@ static int give_account(ck_req *req, ck_error *err)
 
 const ck_route ck_routes_users[] = {
     {"POST", "/v1/users", create_user, CK_ROUTE_BODY | CK_ROUTE_TX, CK_PERM_ADMIN},
+    {"GET", "/v1/users", list_users, 0, CK_PERM_ADMIN},
     {"GET", "/v1/users/{id}", get_user, 0, CK_PERM_ADMIN},
+    {"PATCH", "/v1/users/{id}", patch_user, CK_ROUTE_BODY | CK_ROUTE_TX, CK_PERM_ADMIN},
+    {"POST", "/v1/users/{id}/keys", rotate_key, CK_ROUTE_TX, CK_PERM_ADMIN},
     {"POST", "/v1/users/{id}/accounts", give_account, CK_ROUTE_BODY | CK_ROUTE_TX, CK_PERM_ADMIN},
     {0},
 };

@@ -11,6 +11,7 @@
 
 #include "checkout/db.h"
 #include "checkout/error.h"
+#include "core/user.h"
 #include "core/util.h"
 #include "http/http.h"
 #include "store/migrations.h"
@@ -82,14 +83,8 @@ static int insert_user(ck_db *db, const char *name, const char *email, unsigned 
                        char id_out[CK_ID_MAX], char key_out[64], ck_error *err)
 {
     char hash[65];
-    if (ck_api_key_new(key_out) != 0)
-        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "no randomness for an API key");
-    ck_sha256_hex(hash, key_out, strlen(key_out));
-    ck_id_new(id_out, "usr");
-    return ck_db_exec(db, NULL, err,
-                      "INSERT INTO users (id, name, email, permissions, api_key_hash, created_at)"
-                      " VALUES (?, ?, ?, ?, ?, ?)",
-                      "tttiti", id_out, name, email, (int64_t)perms, hash, ck_now_ms());
+    int rc = ck_user_new_key(key_out, hash, err);
+    return rc < 0 ? rc : ck_user_insert(db, name, email, perms, hash, id_out, err);
 }
 
 static int give_account(ck_db *db, const char *user_id, const char *account_id, ck_error *err)

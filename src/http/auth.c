@@ -1,4 +1,4 @@
-/* auth.c: API keys (only their SHA-256 is stored), permissions, account access. */
+/* auth.c: API keys (only their SHA-256 is stored; see core/user.c), permissions, account access. */
 #include <string.h>
 
 #include "http/http.h"
@@ -31,24 +31,7 @@ json_t *ck_perms_to_json(unsigned perms)
 
 int ck_auth_lookup(ck_db *db, const char *api_key, ck_user *out, ck_error *err)
 {
-    char hash[65];
-    size_t n = strlen(api_key);
-    if (n == 0 || n > 256)
-        return ck_fail(err, CK_EUNAUTH, "UNAUTHORIZED", NULL, "unknown API key");
-    ck_sha256_hex(hash, api_key, n);
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err,
-                       "SELECT id, name, email, permissions FROM users WHERE api_key_hash = ?", "t", hash);
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
-        return ck_fail(err, CK_EUNAUTH, "UNAUTHORIZED", NULL, "unknown API key");
-    snprintf(out->id, sizeof(out->id), "%s", ck_col_text(st, 0));
-    snprintf(out->name, sizeof(out->name), "%s", ck_col_text(st, 1));
-    snprintf(out->email, sizeof(out->email), "%s", ck_col_text(st, 2));
-    out->perms = (unsigned)ck_col_int(st, 3);
-    ck_db_done(st);
-    return 0;
+    return ck_user_by_key(db, api_key, out, err);
 }
 
 int ck_user_can_buy_for(ck_db *db, const ck_user *user, const char *account_id, ck_error *err)
@@ -79,19 +62,20 @@ int ck_app_ensure_admin_key(ck_app *app, const char *key, ck_error *err)
         return ck_fail(err, CK_EINVALID, "WEAK_ADMIN_KEY", "CHECKOUTD_ADMIN_KEY",
                        "CHECKOUTD_ADMIN_KEY must be at least 16 characters");
     ck_sha256_hex(hash, key, strlen(key));
-    ck_id_new(id, "usr");
     int rc = ck_db_begin(db, 1, err);
     if (rc < 0)
         return rc;
+    /* The environment's key is this admin's current key and nobody's
+     * replaced one; the user is enabled again (the way back in when every
+     * admin was disabled). */
     int64_t changed = 0;
-    rc = ck_db_exec(db, &changed, err,
-                    "UPDATE users SET permissions = permissions | ? WHERE api_key_hash = ?", "it",
-                    (int64_t)CK_PERM_ADMIN, hash);
+    rc = ck_db_exec(db, NULL, err, "DELETE FROM retired_api_keys WHERE key_hash = ?", "t", hash);
+    if (rc == 0)
+        rc = ck_db_exec(db, &changed, err,
+                        "UPDATE users SET permissions = permissions | ?, disabled = 0 WHERE api_key_hash = ?", "it",
+                        (int64_t)CK_PERM_ADMIN, hash);
     if (rc == 0 && changed == 0)
-        rc = ck_db_exec(db, NULL, err,
-                        "INSERT INTO users (id, name, email, permissions, api_key_hash, created_at)"
-                        " VALUES (?, 'admin', 'admin@localhost', ?, ?, ?)",
-                        "titi", id, (int64_t)CK_PERM_ADMIN, hash, ck_now_ms());
+        rc = ck_user_insert(db, "admin", "admin@localhost", CK_PERM_ADMIN, hash, id, err);
     if (rc < 0) {
         ck_db_rollback(db);
         return rc;

@@ -1,4 +1,5 @@
 /* jsonin.c: typed, range-checked reads of request body fields. */
+#include <curl/curl.h>
 #include <string.h>
 
 #include "http/jsonin.h"
@@ -115,18 +116,41 @@ int ck_in_country(json_t *obj, const char *key, int required, const char **out, 
     return 1;
 }
 
+/* 1 when u parses with libcurl's URL API as an absolute URL of one of the
+ * two schemes, written lower-case scheme://authority (not curl's lenient
+ * "http:/h" or "http:///h"), with a host and a port other than 0. */
+static int url_ok(const char *u, const char *scheme, const char *secure)
+{
+    CURLU *h = curl_url();
+    char *got_scheme = NULL, *host = NULL, *port = NULL;
+    /* Without CURLU_NON_SUPPORT_SCHEME: a scheme libcurl cannot send to is refused. */
+    int ok = h && curl_url_set(h, CURLUPART_URL, u, 0) == CURLUE_OK &&
+             curl_url_get(h, CURLUPART_SCHEME, &got_scheme, 0) == CURLUE_OK &&
+             curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK && host[0];
+    if (ok)
+        ok = strcmp(got_scheme, scheme) == 0 || strcmp(got_scheme, secure) == 0;
+    if (ok) {
+        size_t n = strlen(got_scheme);
+        ok = strncmp(u, got_scheme, n) == 0 && strncmp(u + n, "://", 3) == 0 && u[n + 3] != '/';
+    }
+    if (ok && curl_url_get(h, CURLUPART_PORT, &port, 0) == CURLUE_OK)
+        ok = strcmp(port, "0") != 0;
+    curl_free(got_scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(h);
+    return ok;
+}
+
 int ck_in_url(json_t *obj, const char *key, int required, int smtp, const char **out, ck_error *err)
 {
     int rc = ck_in_str(obj, key, required, CK_URL_MAX, out, err);
     if (rc <= 0)
         return rc;
-    const char *u = *out;
-    int ok = smtp ? (strncmp(u, "smtp://", 7) == 0 || strncmp(u, "smtps://", 8) == 0)
-                  : (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0);
-    const char *host = strstr(u, "://");
-    if (!ok || !host || !host[3] || host[3] == '/' || strpbrk(u, " \t\r\n"))
-        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", key, "'%s' must be an %s URL", key,
-                       smtp ? "smtp:// or smtps://" : "http:// or https://");
+    if (!url_ok(*out, smtp ? "smtp" : "http", smtp ? "smtps" : "https"))
+        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", key, "'%s' must be an absolute %s URL with a host, such as %s",
+                       key, smtp ? "smtp:// or smtps://" : "http:// or https://",
+                       smtp ? "smtp://mail.example.com:587" : "https://erp.example.com/hooks");
     return 1;
 }
 

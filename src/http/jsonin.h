@@ -32,7 +32,8 @@ int ck_in_id(json_t *obj, const char *key, int required, const char *prefix, con
              ck_error *err);
 /* A two-letter upper-case country code. */
 int ck_in_country(json_t *obj, const char *key, int required, const char **out, ck_error *err);
-/* An http:// or https:// URL (or smtp:// / smtps:// when smtp is set). */
+/* An absolute http:// or https:// URL (smtp:// or smtps:// when smtp is
+ * set) with a host, as libcurl's URL API parses it (the one that sends to it). */
 int ck_in_url(json_t *obj, const char *key, int required, int smtp, const char **out, ck_error *err);
 
 /* An array (present) or absent; wrong type is 400. */

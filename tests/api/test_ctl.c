@@ -196,6 +196,15 @@ static void create_user_key_works(void **state)
     free(out);
     expect_get(&d, path, key, 200);
     assert_int_equal(ckt_db_int(&d, "SELECT permissions FROM users WHERE id = '%s'", id), 4);
+    /* Made by the API's own INSERT of a user: enabled, updatedAt set. */
+    char upath[128];
+    snprintf(upath, sizeof(upath), "/v1/users/%s", id);
+    ckt_resp u = ckt_http(&d, "GET", upath, key, NULL, NULL);
+    ckt_expect_status(&u, 200);
+    assert_string_equal(ckt_str(u.json, "name"), "Ops Admin");
+    assert_true(json_is_false(ckt_get(u.json, "disabled")));
+    assert_string_equal(ckt_str(u.json, "updatedAt"), ckt_str(u.json, "createdAt"));
+    ckt_free(&u);
 
     /* Several permissions and an account; the key authenticates (403, not 401). */
     int64_t users = ckt_db_int(&d, "SELECT count(*) FROM users");

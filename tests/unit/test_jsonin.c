@@ -315,7 +315,10 @@ static void url_reader(void **state)
                       "\"smtp\":\"smtp://127.0.0.1:2525\",\"smtps\":\"smtps://mail.example.com\","
                       "\"ftp\":\"ftp://example.com\",\"nohost\":\"http://\",\"slash\":\"http:///x\","
                       "\"space\":\"http://exa mple.com\",\"nl\":\"http://a\\nb\",\"rel\":\"/hooks\","
-                      "\"upper\":\"HTTP://example.com\",\"n\":5,\"nul\":null,\"empty\":\"\"}");
+                      "\"upper\":\"HTTP://example.com\",\"n\":5,\"nul\":null,\"empty\":\"\","
+                      "\"query\":\"http://?x\",\"noauth\":\"http:/x\",\"port0\":\"http://example.com:0/\","
+                      "\"bigport\":\"http://example.com:65536/\",\"userhost\":\"http://u@/x\","
+                      "\"v6\":\"http://[::1]:9100/h\",\"ctl\":\"http://example.com/\\u0001\"}");
     ck_error err;
     ck_error_clear(&err);
     const char *v = NULL;
@@ -326,19 +329,23 @@ static void url_reader(void **state)
     assert_int_equal(ck_in_url(o, "smtp", CK_REQUIRED, 1, &v, &err), 1);
     assert_string_equal(v, "smtp://127.0.0.1:2525");
     assert_int_equal(ck_in_url(o, "smtps", CK_REQUIRED, 1, &v, &err), 1);
+    assert_int_equal(ck_in_url(o, "v6", CK_REQUIRED, 0, &v, &err), 1);
     assert_int_equal(err.code, 0);
 
     /* Each scheme only where it belongs. */
     ck_error_clear(&err);
     expect_bad(ck_in_url(o, "smtp", CK_REQUIRED, 0, &v, &err), &err, "INVALID_FIELD", "smtp");
-    assert_string_equal(err.message, "'smtp' must be an http:// or https:// URL");
+    assert_string_equal(err.message,
+                        "'smtp' must be an absolute http:// or https:// URL with a host, such as https://erp.example.com/hooks");
     ck_error_clear(&err);
     expect_bad(ck_in_url(o, "http", CK_REQUIRED, 1, &v, &err), &err, "INVALID_FIELD", "http");
-    assert_string_equal(err.message, "'http' must be an smtp:// or smtps:// URL");
+    assert_string_equal(err.message,
+                        "'http' must be an absolute smtp:// or smtps:// URL with a host, such as smtp://mail.example.com:587");
     ck_error_clear(&err);
     expect_bad(ck_in_url(o, "https", CK_REQUIRED, 1, &v, &err), &err, "INVALID_FIELD", "https");
 
-    static const char *const wrong[] = {"ftp", "nohost", "slash", "space", "nl", "rel", "upper", "n", "empty", NULL};
+    static const char *const wrong[] = {"ftp",   "nohost", "slash",  "space",   "nl",       "rel", "upper", "n",
+                                        "empty", "query",  "noauth", "port0", "bigport", "userhost", "ctl", NULL};
     for (int i = 0; wrong[i]; i++) {
         ck_error_clear(&err);
         expect_bad(ck_in_url(o, wrong[i], CK_REQUIRED, 0, &v, &err), &err, "INVALID_FIELD", wrong[i]);
