@@ -48,7 +48,7 @@ int ck_dispatch_fanout(ck_db *db, ck_error *err)
         char(*subs)[CK_ID_MAX] = NULL; /* every matching subscriber: none may be skipped */
         int ns = 0, cap = 0;
         snprintf(pattern, sizeof(pattern), "%%\"%.31s\"%%", type[i]);
-        rc = ck_db_query(db, &st, err, "SELECT id, kind FROM subscribers WHERE events LIKE ? ORDER BY id", "t",
+        rc = ck_db_query(db, &st, err, "SELECT id, kind FROM subscribers WHERE events LIKE ? AND deleted_at IS NULL ORDER BY id", "t",
                          pattern);
         if (rc < 0)
             break;
