@@ -39,7 +39,10 @@ suite=bookworm
 started=$(date +%s)
 elapsed() { local s=$(($(date +%s) - started)); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 
-# --- what to test: a repository and one of its commits
+# --- what to test: a repository and one of its commits. Git is run with
+# safe.directory=* on this side: as root (sudo) in a clone owned by the user,
+# git would refuse the repository ("dubious ownership").
+git() { command git -c safe.directory='*' "$@"; }
 here=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 if [ -z "$source" ]; then
   repo=$here ref=HEAD
@@ -226,7 +229,8 @@ in_chroot() {
 
 # --- the clone: committed work only
 say "cloning into /root/checkoutd ($(elapsed))"
-git clone -q --no-local --no-checkout "$repo" "$root/root/checkoutd"
+git clone -q --no-local --no-checkout --upload-pack="git -c safe.directory='*' upload-pack" \
+  "$repo" "$root/root/checkoutd"
 git -C "$root/root/checkoutd" cat-file -e "$sha^{commit}" 2>/dev/null ||
   git -C "$repo" push -q "$root/root/checkoutd" "$sha:refs/heads/fresh-debian"
 git -C "$root/root/checkoutd" checkout -q --detach "$sha"
