@@ -4,10 +4,25 @@
 set -euo pipefail
 mode=${1:-test}
 
+# run (`make run`): what builds checkoutd and checkoutctl, and what they need
+# at run time. ca-certificates: libcurl's CA bundle for https gateways and
+# webhooks (not pulled in without recommends). curl: make run prints curl
+# commands to try.
 pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
-      libsqlite3-dev libcurl4-openssl-dev libssl-dev libpq-dev curl)
+      libsqlite3-dev libcurl4-openssl-dev libssl-dev libpq-dev ca-certificates curl)
+# test (`make test`): also what the tests and scripts/test.sh use.
+#   libcmocka-dev  the test framework (tests/CMakeLists.txt)
+#   postgresql     initdb and pg_ctl for scripts/pg.sh
+#   util-linux     runuser, with which pg.sh runs the server as postgres when root
+#   sqlite3        the CLI that test_ctl and test_events shell out to
+#   curl           test_ctl runs the curl commands seed-demo prints
+#   prometheus     promtool (/usr/bin/promtool), to check /metrics
+# The sanitizers' runtimes (libasan, libubsan) come with build-essential's gcc.
 if [ "$mode" = test ]; then
-  pkgs+=(libcmocka-dev postgresql)
+  pkgs+=(libcmocka-dev postgresql util-linux sqlite3 prometheus)
+elif [ "$mode" != run ]; then
+  echo "usage: $0 [run|test]" >&2
+  exit 2
 fi
 
 missing=()

@@ -8,8 +8,10 @@ port=${CK_PG_PORT:-55432}
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -n "$bin" ] || { echo "pg.sh: PostgreSQL is not installed (scripts/install-deps.sh test)" >&2; exit 1; }
 
-# The server refuses to run as root: run it as the postgres user then.
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+case $dir in /*) ;; *) dir=$PWD/$dir ;; esac
+# The server refuses to run as root: run it as the postgres user then, from /
+# (postgres may not enter the caller's directory, /root/... on a fresh machine).
+as_pg() { if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 url="postgresql://postgres@127.0.0.1:$port/postgres"
 
 case $cmd in

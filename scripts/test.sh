@@ -51,11 +51,13 @@ run_suite() {
   [ "$rc" -eq 0 ] || status=1
 }
 
-run_suite release "$build" -DCMAKE_BUILD_TYPE=Release
+# -DCK_TESTS=ON: `make run` configures the same build directory without tests,
+# and CMake would keep that choice in its cache.
+run_suite release "$build" -DCMAKE_BUILD_TYPE=Release -DCK_TESTS=ON
 
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_suite asan+ubsan "$asan_build" -DCMAKE_BUILD_TYPE=Debug -DCK_SANITIZE=ON
+  run_suite asan+ubsan "$asan_build" -DCMAKE_BUILD_TYPE=Debug -DCK_SANITIZE=ON -DCK_TESTS=ON
 
 echo "$passed passed, $failed failed"
 exit "$status"
