@@ -17,9 +17,10 @@ pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
 #   sqlite3        the CLI that test_ctl and test_events shell out to
 #   curl           test_ctl runs the curl commands seed-demo prints
 #   prometheus     promtool (/usr/bin/promtool), to check /metrics
+#   systemd        systemd-analyze, to verify packaging/checkoutd.service
 # The sanitizers' runtimes (libasan, libubsan) come with build-essential's gcc.
 if [ "$mode" = test ]; then
-  pkgs+=(libcmocka-dev postgresql util-linux sqlite3 prometheus)
+  pkgs+=(libcmocka-dev postgresql util-linux sqlite3 prometheus systemd)
 elif [ "$mode" != run ]; then
   echo "usage: $0 [run|test]" >&2
   exit 2
