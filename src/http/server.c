@@ -252,12 +252,16 @@ static void log_line(ck_req *req, int64_t us)
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
-    char msg[1024];
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0 || !msg) {
+        ck_log(CK_LOG_WARN, "(a libmicrohttpd message that could not be formatted)", "source", "libmicrohttpd", NULL);
+        return;
+    }
     size_t n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
     ck_log(CK_LOG_WARN, msg, "source", "libmicrohttpd", NULL);
+    free(msg);
 }
 
 static enum MHD_Result dispatch(ck_app *app, struct MHD_Connection *conn, const char *method,
