@@ -603,14 +603,33 @@ static long long mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Polls (20 ms steps, up to 20 s) until the SQL count is want. */
+/* Every delivery's subscriber, status, attempts and last error, on stderr:
+ * what a wait that timed out found. */
+static void dump_deliveries(ckt_daemon *d)
+{
+    int64_t n = ckt_db_int(d, "SELECT count(*) FROM deliveries");
+    for (int64_t i = 0; i < n; i++) {
+        char row[512];
+        ckt_db_text(d, row, sizeof(row),
+                    "SELECT subscriber_id || ' ' || status || ' attempts=' || attempts || ' next=' || next_attempt_at"
+                    " || ' error=' || COALESCE(last_error, '') FROM deliveries ORDER BY id LIMIT 1 OFFSET %lld",
+                    (long long)i);
+        fprintf(stderr, "  delivery: %s\n", row);
+    }
+}
+
+/* Polls (20 ms steps) until the SQL count is want. The bound (60 s) is only
+ * there to end a broken run: under the sanitizers and a parallel suite a
+ * delivery that meets a slow receiver is retried, which takes seconds. */
 static void wait_count(ckt_daemon *d, int64_t want, const char *sql)
 {
-    long long until = mono_ms() + 20000;
+    long long until = mono_ms() + 60000;
     int64_t n;
     while ((n = ckt_db_int(d, "%s", sql)) != want) {
-        if (mono_ms() > until)
-            fail_msg("waited 20 s for %lld from: %s (now %lld)", (long long)want, sql, (long long)n);
+        if (mono_ms() > until) {
+            dump_deliveries(d);
+            fail_msg("waited 60 s for %lld from: %s (now %lld)", (long long)want, sql, (long long)n);
+        }
         usleep(20000);
     }
 }
