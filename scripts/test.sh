@@ -2,6 +2,7 @@
 # Builds and runs every test twice: a Release build in build/, then a Debug
 # build with AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/.
 # Most API suites run on SQLite and again on PostgreSQL (scripts/pg.sh).
+# Between the two, the layer check (scripts/layercheck.sh) counts as one test.
 # Both runs always happen; the exit status is non-zero if either failed. The
 # last line is "N passed, N failed" summed over both runs (a build that fails
 # counts as one failure). Called by `make test`; works on a fresh clone.
@@ -54,6 +55,16 @@ run_suite() {
 # -DCK_TESTS=ON: `make run` configures the same build directory without tests,
 # and CMake would keep that choice in its cache.
 run_suite release "$build" -DCMAKE_BUILD_TYPE=Release -DCK_TESTS=ON
+
+# The layer check over the release build's objects (ARCHITECTURE.md): it
+# prints the module graph and fails on an upward reference or a cycle.
+echo "== layer check"
+if scripts/layercheck.sh "$build"; then
+  passed=$((passed + 1))
+else
+  echo "== layer check FAILED"
+  failed=$((failed + 1)) status=1
+fi
 
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

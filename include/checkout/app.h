@@ -6,7 +6,7 @@
 #include "checkout/db.h"
 #include "checkout/error.h"
 
-typedef struct ck_app ck_app;
+typedef struct ck_app ck_app; /* opaque: the composition root (src/app/) */
 
 typedef struct ck_app_config {
     const char *listen_host;   /* "127.0.0.1" */
@@ -36,10 +36,6 @@ int ck_app_port(const ck_app *app);
 /* Stops accepting, waits for requests in flight, stops the workers. */
 void ck_app_stop(ck_app *app);
 void ck_app_close(ck_app *app);
-
-/* The calling thread's own database connection (opened on first use, closed
- * when the thread exits or at ck_app_close for the opening thread). */
-ck_db *ck_app_db(ck_app *app, ck_error *err);
 
 /* Makes sure a user with the admin permission and this API key exists. */
 int ck_app_ensure_admin_key(ck_app *app, const char *key, ck_error *err);

@@ -4,7 +4,8 @@
 
 #include <stdarg.h>
 
-/* Functions return 0 or one of these. Each maps to one HTTP status. */
+/* Functions return 0 or one of these. api maps each to an HTTP status
+ * (src/api/errors.c); nothing below api knows HTTP. */
 enum {
     CK_OK = 0,
     CK_EINVALID = -1,   /* 400 BAD_REQUEST: missing or ill-typed input */
@@ -21,13 +22,10 @@ enum {
     CK_EBUSY = -12,     /* storage: locked past the busy timeout (500) */
 };
 
-/* Details of the last failure. `http_status` and `error_code` are set by
- * ck_fail from `code`; operations with their own status table (the checkout
- * session action) override them with ck_fail_as. */
+/* Details of the last failure: the code, a reason from API.md's tables
+ * (INSUFFICIENT_CREDIT), the field and the step it concerns, a message. */
 typedef struct ck_error {
     int code;
-    int http_status;
-    char error_code[32];
     char reason[64];
     char field[64];
     char step[32];
@@ -40,13 +38,15 @@ void ck_error_clear(ck_error *err);
 int ck_fail(ck_error *err, int code, const char *reason, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
-/* As ck_fail, with an explicit HTTP status and errorCode category. */
-int ck_fail_as(ck_error *err, int code, int http_status, const char *error_code,
-               const char *reason, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
+/* CK_ENOTFOUND, reason NOT_FOUND: "<kind> <id> not found". */
+int ck_not_found(ck_error *err, const char *kind, const char *id);
 
-/* The HTTP status and errorCode category of a code. */
-int ck_code_http_status(int code);
+/* The errorCode category of a code (API.md's vocabulary: BAD_REQUEST,
+ * NOT_FOUND, CONFLICT, UNKNOWN_EXCEPTION, ...). Static. */
 const char *ck_code_category(int code);
+
+/* 1 when code is the caller's to fix (bad input, not found, conflict...),
+ * 0 when it is ours (internal, busy storage, unknown). */
+int ck_code_is_client(int code);
 
 #endif

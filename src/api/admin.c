@@ -52,7 +52,7 @@ static int list_alerts(ck_req *req, ck_error *err)
 static int run_sweeper(ck_req *req, ck_error *err)
 {
     ck_sweep_result res;
-    int rc = ck_job_sweeper(req->app, req->db, &res, err);
+    int rc = ck_job_sweeper(req->cx, req->db, &res, err);
     if (rc < 0)
         return rc;
     return ck_reply(req, 200, json_pack("{s:I, s:I, s:I}", "voided", (json_int_t)res.voided, "expired",
@@ -62,7 +62,7 @@ static int run_sweeper(ck_req *req, ck_error *err)
 static int run_sla_monitor(ck_req *req, ck_error *err)
 {
     int64_t stuck = 0;
-    int rc = ck_job_sla_monitor(req->app, req->db, &stuck, err);
+    int rc = ck_job_sla_monitor(req->cx, req->db, &stuck, err);
     return rc < 0 ? rc : ck_reply(req, 200, json_pack("{s:I}", "stuck", (json_int_t)stuck));
 }
 
@@ -134,7 +134,7 @@ static int list_dead_letters(ck_req *req, ck_error *err)
 
 static int replay_dead_letter(ck_req *req, ck_error *err)
 {
-    int rc = ck_delivery_replay(req->app, req->db, req->params[0], err);
+    int rc = ck_delivery_replay(req->cx, req->db, req->params[0], err);
     if (rc < 0)
         return rc;
     ck_stmt *st = NULL;

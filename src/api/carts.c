@@ -4,7 +4,7 @@
 
 #include "api/common.h"
 #include "api/routes.h"
-#include "checkout/cart.h"
+#include "carts/cart.h"
 
 #define CART_PERMS (CK_PERM_BUYER | CK_PERM_INTEGRATOR | CK_PERM_ADMIN)
 

@@ -4,10 +4,11 @@
 #include <string.h>
 
 #include "api/common.h"
+#include "api/errors.h"
 #include "api/routes.h"
 #include "checkout/engine.h"
 #include "checkout/flow.h"
-#include "checkout/order.h"
+#include "orders/order.h"
 #include "checkout/session.h"
 
 #define ACTION_NAME "checkoutSessionAction"
@@ -19,7 +20,7 @@ static json_t *action_result(int ok, const ck_session_action_result *res, const 
         return json_pack("{s:s, s:b, s:{s:s}, s:[]}", "actionName", ACTION_NAME, "isSuccess", 1, "outputValues",
                          "requestId", res->request_id, "errors");
     return json_pack("{s:s, s:b, s:n, s:[{s:s, s:s, s:s}]}", "actionName", ACTION_NAME, "isSuccess", 0,
-                     "outputValues", "errors", "statusCode", err->error_code, "reason", err->reason, "message",
+                     "outputValues", "errors", "statusCode", ck_api_category(err), "reason", err->reason, "message",
                      err->message);
 }
 
@@ -42,9 +43,9 @@ static int session_action(ck_req *req, ck_error *err)
         ck_session_action_result res;
         ck_error e;
         ck_error_clear(&e);
-        int ok = ck_session_action(req->app, req->db, &req->user, json_object_get(in, "cartId"), &res, &e) == 0;
+        int ok = ck_session_action(req->cx, req->db, &req->user, json_object_get(in, "cartId"), &res, &e) == 0;
         if (!ok && status == 200)
-            status = e.http_status;
+            status = ck_api_status(&e);
         json_array_append_new(results, action_result(ok, &res, &e));
     }
     return ck_reply(req, status, results);
@@ -54,7 +55,7 @@ static int session_action(ck_req *req, ck_error *err)
 static int create_checkout(ck_req *req, ck_error *err)
 {
     ck_session_action_result res;
-    int rc = ck_session_action(req->app, req->db, &req->user, json_object_get(req->json, "cartId"), &res, err);
+    int rc = ck_session_action(req->cx, req->db, &req->user, json_object_get(req->json, "cartId"), &res, err);
     if (rc < 0)
         return rc;
     json_t *session = NULL;
@@ -120,13 +121,13 @@ static int get_request(ck_req *req, ck_error *err)
 
 static int patch_checkout(ck_req *req, ck_error *err)
 {
-    int rc = ck_session_update_inputs(req->app, req->db, &req->user, req->params[0], req->json, err);
+    int rc = ck_session_update_inputs(req->cx, req->db, &req->user, req->params[0], req->json, err);
     return rc < 0 ? rc : get_checkout(req, err);
 }
 
 static int delete_checkout(ck_req *req, ck_error *err)
 {
-    int rc = ck_session_abandon(req->app, req->db, &req->user, req->params[0], err);
+    int rc = ck_session_abandon(req->cx, req->db, &req->user, req->params[0], err);
     return rc < 0 ? rc : get_checkout(req, err);
 }
 
@@ -144,7 +145,7 @@ static int place_order(ck_req *req, ck_error *err)
     const char *sid = req->params[0];
     if (wants_async(req)) {
         char request_id[CK_ID_MAX];
-        int rc = ck_place_enqueue(req->app, req->db, &req->user, sid, request_id, err);
+        int rc = ck_place_enqueue(req->cx, req->db, &req->user, sid, request_id, err);
         if (rc < 0)
             return rc;
         if (rc == 0)
@@ -153,14 +154,14 @@ static int place_order(ck_req *req, ck_error *err)
     }
     ck_place_result res;
     int64_t start = ck_mono_us();
-    int rc = ck_place_order(req->app, req->db, &req->user, sid, NULL, &res, err);
-    ck_metrics_placement_done(&req->app->metrics, rc, res.http_status, err, start);
+    int rc = ck_place_order(req->cx, req->db, &req->user, sid, NULL, &res, err);
+    ck_metrics_placement_done(&req->cx->metrics, rc, res.replayed, err, start);
     if (rc < 0)
         return rc;
     json_t *order = NULL;
     if ((rc = ck_order_json(req->db, res.order_id, &order, err)) < 0)
         return rc;
-    return ck_reply(req, res.http_status,
+    return ck_reply(req, res.replayed ? 200 : 201,
                     json_pack("{s:s, s:s, s:o}", "requestId", res.request_id, "orderId", res.order_id, "order", order));
 }
 

@@ -5,18 +5,6 @@
 
 #include "api/common.h"
 
-json_t *ck_json_time(int64_t ms)
-{
-    char ts[32];
-    ck_time_format(ts, ms);
-    return json_string(ts);
-}
-
-int ck_not_found(ck_error *err, const char *kind, const char *id)
-{
-    return ck_fail(err, CK_ENOTFOUND, "NOT_FOUND", NULL, "%s %s not found", kind, id);
-}
-
 int ck_page_params(ck_req *req, const char *prefix, int64_t *limit, const char **after, ck_error *err)
 {
     *limit = 50;
@@ -63,11 +51,6 @@ int ck_body_optional(ck_req *req, ck_error *err)
     json_decref(req->json);
     req->json = j;
     return 0;
-}
-
-char *ck_json_text(json_t *v)
-{
-    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
 int ck_reply_page(ck_req *req, ck_stmt *st, json_t *(*row_json)(ck_stmt *), int64_t limit, ck_error *err)

@@ -3,13 +3,8 @@
 #define CK_API_COMMON_H
 
 #include "http/http.h"
-#include "http/jsonin.h"
-
-/* An RFC 3339 string for ms. */
-json_t *ck_json_time(int64_t ms);
-
-/* 404 for a resource kind and id: "store store_... not found". */
-int ck_not_found(ck_error *err, const char *kind, const char *id);
+#include "core/json.h"
+#include "core/jsonin.h"
 
 /* ?limit= (1..500, default 50) and ?pageToken= (the last id of the previous
  * page, so an id with the list's prefix: anything else is 400
@@ -23,9 +18,6 @@ json_t *ck_page(json_t *items, int64_t limit, const char *last_id);
  * it must be a JSON object (400 JSON_PARSER_ERROR or INVALID_BODY), which
  * becomes req->json (freed with the request). */
 int ck_body_optional(ck_req *req, ck_error *err);
-
-/* v as compact JSON text (caller frees); NULL when out of memory. */
-char *ck_json_text(json_t *v);
 
 /* Replies 200 with a page built from every row of st (a query ordered by id,
  * the id in column 0, LIMIT limit), each row through row_json; finishes st. */

@@ -7,7 +7,7 @@
 #include "api/authorizations.h"
 #include "api/common.h"
 #include "api/routes.h"
-#include "checkout/order.h"
+#include "orders/order.h"
 #include "payments/capture.h"
 
 /* The reads below run in one read transaction, so an order's parts (items,
@@ -122,7 +122,7 @@ static int capture_order(ck_req *req, ck_error *err)
             return rc;
     }
     json_t *payment = NULL;
-    if ((rc = ck_order_capture(req->app, req->db, &req->user, req->params[0], amount, &payment, err)) < 0)
+    if ((rc = ck_order_capture(req->cx, req->db, &req->user, req->params[0], amount, &payment, err)) < 0)
         return rc;
     return ck_reply(req, 201, payment);
 }

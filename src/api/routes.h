@@ -16,4 +16,8 @@ extern const ck_route ck_routes_checkouts[];
 extern const ck_route ck_routes_admin[];
 extern const ck_route ck_routes_orders[];
 
+/* Every table above, NULL-terminated: what the composition root hands to
+ * http at start. */
+const ck_route *const *ck_api_routes(void);
+
 #endif

@@ -77,7 +77,7 @@ static int db_gauges(ck_req *req, ck_text *t, ck_error *err)
 static int metrics(ck_req *req, ck_error *err)
 {
     ck_text t = {0};
-    ck_metrics_write(&req->app->metrics, &t, ck_route_name, req->app->started_ms);
+    ck_metrics_write(&req->cx->metrics, &t, ck_route_name, req->cx->started_ms);
     int rc = db_gauges(req, &t, err);
     if (rc == 0 && t.oom)
         rc = ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory writing /metrics");

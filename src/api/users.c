@@ -4,6 +4,7 @@
  * in the reply that made it. */
 #include <string.h>
 
+#include "store/users.h"
 #include "api/common.h"
 #include "api/routes.h"
 

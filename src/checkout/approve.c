@@ -1,5 +1,5 @@
 /* approve.c: releasing a net-terms order that waited for an approver. */
-#include "checkout/order.h"
+#include "orders/order.h"
 #include "events/outbox.h"
 
 /* An admin, or an approver given the order's account (seeing every order

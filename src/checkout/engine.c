@@ -6,13 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/users.h"
 #include "core/log.h"
-#include "api/common.h"
+#include "core/json.h"
+#include "core/jsonin.h"
+#include "core/context.h"
 #include "checkout/engine.h"
 #include "checkout/flow.h"
 #include "checkout/giveback.h"
 #include "checkout/session.h"
-#include "checkout/step.h"
+#include "steps/step.h"
 #include "events/dispatcher.h"
 #include "events/outbox.h"
 #include "payments/holds.h"
@@ -29,7 +32,7 @@ typedef struct run {
 
 static int in_progress(ck_error *err)
 {
-    return ck_fail_as(err, CK_EINVALID, 400, "BAD_REQUEST", "CART_ALREADY_IN_PROGRESS", NULL,
+    return ck_fail(err, CK_EINVALID, "CART_ALREADY_IN_PROGRESS", NULL,
                       "a checkout of this cart is being processed right now; try again shortly");
 }
 
@@ -144,7 +147,7 @@ static int save_progress(run *r, const char *step, int final, ck_error *err)
                     " lease_owner = CASE WHEN ? = 1 THEN NULL ELSE lease_owner END,"
                     " lease_expires_at = CASE WHEN ? = 1 THEN 0 ELSE CAST(? AS BIGINT) END WHERE id = ? AND lease_owner = ?",
                     "iiiiittiiitt", c->subtotal, c->adjustments, c->shipping, c->tax, c->grand_total, c->order_id,
-                    c->order_id, (int64_t)final, (int64_t)final, now + (int64_t)c->app->cfg.lease_seconds * 1000,
+                    c->order_id, (int64_t)final, (int64_t)final, now + (int64_t)c->cx->cfg.lease_seconds * 1000,
                     c->session_id, r->owner);
     if (rc < 0)
         return rc;
@@ -167,7 +170,7 @@ static void record_failure(run *r, const char *step)
     ck_step_ctx *c = &r->ctx;
     ck_error *e = c->err, dberr;
     snprintf(e->step, sizeof(e->step), "%s", step);
-    ck_metrics_placement_failed(&c->app->metrics, e->reason);
+    ck_metrics_placement_failed(&c->cx->metrics, e->reason);
     int64_t now = ck_now_ms();
     json_t *entry = json_pack("{s:s, s:s, s:s, s:o}", "step", step, "reason", e->reason, "message", e->message, "at",
                               ck_json_time(now));
@@ -175,7 +178,7 @@ static void record_failure(run *r, const char *step)
     while (json_array_size(r->errors) > MAX_ERRORS_KEPT)
         json_array_remove(r->errors, 0);
     char *errors = ck_json_text(r->errors);
-    json_t *req_errors = json_pack("[{s:s, s:s, s:s, s:s}]", "errorCode", e->error_code, "reason", e->reason,
+    json_t *req_errors = json_pack("[{s:s, s:s, s:s, s:s}]", "errorCode", c->cx->error_category(e), "reason", e->reason,
                                    "message", e->message, "step", step);
     char *req_text = ck_json_text(req_errors);
     int rc = ck_db_begin(c->db, 1, &dberr);
@@ -197,7 +200,7 @@ static void record_failure(run *r, const char *step)
         rc = ck_db_exec(c->db, NULL, &dberr,
                         "UPDATE checkout_requests SET status = 'Failed', errors = ?, completed_at = ?, http_status = ?"
                         " WHERE id = ?",
-                        "tiit", req_text, now, (int64_t)e->http_status, c->request_id);
+                        "tiit", req_text, now, (int64_t)c->cx->error_status(e), c->request_id);
     if (rc == 0)
         rc = ck_outbox_add(c->db, "CheckoutFailed", NULL, c->session_id,
                            json_pack("{s:s, s:s, s:s, s:s, s:s}", "sessionId", c->session_id, "cartId", c->cart_id,
@@ -238,7 +241,7 @@ static void give_back(run *r)
     if (rc < 0)
         ck_log(CK_LOG_WARN, "give-back after a failed order failed", "sessionId", c->session_id, "error", e.message,
                NULL);
-    if (ck_hold_void_session(c->app, c->db, c->session_id, &e) < 0)
+    if (ck_hold_void_session(c->cx, c->db, c->session_id, &e) < 0)
         ck_log(CK_LOG_WARN, "void after a failed order left to the sweeper", "sessionId", c->session_id, "error",
                e.message, NULL);
 }
@@ -269,7 +272,7 @@ static int run_steps(run *r, int from)
             res = ck_step_db_error(c, &dberr);
         for (int k = i; res == CK_STEP_OK && k < end; k++) {
             const ck_step_def *s = ck_step_builtin(ck_standard_steps[k]);
-            if (ck_fault_at(c->app->faults, "step.fail", s->name))
+            if (ck_fault_at(c->cx->faults, "step.fail", s->name))
                 res = ck_step_retry(c, "INTERNAL_ERROR", "fault injected at step %s", s->name);
             else
                 res = s->run(c);
@@ -302,7 +305,7 @@ static int run_steps(run *r, int from)
             return c->err->code ? c->err->code : CK_EINTERNAL;
         }
         for (int k = i; k < end; k++)
-            if (ck_fault_at(c->app->faults, "crash.after", ck_standard_steps[k]))
+            if (ck_fault_at(c->cx->faults, "crash.after", ck_standard_steps[k]))
                 ck_fault_crash();
         i = end;
     }
@@ -340,7 +343,7 @@ static int replay(ck_db *db, const ck_user *user, const char *session_id, const 
                   const char *request_id, ck_place_result *out, ck_error *err)
 {
     int64_t now = ck_now_ms();
-    out->http_status = 200;
+    out->replayed = 1;
     snprintf(out->order_id, sizeof(out->order_id), "%s", order_id);
     if (request_id) {
         snprintf(out->request_id, sizeof(out->request_id), "%s", request_id);
@@ -356,7 +359,7 @@ static int replay(ck_db *db, const ck_user *user, const char *session_id, const 
                       "ttttii", out->request_id, user->id, session_id, order_id, now, now);
 }
 
-int ck_place_order(ck_app *app, ck_db *db, const ck_user *user, const char *session_id, const char *request_id,
+int ck_place_order(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id, const char *request_id,
                    ck_place_result *out, ck_error *err)
 {
     memset(out, 0, sizeof(*out));
@@ -371,7 +374,7 @@ int ck_place_order(ck_app *app, ck_db *db, const ck_user *user, const char *sess
     memset(&r, 0, sizeof(r));
     ck_error_clear(&r.step_err);
     ck_step_ctx *c = &r.ctx;
-    c->app = app;
+    c->cx = cx;
     c->db = db;
     c->user = user;
     c->err = &r.step_err;
@@ -380,14 +383,14 @@ int ck_place_order(ck_app *app, ck_db *db, const ck_user *user, const char *sess
         snprintf(c->request_id, sizeof(c->request_id), "%s", request_id);
     else
         ck_id_new(c->request_id, "req");
-    snprintf(r.owner, sizeof(r.owner), "%s:%s", app->node_id, c->request_id);
+    snprintf(r.owner, sizeof(r.owner), "%s:%s", cx->node_id, c->request_id);
     c->lease_owner = r.owner;
 
     /* The lease and the request's Running record commit together. */
     int64_t now = ck_now_ms();
     if ((rc = ck_db_begin(db, 1, err)) < 0)
         return rc;
-    int taken = rc = ck_session_lease_take(db, session_id, r.owner, app->cfg.lease_seconds, err);
+    int taken = rc = ck_session_lease_take(db, session_id, r.owner, cx->cfg.lease_seconds, err);
     if (taken == 1)
         rc = ck_db_exec(db, NULL, err,
                         "INSERT INTO checkout_requests (id, kind, status, user_id, session_id, created_at)"
@@ -426,16 +429,16 @@ int ck_place_order(ck_app *app, ck_db *db, const ck_user *user, const char *sess
     if (rc < 0) {
         *err = *c->err;
     } else {
-        out->http_status = 201;
+        out->replayed = 0;
         snprintf(out->order_id, sizeof(out->order_id), "%s", c->order_id);
-        ck_dispatcher_wake(app); /* its events are waiting */
+        ck_dispatcher_wake(cx); /* its events are waiting */
     }
     snprintf(out->request_id, sizeof(out->request_id), "%s", c->request_id);
     run_free(&r);
     return rc;
 }
 
-int ck_place_enqueue(ck_app *app, ck_db *db, const ck_user *user, const char *session_id,
+int ck_place_enqueue(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id,
                      char request_id[CK_ID_MAX], ck_error *err)
 {
     char order_id[CK_ID_MAX];
@@ -457,6 +460,6 @@ int ck_place_enqueue(ck_app *app, ck_db *db, const ck_user *user, const char *se
                     " VALUES (?, 'PlaceOrder', 'Queued', ?, ?, ?)",
                     "ttti", request_id, user->id, session_id, now);
     if (rc == 0)
-        ck_queue_wake(app);
+        ck_queue_wake(cx);
     return rc;
 }

@@ -3,11 +3,11 @@
 #ifndef CK_ENGINE_H
 #define CK_ENGINE_H
 
-#include "core/app_internal.h"
+#include "core/context.h"
 #include "core/user.h"
 
 typedef struct ck_place_result {
-    int http_status; /* 201: placed by this call; 200: the session was already completed */
+    int replayed; /* 0: placed by this call; 1: the session was already completed */
     char request_id[CK_ID_MAX];
     char order_id[CK_ID_MAX];
 } ck_place_result;
@@ -18,20 +18,20 @@ typedef struct ck_place_result {
  * reason and the step; the session has isError and the error in `errors`.
  * A live lease held by another caller: 400 CART_ALREADY_IN_PROGRESS, nothing
  * written. Unknown or invisible session: 404; archived: 409. */
-int ck_place_order(ck_app *app, ck_db *db, const ck_user *user, const char *session_id, const char *request_id,
+int ck_place_order(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id, const char *request_id,
                    ck_place_result *out, ck_error *err);
 
 /* Records a Queued PlaceOrder request for the session (after the same
  * visibility and state checks) and wakes the runner; *request_id gets its id.
  * A session already completed is not queued: returns 1 and the caller
  * answers as for a synchronous replay. */
-int ck_place_enqueue(ck_app *app, ck_db *db, const ck_user *user, const char *session_id,
+int ck_place_enqueue(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id,
                      char request_id[CK_ID_MAX], ck_error *err);
 
 /* The async runner: a thread that claims Queued requests (conditional UPDATE)
  * and places them. Started by ck_app_start, stopped by ck_app_stop. */
-int ck_queue_start(ck_app *app, ck_error *err);
-void ck_queue_stop(ck_app *app);
-void ck_queue_wake(ck_app *app);
+int ck_queue_start(ck_ctx *cx, ck_error *err);
+void ck_queue_stop(ck_ctx *cx);
+void ck_queue_wake(ck_ctx *cx);
 
 #endif

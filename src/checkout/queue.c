@@ -9,14 +9,16 @@
 #include <time.h>
 
 #include "core/log.h"
-#include "api/common.h"
+#include "core/json.h"
+#include "core/jsonin.h"
+#include "core/context.h"
 #include "checkout/engine.h"
 
 #define RUN_LEASE_MS (5LL * 60 * 1000)
 #define IDLE_WAIT_MS 250
 
 /* Claims one request: 1 claimed (ids filled), 0 none, <0 error. */
-static int claim(ck_app *app, ck_db *db, char request_id[CK_ID_MAX], char user_id[CK_ID_MAX],
+static int claim(ck_ctx *cx, ck_db *db, char request_id[CK_ID_MAX], char user_id[CK_ID_MAX],
                  char session_id[CK_ID_MAX], ck_error *err)
 {
     int64_t now = ck_now_ms(), changed = 0;
@@ -35,7 +37,7 @@ static int claim(ck_app *app, ck_db *db, char request_id[CK_ID_MAX], char user_i
     rc = ck_db_exec(db, &changed, err,
                     "UPDATE checkout_requests SET status = 'Running', runner = ?, run_lease_until = ?"
                     " WHERE id = ? AND (status = 'Queued' OR (status = 'Running' AND run_lease_until < ?))",
-                    "titi", app->node_id, now + RUN_LEASE_MS, request_id, now);
+                    "titi", cx->node_id, now + RUN_LEASE_MS, request_id, now);
     return rc < 0 ? rc : changed == 1;
 }
 
@@ -55,27 +57,27 @@ static int load_user(ck_db *db, const char *id, ck_user *u, ck_error *err)
 
 /* A request that failed before its flow ran (lease held, session gone):
  * the engine recorded nothing, so record the error here. */
-static void finish_failed(ck_db *db, const char *request_id, const ck_error *e)
+static void finish_failed(ck_ctx *cx, ck_db *db, const char *request_id, const ck_error *e)
 {
-    json_t *errs = ck_error_envelope(e);
+    json_t *errs = ck_error_json(e, cx->error_category(e));
     char *text = ck_json_text(errs);
     ck_db_exec(db, NULL, NULL,
                "UPDATE checkout_requests SET status = 'Failed', errors = ?, completed_at = ?, http_status = ?"
                " WHERE id = ? AND status = 'Running'",
-               "tiit", text ? text : "[]", ck_now_ms(), (int64_t)(e->http_status ? e->http_status : 500), request_id);
+               "tiit", text ? text : "[]", ck_now_ms(), (int64_t)cx->error_status(e), request_id);
     free(text);
     json_decref(errs);
 }
 
 static void *runner(void *arg)
 {
-    ck_app *app = arg;
+    ck_ctx *cx = arg;
     ck_error err;
-    ck_db *db = ck_app_db(app, &err);
-    while (db && !atomic_load(&app->stopping)) {
+    ck_db *db = ck_ctx_db(cx, &err);
+    while (db && !atomic_load(&cx->stopping)) {
         char request_id[CK_ID_MAX], user_id[CK_ID_MAX], session_id[CK_ID_MAX];
         ck_error_clear(&err);
-        int rc = claim(app, db, request_id, user_id, session_id, &err);
+        int rc = claim(cx, db, request_id, user_id, session_id, &err);
         if (rc == 1) {
             ck_user user;
             ck_place_result res;
@@ -83,57 +85,57 @@ static void *runner(void *arg)
             rc = load_user(db, user_id, &user, &err);
             if (rc == 0) {
                 int64_t t0 = ck_mono_us();
-                rc = ck_place_order(app, db, &user, session_id, request_id, &res, &err);
-                ck_metrics_placement_done(&app->metrics, rc, res.http_status, &err, t0);
+                rc = ck_place_order(cx, db, &user, session_id, request_id, &res, &err);
+                ck_metrics_placement_done(&cx->metrics, rc, res.replayed, &err, t0);
             }
             if (rc < 0)
-                finish_failed(db, request_id, &err);
+                finish_failed(cx, db, request_id, &err);
             continue;
         }
         if (rc < 0)
             ck_log(CK_LOG_ERROR, "placement queue failed", "error", err.message, NULL);
-        pthread_mutex_lock(&app->queue.mu);
-        if (!app->queue.wake && !atomic_load(&app->stopping)) {
+        pthread_mutex_lock(&cx->queue.mu);
+        if (!cx->queue.wake && !atomic_load(&cx->stopping)) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_nsec += IDLE_WAIT_MS * 1000000L;
             ts.tv_sec += ts.tv_nsec / 1000000000L;
             ts.tv_nsec %= 1000000000L;
-            pthread_cond_timedwait(&app->queue.cond, &app->queue.mu, &ts);
+            pthread_cond_timedwait(&cx->queue.cond, &cx->queue.mu, &ts);
         }
-        app->queue.wake = 0;
-        pthread_mutex_unlock(&app->queue.mu);
+        cx->queue.wake = 0;
+        pthread_mutex_unlock(&cx->queue.mu);
     }
     return NULL;
 }
 
-int ck_queue_start(ck_app *app, ck_error *err)
+int ck_queue_start(ck_ctx *cx, ck_error *err)
 {
-    pthread_mutex_init(&app->queue.mu, NULL);
-    pthread_cond_init(&app->queue.cond, NULL);
-    if (pthread_create(&app->queue.thread, NULL, runner, app) != 0)
+    pthread_mutex_init(&cx->queue.mu, NULL);
+    pthread_cond_init(&cx->queue.cond, NULL);
+    if (pthread_create(&cx->queue.thread, NULL, runner, cx) != 0)
         return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "cannot start the placement runner");
-    app->queue.started = 1;
+    cx->queue.started = 1;
     return 0;
 }
 
-void ck_queue_wake(ck_app *app)
+void ck_queue_wake(ck_ctx *cx)
 {
-    if (!app->queue.started)
+    if (!cx->queue.started)
         return;
-    pthread_mutex_lock(&app->queue.mu);
-    app->queue.wake = 1;
-    pthread_cond_signal(&app->queue.cond);
-    pthread_mutex_unlock(&app->queue.mu);
+    pthread_mutex_lock(&cx->queue.mu);
+    cx->queue.wake = 1;
+    pthread_cond_signal(&cx->queue.cond);
+    pthread_mutex_unlock(&cx->queue.mu);
 }
 
-void ck_queue_stop(ck_app *app)
+void ck_queue_stop(ck_ctx *cx)
 {
-    if (!app->queue.started)
+    if (!cx->queue.started)
         return;
-    ck_queue_wake(app); /* stopping is already set: the runner finishes its request and exits */
-    pthread_join(app->queue.thread, NULL);
-    pthread_cond_destroy(&app->queue.cond);
-    pthread_mutex_destroy(&app->queue.mu);
-    app->queue.started = 0;
+    ck_queue_wake(cx); /* stopping is already set: the runner finishes its request and exits */
+    pthread_join(cx->queue.thread, NULL);
+    pthread_cond_destroy(&cx->queue.cond);
+    pthread_mutex_destroy(&cx->queue.mu);
+    cx->queue.started = 0;
 }

@@ -1,35 +1,37 @@
 /* session.c: the checkout session action, the session lease and the views. */
 #include <string.h>
 
+#include "store/users.h"
 #include "core/log.h"
-#include "api/common.h"
-#include "checkout/cart.h"
+#include "core/json.h"
+#include "core/jsonin.h"
+#include "core/context.h"
+#include "carts/cart.h"
 #include "checkout/flow.h"
 #include "checkout/session.h"
 
-/* The action's error table (API.md "Checkout session action"). Its HTTP
- * status is the reference's, which answers 500 for an unknown cart: that is
- * still the caller's error (CK_EINVALID, logged as a request, not as an
- * internal error); only SESSION_NOT_CREATED is ours. */
-static int action_fail(ck_error *err, int http, const char *status_code, const char *reason, const char *field,
-                       const char *msg)
+/* The action's error table (API.md "Checkout session action"). Every row
+ * is the caller's error (CK_EINVALID) but SESSION_NOT_CREATED, which is
+ * ours. The HTTP statuses are api's (src/api/errors.c: the reference
+ * answers 500 for INVALID_CART_ID). */
+static int action_fail(ck_error *err, const char *reason, const char *field, const char *msg)
 {
     int code = strcmp(reason, "SESSION_NOT_CREATED") == 0 ? CK_EINTERNAL : CK_EINVALID;
-    return ck_fail_as(err, code, http, status_code, reason, field, "%s", msg);
+    return ck_fail(err, code, reason, field, "%s", msg);
 }
 
 #define CANNOT_INVOKE(err)                                                                                    \
-    action_fail(err, 400, "BAD_REQUEST", "CANNOT_INVOKE_ACTION", NULL,                                       \
+    action_fail(err, "CANNOT_INVOKE_ACTION", NULL,                                       \
                 "the caller needs the buyer, integrator or admin permission to start a checkout")
-#define INVALID_CART(err, msg) action_fail(err, 500, "UNKNOWN_EXCEPTION", "INVALID_CART_ID", "cartId", msg)
-#define NO_ACCESS(err, msg) action_fail(err, 400, "BAD_REQUEST", "NO_ACCESS_TO_EFFECTIVE_ACCOUNT", NULL, msg)
+#define INVALID_CART(err, msg) action_fail(err, "INVALID_CART_ID", "cartId", msg)
+#define NO_ACCESS(err, msg) action_fail(err, "NO_ACCESS_TO_EFFECTIVE_ACCOUNT", NULL, msg)
 #define NOT_MEMBER(err)                                                                                       \
-    action_fail(err, 400, "BAD_REQUEST", "ACCOUNT_NOT_STORE_MEMBER", NULL,                                   \
+    action_fail(err, "ACCOUNT_NOT_STORE_MEMBER", NULL,                                   \
                 "the cart's account is not a member of the cart's store")
 #define IN_PROGRESS(err)                                                                                      \
-    action_fail(err, 400, "BAD_REQUEST", "CART_ALREADY_IN_PROGRESS", NULL,                                   \
+    action_fail(err, "CART_ALREADY_IN_PROGRESS", NULL,                                   \
                 "a checkout of this cart is being processed right now; try again shortly")
-#define NOT_CREATED(err, msg) action_fail(err, 500, "UNKNOWN_EXCEPTION", "SESSION_NOT_CREATED", NULL, msg)
+#define NOT_CREATED(err, msg) action_fail(err, "SESSION_NOT_CREATED", NULL, msg)
 
 /* The checks that only read, in the table's order (after the permission and
  * cart id syntax checks). Returns 0 when the action may write, 1 when a row
@@ -76,10 +78,10 @@ static int check_table(ck_db *db, const ck_user *user, const ck_cart *cart, char
 }
 
 /* The action's writes, inside the caller's transaction. */
-static int write_session(ck_app *app, ck_db *db, const ck_user *user, const ck_cart *cart,
+static int write_session(ck_ctx *cx, ck_db *db, const ck_user *user, const ck_cart *cart,
                          ck_session_action_result *out, ck_error *err)
 {
-    if (ck_fault(app->faults, "session.create"))
+    if (ck_fault(cx->faults, "session.create"))
         return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "fault injected at session.create");
     int rc = ck_cart_set_status(db, cart->id, CK_CART_CHECKOUT, err);
     if (rc < 0)
@@ -130,7 +132,7 @@ static int write_session(ck_app *app, ck_db *db, const ck_user *user, const ck_c
                       "tttii", out->request_id, user->id, out->session_id, now, now);
 }
 
-int ck_session_action(ck_app *app, ck_db *db, const ck_user *user, json_t *cart_id,
+int ck_session_action(ck_ctx *cx, ck_db *db, const ck_user *user, json_t *cart_id,
                       ck_session_action_result *out, ck_error *err)
 {
     memset(out, 0, sizeof(*out));
@@ -163,7 +165,7 @@ int ck_session_action(ck_app *app, ck_db *db, const ck_user *user, json_t *cart_
         ck_log(CK_LOG_ERROR, "session action failed", "cartId", id, "error", werr.message, NULL);
         return NOT_CREATED(err, "the session could not be written; try again");
     }
-    rc = write_session(app, db, user, &cart, out, &werr);
+    rc = write_session(cx, db, user, &cart, out, &werr);
     if (rc == 0)
         rc = ck_db_commit(db, &werr);
     else

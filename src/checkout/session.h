@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 
-#include "core/app_internal.h"
+#include "core/context.h"
 #include "core/user.h"
 
 typedef struct ck_session_action_result {
@@ -20,7 +20,7 @@ typedef struct ck_session_action_result {
  * Error validation outputs, and records a Succeeded CheckoutRequest.
  * cart_id is the raw JSON value (any type). On failure err carries the
  * table's HTTP status, statusCode and reason, and nothing was written. */
-int ck_session_action(ck_app *app, ck_db *db, const ck_user *user, json_t *cart_id,
+int ck_session_action(ck_ctx *cx, ck_db *db, const ck_user *user, json_t *cart_id,
                       ck_session_action_result *out, ck_error *err);
 
 /* The one place a session's progress changes: lastSuccessfulStep becomes
@@ -50,14 +50,14 @@ int ck_session_leases_release_all(ck_db *db, ck_error *err);
  * lastSuccessfulStep to before the first step that reads a changed input.
  * 404 invisible, 409 SESSION_ARCHIVED / SESSION_COMPLETED, 400
  * CART_ALREADY_IN_PROGRESS while the lease is held. */
-int ck_session_update_inputs(ck_app *app, ck_db *db, const ck_user *user, const char *session_id, json_t *body,
+int ck_session_update_inputs(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id, json_t *body,
                              ck_error *err);
 
 /* Abandons a session: takes the lease, voids its open authorizations (a
  * failed void is left to the sweeper), archives it and returns the cart to
  * Active. Abandoning an archived session again is a no-op; a completed one is
  * 409 SESSION_COMPLETED; a held lease is 400 CART_ALREADY_IN_PROGRESS. */
-int ck_session_abandon(ck_app *app, ck_db *db, const ck_user *user, const char *session_id, ck_error *err);
+int ck_session_abandon(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id, ck_error *err);
 
 /* The session as API.md's JSON, or 404 when it does not exist or the user
  * may not buy for its account. *out belongs to the caller. */

@@ -4,13 +4,16 @@
  * credit, prepaid balance or contract amount. */
 #include <string.h>
 
+#include "store/users.h"
 #include "core/log.h"
-#include "api/common.h"
-#include "checkout/cart.h"
+#include "core/json.h"
+#include "core/jsonin.h"
+#include "core/context.h"
+#include "carts/cart.h"
 #include "checkout/flow.h"
 #include "checkout/giveback.h"
 #include "checkout/session.h"
-#include "checkout/step.h"
+#include "steps/step.h"
 #include "payments/holds.h"
 
 static const char *const pay_methods[] = {"card", "purchase_order", "net_terms", "prepaid", "contract", NULL};
@@ -100,18 +103,18 @@ static int why_not(ck_db *db, const char *session_id, ck_error *err)
     if (archived)
         return ck_fail(err, CK_ECONFLICT, "SESSION_ARCHIVED", NULL, "the checkout was abandoned; start a new one");
     if (leased)
-        return ck_fail_as(err, CK_EINVALID, 400, "BAD_REQUEST", "CART_ALREADY_IN_PROGRESS", NULL,
+        return ck_fail(err, CK_EINVALID, "CART_ALREADY_IN_PROGRESS", NULL,
                           "a checkout of this cart is being processed right now; try again shortly");
     return ck_fail(err, CK_ECONFLICT, "SESSION_CHANGED", NULL, "the checkout changed meanwhile; try again");
 }
 
-int ck_session_update_inputs(ck_app *app, ck_db *db, const ck_user *user, const char *session_id, json_t *body,
+int ck_session_update_inputs(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id, json_t *body,
                              ck_error *err)
 {
     static const char *const fields[] = {"shippingAddress", "shippingMethodId", "payment", NULL};
     const char *method_id = NULL;
     json_t *addr = json_object_get(body, "shippingAddress"), *pay = json_object_get(body, "payment");
-    (void)app;
+    (void)cx;
     json_t *inputs = NULL;
     int rc = ck_db_begin(db, 1, err);
     if (rc < 0)
@@ -211,7 +214,7 @@ done:
     return rc;
 }
 
-int ck_session_abandon(ck_app *app, ck_db *db, const ck_user *user, const char *session_id, ck_error *err)
+int ck_session_abandon(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id, ck_error *err)
 {
     ck_stmt *st = NULL;
     int rc = ck_db_one(db, &st, err, "SELECT account_id, cart_id FROM checkout_sessions WHERE id = ?", "t",
@@ -229,8 +232,8 @@ int ck_session_abandon(ck_app *app, ck_db *db, const ck_user *user, const char *
      * archived, after which none can start at all. */
     char owner[2 * CK_ID_MAX + 2], rid[CK_ID_MAX];
     ck_id_new(rid, "abandon");
-    snprintf(owner, sizeof(owner), "%s:%s", app->node_id, rid);
-    if ((rc = ck_session_lease_take(db, session_id, owner, app->cfg.lease_seconds, err)) <= 0) {
+    snprintf(owner, sizeof(owner), "%s:%s", cx->node_id, rid);
+    if ((rc = ck_session_lease_take(db, session_id, owner, cx->cfg.lease_seconds, err)) <= 0) {
         if (rc < 0)
             return rc;
         rc = why_not(db, session_id, err);
@@ -268,7 +271,7 @@ int ck_session_abandon(ck_app *app, ck_db *db, const ck_user *user, const char *
      * checkout: the hold stays marked for void, no order can take it, and
      * the sweeper retries it on its next run. */
     ck_error verr;
-    if (ck_hold_void_session(app, db, session_id, &verr) < 0)
+    if (ck_hold_void_session(cx, db, session_id, &verr) < 0)
         ck_log(CK_LOG_WARN, "abandon: void left to the sweeper", "sessionId", session_id, "error", verr.message, NULL);
     return 0;
 }

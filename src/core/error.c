@@ -1,4 +1,4 @@
-/* error.c: filling ck_error and mapping codes to HTTP statuses and categories. */
+/* error.c: filling ck_error, and the category of each code. */
 #include <stdio.h>
 #include <string.h>
 
@@ -8,24 +8,6 @@ void ck_error_clear(ck_error *err)
 {
     if (err)
         memset(err, 0, sizeof(*err));
-}
-
-int ck_code_http_status(int code)
-{
-    switch (code) {
-    case CK_OK: return 200;
-    case CK_EINVALID:
-    case CK_EJSON: return 400;
-    case CK_EUNAUTH: return 401;
-    case CK_EFORBIDDEN: return 403;
-    case CK_ENOTFOUND: return 404;
-    case CK_EMETHOD: return 405;
-    case CK_ECONFLICT:
-    case CK_EDUP: return 409;
-    case CK_ETOOLARGE: return 413;
-    case CK_EREUSED: return 422;
-    default: return 500;
-    }
 }
 
 const char *ck_code_category(int code)
@@ -45,12 +27,27 @@ const char *ck_code_category(int code)
     }
 }
 
-static void fill(ck_error *err, int code, int status, const char *category, const char *reason,
-                 const char *field, const char *fmt, va_list ap)
+int ck_code_is_client(int code)
+{
+    switch (code) {
+    case CK_EINVALID:
+    case CK_EJSON:
+    case CK_EUNAUTH:
+    case CK_EFORBIDDEN:
+    case CK_ENOTFOUND:
+    case CK_ECONFLICT:
+    case CK_ETOOLARGE:
+    case CK_EMETHOD:
+    case CK_EREUSED:
+    case CK_EDUP: return 1;
+    default: return 0;
+    }
+}
+
+static void fill(ck_error *err, int code, const char *category, const char *reason, const char *field,
+                 const char *fmt, va_list ap)
 {
     err->code = code;
-    err->http_status = status;
-    snprintf(err->error_code, sizeof(err->error_code), "%s", category);
     snprintf(err->reason, sizeof(err->reason), "%s", reason ? reason : category);
     snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
@@ -62,19 +59,12 @@ int ck_fail(ck_error *err, int code, const char *reason, const char *field, cons
         return code;
     va_list ap;
     va_start(ap, fmt);
-    fill(err, code, ck_code_http_status(code), ck_code_category(code), reason, field, fmt, ap);
+    fill(err, code, ck_code_category(code), reason, field, fmt, ap);
     va_end(ap);
     return code;
 }
 
-int ck_fail_as(ck_error *err, int code, int http_status, const char *error_code,
-               const char *reason, const char *field, const char *fmt, ...)
+int ck_not_found(ck_error *err, const char *kind, const char *id)
 {
-    if (!err)
-        return code;
-    va_list ap;
-    va_start(ap, fmt);
-    fill(err, code, http_status, error_code, reason, field, fmt, ap);
-    va_end(ap);
-    return code;
+    return ck_fail(err, CK_ENOTFOUND, "NOT_FOUND", NULL, "%s %s not found", kind, id);
 }

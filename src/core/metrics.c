@@ -94,19 +94,17 @@ void ck_metrics_http(ck_metrics *m, int route, int method, int status, int64_t u
     atomic_fetch_add_explicit(&s->h.sum_us, us, memory_order_relaxed);
 }
 
-ck_placement_result ck_placement_result_of(int rc, int http_status)
+ck_placement_result ck_placement_result_of(int rc, int replayed, int err_code)
 {
     if (rc < 0)
-        return http_status >= 400 && http_status < 500 ? CK_PLACEMENT_REJECTED : CK_PLACEMENT_FAILED;
-    return http_status == 200 ? CK_PLACEMENT_REPLAYED : CK_PLACEMENT_PLACED;
+        return ck_code_is_client(err_code) ? CK_PLACEMENT_REJECTED : CK_PLACEMENT_FAILED;
+    return replayed ? CK_PLACEMENT_REPLAYED : CK_PLACEMENT_PLACED;
 }
 
-void ck_metrics_placement_done(ck_metrics *m, int rc, int ok_status, const ck_error *err, int64_t start_us)
+void ck_metrics_placement_done(ck_metrics *m, int rc, int replayed, const ck_error *err, int64_t start_us)
 {
-    int status = ok_status;
-    if (rc < 0)
-        status = err && err->http_status ? err->http_status : ck_code_http_status(err ? err->code : rc);
-    ck_metrics_placement(m, ck_placement_result_of(rc, status), ck_mono_us() - start_us);
+    ck_metrics_placement(m, ck_placement_result_of(rc, replayed, err && err->code ? err->code : rc),
+                         ck_mono_us() - start_us);
 }
 
 void ck_metrics_placement(ck_metrics *m, ck_placement_result result, int64_t us)

@@ -98,13 +98,14 @@ uint64_t ck_metrics_http_key(int route, int method, int status);
 
 /* One placement (synchronous or from the async queue) and how long it took. */
 void ck_metrics_placement(ck_metrics *m, ck_placement_result result, int64_t us);
-/* The result of a ck_place_order call: rc 0 with its http_status (201/200),
- * or rc < 0 with the error's HTTP status. */
-ck_placement_result ck_placement_result_of(int rc, int http_status);
+/* The result of a ck_place_order call: rc 0, placed or a replay of a
+ * completed session; or rc < 0, rejected when the error's code is the
+ * caller's (ck_code_is_client), else failed. */
+ck_placement_result ck_placement_result_of(int rc, int replayed, int err_code);
 /* Observes a ck_place_order call that started at start_us (ck_mono_us):
- * rc and ok_status (ck_place_result.http_status) when it succeeded, err
- * when it failed. One line at each place that calls ck_place_order. */
-void ck_metrics_placement_done(ck_metrics *m, int rc, int ok_status, const ck_error *err, int64_t start_us);
+ * rc and replayed (ck_place_result.replayed) when it succeeded, err (may be
+ * NULL) when it failed. One line at each place that calls ck_place_order. */
+void ck_metrics_placement_done(ck_metrics *m, int rc, int replayed, const ck_error *err, int64_t start_us);
 
 /* Counts a failed placement under its reason. */
 void ck_metrics_placement_failed(ck_metrics *m, const char *reason);

@@ -2,7 +2,7 @@
 #ifndef CK_USER_H
 #define CK_USER_H
 
-#include "checkout/db.h"
+#include "checkout/error.h"
 #include "core/util.h"
 
 /* Permissions of a user, as a bit set. */
@@ -26,29 +26,5 @@ typedef struct ck_user {
 /* A new API key in key_out ("ck_" + 43 base64url characters; zero it after
  * use) and its SHA-256 hex, the only form stored, in hash_out. 0 or <0. */
 int ck_user_new_key(char key_out[64], char hash_out[65], ck_error *err);
-
-/* The one INSERT of a user: an enabled user with that key hash; its new id
- * goes to id_out. Runs in the caller's transaction, if any. 0 or <0
- * (CK_EDUP if the hash is taken). */
-int ck_user_insert(ck_db *db, const char *name, const char *email, unsigned perms, const char *key_hash,
-                   char id_out[CK_ID_MAX], ck_error *err);
-
-/* The user an API key belongs to: its current key, or a replaced one whose
- * grace period has not ended. 0 with *out filled; CK_EUNAUTH (reason
- * UNAUTHORIZED) for an unknown or expired key, CK_EUNAUTH (reason
- * USER_DISABLED) for a disabled user's key; or <0. */
-int ck_user_by_key(ck_db *db, const char *api_key, ck_user *out, ck_error *err);
-
-/* Gives user_id a new key (key_out, 64 bytes, shown once; zero it after
- * use). The key it replaces keeps working for grace_seconds (0: stops at
- * once); keys replaced earlier stop then too, if not sooner. *until gets
- * the moment the replaced key stops (ms). Call inside a write transaction.
- * 0, CK_ENOTFOUND, or <0. */
-int ck_user_rotate_key(ck_db *db, const char *user_id, int64_t grace_seconds, char key_out[64], int64_t *until,
-                       ck_error *err);
-
-/* Can the user buy for account_id? Admins and integrators: any account;
- * buyers: the accounts given to them. Returns 1, 0, or <0. */
-int ck_user_can_buy_for(ck_db *db, const ck_user *user, const char *account_id, ck_error *err);
 
 #endif

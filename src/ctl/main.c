@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/users.h"
 #include "checkout/db.h"
 #include "checkout/error.h"
 #include "core/user.h"

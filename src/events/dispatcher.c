@@ -10,11 +10,13 @@
 #include <time.h>
 
 #include "core/log.h"
-#include "api/common.h"
+#include "core/json.h"
+#include "core/jsonin.h"
+#include "core/context.h"
 #include "events/dispatcher.h"
 #include "events/email.h"
 #include "events/send.h"
-#include "jobs/jobs.h"
+#include "store/jobs.h"
 
 #define CLAIM_MS 30000
 #define IDLE_WAIT_MS 100
@@ -178,12 +180,12 @@ static int64_t backoff(const attempt *a, int64_t attempt_no)
     return d + (int64_t)(r % (uint32_t)(d / 4 + 1)); /* up to +25% jitter */
 }
 
-static int record(ck_app *app, ck_db *db, const attempt *a, const char *owner, int ok, const char *error, ck_error *err)
+static int record(ck_ctx *cx, ck_db *db, const attempt *a, const char *owner, int ok, const char *error, ck_error *err)
 {
     int64_t now = ck_now_ms(), n = a->attempts + 1;
     int dead = !ok && n >= a->max_attempts;
     /* Counted before it is recorded: whoever sees the record sees the count. */
-    ck_metrics_delivery(&app->metrics, a->kind, ok ? CK_MDLV_DELIVERED : dead ? CK_MDLV_DEAD : CK_MDLV_RETRY);
+    ck_metrics_delivery(&cx->metrics, a->kind, ok ? CK_MDLV_DELIVERED : dead ? CK_MDLV_DEAD : CK_MDLV_RETRY);
     int rc = ck_db_begin(db, 1, err);
     if (rc < 0)
         return rc;
@@ -209,13 +211,13 @@ static int record(ck_app *app, ck_db *db, const attempt *a, const char *owner, i
     return rc;
 }
 
-int ck_dispatch_one(ck_app *app, ck_db *db, ck_error *err)
+int ck_dispatch_one(ck_ctx *cx, ck_db *db, ck_error *err)
 {
     attempt a;
     memset(&a, 0, sizeof(a));
     char owner[2 * CK_ID_MAX + 2], rid[CK_ID_MAX];
     ck_id_new(rid, "dw");
-    snprintf(owner, sizeof(owner), "%s:%s", app->node_id, rid);
+    snprintf(owner, sizeof(owner), "%s:%s", cx->node_id, rid);
     int rc = claim(db, owner, &a, err);
     if (rc <= 0) {
         attempt_free(&a);
@@ -232,25 +234,25 @@ int ck_dispatch_one(ck_app *app, ck_db *db, ck_error *err)
                                  .payload = a.payload, .now_ms = ck_now_ms()};
             text = ck_email_order_confirmation(&eo, error, sizeof(error));
         }
-        sent = text ? ck_send_email(a.smtp_url, a.from, a.to, text, &app->stopping, error, sizeof(error)) : -1;
+        sent = text ? ck_send_email(a.smtp_url, a.from, a.to, text, &cx->stopping, error, sizeof(error)) : -1;
         free(text);
     } else {
         sent = ck_send_webhook(a.url ? a.url : "", a.secret, a.event_type, a.id, a.payload ? a.payload : "{}",
-                               &app->stopping, error, sizeof(error));
+                               &cx->stopping, error, sizeof(error));
     }
-    if (sent != 0 && atomic_load(&app->stopping)) {
+    if (sent != 0 && atomic_load(&cx->stopping)) {
         /* Cut short by shutdown: not the receiver's fault, no attempt counted. */
         ck_db_exec(db, NULL, NULL, "UPDATE deliveries SET lease_owner = NULL, lease_until = 0 WHERE id = ? AND lease_owner = ?",
                    "tt", a.id, owner);
         attempt_free(&a);
         return 1;
     }
-    rc = record(app, db, &a, owner, sent == 0, error, err);
+    rc = record(cx, db, &a, owner, sent == 0, error, err);
     attempt_free(&a);
     return rc < 0 ? rc : 1;
 }
 
-int ck_delivery_replay(ck_app *app, ck_db *db, const char *delivery_id, ck_error *err)
+int ck_delivery_replay(ck_ctx *cx, ck_db *db, const char *delivery_id, ck_error *err)
 {
     int64_t changed = 0, now = ck_now_ms();
     int rc = ck_db_exec(db, &changed, err,
@@ -260,7 +262,7 @@ int ck_delivery_replay(ck_app *app, ck_db *db, const char *delivery_id, ck_error
     if (rc < 0)
         return rc;
     if (changed == 1) {
-        ck_dispatcher_wake(app);
+        ck_dispatcher_wake(cx);
         return 0;
     }
     ck_stmt *st = NULL;
@@ -274,62 +276,62 @@ int ck_delivery_replay(ck_app *app, ck_db *db, const char *delivery_id, ck_error
 
 static void *worker(void *arg)
 {
-    ck_app *app = arg;
+    ck_ctx *cx = arg;
     ck_error err;
-    ck_db *db = ck_app_db(app, &err);
-    while (db && !atomic_load(&app->stopping)) {
+    ck_db *db = ck_ctx_db(cx, &err);
+    while (db && !atomic_load(&cx->stopping)) {
         ck_error_clear(&err);
         int fanned = ck_dispatch_fanout(db, &err);
-        int rc = fanned < 0 ? fanned : ck_dispatch_one(app, db, &err);
+        int rc = fanned < 0 ? fanned : ck_dispatch_one(cx, db, &err);
         if (rc < 0 && err.code != CK_EBUSY)
             ck_log(CK_LOG_ERROR, "dispatcher failed", "error", err.message, NULL);
         if (rc == 1)
             continue;
-        pthread_mutex_lock(&app->dispatch.mu);
-        if (!app->dispatch.wake && !atomic_load(&app->stopping)) {
+        pthread_mutex_lock(&cx->dispatch.mu);
+        if (!cx->dispatch.wake && !atomic_load(&cx->stopping)) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_nsec += IDLE_WAIT_MS * 1000000L;
             ts.tv_sec += ts.tv_nsec / 1000000000L;
             ts.tv_nsec %= 1000000000L;
-            pthread_cond_timedwait(&app->dispatch.cond, &app->dispatch.mu, &ts);
+            pthread_cond_timedwait(&cx->dispatch.cond, &cx->dispatch.mu, &ts);
         }
-        app->dispatch.wake = 0;
-        pthread_mutex_unlock(&app->dispatch.mu);
+        cx->dispatch.wake = 0;
+        pthread_mutex_unlock(&cx->dispatch.mu);
     }
     return NULL;
 }
 
-int ck_dispatcher_start(ck_app *app, ck_error *err)
+int ck_dispatcher_start(ck_ctx *cx, ck_error *err)
 {
-    pthread_mutex_init(&app->dispatch.mu, NULL);
-    pthread_cond_init(&app->dispatch.cond, NULL);
+    pthread_mutex_init(&cx->dispatch.mu, NULL);
+    pthread_cond_init(&cx->dispatch.cond, NULL);
     for (int i = 0; i < CK_DELIVERY_WORKERS; i++) {
-        if (pthread_create(&app->dispatch.threads[i], NULL, worker, app) != 0)
+        if (pthread_create(&cx->dispatch.threads[i], NULL, worker, cx) != 0)
             return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "cannot start the delivery workers");
-        app->dispatch.started++;
+        cx->dispatch.started++;
     }
     return 0;
 }
 
-void ck_dispatcher_wake(ck_app *app)
+void ck_dispatcher_wake(ck_ctx *cx)
 {
-    if (!app->dispatch.started)
+    if (!cx->dispatch.started)
         return;
-    pthread_mutex_lock(&app->dispatch.mu);
-    app->dispatch.wake = 1;
-    pthread_cond_broadcast(&app->dispatch.cond);
-    pthread_mutex_unlock(&app->dispatch.mu);
+    pthread_mutex_lock(&cx->dispatch.mu);
+    cx->dispatch.wake = 1;
+    pthread_cond_broadcast(&cx->dispatch.cond);
+    pthread_mutex_unlock(&cx->dispatch.mu);
 }
 
-void ck_dispatcher_stop(ck_app *app)
+void ck_dispatcher_stop(ck_ctx *cx)
 {
-    if (!app->dispatch.started)
+    if (!cx->dispatch.started)
         return;
-    ck_dispatcher_wake(app);
-    for (int i = 0; i < app->dispatch.started; i++)
-        pthread_join(app->dispatch.threads[i], NULL);
-    pthread_cond_destroy(&app->dispatch.cond);
-    pthread_mutex_destroy(&app->dispatch.mu);
-    app->dispatch.started = 0;
+    ck_dispatcher_wake(cx);
+    for (int i = 0; i < cx->dispatch.started; i++)
+        pthread_join(cx->dispatch.threads[i], NULL);
+    pthread_cond_destroy(&cx->dispatch.cond);
+    pthread_mutex_destroy(&cx->dispatch.mu);
+    cx->dispatch.started = 0;
 }

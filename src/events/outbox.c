@@ -1,7 +1,9 @@
 /* outbox.c: writing events to the outbox inside the caller's transaction. */
 #include <stdlib.h>
 
-#include "api/common.h"
+#include "core/json.h"
+#include "core/jsonin.h"
+#include "core/context.h"
 #include "events/outbox.h"
 
 int ck_outbox_add(ck_db *db, const char *type, const char *order_id, const char *session_id, json_t *data,

@@ -7,14 +7,15 @@
 
 #include "checkout/db.h"
 #include "checkout/error.h"
-#include "core/app_internal.h"
+#include "core/context.h"
+#include "core/json.h"
 #include "core/user.h"
 #include "core/util.h"
 
 #define CK_MAX_PARAMS 4
 
 typedef struct ck_req {
-    ck_app *app;
+    ck_ctx *cx;
     ck_db *db;
     struct MHD_Connection *conn;
     const char *method;
@@ -53,8 +54,18 @@ typedef struct ck_route {
     unsigned perms; /* the caller needs one of these; 0 = any authenticated caller */
 } ck_route;
 
-/* Each resource file exports a NULL-terminated table; router.c lists them.
- * Sets req->route_id; when only the method is wrong, *method_mismatch and
+/* The route tables (each NULL-terminated; the list too) that the router
+ * matches against: api's, handed over at start by ck_http_start. The first
+ * list given wins for the life of the process. */
+void ck_router_use(const ck_route *const *tables);
+
+/* Starts the HTTP server with these route tables; stops it (waiting for the
+ * requests in flight, bounded). */
+int ck_http_start(ck_ctx *cx, const ck_route *const *tables, ck_error *err);
+void ck_http_stop(ck_ctx *cx);
+
+/* Each resource file of api exports a NULL-terminated table. Matching
+ * sets req->route_id; when only the method is wrong, *method_mismatch and
  * req->allow (the methods the path does have). */
 const ck_route *ck_route_match(const char *method, const char *path, ck_req *req, int *method_mismatch);
 
@@ -66,8 +77,8 @@ const char *ck_route_name(int id);
 /* Sets the reply: status and body (stolen). */
 int ck_reply(ck_req *req, int status, json_t *body);
 
-/* The REST error envelope for err: [{"errorCode","reason","message","field"?}]. */
-json_t *ck_error_envelope(const ck_error *err);
+/* The REST error envelope for err, with api's category (ck_error_json). */
+json_t *ck_error_envelope(const ck_req *req, const ck_error *err);
 
 /* A query-string value, or NULL. */
 const char *ck_query(ck_req *req, const char *name);

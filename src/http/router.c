@@ -1,17 +1,15 @@
-/* router.c: every route table, and matching a method + path against them. */
+/* router.c: matching a method + path against the route tables that api
+ * hands to http at start (ck_router_use); http itself knows no resource. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/routes.h"
 #include "http/http.h"
 
-static const ck_route *const tables[] = {
-    ck_routes_system, ck_routes_stores, ck_routes_accounts, ck_routes_users,
-    ck_routes_catalog, ck_routes_contracts, ck_routes_subscribers, ck_routes_carts,
-    ck_routes_checkouts, ck_routes_orders, ck_routes_admin,
-};
-#define NTABLES (sizeof(tables) / sizeof(tables[0]))
+#define MAX_TABLES 32
+static const ck_route *tables[MAX_TABLES];
+static size_t ntables;
+#define NTABLES ntables
 
 /* Route templates, each once, and for each entry of each table the index of
  * its template: the `route` label of the HTTP metrics. Built once; lives as
@@ -20,7 +18,7 @@ static struct {
     pthread_once_t once;
     int ntemplates;
     const char **templates;
-    int *entry_template[NTABLES];
+    int *entry_template[MAX_TABLES];
 } names = {.once = PTHREAD_ONCE_INIT};
 
 static void build_names(void)
@@ -48,6 +46,14 @@ static void build_names(void)
     }
     if (!names.templates)
         abort();
+}
+
+void ck_router_use(const ck_route *const *list)
+{
+    if (ntables)
+        return; /* once per process: the names below are built from the first list */
+    for (size_t i = 0; i < MAX_TABLES && list[i]; i++)
+        tables[ntables++] = list[i];
 }
 
 int ck_route_count(void)

@@ -36,34 +36,23 @@ int ck_reply(ck_req *req, int status, json_t *body)
     return 0;
 }
 
-json_t *ck_error_envelope(const ck_error *err)
+json_t *ck_error_envelope(const ck_req *req, const ck_error *err)
 {
-    json_t *e = json_pack("{s:s, s:s, s:s}", "errorCode",
-                          err->error_code[0] ? err->error_code : "UNKNOWN_EXCEPTION", "reason",
-                          err->reason[0] ? err->reason : "INTERNAL_ERROR", "message",
-                          err->message[0] ? err->message : "internal error");
-    if (err->field[0])
-        json_object_set_new(e, "field", json_string(err->field));
-    if (err->step[0])
-        json_object_set_new(e, "step", json_string(err->step));
-    return json_pack("[o]", e);
+    return ck_error_json(err, req->cx->error_category(err));
 }
 
 static void reply_error(ck_req *req, const ck_error *err)
 {
     ck_error e = *err;
-    if (!e.http_status)
-        e.http_status = ck_code_http_status(e.code);
-    if (!e.error_code[0])
-        snprintf(e.error_code, sizeof(e.error_code), "%s", ck_code_category(e.code));
-    if (e.http_status >= 500 && (e.code == CK_EINTERNAL || e.code == CK_EBUSY)) {
+    int status = req->cx->error_status(&e);
+    if (status >= 500 && (e.code == CK_EINTERNAL || e.code == CK_EBUSY)) {
         /* Internal details go to the log, not to the caller. */
         ck_log(CK_LOG_ERROR, "internal error", "requestId", req->request_id, "reason", e.reason, "error", e.message,
                NULL);
         if (strcmp(e.reason, "INTERNAL_ERROR") == 0 || !e.reason[0])
             snprintf(e.message, sizeof(e.message), "internal error; request %s", req->request_id);
     }
-    ck_reply(req, e.http_status, ck_error_envelope(&e));
+    ck_reply(req, status, ck_error_json(&e, req->cx->error_category(&e)));
 }
 
 int ck_has_perm(const ck_req *req, unsigned perms)
@@ -103,7 +92,7 @@ static void run(ck_req *req, const ck_route *rt)
             ck_fail(&err, CK_EUNAUTH, "UNAUTHORIZED", NULL, "an 'Authorization: Bearer <apiKey>' header is required");
             goto fail;
         }
-        if (!(req->db = ck_app_db(req->app, &err)))
+        if (!(req->db = ck_ctx_db(req->cx, &err)))
             goto fail;
         if ((rc = ck_auth_lookup(req->db, auth + 7, &req->user, &err)) < 0)
             goto fail;
@@ -119,7 +108,7 @@ static void run(ck_req *req, const ck_route *rt)
             goto fail;
         }
     }
-    if (!req->db && !(req->db = ck_app_db(req->app, &err)))
+    if (!req->db && !(req->db = ck_ctx_db(req->cx, &err)))
         goto fail;
 
     if (rt->flags & CK_ROUTE_TX) {
@@ -264,12 +253,12 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     free(msg);
 }
 
-static enum MHD_Result dispatch(ck_app *app, struct MHD_Connection *conn, const char *method,
+static enum MHD_Result dispatch(ck_ctx *cx, struct MHD_Connection *conn, const char *method,
                                 const char *url, conn_ctx *cc)
 {
     ck_req req;
     memset(&req, 0, sizeof(req));
-    req.app = app;
+    req.cx = cx;
     req.conn = conn;
     req.method = method;
     req.path = url;
@@ -303,7 +292,7 @@ static enum MHD_Result dispatch(ck_app *app, struct MHD_Connection *conn, const 
     enum MHD_Result r = send_reply(conn, &req);
     int64_t us = ck_mono_us() - cc->start_us;
     log_line(&req, us);
-    ck_metrics_http(&app->metrics, req.route_id, ck_method_index(method), req.status, us);
+    ck_metrics_http(&cx->metrics, req.route_id, ck_method_index(method), req.status, us);
     json_decref(req.out);
     json_decref(req.json);
     free(req.out_text);
@@ -314,7 +303,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
 {
-    ck_app *app = cls;
+    ck_ctx *cx = cls;
     conn_ctx *cc = *con_cls;
     if (!cc) {
         cc = calloc(1, sizeof(*cc));
@@ -322,11 +311,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         cc->start_us = ck_mono_us();
         *con_cls = cc;
-        atomic_fetch_add(&app->metrics.in_flight, 1);
+        atomic_fetch_add(&cx->metrics.in_flight, 1);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > CK_MAX_BODY) {
             cc->too_large = 1;
-            return dispatch(app, conn, method, url, cc);
+            return dispatch(cx, conn, method, url, cc);
         }
         return MHD_YES;
     }
@@ -356,63 +345,64 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         return MHD_YES;
     }
-    return dispatch(app, conn, method, url, cc);
+    return dispatch(cx, conn, method, url, cc);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    ck_app *app = cls;
+    ck_ctx *cx = cls;
     conn_ctx *cc = *con_cls;
     if (cc) {
-        atomic_fetch_sub(&app->metrics.in_flight, 1);
+        atomic_fetch_sub(&cx->metrics.in_flight, 1);
         free(cc->body);
         free(cc);
         *con_cls = NULL;
     }
 }
 
-int ck_http_start(ck_app *app, ck_error *err)
+int ck_http_start(ck_ctx *cx, const ck_route *const *tables, ck_error *err)
 {
+    ck_router_use(tables);
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)app->cfg.port);
-    if (inet_pton(AF_INET, app->listen_host, &sa.sin_addr) != 1)
+    sa.sin_port = htons((uint16_t)cx->cfg.port);
+    if (inet_pton(AF_INET, cx->listen_host, &sa.sin_addr) != 1)
         return ck_fail(err, CK_EINVALID, "BAD_LISTEN", "listen", "--listen needs an IPv4 address, not '%s'",
-                       app->listen_host);
-    app->mhd = MHD_start_daemon(
+                       cx->listen_host);
+    cx->mhd = MHD_start_daemon(
         /* poll, not epoll (AUTO picks epoll on Linux): libmicrohttpd 0.9.75's
          * MHD_quiesce_daemon removes the listen socket from each pool
          * worker's epoll set while the workers run, and aborted the process
          * ("Failed to remove listen FD from epoll set") in about one full
          * test run in five at SIGTERM. With poll, quiescing only flags the
          * workers through their ITC. */
-        MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)app->cfg.port, NULL,
-        NULL, on_request, app, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->cfg.workers, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, app, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+        MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)cx->cfg.port, NULL,
+        NULL, on_request, cx, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cx->cfg.workers, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, cx, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_END);
-    if (!app->mhd)
+    if (!cx->mhd)
         return ck_fail(err, CK_EINTERNAL, "LISTEN_FAILED", "listen", "cannot listen on %s:%d",
-                       app->listen_host, app->cfg.port);
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(app->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    app->port = info ? info->port : app->cfg.port;
+                       cx->listen_host, cx->cfg.port);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(cx->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    cx->port = info ? info->port : cx->cfg.port;
     return 0;
 }
 
-void ck_http_stop(ck_app *app)
+void ck_http_stop(ck_ctx *cx)
 {
-    if (!app->mhd)
+    if (!cx->mhd)
         return;
-    MHD_socket s = MHD_quiesce_daemon(app->mhd);
+    MHD_socket s = MHD_quiesce_daemon(cx->mhd);
     /* Finish requests in flight (bounded), then stop the workers. The
      * quiesced listen socket may be closed only after MHD_stop_daemon. */
-    for (int i = 0; i < 3000 && atomic_load(&app->metrics.in_flight) > 0; i++)
+    for (int i = 0; i < 3000 && atomic_load(&cx->metrics.in_flight) > 0; i++)
         usleep(10000);
-    MHD_stop_daemon(app->mhd);
-    app->mhd = NULL;
+    MHD_stop_daemon(cx->mhd);
+    cx->mhd = NULL;
     if (s != MHD_INVALID_SOCKET)
         close(s);
 }

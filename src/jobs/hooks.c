@@ -1,10 +1,10 @@
 /* hooks.c: the periodic jobs besides the sweeper, one line each. */
 #include "jobs/jobs.h"
 
-static int sla_monitor(ck_app *app, ck_db *db, ck_error *err)
+static int sla_monitor(ck_ctx *cx, ck_db *db, ck_error *err)
 {
     int64_t stuck = 0;
-    return ck_job_sla_monitor(app, db, &stuck, err);
+    return ck_job_sla_monitor(cx, db, &stuck, err);
 }
 
 const ck_job_hook ck_job_hooks[] = {

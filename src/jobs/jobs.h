@@ -3,7 +3,8 @@
 #ifndef CK_JOBS_H
 #define CK_JOBS_H
 
-#include "core/app_internal.h"
+#include "core/context.h"
+#include "store/jobs.h"
 
 typedef struct ck_sweep_result {
     int64_t voided;   /* stale card holds voided through the gateway */
@@ -17,32 +18,25 @@ typedef struct ck_sweep_result {
  * StaleHoldVoided alert each), expires authorizations past expires_at, and
  * gives back balances reserved by such idle sessions. A session whose payment
  * is undone this way is rewound so that placing again pays again. */
-int ck_job_sweeper(ck_app *app, ck_db *db, ck_sweep_result *out, ck_error *err);
+int ck_job_sweeper(ck_ctx *cx, ck_db *db, ck_sweep_result *out, ck_error *err);
 
 /* Runs the SLA monitor once under its job lease: *stuck gets the number of
  * stuck sessions; each gets one StuckSession alert (the first time only). */
-int ck_job_sla_monitor(ck_app *app, ck_db *db, int64_t *stuck, ck_error *err);
+int ck_job_sla_monitor(ck_ctx *cx, ck_db *db, int64_t *stuck, ck_error *err);
 
 /* The SQL condition (alias s for checkout_sessions, one ? for now in ms)
  * that makes a session stuck. */
 extern const char *const ck_stuck_sessions_where;
 
-/* Raises an alert inside the caller's transaction (or alone). */
-int ck_alert_raise(ck_db *db, const char *kind, const char *subject_id, const char *message, ck_error *err);
-
-/* Takes / releases a job's lease row: 1 taken, 0 held elsewhere, <0 error. */
-int ck_job_lease_take(ck_db *db, const char *name, const char *owner, int64_t ms, ck_error *err);
-void ck_job_lease_release(ck_db *db, const char *name, const char *owner);
-
 /* Further periodic jobs (the SLA monitor...): one line each in jobs.c. */
 typedef struct ck_job_hook {
     const char *name;
-    int (*run)(ck_app *app, ck_db *db, ck_error *err);
+    int (*run)(ck_ctx *cx, ck_db *db, ck_error *err);
 } ck_job_hook;
 extern const ck_job_hook ck_job_hooks[];
 
 /* The scheduler thread: every --jobs-interval seconds, each job. */
-int ck_jobs_start(ck_app *app, ck_error *err);
-void ck_jobs_stop(ck_app *app);
+int ck_jobs_start(ck_ctx *cx, ck_error *err);
+void ck_jobs_stop(ck_ctx *cx);
 
 #endif

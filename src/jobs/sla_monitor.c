@@ -2,7 +2,9 @@
  * completed, with a step crossed or an error, and untouched for longer than
  * their store's slaSeconds. Each gets one StuckSession alert (never two for
  * the same session), so somebody is told. */
-#include "api/common.h"
+#include "core/json.h"
+#include "core/jsonin.h"
+#include "core/context.h"
 #include "jobs/jobs.h"
 
 #define JOB_LEASE_MS (5LL * 60 * 1000)
@@ -12,12 +14,12 @@ const char *const ck_stuck_sessions_where =
     "s.is_archived = 0 AND s.state <> 'Completed' AND (s.last_successful_step IS NOT NULL OR s.is_error = 1)"
     " AND s.updated_at < ? - (SELECT st.sla_seconds FROM stores st WHERE st.id = s.store_id) * 1000";
 
-int ck_job_sla_monitor(ck_app *app, ck_db *db, int64_t *stuck, ck_error *err)
+int ck_job_sla_monitor(ck_ctx *cx, ck_db *db, int64_t *stuck, ck_error *err)
 {
     *stuck = 0;
     char owner[2 * CK_ID_MAX + 2], rid[CK_ID_MAX];
     ck_id_new(rid, "job");
-    snprintf(owner, sizeof(owner), "%s:%s", app->node_id, rid);
+    snprintf(owner, sizeof(owner), "%s:%s", cx->node_id, rid);
     int rc = ck_job_lease_take(db, "sla-monitor", owner, JOB_LEASE_MS, err);
     if (rc <= 0)
         return rc < 0 ? rc : ck_fail(err, CK_ECONFLICT, "JOB_RUNNING", NULL, "the SLA monitor is running already");

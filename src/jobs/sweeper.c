@@ -102,11 +102,11 @@ static int find_stale(ck_db *db, const char *after, stale *out, int *n, ck_error
  * meanwhile (a placement starting now gets CART_ALREADY_IN_PROGRESS), is
  * checked to be still idle, and is rewound to pay again; an archived one
  * can have no lease taken at all. */
-static int give_back_one(ck_app *app, ck_db *db, const stale *s, const char *owner, int64_t *released,
+static int give_back_one(ck_ctx *cx, ck_db *db, const stale *s, const char *owner, int64_t *released,
                          ck_error *err)
 {
     int rc;
-    if (!s->archived && (rc = ck_session_lease_take(db, s->id, owner, app->cfg.lease_seconds, err)) <= 0)
+    if (!s->archived && (rc = ck_session_lease_take(db, s->id, owner, cx->cfg.lease_seconds, err)) <= 0)
         return rc; /* being processed, or archived meanwhile: next run */
     ck_giveback_opts opts = {.lease_owner = s->archived ? NULL : owner,
                              .idle_before = s->archived ? 0 : s->idle_before,
@@ -137,7 +137,7 @@ static int alert_voided(ck_db *db, const ck_hold *h, void *arg, ck_error *err)
 /* Every hold marked for void, oldest first: voided at its gateway, one
  * StaleHoldVoided alert each. One the gateway does not confirm stays for
  * the next run. */
-static int void_pending(ck_app *app, ck_db *db, int64_t *voided, ck_error *err)
+static int void_pending(ck_ctx *cx, ck_db *db, int64_t *voided, ck_error *err)
 {
     char after[CK_ID_MAX] = "";
     for (;;) {
@@ -148,7 +148,7 @@ static int void_pending(ck_app *app, ck_db *db, int64_t *voided, ck_error *err)
             return rc;
         for (size_t i = 0; rc >= 0 && i < n; i++) {
             int64_t counted = 0;
-            rc = ck_hold_void(app, db, &holds[i], alert_voided, &counted, err);
+            rc = ck_hold_void(cx, db, &holds[i], alert_voided, &counted, err);
             if (rc == 1)
                 *voided += counted;
         }
@@ -162,12 +162,12 @@ static int void_pending(ck_app *app, ck_db *db, int64_t *voided, ck_error *err)
     }
 }
 
-int ck_job_sweeper(ck_app *app, ck_db *db, ck_sweep_result *out, ck_error *err)
+int ck_job_sweeper(ck_ctx *cx, ck_db *db, ck_sweep_result *out, ck_error *err)
 {
     memset(out, 0, sizeof(*out));
     char owner[2 * CK_ID_MAX + 2], rid[CK_ID_MAX];
     ck_id_new(rid, "job");
-    snprintf(owner, sizeof(owner), "%s:%s", app->node_id, rid);
+    snprintf(owner, sizeof(owner), "%s:%s", cx->node_id, rid);
     int rc = ck_job_lease_take(db, "sweeper", owner, JOB_LEASE_MS, err);
     if (rc <= 0)
         return rc < 0 ? rc : ck_fail(err, CK_ECONFLICT, "JOB_RUNNING", NULL, "the sweeper is running already");
@@ -177,13 +177,13 @@ int ck_job_sweeper(ck_app *app, ck_db *db, ck_sweep_result *out, ck_error *err)
     for (int n = BATCH; rc == 0 && n == BATCH;) {
         rc = find_stale(db, after, batch, &n, err);
         for (int i = 0; rc >= 0 && i < n; i++)
-            rc = give_back_one(app, db, &batch[i], owner, &out->released, err);
+            rc = give_back_one(cx, db, &batch[i], owner, &out->released, err);
         if (rc >= 0 && n > 0)
             snprintf(after, sizeof(after), "%s", batch[n - 1].id);
         rc = rc < 0 ? rc : 0;
     }
     if (rc == 0)
-        rc = void_pending(app, db, &out->voided, err);
+        rc = void_pending(cx, db, &out->voided, err);
     ck_job_lease_release(db, "sweeper", owner);
     return rc;
 }

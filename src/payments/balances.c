@@ -3,10 +3,10 @@
  * is a conditional UPDATE (so two orders cannot both spend the last unit of
  * credit) plus a signed row in balance_ledger, in the same transaction; the
  * ledger's sums are the balances (balances.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkout/step.h"
 #include "payments/balances.h"
 
 static int ledger(ck_db *db, const char *account, const char *contract, const char *kind, int64_t amount,
@@ -22,48 +22,44 @@ static int ledger(ck_db *db, const char *account, const char *contract, const ch
                       "ttttittti", id, account, contract, kind, amount, entry, session_id, memo, ck_now_ms());
 }
 
-/* The payment step's save for credit, prepaid and contract: inside the
- * commit. FAIL when the balance does not cover the total. */
-ck_step_result ck_balance_reserve(ck_step_ctx *ctx)
+int ck_balance_reserve(ck_db *db, const char *method, const char *account_id, const char *contract_id,
+                       int64_t total, const char *session_id, ck_error *err)
 {
-    ck_error dberr;
-    int64_t changed = 0, total = ctx->grand_total;
-    const char *m = ctx->auth.method;
+    int64_t changed = 0;
     int rc;
-    if (strcmp(m, "purchase_order") == 0 || strcmp(m, "net_terms") == 0) {
-        rc = ck_db_exec(ctx->db, &changed, &dberr,
+    if (strcmp(method, "purchase_order") == 0 || strcmp(method, "net_terms") == 0) {
+        rc = ck_db_exec(db, &changed, err,
                         "UPDATE accounts SET credit_used = credit_used + ?, updated_at = ?"
                         " WHERE id = ? AND credit_used + ? <= credit_limit",
-                        "iiti", total, ck_now_ms(), ctx->account_id, total);
+                        "iiti", total, ck_now_ms(), account_id, total);
         if (rc == 0 && changed != 1)
-            return ck_step_fail(ctx, "CREDIT_LIMIT_EXCEEDED", "the order total %lld exceeds the available credit",
-                                (long long)total);
+            return ck_fail(err, CK_EINVALID, "CREDIT_LIMIT_EXCEEDED", NULL,
+                           "the order total %lld exceeds the available credit", (long long)total);
         if (rc == 0)
-            rc = ledger(ctx->db, ctx->account_id, NULL, "credit", total, "reserve", ctx->session_id, NULL, NULL, &dberr);
-    } else if (strcmp(m, "prepaid") == 0) {
-        rc = ck_db_exec(ctx->db, &changed, &dberr,
+            rc = ledger(db, account_id, NULL, "credit", total, "reserve", session_id, NULL, NULL, err);
+    } else if (strcmp(method, "prepaid") == 0) {
+        rc = ck_db_exec(db, &changed, err,
                         "UPDATE accounts SET prepaid_balance = prepaid_balance - ?, updated_at = ?"
                         " WHERE id = ? AND prepaid_balance >= ?",
-                        "iiti", total, ck_now_ms(), ctx->account_id, total);
+                        "iiti", total, ck_now_ms(), account_id, total);
         if (rc == 0 && changed != 1)
-            return ck_step_fail(ctx, "INSUFFICIENT_PREPAID_BALANCE",
-                                "the prepaid balance does not cover the order total %lld", (long long)total);
+            return ck_fail(err, CK_EINVALID, "INSUFFICIENT_PREPAID_BALANCE", NULL,
+                           "the prepaid balance does not cover the order total %lld", (long long)total);
         if (rc == 0)
-            rc = ledger(ctx->db, ctx->account_id, NULL, "prepaid", -total, "debit", ctx->session_id, NULL, NULL, &dberr);
+            rc = ledger(db, account_id, NULL, "prepaid", -total, "debit", session_id, NULL, NULL, err);
     } else {
-        rc = ck_db_exec(ctx->db, &changed, &dberr,
+        rc = ck_db_exec(db, &changed, err,
                         "UPDATE contracts SET remaining = remaining - ?, updated_at = ?"
                         " WHERE id = ? AND account_id = ? AND active = 1 AND remaining >= ?",
-                        "iitti", total, ck_now_ms(), ctx->auth.contract_id, ctx->account_id, total);
+                        "iitti", total, ck_now_ms(), contract_id, account_id, total);
         if (rc == 0 && changed != 1)
-            return ck_step_fail(ctx, "CONTRACT_INVALID",
-                                "contract %s is not active, not this account's, or has less than %lld remaining",
-                                ctx->auth.contract_id, (long long)total);
+            return ck_fail(err, CK_EINVALID, "CONTRACT_INVALID", NULL,
+                           "contract %s is not active, not this account's, or has less than %lld remaining",
+                           contract_id, (long long)total);
         if (rc == 0)
-            rc = ledger(ctx->db, ctx->account_id, ctx->auth.contract_id, "contract", -total, "debit", ctx->session_id,
-                        NULL, NULL, &dberr);
+            rc = ledger(db, account_id, contract_id, "contract", -total, "debit", session_id, NULL, NULL, err);
     }
-    return rc < 0 ? ck_step_db_error(ctx, &dberr) : CK_STEP_OK;
+    return rc;
 }
 
 int ck_balance_release_session(ck_db *db, const char *session_id, ck_error *err)

@@ -13,6 +13,13 @@
 #include "checkout/db.h"
 #include "core/util.h"
 
+/* Reserves (credit: purchase_order, net_terms) or debits (prepaid; contract
+ * contract_id) total for a session's payment, with its ledger row. 0;
+ * CK_EINVALID with reason CREDIT_LIMIT_EXCEEDED, INSUFFICIENT_PREPAID_BALANCE
+ * or CONTRACT_INVALID when the balance does not cover it; or <0. */
+int ck_balance_reserve(ck_db *db, const char *method, const char *account_id, const char *contract_id,
+                       int64_t total, const char *session_id, ck_error *err);
+
 /* Gives back what a session's payment step reserved or debited and has not
  * yet given back (reversing `release` rows). Only ck_session_give_back and
  * the payment step itself call it, after checking the session has no order.

@@ -5,7 +5,7 @@
  * our commit gets the same capture back and records it once. */
 #include <string.h>
 
-#include "checkout/order.h"
+#include "orders/order.h"
 #include "payments/capture.h"
 #include "payments/gateway.h"
 
@@ -18,7 +18,7 @@ static int unlock(ck_db *db, const char *auth_id, const char *owner)
                       "tt", auth_id, owner);
 }
 
-int ck_order_capture(ck_app *app, ck_db *db, const ck_user *user, const char *order_id, int64_t amount,
+int ck_order_capture(ck_ctx *cx, ck_db *db, const ck_user *user, const char *order_id, int64_t amount,
                      json_t **out, ck_error *err)
 {
     *out = NULL;
@@ -41,7 +41,7 @@ int ck_order_capture(ck_app *app, ck_db *db, const ck_user *user, const char *or
     ck_db_done(st);
 
     ck_id_new(rid, "cap");
-    snprintf(owner, sizeof(owner), "%s:%s", app->node_id, rid);
+    snprintf(owner, sizeof(owner), "%s:%s", cx->node_id, rid);
     int64_t now = ck_now_ms(), changed = 0;
     /* The lock is taken only on a hold that is open and not past its date;
      * the sweeper's expiry leaves a locked hold alone, so once locked the
@@ -99,9 +99,9 @@ int ck_order_capture(ck_app *app, ck_db *db, const ck_user *user, const char *or
     rc = ck_gateway_config_load(db, store_id, &cfg, err);
     const ck_gateway_ops *gw = rc == 1 ? ck_gateway_for(&cfg) : NULL;
     if (gw)
-        ck_gw_capture(&app->metrics, gw, &cfg, db, key, gw_auth, amount, &ans);
+        ck_gw_capture(&cx->metrics, gw, &cfg, db, key, gw_auth, amount, &ans);
     ck_secure_zero(cfg.secret, sizeof(cfg.secret));
-    if (ck_fault(app->faults, "crash.capture"))
+    if (ck_fault(cx->faults, "crash.capture"))
         ck_fault_crash();
     if (!gw || ans.result != CK_GW_APPROVED) {
         unlock(db, auth_id, owner);
@@ -109,12 +109,12 @@ int ck_order_capture(ck_app *app, ck_db *db, const ck_user *user, const char *or
             return ck_fail(err, CK_EINVALID, "PAYMENT_DECLINED", NULL, "the gateway refused the capture: %s",
                            ans.code[0] ? ans.code : "declined");
         if (!gw)
-            return ck_fail_as(err, CK_EINTERNAL, 500, "UNKNOWN_EXCEPTION", "PAYMENT_GATEWAY_ERROR", NULL,
+            return ck_fail(err, CK_EINTERNAL, "PAYMENT_GATEWAY_ERROR", NULL,
                               "the store's payment gateway is not configured");
         if (strcmp(ans.code, "timeout") == 0 || strcmp(ans.code, "transport_error") == 0)
-            return ck_fail_as(err, CK_EINTERNAL, 500, "UNKNOWN_EXCEPTION", "PAYMENT_GATEWAY_ERROR", NULL,
+            return ck_fail(err, CK_EINTERNAL, "PAYMENT_GATEWAY_ERROR", NULL,
                               "the payment gateway did not answer in time; try again");
-        return ck_fail_as(err, CK_EINTERNAL, 500, "UNKNOWN_EXCEPTION", "PAYMENT_GATEWAY_ERROR", NULL,
+        return ck_fail(err, CK_EINTERNAL, "PAYMENT_GATEWAY_ERROR", NULL,
                           "the payment gateway answered with an error (%s); try again",
                           ans.message[0] ? ans.message : ans.code[0] ? ans.code : "error");
     }

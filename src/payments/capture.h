@@ -4,7 +4,7 @@
 
 #include <jansson.h>
 
-#include "core/app_internal.h"
+#include "core/context.h"
 #include "core/user.h"
 
 /* Captures amount (or, when amount < 0, what remains) of the order's open
@@ -12,7 +12,7 @@
  * {"id","authorizationId","amount","createdAt"}. 404 invisible order; 400
  * NOTHING_TO_CAPTURE, CAPTURE_EXCEEDS_AUTHORIZATION (field amount) or
  * PAYMENT_DECLINED; 409 CAPTURE_IN_PROGRESS; 500 PAYMENT_GATEWAY_ERROR. */
-int ck_order_capture(ck_app *app, ck_db *db, const ck_user *user, const char *order_id, int64_t amount,
+int ck_order_capture(ck_ctx *cx, ck_db *db, const ck_user *user, const char *order_id, int64_t amount,
                      json_t **out, ck_error *err);
 
 #endif

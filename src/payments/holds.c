@@ -60,7 +60,7 @@ int ck_hold_list_pending(ck_db *db, const char *session_id, const char *after, s
     return 0;
 }
 
-int ck_hold_void(ck_app *app, ck_db *db, const ck_hold *h, ck_hold_voided_fn on_voided, void *arg, ck_error *err)
+int ck_hold_void(ck_ctx *cx, ck_db *db, const ck_hold *h, ck_hold_voided_fn on_voided, void *arg, ck_error *err)
 {
     ck_gw_config cfg;
     int rc = ck_gateway_config_load(db, h->store_id, &cfg, err);
@@ -72,9 +72,9 @@ int ck_hold_void(ck_app *app, ck_db *db, const ck_hold *h, ck_hold_voided_fn on_
     if (gw) {
         char key[CK_ID_MAX + 8];
         snprintf(key, sizeof(key), "void:%s", h->id);
-        if (ck_fault(app->faults, "crash.before_void"))
+        if (ck_fault(cx->faults, "crash.before_void"))
             ck_fault_crash();
-        ck_gw_void(&app->metrics, gw, &cfg, db, key, h->gw_auth, &ans);
+        ck_gw_void(&cx->metrics, gw, &cfg, db, key, h->gw_auth, &ans);
     }
     ck_secure_zero(cfg.secret, sizeof(cfg.secret));
     if (!gw || ans.result != CK_GW_APPROVED) {
@@ -102,7 +102,7 @@ int ck_hold_void(ck_app *app, ck_db *db, const ck_hold *h, ck_hold_voided_fn on_
     return 1;
 }
 
-int ck_hold_void_session(ck_app *app, ck_db *db, const char *session_id, ck_error *err)
+int ck_hold_void_session(ck_ctx *cx, ck_db *db, const char *session_id, ck_error *err)
 {
     ck_hold *holds = NULL;
     size_t n = 0;
@@ -111,7 +111,7 @@ int ck_hold_void_session(ck_app *app, ck_db *db, const char *session_id, ck_erro
         return rc;
     int voided = 0, failed = 0;
     for (size_t i = 0; i < n; i++) {
-        rc = ck_hold_void(app, db, &holds[i], NULL, NULL, err);
+        rc = ck_hold_void(cx, db, &holds[i], NULL, NULL, err);
         if (rc < 0)
             break;
         if (rc == 1)

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/app_internal.h"
+#include "core/context.h"
 
 typedef struct ck_hold {
     char id[CK_ID_MAX];
@@ -44,11 +44,11 @@ typedef int (*ck_hold_voided_fn)(ck_db *db, const ck_hold *h, void *arg, ck_erro
  * transaction. Returns 1 voided (recorded by this call or, at the same
  * moment, by another), 0 the gateway did not confirm it (it stays pending),
  * <0 on a database error. */
-int ck_hold_void(ck_app *app, ck_db *db, const ck_hold *h, ck_hold_voided_fn on_voided, void *arg, ck_error *err);
+int ck_hold_void(ck_ctx *cx, ck_db *db, const ck_hold *h, ck_hold_voided_fn on_voided, void *arg, ck_error *err);
 
 /* Voids every pending hold of a session (ck_hold_void each). Returns how
  * many were voided, or <0 when the gateway or the database failed for any
  * (the rest stay pending for the sweeper; err says why). */
-int ck_hold_void_session(ck_app *app, ck_db *db, const char *session_id, ck_error *err);
+int ck_hold_void_session(ck_ctx *cx, ck_db *db, const char *session_id, ck_error *err);
 
 #endif

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkout/step.h"
+#include "steps/step.h"
 
 static int embargoed(const char *list_json, const char *country)
 {

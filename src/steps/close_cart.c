@@ -1,6 +1,6 @@
 /* close_cart.c: the ordered cart becomes Closed. */
-#include "checkout/cart.h"
-#include "checkout/step.h"
+#include "carts/cart.h"
+#include "steps/step.h"
 
 ck_step_result ck_step_close_cart(ck_step_ctx *ctx)
 {

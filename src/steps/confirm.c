@@ -3,8 +3,8 @@
  * terms order is released on approval instead. */
 #include <string.h>
 
-#include "checkout/order.h"
-#include "checkout/step.h"
+#include "orders/order.h"
+#include "steps/step.h"
 #include "events/outbox.h"
 
 ck_step_result ck_step_confirm(ck_step_ctx *ctx)

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkout/order.h"
-#include "checkout/step.h"
+#include "orders/order.h"
+#include "steps/step.h"
 #include "events/outbox.h"
 
 ck_step_result ck_step_create_order(ck_step_ctx *ctx)

@@ -7,7 +7,7 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "checkout/step.h"
+#include "steps/step.h"
 #include "payments/gateway.h"
 #include "payments/balances.h"
 #include "payments/holds.h"
@@ -24,8 +24,8 @@ static ck_step_result authorize_card(ck_step_ctx *ctx, const char *token, const 
         return ck_step_retry(ctx, "PAYMENT_GATEWAY_ERROR", "the store's payment gateway is not configured");
     ck_gw_answer ans;
     memset(&ans, 0, sizeof(ans));
-    ck_gw_authorize(&ctx->app->metrics, gw, &cfg, ctx->db, key, ctx->grand_total, ctx->currency, token, ctx->session_id, &ans);
-    if (ck_fault(ctx->app->faults, "crash.gateway"))
+    ck_gw_authorize(&ctx->cx->metrics, gw, &cfg, ctx->db, key, ctx->grand_total, ctx->currency, token, ctx->session_id, &ans);
+    if (ck_fault(ctx->cx->faults, "crash.gateway"))
         ck_fault_crash();
     if (ans.result == CK_GW_APPROVED && ans.amount && ans.amount != ctx->grand_total) {
         /* A partial approval cannot back the order: give it back at once. */
@@ -33,7 +33,7 @@ static ck_step_result authorize_card(ck_step_ctx *ctx, const char *token, const 
         ck_gw_answer vans;
         memset(&vans, 0, sizeof(vans));
         snprintf(vkey, sizeof(vkey), "void:%s", key);
-        ck_gw_void(&ctx->app->metrics, gw, &cfg, ctx->db, vkey, ans.ref_id, &vans);
+        ck_gw_void(&ctx->cx->metrics, gw, &cfg, ctx->db, vkey, ans.ref_id, &vans);
         ck_secure_zero(cfg.secret, sizeof(cfg.secret));
         return ck_step_fail(ctx, "PAYMENT_DECLINED", "the card was approved for %lld of %lld only; use another card",
                             (long long)ans.amount, (long long)ctx->grand_total);
@@ -95,7 +95,7 @@ ck_step_result ck_step_payment(ck_step_ctx *ctx)
     }
     if (rc < 0)
         return ck_step_db_error(ctx, &dberr);
-    if (ck_hold_void_session(ctx->app, ctx->db, ctx->session_id, &dberr) < 0)
+    if (ck_hold_void_session(ctx->cx, ctx->db, ctx->session_id, &dberr) < 0)
         return ck_step_retry(ctx, "PAYMENT_GATEWAY_ERROR", "an earlier authorization could not be voided; try again");
     if (!card) {
         ctx->auth.reserve = 1;
@@ -114,6 +114,19 @@ ck_step_result ck_step_payment(ck_step_ctx *ctx)
     return authorize_card(ctx, token, key);
 }
 
+/* The save for credit, prepaid and contract: inside the commit. FAIL when
+ * the balance does not cover the total. */
+static ck_step_result reserve_balance(ck_step_ctx *ctx)
+{
+    ck_error e;
+    ck_error_clear(&e);
+    int rc = ck_balance_reserve(ctx->db, ctx->auth.method, ctx->account_id, ctx->auth.contract_id,
+                                ctx->grand_total, ctx->session_id, &e);
+    if (rc == CK_EINVALID)
+        return ck_step_fail(ctx, e.reason, "%s", e.message);
+    return rc < 0 ? ck_step_db_error(ctx, &e) : CK_STEP_OK;
+}
+
 ck_step_result ck_step_payment_save(ck_step_ctx *ctx)
 {
     ck_error dberr;
@@ -121,7 +134,7 @@ ck_step_result ck_step_payment_save(ck_step_ctx *ctx)
     if (ck_balance_release_session(ctx->db, ctx->session_id, &dberr) < 0)
         return ck_step_db_error(ctx, &dberr);
     if (ctx->auth.reserve)
-        return ck_balance_reserve(ctx);
+        return reserve_balance(ctx);
     if (!ctx->auth.have)
         return CK_STEP_OK;
     char id[CK_ID_MAX];
@@ -133,6 +146,6 @@ ck_step_result ck_step_payment_save(ck_step_ctx *ctx)
                         " VALUES (?, ?, ?, ?, ?, ?, 'Authorized', ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
                         "tttttitiii", id, ctx->session_id, ctx->auth.method, ctx->auth.gateway,
                         ctx->auth.gateway_auth_id, ctx->auth.amount, ctx->auth.idem_key,
-                        now + (int64_t)ctx->app->cfg.authorization_ttl * 1000, now, now);
+                        now + (int64_t)ctx->cx->cfg.authorization_ttl * 1000, now, now);
     return rc < 0 ? ck_step_db_error(ctx, &dberr) : CK_STEP_OK;
 }

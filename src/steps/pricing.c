@@ -3,8 +3,8 @@
  * promotion as per-line adjustments (API.md "Arithmetic"). */
 #include <jansson.h>
 
-#include "checkout/step.h"
-#include "http/jsonin.h"
+#include "steps/step.h"
+#include "core/jsonin.h"
 
 static int64_t tier_price(const ck_line *l)
 {

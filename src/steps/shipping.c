@@ -1,8 +1,8 @@
 /* shipping.c: the chosen method's flatFee + perKgFee x ceil(total grams / 1000). */
 #include <jansson.h>
 
-#include "checkout/step.h"
-#include "http/jsonin.h"
+#include "steps/step.h"
+#include "core/jsonin.h"
 
 ck_step_result ck_step_shipping(ck_step_ctx *ctx)
 {

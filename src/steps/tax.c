@@ -2,7 +2,7 @@
  * ship-to country's rate (0 if the store has none); shipping is not taxed. */
 #include <jansson.h>
 
-#include "checkout/step.h"
+#include "steps/step.h"
 
 ck_step_result ck_step_tax(ck_step_ctx *ctx)
 {

@@ -1,7 +1,7 @@
 /* validate_cart.c: the cart has lines, every product is for sale, minimum
  * quantities hold and stock covers each line (create_order re-checks stock
  * in its own commit). */
-#include "checkout/step.h"
+#include "steps/step.h"
 
 ck_step_result ck_step_validate_cart(ck_step_ctx *ctx)
 {

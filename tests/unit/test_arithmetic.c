@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "checkout/flow.h"
-#include "checkout/step.h"
+#include "steps/step.h"
 
 static void rounds_half_up(void **state)
 {

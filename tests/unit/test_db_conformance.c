@@ -16,6 +16,7 @@
 
 #include <libpq-fe.h>
 
+#include "api/errors.h"
 #include "checkout/db.h"
 #include "store/migrations.h"
 
@@ -542,7 +543,7 @@ static void write_conflict(void **state)
     }
     assert_int_equal(rc, CK_EBUSY);
     assert_int_equal(berr.code, CK_EBUSY);
-    assert_int_equal(berr.http_status, 500);
+    assert_int_equal(ck_api_status(&berr), 500);
     assert_false(ck_db_in_tx(b));
 
     /* A write outside a transaction conflicts the same way. */

@@ -10,7 +10,8 @@
 #include <string.h>
 
 #include "checkout/error.h"
-#include "http/jsonin.h"
+#include "api/errors.h"
+#include "core/jsonin.h"
 
 static json_t *parse(const char *text)
 {
@@ -26,9 +27,8 @@ static void expect_bad(int rc, const ck_error *err, const char *reason, const ch
 {
     assert_int_equal(rc, CK_EINVALID);
     assert_int_equal(err->code, CK_EINVALID);
-    assert_int_equal(err->http_status, 400);
-    assert_int_equal(ck_code_http_status(err->code), 400);
-    assert_string_equal(err->error_code, "BAD_REQUEST");
+    assert_int_equal(ck_api_status(err), 400);
+    assert_string_equal(ck_api_category(err), "BAD_REQUEST");
     assert_string_equal(err->reason, reason);
     assert_string_equal(err->field, field);
     assert_true(strlen(err->message) > 0);
@@ -434,7 +434,10 @@ static void code_mapping(void **state)
         {-99, 500, "UNKNOWN_EXCEPTION"},
     };
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
-        assert_int_equal(ck_code_http_status(table[i].code), table[i].status);
+        ck_error e;
+        ck_error_clear(&e);
+        e.code = table[i].code;
+        assert_int_equal(ck_api_status(&e), table[i].status);
         if (table[i].code != CK_OK)
             assert_string_equal(ck_code_category(table[i].code), table[i].category);
     }
@@ -446,31 +449,28 @@ static void fail_fills(void **state)
     ck_error_clear(&err);
     /* No reason: the reason repeats the category. */
     assert_int_equal(ck_fail(&err, CK_ENOTFOUND, NULL, NULL, "store %s not found", "store_x"), CK_ENOTFOUND);
-    assert_int_equal(err.http_status, 404);
-    assert_string_equal(err.error_code, "NOT_FOUND");
+    assert_int_equal(ck_api_status(&err), 404);
+    assert_string_equal(ck_api_category(&err), "NOT_FOUND");
     assert_string_equal(err.reason, "NOT_FOUND");
     assert_string_equal(err.field, "");
     assert_string_equal(err.message, "store store_x not found");
 
     assert_int_equal(ck_fail(&err, CK_EREUSED, "IDEMPOTENCY_KEY_REUSED", "Idempotency-Key", "reused"),
                      CK_EREUSED);
-    assert_int_equal(err.http_status, 422);
-    assert_string_equal(err.error_code, "BAD_REQUEST");
+    assert_int_equal(ck_api_status(&err), 422);
+    assert_string_equal(ck_api_category(&err), "BAD_REQUEST");
     assert_string_equal(err.reason, "IDEMPOTENCY_KEY_REUSED");
     assert_string_equal(err.field, "Idempotency-Key");
 
-    /* The action's own table: status and category given explicitly. */
-    assert_int_equal(ck_fail_as(&err, CK_EINTERNAL, 500, "UNKNOWN_EXCEPTION", "INVALID_CART_ID", NULL,
-                                "cart %s is not valid", "cart_x"),
-                     CK_EINTERNAL);
-    assert_int_equal(err.http_status, 500);
-    assert_string_equal(err.error_code, "UNKNOWN_EXCEPTION");
+    /* api's table by reason: the session action's INVALID_CART_ID is 500. */
+    assert_int_equal(ck_fail(&err, CK_EINVALID, "INVALID_CART_ID", NULL, "cart %s is not valid", "cart_x"),
+                     CK_EINVALID);
+    assert_int_equal(ck_api_status(&err), 500);
+    assert_string_equal(ck_api_category(&err), "UNKNOWN_EXCEPTION");
     assert_string_equal(err.reason, "INVALID_CART_ID");
     assert_string_equal(err.field, "");
-    assert_int_equal(ck_fail_as(&err, CK_EINVALID, 400, "BAD_REQUEST", "CART_ALREADY_IN_PROGRESS",
-                                "cartId", "busy"),
-                     CK_EINVALID);
-    assert_int_equal(err.http_status, 400);
+    assert_int_equal(ck_fail(&err, CK_EINVALID, "CART_ALREADY_IN_PROGRESS", "cartId", "busy"), CK_EINVALID);
+    assert_int_equal(ck_api_status(&err), 400);
     assert_string_equal(err.field, "cartId");
 
     /* Long messages are cut, never overflow. */

@@ -1,5 +1,5 @@
-/* job_lease.c: job lease rows and alerts. */
-#include "jobs/jobs.h"
+/* jobs.c: the jobs repository: job lease rows, and alerts. */
+#include "store/jobs.h"
 
 int ck_job_lease_take(ck_db *db, const char *name, const char *owner, int64_t ms, ck_error *err)
 {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "checkout/step.h"
+#include "steps/step.h"
 
 /* Groups: the pure computing steps share one commit (a resume re-runs the
  * whole group, which only recomputes); payment is external and commits
@@ -34,8 +34,7 @@ static void vfill(ck_step_ctx *ctx, int http, const char *reason, const char *fm
 {
     char msg[256];
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    ck_fail_as(ctx->err, http == 400 ? CK_EINVALID : CK_EINTERNAL, http,
-               http == 400 ? "BAD_REQUEST" : "UNKNOWN_EXCEPTION", reason, NULL, "%s", msg);
+    ck_fail(ctx->err, http == 400 ? CK_EINVALID : CK_EINTERNAL, reason, NULL, "%s", msg);
 }
 
 ck_step_result ck_step_fail(ck_step_ctx *ctx, const char *reason, const char *fmt, ...)

@@ -1,8 +1,10 @@
 /* cart.c: cart status transitions, totals and the JSON view. */
 #include <string.h>
 
-#include "api/common.h"
-#include "checkout/cart.h"
+#include "core/json.h"
+#include "core/jsonin.h"
+#include "core/context.h"
+#include "carts/cart.h"
 
 static const char *const status_names[] = {"Active", "Checkout", "Closed"};
 

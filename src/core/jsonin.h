@@ -1,4 +1,4 @@
-/* jsonin.h: reading typed, range-checked fields from a request body. Each
+/* jsonin.h: reading typed, range-checked fields from a JSON object (a request body). Each
  * reader returns 1 (present), 0 (absent and optional) or CK_EINVALID with
  * err->field set. JSON null counts as absent. */
 #ifndef CK_JSONIN_H

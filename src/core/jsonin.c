@@ -2,7 +2,7 @@
 #include <curl/curl.h>
 #include <string.h>
 
-#include "http/jsonin.h"
+#include "core/jsonin.h"
 
 static int absent(const char *key, int required, ck_error *err)
 {

@@ -1,8 +1,10 @@
 /* order.c: the order view and order visibility. */
 #include <string.h>
 
-#include "api/common.h"
-#include "checkout/order.h"
+#include "core/json.h"
+#include "core/jsonin.h"
+#include "core/context.h"
+#include "orders/order.h"
 
 #define ORDER_COLS                                                                                             \
     "id, order_number, cart_id, session_id, store_id, account_id, buyer_id, status, currency, payment_method,"  \

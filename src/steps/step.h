@@ -10,7 +10,7 @@
 #include <jansson.h>
 
 #include "checkout/db.h"
-#include "core/app_internal.h"
+#include "core/context.h"
 #include "core/user.h"
 
 typedef enum {
@@ -37,7 +37,7 @@ typedef struct ck_line {
 } ck_line;
 
 typedef struct ck_step_ctx {
-    ck_app *app;
+    ck_ctx *cx;
     ck_db *db;
     const ck_user *user;
     char session_id[CK_ID_MAX];
@@ -108,9 +108,6 @@ ck_step_result ck_step_payment_save(ck_step_ctx *ctx);
 ck_step_result ck_step_create_order(ck_step_ctx *ctx);
 ck_step_result ck_step_confirm(ck_step_ctx *ctx);
 ck_step_result ck_step_close_cart(ck_step_ctx *ctx);
-
-/* The payment step's save for credit, prepaid and contract (payments/balances.c). */
-ck_step_result ck_balance_reserve(ck_step_ctx *ctx);
 
 /* Begins a write transaction that holds the session for this run: its first
  * statement is a conditional UPDATE of the session row that holds only

@@ -1,0 +1,120 @@
+/* app.c: the composition root. It opens the context and the database,
+ * migrates and recovers it, then starts the subsystems from above (the
+ * async placement runner, the jobs, the delivery workers, and the HTTP
+ * server with api's routes) and stops them in reverse. Nothing below this
+ * layer starts a subsystem. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/errors.h"
+#include "api/routes.h"
+#include "core/context.h"
+#include "store/users.h"
+#include "http/http.h"
+#include "store/migrations.h"
+#include "checkout/engine.h"
+#include "checkout/session.h"
+#include "events/dispatcher.h"
+#include "jobs/jobs.h"
+
+struct ck_app {
+    ck_ctx cx;
+};
+
+/* SQLite is one process's file: whatever a dead process left running is
+ * released. Session leases, delivery claims, capture locks and job leases
+ * go; async placements go back to the queue; a synchronous placement
+ * interrupted by the crash is marked Failed (its caller saw the connection
+ * drop, and placing again resumes the session). */
+static int recover_sqlite(ck_db *db, ck_error *err)
+{
+    int rc = ck_session_leases_release_all(db, err);
+    if (rc == 0)
+        rc = ck_db_exec(db, NULL, err,
+                        "UPDATE checkout_requests SET status = 'Queued', runner = NULL, run_lease_until = 0"
+                        " WHERE status = 'Running' AND runner IS NOT NULL",
+                        "");
+    if (rc == 0)
+        rc = ck_db_exec(db, NULL, err,
+                        "UPDATE checkout_requests SET status = 'Failed', completed_at = ?, http_status = 500,"
+                        " errors = '[{\"errorCode\":\"UNKNOWN_EXCEPTION\",\"reason\":\"INTERNAL_ERROR\","
+                        "\"message\":\"the daemon stopped during this request; place the order again\"}]'"
+                        " WHERE status = 'Running' AND runner IS NULL",
+                        "i", ck_now_ms());
+    if (rc == 0)
+        rc = ck_db_exec(db, NULL, err,
+                        "UPDATE deliveries SET lease_owner = NULL, lease_until = 0 WHERE lease_owner IS NOT NULL", "");
+    if (rc == 0)
+        rc = ck_db_exec(db, NULL, err,
+                        "UPDATE payment_authorizations SET lock_owner = NULL, lock_until = 0 WHERE lock_owner IS NOT NULL",
+                        "");
+    if (rc == 0)
+        rc = ck_db_exec(db, NULL, err, "UPDATE job_leases SET owner = NULL, lease_until = 0 WHERE owner IS NOT NULL", "");
+    return rc;
+}
+
+int ck_app_open(ck_app **out, const ck_app_config *cfg, ck_error *err)
+{
+    *out = NULL;
+    ck_app *app = calloc(1, sizeof(*app));
+    if (!app)
+        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
+    ck_ctx *cx = &app->cx;
+    cx->error_status = ck_api_status;
+    cx->error_category = ck_api_category;
+    int rc = ck_ctx_init(cx, cfg, err);
+    if (rc == 0)
+        rc = ck_migrate(cx->main_db, err);
+    if (rc == 0)
+        rc = ck_idem_purge(cx->main_db, err);
+    /* SQLite is one process's file: any lease in it was left by a dead process. */
+    if (rc == 0 && ck_db_driver_of(cx->main_db) == &ck_sqlite_driver)
+        rc = recover_sqlite(cx->main_db, err);
+    if (rc < 0) {
+        ck_app_close(app);
+        return rc;
+    }
+    *out = app;
+    return 0;
+}
+
+int ck_app_start(ck_app *app, ck_error *err)
+{
+    ck_ctx *cx = &app->cx;
+    int rc = ck_queue_start(cx, err);
+    if (rc == 0)
+        rc = ck_jobs_start(cx, err);
+    if (rc == 0)
+        rc = ck_dispatcher_start(cx, err);
+    return rc < 0 ? rc : ck_http_start(cx, ck_api_routes(), err);
+}
+
+int ck_app_port(const ck_app *app)
+{
+    return app->cx.port;
+}
+
+void ck_app_stop(ck_app *app)
+{
+    ck_ctx *cx = &app->cx;
+    atomic_store(&cx->stopping, 1);
+    ck_http_stop(cx);
+    ck_queue_stop(cx);
+    ck_jobs_stop(cx);
+    ck_dispatcher_stop(cx);
+}
+
+void ck_app_close(ck_app *app)
+{
+    if (!app)
+        return;
+    ck_app_stop(app);
+    ck_ctx_close(&app->cx);
+    free(app);
+}
+
+int ck_app_ensure_admin_key(ck_app *app, const char *key, ck_error *err)
+{
+    return ck_user_ensure_admin_key(app->cx.main_db, key, err);
+}

@@ -1,0 +1,79 @@
+/* context.c: the context (core/context.h) filled from the configuration,
+ * and its per-thread database connections (store: it opens them). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/context.h"
+
+void ck_app_config_defaults(ck_app_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->listen_host = "127.0.0.1";
+    cfg->port = 8080;
+    cfg->db_url = "sqlite:./checkout.db";
+    cfg->workers = 0;
+    cfg->lease_seconds = 30;
+    cfg->jobs_interval = 60;
+    cfg->sqlite_synchronous_full = 1;
+    cfg->authorization_ttl = 7 * 86400; /* the card networks' usual window */
+}
+
+static void close_thread_db(void *p)
+{
+    ck_db_close(p);
+}
+
+ck_db *ck_ctx_db(ck_ctx *cx, ck_error *err)
+{
+    if (pthread_equal(pthread_self(), cx->main_thread))
+        return cx->main_db;
+    ck_db *db = pthread_getspecific(cx->db_key);
+    if (db)
+        return db;
+    if (ck_db_open(&db, cx->db_url, &cx->dbopts, err) < 0)
+        return NULL;
+    pthread_setspecific(cx->db_key, db);
+    return db;
+}
+
+int ck_ctx_init(ck_ctx *cx, const ck_app_config *cfg, ck_error *err)
+{
+    cx->cfg = *cfg;
+    snprintf(cx->listen_host, sizeof(cx->listen_host), "%s", cfg->listen_host);
+    snprintf(cx->db_url, sizeof(cx->db_url), "%s", cfg->db_url);
+    cx->cfg.listen_host = cx->listen_host;
+    cx->cfg.db_url = cx->db_url;
+    if (cx->cfg.workers <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        cx->cfg.workers = n > 0 ? (int)n : 2;
+    }
+    cx->dbopts.busy_timeout_ms = 10000;
+    cx->dbopts.synchronous_full = cfg->sqlite_synchronous_full;
+    cx->main_thread = pthread_self();
+    cx->started_ms = ck_now_ms();
+    ck_metrics_init(&cx->metrics);
+    if (pthread_key_create(&cx->db_key, close_thread_db) != 0) {
+        ck_metrics_destroy(&cx->metrics);
+        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "pthread_key_create failed");
+    }
+    cx->key_made = 1;
+    ck_id_new(cx->node_id, "node");
+    int rc = cfg->fault_injection ? ck_faults_parse(&cx->faults, getenv("CHECKOUTD_FAULTS"), err) : 0;
+    if (rc == 0)
+        rc = ck_db_open(&cx->main_db, cx->db_url, &cx->dbopts, err);
+    return rc;
+}
+
+void ck_ctx_close(ck_ctx *cx)
+{
+    ck_db_close(cx->main_db);
+    cx->main_db = NULL;
+    if (cx->key_made)
+        pthread_key_delete(cx->db_key);
+    cx->key_made = 0;
+    ck_faults_free(cx->faults);
+    cx->faults = NULL;
+    ck_metrics_destroy(&cx->metrics);
+}

@@ -1,0 +1,16 @@
+/* jobs.h: the jobs repository: job lease rows (one node runs a job at a
+ * time) and alerts. */
+#ifndef CK_STORE_JOBS_H
+#define CK_STORE_JOBS_H
+
+#include "checkout/db.h"
+#include "core/util.h"
+
+/* Raises an alert inside the caller's transaction (or alone). */
+int ck_alert_raise(ck_db *db, const char *kind, const char *subject_id, const char *message, ck_error *err);
+
+/* Takes / releases a job's lease row: 1 taken, 0 held elsewhere, <0 error. */
+int ck_job_lease_take(ck_db *db, const char *name, const char *owner, int64_t ms, ck_error *err);
+void ck_job_lease_release(ck_db *db, const char *name, const char *owner);
+
+#endif

@@ -1,0 +1,135 @@
+/* users.c: the users and keys repository: the one INSERT of a user,
+ * finding the user of a key, and key rotation with a grace period. Only the
+ * SHA-256 hex of a key is ever stored (users.api_key_hash for the current
+ * key, retired_api_keys for replaced keys still in their grace period). */
+#include <stdio.h>
+#include <string.h>
+
+#include "store/users.h"
+
+int ck_user_insert(ck_db *db, const char *name, const char *email, unsigned perms, const char *key_hash,
+                   char id_out[CK_ID_MAX], ck_error *err)
+{
+    int64_t now = ck_now_ms();
+    ck_id_new(id_out, "usr");
+    return ck_db_exec(db, NULL, err,
+                      "INSERT INTO users (id, name, email, permissions, api_key_hash, disabled, created_at, updated_at)"
+                      " VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+                      "tttitii", id_out, name, email, (int64_t)perms, key_hash, now, now);
+}
+
+/* Fills out from a row of (id, name, email, permissions, disabled). */
+static int user_from_row(ck_stmt *st, ck_user *out, ck_error *err)
+{
+    int disabled = ck_col_int(st, 4) != 0;
+    if (!disabled) {
+        snprintf(out->id, sizeof(out->id), "%s", ck_col_text(st, 0));
+        snprintf(out->name, sizeof(out->name), "%s", ck_col_text(st, 1));
+        snprintf(out->email, sizeof(out->email), "%s", ck_col_text(st, 2));
+        out->perms = (unsigned)ck_col_int(st, 3);
+    }
+    ck_db_done(st);
+    return disabled ? ck_fail(err, CK_EUNAUTH, "USER_DISABLED", NULL, "this API key's user is disabled") : 0;
+}
+
+int ck_user_by_key(ck_db *db, const char *api_key, ck_user *out, ck_error *err)
+{
+    char hash[65];
+    size_t n = strlen(api_key);
+    if (n == 0 || n > 256)
+        return ck_fail(err, CK_EUNAUTH, "UNAUTHORIZED", NULL, "unknown API key");
+    ck_sha256_hex(hash, api_key, n);
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err, "SELECT id, name, email, permissions, disabled FROM users WHERE api_key_hash = ?",
+                       "t", hash);
+    if (rc == 1)
+        return user_from_row(st, out, err);
+    if (rc < 0)
+        return rc;
+    rc = ck_db_one(db, &st, err,
+                   "SELECT u.id, u.name, u.email, u.permissions, u.disabled FROM retired_api_keys k"
+                   " JOIN users u ON u.id = k.user_id WHERE k.key_hash = ? AND k.expires_at > ?",
+                   "ti", hash, ck_now_ms());
+    if (rc == 1)
+        return user_from_row(st, out, err);
+    if (rc < 0)
+        return rc;
+    return ck_fail(err, CK_EUNAUTH, "UNAUTHORIZED", NULL, "unknown API key");
+}
+
+int ck_user_rotate_key(ck_db *db, const char *user_id, int64_t grace_seconds, char key_out[64], int64_t *until,
+                       ck_error *err)
+{
+    char old_hash[65], new_hash[65];
+    int64_t now = ck_now_ms();
+    *until = now + grace_seconds * 1000;
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err, "SELECT api_key_hash FROM users WHERE id = ?", "t", user_id);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return ck_fail(err, CK_ENOTFOUND, "NOT_FOUND", NULL, "user %s not found", user_id);
+    snprintf(old_hash, sizeof(old_hash), "%s", ck_col_text(st, 0));
+    ck_db_done(st);
+    /* Keys replaced earlier never outlive the one replaced now; those whose
+     * time has come are forgotten. */
+    if ((rc = ck_db_exec(db, NULL, err,
+                         "UPDATE retired_api_keys SET expires_at = ? WHERE user_id = ? AND expires_at > ?", "iti",
+                         *until, user_id, *until)) < 0 ||
+        (rc = ck_db_exec(db, NULL, err, "DELETE FROM retired_api_keys WHERE user_id = ? AND expires_at <= ?", "ti",
+                         user_id, now)) < 0)
+        return rc;
+    if (grace_seconds > 0 &&
+        (rc = ck_db_exec(db, NULL, err,
+                         "INSERT INTO retired_api_keys (key_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)",
+                         "ttii", old_hash, user_id, *until, now)) < 0)
+        return rc;
+    if ((rc = ck_user_new_key(key_out, new_hash, err)) < 0)
+        return rc;
+    rc = ck_db_exec(db, NULL, err, "UPDATE users SET api_key_hash = ?, updated_at = ? WHERE id = ?", "tit", new_hash,
+                    now, user_id);
+    if (rc < 0)
+        ck_secure_zero(key_out, 64);
+    return rc;
+}
+
+int ck_user_can_buy_for(ck_db *db, const ck_user *user, const char *account_id, ck_error *err)
+{
+    if (user->perms & (CK_PERM_ADMIN | CK_PERM_INTEGRATOR))
+        return 1;
+    if (!(user->perms & CK_PERM_BUYER))
+        return 0;
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err, "SELECT 1 FROM user_accounts WHERE user_id = ? AND account_id = ?", "tt",
+                       user->id, account_id);
+    ck_db_done(st);
+    return rc;
+}
+
+int ck_user_ensure_admin_key(ck_db *db, const char *key, ck_error *err)
+{
+    char hash[65], id[CK_ID_MAX];
+    if (strlen(key) < 16)
+        return ck_fail(err, CK_EINVALID, "WEAK_ADMIN_KEY", "CHECKOUTD_ADMIN_KEY",
+                       "CHECKOUTD_ADMIN_KEY must be at least 16 characters");
+    ck_sha256_hex(hash, key, strlen(key));
+    int rc = ck_db_begin(db, 1, err);
+    if (rc < 0)
+        return rc;
+    /* The environment's key is this admin's current key and nobody's
+     * replaced one; the user is enabled again (the way back in when every
+     * admin was disabled). */
+    int64_t changed = 0;
+    rc = ck_db_exec(db, NULL, err, "DELETE FROM retired_api_keys WHERE key_hash = ?", "t", hash);
+    if (rc == 0)
+        rc = ck_db_exec(db, &changed, err,
+                        "UPDATE users SET permissions = permissions | ?, disabled = 0 WHERE api_key_hash = ?", "it",
+                        (int64_t)CK_PERM_ADMIN, hash);
+    if (rc == 0 && changed == 0)
+        rc = ck_user_insert(db, "admin", "admin@localhost", CK_PERM_ADMIN, hash, id, err);
+    if (rc < 0) {
+        ck_db_rollback(db);
+        return rc;
+    }
+    return ck_db_commit(db, err);
+}
