@@ -59,6 +59,17 @@ int ck_db_commit(ck_db *db, ck_error *err);
 void ck_db_rollback(ck_db *db);
 int ck_db_in_tx(const ck_db *db);
 
+/* The one way a domain operation owns its transaction: begins (write=1 takes
+ * the write lock at once), runs fn, commits when fn returns >= 0 (its value
+ * is returned) and rolls back when it returns < 0. A busy or serialization
+ * failure (CK_EBUSY) of the begin, of fn or of the commit runs the whole
+ * transaction again, up to CK_DB_TX_ATTEMPTS times in all, so fn must only
+ * write through db. Inside a transaction already open on db, fn simply runs
+ * in it (the caller commits). */
+#define CK_DB_TX_ATTEMPTS 3
+typedef int (*ck_db_tx_fn)(ck_db *db, void *arg, ck_error *err);
+int ck_db_tx(ck_db *db, int write, ck_db_tx_fn fn, void *arg, ck_error *err);
+
 /* Prepares sql and binds its parameters from `types`, one character each:
  *   'i' int64_t, 't' const char * (NULL binds NULL), 'b' int as 0/1.
  * On success *out is positioned before the first row; call ck_db_next. */

@@ -2,6 +2,7 @@
  * the typed query helpers every repository function uses. */
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "checkout/db.h"
 #include "store/db_internal.h"
@@ -24,6 +25,9 @@ int ck_db_open(ck_db **out, const char *url, const ck_db_options *opts, ck_error
     if (!drv)
         return ck_fail(err, CK_EINVALID, "BAD_DB_URL", "db",
                        "unsupported database URL '%s' (use sqlite:PATH or postgresql://USER@HOST/DB)", url ? url : "");
+    if (drv->version != CK_DB_DRIVER_VERSION)
+        return ck_fail(err, CK_EINTERNAL, "DRIVER_VERSION", "db", "storage driver %s has interface version %d, not %d",
+                       drv->name, drv->version, CK_DB_DRIVER_VERSION);
     return drv->open(out, url, opts, err);
 }
 
@@ -43,6 +47,28 @@ int ck_db_begin(ck_db *db, int write, ck_error *err)
     int rc = db->drv->begin(db, write, err);
     if (rc == 0)
         db->in_tx = 1;
+    return rc;
+}
+
+int ck_db_tx(ck_db *db, int write, ck_db_tx_fn fn, void *arg, ck_error *err)
+{
+    if (db->in_tx)
+        return fn(db, arg, err); /* the caller's transaction: one commit for both */
+    int rc = CK_EBUSY;
+    for (int attempt = 0; attempt < CK_DB_TX_ATTEMPTS; attempt++) {
+        if (attempt > 0)
+            usleep((useconds_t)(1000 << attempt)); /* 2, 4 ms: a concurrent writer commits meanwhile */
+        rc = ck_db_begin(db, write, err);
+        if (rc == 0) {
+            rc = fn(db, arg, err);
+            if (rc >= 0)
+                rc = ck_db_commit(db, err);
+            else
+                ck_db_rollback(db);
+        }
+        if (rc != CK_EBUSY)
+            break;
+    }
     return rc;
 }
 

@@ -1,0 +1,13 @@
+/* sessions.h: the sessions repository: typed functions over its tables. All SQL
+ * lives in src/store/. Each function runs in the caller's transaction
+ * (ck_db_tx) unless its comment says otherwise. */
+#ifndef CK_STORE_SESSIONS_H
+#define CK_STORE_SESSIONS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "checkout/db.h"
+#include "core/util.h"
+
+#endif
