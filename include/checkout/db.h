@@ -17,32 +17,9 @@ typedef struct ck_db_options {
     int synchronous_full; /* SQLite: 1 = synchronous=FULL (default), 0 = NORMAL */
 } ck_db_options;
 
-#define CK_DB_DRIVER_VERSION 1
-
-typedef struct ck_db_driver {
-    int version; /* CK_DB_DRIVER_VERSION */
-    const char *name;
-    /* Opens a connection to url (after the scheme prefix is recognised). */
-    int (*open)(ck_db **out, const char *url, const ck_db_options *opts, ck_error *err);
-    void (*close)(ck_db *db);
-    /* Runs one or more statements without parameters (migrations). */
-    int (*exec_script)(ck_db *db, const char *sql, ck_error *err);
-    /* write=1 takes the write lock at once (SQLite BEGIN IMMEDIATE). */
-    int (*begin)(ck_db *db, int write, ck_error *err);
-    int (*commit)(ck_db *db, ck_error *err);
-    void (*rollback)(ck_db *db);
-    /* Returns the connection's cached statement for sql, reset and unbound. */
-    int (*prepare)(ck_db *db, const char *sql, ck_stmt **out, ck_error *err);
-    int (*bind_int)(ck_stmt *st, int idx, int64_t v);
-    int (*bind_text)(ck_stmt *st, int idx, const char *v); /* NULL binds SQL NULL */
-    /* 1: a row is ready; 0: done; <0: error (CK_EDUP on a unique violation). */
-    int (*step)(ck_stmt *st, ck_error *err);
-    int64_t (*col_int)(ck_stmt *st, int col);
-    const char *(*col_text)(ck_stmt *st, int col); /* NULL for SQL NULL; valid until next step */
-    int (*col_null)(ck_stmt *st, int col);
-    int64_t (*changes)(ck_stmt *st); /* rows changed by the last completed statement */
-    void (*finish)(ck_stmt *st);     /* releases the statement's row cursor */
-} ck_db_driver;
+/* A storage backend (SQLite, PostgreSQL): a versioned struct of function
+ * pointers, defined for backends in checkout/sys/db_backend.h. */
+typedef struct ck_db_driver ck_db_driver;
 
 /* The driver for a URL ("sqlite:path", "postgresql://..."), or NULL. */
 const ck_db_driver *ck_db_driver_for(const char *url);
@@ -53,6 +30,8 @@ extern const ck_db_driver ck_pg_driver;
 int ck_db_open(ck_db **out, const char *url, const ck_db_options *opts, ck_error *err);
 void ck_db_close(ck_db *db);
 const ck_db_driver *ck_db_driver_of(const ck_db *db);
+/* The backend's name ("sqlite", "postgresql"), static. */
+const char *ck_db_driver_name(const ck_db_driver *drv);
 
 int ck_db_begin(ck_db *db, int write, ck_error *err);
 int ck_db_commit(ck_db *db, ck_error *err);

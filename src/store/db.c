@@ -42,6 +42,11 @@ const ck_db_driver *ck_db_driver_of(const ck_db *db)
     return db->drv;
 }
 
+const char *ck_db_driver_name(const ck_db_driver *drv)
+{
+    return drv->name;
+}
+
 int ck_db_begin(ck_db *db, int write, ck_error *err)
 {
     int rc = db->drv->begin(db, write, err);

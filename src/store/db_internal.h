@@ -1,23 +1,11 @@
-/* db_internal.h: the fields every backend's connection and statement start
- * with, and the per-connection statement cache both backends share. */
+/* db_internal.h: the per-connection statement cache both backends share. */
 #ifndef CK_DB_INTERNAL_H
 #define CK_DB_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "checkout/db.h"
-
-struct ck_db {
-    const ck_db_driver *drv;
-    int in_tx;
-};
-
-struct ck_stmt {
-    ck_db *db;
-    char *sql;     /* the portable SQL text it was prepared from (owned) */
-    uint64_t hash; /* of sql */
-};
+#include "checkout/sys/db_backend.h"
 
 /* Prepared statements of one connection by their SQL text: open addressing,
  * power-of-two size. The cache does not own the statements; the backend

@@ -1,5 +1,6 @@
 /* migrate.c: applies the embedded numbered migrations in order. */
 #include "store/migrations.h"
+#include "checkout/sys/db_backend.h"
 #include "core/util.h"
 
 int ck_migrate(ck_db *db, ck_error *err)

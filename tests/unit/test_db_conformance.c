@@ -18,6 +18,7 @@
 
 #include "api/errors.h"
 #include "checkout/db.h"
+#include "checkout/sys/db_backend.h"
 #include "store/migrations.h"
 
 /* Only to measure the SQLite backend's memory in the statement-cache case. */

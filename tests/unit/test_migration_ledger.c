@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "checkout/db.h"
+#include "checkout/sys/db_backend.h"
 #include "store/migrations.h"
 
 static ck_db *db;
