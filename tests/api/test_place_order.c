@@ -6,8 +6,7 @@
  * that holds an authorization (through the fake HTTP gateway), resuming after
  * a transient failure, and visibility. Every case checks the answer and what
  * the database holds afterwards. */
-#include "api/harness.h"
-#include "api/fake_gateway.h"
+#include "api/fixtures.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,13 +27,9 @@
 
 /* ---------------------------------------------------------------- fixture */
 
-typedef struct fx {
-    ckt_daemon d;
-    fake_gateway *fgw;
-    /* Store with shipping 1000 + 100/kg and US tax 825 bp; a buyer account
-     * (member); a buyer user given the account. */
-    char store[64], shm[64], acct[64], buyer[64], bkey[128];
-} fx;
+/* Store with shipping 1000 + 100/kg and US tax 825 bp; a buyer account
+ * (member); a buyer user given the account; the fake gateway when asked. */
+typedef ckt_fx fx;
 
 /* One checkout: a product, a cart of the buyer's holding it, the session. */
 typedef struct co {
@@ -50,52 +45,9 @@ static ckt_resp HELD;
 static int teardown(void **state)
 {
     (void)state;
-    ckt_cleanup(&F.d);
-    fgw_stop(F.fgw);
-    memset(&F, 0, sizeof(F));
+    ckt_fx_cleanup(&F);
     ckt_free(&HELD);
     return 0;
-}
-
-static void finish(fx *f)
-{
-    ckt_finish(&f->d);
-    memset(&f->d, 0, sizeof(f->d));
-}
-
-/* Asserts obj is an object holding exactly these keys (NULL-terminated). */
-static void expect_keys(json_t *obj, const char *const keys[])
-{
-    if (!json_is_object(obj)) {
-        char *s = json_dumps(obj, JSON_COMPACT | JSON_ENCODE_ANY);
-        fprintf(stderr, "not an object: %s\n", s ? s : "(null)");
-        free(s);
-    }
-    assert_true(json_is_object(obj));
-    size_t n = 0;
-    for (; keys[n]; n++) {
-        if (!json_object_get(obj, keys[n])) {
-            char *s = json_dumps(obj, JSON_COMPACT);
-            fprintf(stderr, "key '%s' missing in %s\n", keys[n], s ? s : "?");
-            free(s);
-        }
-        assert_non_null(json_object_get(obj, keys[n]));
-    }
-    if (json_object_size(obj) != n) {
-        char *s = json_dumps(obj, JSON_COMPACT);
-        fprintf(stderr, "expected exactly %zu keys in %s\n", n, s ? s : "?");
-        free(s);
-    }
-    assert_int_equal(json_object_size(obj), n);
-}
-
-static void expect_time(json_t *j, const char *path)
-{
-    const char *s = ckt_str(j, path);
-    size_t n = strlen(s);
-    assert_true(n >= 20);
-    assert_true(s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':');
-    assert_true(s[n - 1] == 'Z');
 }
 
 static const char *const session_keys[] = {
@@ -120,7 +72,7 @@ static const char *const request_keys[] = {"id",     "kind",      "status",    "
 
 static void expect_totals(json_t *t, long long sub, long long adj, long long ship, long long tax, long long grand)
 {
-    expect_keys(t, totals_keys);
+    ckt_expect_keys(t, totals_keys);
     assert_int_equal(ckt_int(t, "subtotal"), sub);
     assert_int_equal(ckt_int(t, "adjustments"), adj);
     assert_int_equal(ckt_int(t, "shipping"), ship);
@@ -144,7 +96,7 @@ static json_t *get_session(fx *f, const char *sid)
     char path[128];
     snprintf(path, sizeof(path), "/v1/checkouts/%s", sid);
     json_t *s = get_json(f, path, f->bkey, 200);
-    expect_keys(s, session_keys);
+    ckt_expect_keys(s, session_keys);
     return s;
 }
 
@@ -165,14 +117,12 @@ static void expect_str_or_null(json_t *j, const char *path, const char *want)
 
 /* Store (embargoes KP), shipping method flat 1000 + 100/kg, US tax 825 bp, a
  * buyer account (credit limit 100000, not hazmat approved) that is a member,
- * a buyer user given the account. faults as for ckt_start. */
-static void fx_setup(fx *f, const char *faults)
+ * a buyer user given the account; the store on the fake HTTP gateway
+ * (f->gw) when fake_gw. faults as for ckt_start. */
+static void fx_setup(fx *f, const char *faults, int fake_gw)
 {
-    fake_gateway *keep = f->fgw;
-    memset(f, 0, sizeof(*f));
-    f->fgw = keep;
-    ckt_start(&f->d, faults, NULL);
-    ckt_shop_setup(&f->d, NULL, f->store, f->shm, f->acct, f->buyer, f->bkey);
+    ckt_fx_opts o = {.faults = faults, .fake_gateway = fake_gw};
+    ckt_fx_setup(f, &o);
 }
 
 /* A product of 500 g with these settings; tiers: JSON array text. */
@@ -180,34 +130,20 @@ static void product(fx *f, long long price, long long stock, long long minq, con
                     int export_controlled, char out[64])
 {
     static int seq;
-    char body[1024];
-    snprintf(body, sizeof(body),
-             "{\"sku\":\"PO-SKU-%d\",\"name\":\"Widget\",\"unitPrice\":%lld,\"stock\":%lld,\"minQuantity\":%lld,"
-             "\"priceTiers\":%s,\"hazmat\":%s,\"exportControlled\":%s,\"weightGrams\":500,\"active\":true}",
-             ++seq, price, stock, minq, tiers ? tiers : "[]", hazmat ? "true" : "false",
-             export_controlled ? "true" : "false");
-    ckt_product(&f->d, f->store, body, out);
+    char sku[64];
+    snprintf(sku, sizeof(sku), "PO-SKU-%d", ++seq);
+    ckt_product_spec p = {sku, price, stock, minq, tiers, hazmat, export_controlled};
+    ckt_fx_product(f, &p, out);
 }
 
 static void new_cart(fx *f, char out[64])
 {
-    char path[512];
-    snprintf(path, sizeof(path), "/v1/stores/%s/carts", f->store);
-    ckt_resp r = ckt_httpf(&f->d, "POST", path, f->bkey, "{\"accountId\":\"%s\"}", f->acct);
-    ckt_expect_status(&r, 201);
-    snprintf(out, 64, "%s", ckt_str(r.json, "id"));
-    ckt_free(&r);
+    ckt_cart(&f->d, f->bkey, f->store, f->acct, out);
 }
 
 static void add_item(fx *f, const char *cart, const char *prod, int qty, char out[64])
 {
-    char path[512];
-    snprintf(path, sizeof(path), "/v1/carts/%s/items", cart);
-    ckt_resp r = ckt_httpf(&f->d, "POST", path, f->bkey, "{\"productId\":\"%s\",\"quantity\":%d}", prod, qty);
-    ckt_expect_status(&r, 201);
-    if (out)
-        snprintf(out, 64, "%s", ckt_str(r.json, "id"));
-    ckt_free(&r);
+    ckt_cart_item(&f->d, f->bkey, cart, prod, qty, out);
 }
 
 /* POST /v1/checkouts for the cart: 201, a fresh session. */
@@ -216,7 +152,7 @@ static void new_session(fx *f, const char *cart, char out[64])
     ckt_resp r = ckt_httpf(&f->d, "POST", "/v1/checkouts", f->bkey, "{\"cartId\":\"%s\"}", cart);
     ckt_expect_status(&r, 201);
     json_t *s = ckt_get(r.json, "session");
-    expect_keys(s, session_keys);
+    ckt_expect_keys(s, session_keys);
     assert_string_equal(ckt_str(s, "state"), "Start");
     assert_true(json_is_null(ckt_get(s, "lastSuccessfulStep")));
     assert_int_equal(ckt_int(s, "inputsVersion"), 0);
@@ -262,22 +198,19 @@ static void set_inputs(fx *f, const char *sid, const char *addr, const char *shm
     snprintf(body + n, sizeof(body) - (size_t)n, "}");
     ckt_resp r = patch(f, sid, f->bkey, body);
     ckt_expect_status(&r, 200);
-    expect_keys(r.json, session_keys);
+    ckt_expect_keys(r.json, session_keys);
     assert_true(json_is_false(ckt_get(r.json, "isError")));
     ckt_free(&r);
 }
 
 static ckt_resp place_as(fx *f, const char *sid, const char *key, int async)
 {
-    char path[128];
-    snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", sid);
-    static const char *const async_hdr[] = {"Prefer: respond-async", NULL};
-    return ckt_http(&f->d, "POST", path, key, NULL, async ? async_hdr : NULL);
+    return ckt_place_as(&f->d, key, sid, async);
 }
 
 static ckt_resp place(fx *f, const char *sid)
 {
-    return place_as(f, sid, f->bkey, 0);
+    return ckt_place(f, sid);
 }
 
 /* Places and expects 201; the order id goes to order_out. */
@@ -286,7 +219,7 @@ static void place_ok(fx *f, const char *sid, char order_out[64])
     ckt_resp r = place(f, sid);
     ckt_expect_status(&r, 201);
     static const char *const keys[] = {"requestId", "orderId", "order", NULL};
-    expect_keys(r.json, keys);
+    ckt_expect_keys(r.json, keys);
     assert_string_equal(ckt_str(r.json, "order.id"), ckt_str(r.json, "orderId"));
     if (order_out)
         snprintf(order_out, 64, "%s", ckt_str(r.json, "orderId"));
@@ -297,14 +230,8 @@ static void place_ok(fx *f, const char *sid, char order_out[64])
  * a message and the step; no field. */
 static void expect_step_error(const ckt_resp *r, long status, const char *reason, const char *step)
 {
-    ckt_expect_error(r, status, status == 400 ? "BAD_REQUEST" : "UNKNOWN_EXCEPTION", reason, NULL);
-    json_t *e = json_array_get(r->json, 0);
-    const char *s = json_string_value(json_object_get(e, "step"));
-    if (!s || strcmp(s, step))
-        fprintf(stderr, "expected step %s: %s\n", step, r->body);
-    assert_non_null(s);
-    assert_string_equal(s, step);
-    assert_null(json_object_get(e, "field"));
+    ckt_expect_step_error(r, status, reason, step);
+    assert_null(json_object_get(json_array_get(r->json, 0), "field"));
 }
 
 /* A session's state follows from its lastSuccessfulStep: Start when none,
@@ -342,11 +269,11 @@ static void expect_failed_session(fx *f, const co *c, const char *reason, const 
         fprintf(stderr, "expected %zu session errors: %s\n", nerrors, json_dumps(errs, JSON_COMPACT));
     assert_int_equal(json_array_size(errs), nerrors);
     json_t *e = json_array_get(errs, nerrors - 1);
-    expect_keys(e, session_error_keys);
+    ckt_expect_keys(e, session_error_keys);
     assert_string_equal(ckt_str(e, "step"), step);
     assert_string_equal(ckt_str(e, "reason"), reason);
     assert_true(strlen(ckt_str(e, "message")) > 0);
-    expect_time(e, "at");
+    ckt_expect_time(e, "at");
     json_decref(s);
 
     assert_int_equal(ckt_db_int(&f->d, "SELECT count(*) FROM carts WHERE id = '%s' AND status = 'Checkout'", c->cart),
@@ -417,12 +344,6 @@ static void place_fails(fx *f, const co *c, long status, const char *reason, con
     ckt_free(&r);
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* Polls GET /v1/requests/{id} (50 ms apart, 10 s at most) until it is
  * Succeeded or Failed; returns the request (owned). */
 static json_t *poll_request(fx *f, const char *rid)
@@ -431,7 +352,7 @@ static json_t *poll_request(fx *f, const char *rid)
     snprintf(path, sizeof(path), "/v1/requests/%s", rid);
     for (int i = 0; i < 200; i++) {
         json_t *q = get_json(f, path, f->bkey, 200);
-        expect_keys(q, request_keys);
+        ckt_expect_keys(q, request_keys);
         const char *st = ckt_str(q, "status");
         if (!strcmp(st, "Succeeded") || !strcmp(st, "Failed"))
             return q;
@@ -439,7 +360,7 @@ static json_t *poll_request(fx *f, const char *rid)
             fprintf(stderr, "unexpected request status %s\n", st);
         assert_true(!strcmp(st, "Queued") || !strcmp(st, "Running"));
         json_decref(q);
-        sleep_ms(50);
+        ckt_sleep_ms(50);
     }
     fail_msg("request %s did not finish within 10 s", rid);
     return NULL;
@@ -452,7 +373,7 @@ static void happy_path(void **state)
 {
     (void)state;
     fx *f = &F;
-    fx_setup(f, NULL);
+    fx_setup(f, NULL, 0);
     co c;
     co_make(f, &c, NULL, 3);
     set_inputs(f, c.sid, ADDR_US, f->shm, PAY_CARD("tok_visa"));
@@ -460,7 +381,7 @@ static void happy_path(void **state)
     ckt_resp r = place(f, c.sid);
     ckt_expect_status(&r, 201);
     static const char *const keys[] = {"requestId", "orderId", "order", NULL};
-    expect_keys(r.json, keys);
+    ckt_expect_keys(r.json, keys);
     char oid[64], rid[64];
     snprintf(oid, sizeof(oid), "%s", ckt_str(r.json, "orderId"));
     snprintf(rid, sizeof(rid), "%s", ckt_str(r.json, "requestId"));
@@ -468,7 +389,7 @@ static void happy_path(void **state)
     assert_int_equal(strncmp(rid, "req_", 4), 0);
 
     json_t *o = ckt_get(r.json, "order");
-    expect_keys(o, order_keys);
+    ckt_expect_keys(o, order_keys);
     assert_string_equal(ckt_str(o, "id"), oid);
     assert_true(strlen(ckt_str(o, "orderNumber")) > 0);
     assert_string_equal(ckt_str(o, "cartId"), c.cart);
@@ -487,7 +408,7 @@ static void happy_path(void **state)
 
     assert_int_equal(json_array_size(ckt_get(o, "items")), 1);
     json_t *it = ckt_get(o, "items.0");
-    expect_keys(it, item_keys);
+    ckt_expect_keys(it, item_keys);
     assert_string_equal(ckt_str(it, "productId"), c.prod);
     assert_int_equal(ckt_int(it, "quantity"), 3);
     assert_int_equal(ckt_int(it, "unitPrice"), 1999);
@@ -497,7 +418,7 @@ static void happy_path(void **state)
 
     assert_int_equal(json_array_size(ckt_get(o, "summary.items")), 1);
     json_t *si = ckt_get(o, "summary.items.0");
-    expect_keys(si, item_summary_keys);
+    ckt_expect_keys(si, item_summary_keys);
     assert_string_equal(ckt_str(si, "orderItemId"), ckt_str(it, "id"));
     assert_int_equal(ckt_int(si, "quantityOrdered"), 3);
     assert_int_equal(ckt_int(si, "quantityFulfilled"), 0);
@@ -506,7 +427,7 @@ static void happy_path(void **state)
 
     assert_int_equal(json_array_size(ckt_get(o, "authorizations")), 1);
     json_t *a = ckt_get(o, "authorizations.0");
-    expect_keys(a, auth_keys);
+    ckt_expect_keys(a, auth_keys);
     assert_int_equal(strncmp(ckt_str(a, "id"), "pa_", 3), 0);
     assert_string_equal(ckt_str(a, "status"), "Authorized");
     assert_int_equal(ckt_int(a, "amount"), 7692);
@@ -596,13 +517,13 @@ static void happy_path(void **state)
     /* The request view. */
     snprintf(path, sizeof(path), "/v1/requests/%s", rid);
     json_t *q = get_json(f, path, f->bkey, 200);
-    expect_keys(q, request_keys);
+    ckt_expect_keys(q, request_keys);
     assert_string_equal(ckt_str(q, "kind"), "PlaceOrder");
     assert_string_equal(ckt_str(q, "status"), "Succeeded");
     assert_string_equal(ckt_str(q, "sessionId"), c.sid);
     assert_string_equal(ckt_str(q, "orderId"), oid);
     assert_int_equal(json_array_size(ckt_get(q, "errors")), 0);
-    expect_time(q, "completedAt");
+    ckt_expect_time(q, "completedAt");
     json_decref(q);
 
     /* A closed cart takes no edits and no new session. */
@@ -613,7 +534,7 @@ static void happy_path(void **state)
     r = ckt_httpf(d, "POST", "/v1/checkouts", f->bkey, "{\"cartId\":\"%s\"}", c.cart);
     ckt_expect_error(&r, 500, "UNKNOWN_EXCEPTION", "INVALID_CART_ID", NULL);
     ckt_free(&r);
-    finish(f);
+    ckt_fx_finish(f);
 }
 
 /* 2. API.md's second example: a tier price and the best promotion. */
@@ -621,8 +542,8 @@ static void tiers_and_promotion(void **state)
 {
     (void)state;
     fx *f = &F;
-    fx_setup(f, NULL);
-    char path[512];
+    fx_setup(f, NULL, 0);
+    char path[1024];
     snprintf(path, sizeof(path), "/v1/stores/%s/promotions", f->store);
     /* The best applicable one is 5% over 15000; 2% over 10000 is worse, 10% over 50000 does not apply. */
     static const char *const promos[] = {
@@ -667,7 +588,7 @@ static void tiers_and_promotion(void **state)
                      1);
     assert_int_equal(ckt_db_int(&f->d, "SELECT grand_total FROM orders WHERE id = '%s'", oid), 20000);
     assert_int_equal(ckt_db_int(&f->d, "SELECT stock FROM products WHERE id = '%s'", prod), 90);
-    finish(f);
+    ckt_fx_finish(f);
 }
 
 /* 3a. Cart problems, found by validate_cart: CVO on the cart or the item. */
@@ -675,7 +596,7 @@ static void reasons_cart(void **state)
 {
     (void)state;
     fx *f = &F;
-    fx_setup(f, NULL);
+    fx_setup(f, NULL, 0);
     ckt_daemon *d = &f->d;
     char path[512];
 
@@ -743,7 +664,7 @@ static void reasons_cart(void **state)
     place_ok(f, c.sid, NULL);
     assert_int_equal(ckt_db_int(d, "SELECT stock FROM products WHERE id = '%s'", c.prod), 0);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM orders"), 1);
-    finish(f);
+    ckt_fx_finish(f);
 }
 
 /* 3b. Missing inputs and the card's answers. */
@@ -751,7 +672,7 @@ static void reasons_inputs_and_payment(void **state)
 {
     (void)state;
     fx *f = &F;
-    fx_setup(f, NULL);
+    fx_setup(f, NULL, 0);
     ckt_daemon *d = &f->d;
     co c;
 
@@ -810,7 +731,7 @@ static void reasons_inputs_and_payment(void **state)
     place_ok(f, c.sid, NULL);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM orders"), 1);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM payment_authorizations"), 1);
-    finish(f);
+    ckt_fx_finish(f);
 }
 
 /* A prior order of account with this PO number (session and order rows). */
@@ -867,7 +788,7 @@ static void reasons_business_rules(void **state)
 {
     (void)state;
     fx *f = &F;
-    fx_setup(f, NULL);
+    fx_setup(f, NULL, 0);
     ckt_daemon *d = &f->d;
     char path[512], prod[64];
     co c;
@@ -948,7 +869,7 @@ static void reasons_business_rules(void **state)
     ckt_free(&r);
     place_ok(f, hz.sid, NULL);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM carts WHERE id = '%s' AND status = 'Closed'", hz.cart), 1);
-    finish(f);
+    ckt_fx_finish(f);
 }
 
 /* 4. Declined, another card, placed: one authorization under the new key. */
@@ -956,7 +877,7 @@ static void decline_then_new_card(void **state)
 {
     (void)state;
     fx *f = &F;
-    fx_setup(f, NULL);
+    fx_setup(f, NULL, 0);
     ckt_daemon *d = &f->d;
     co c;
     co_make(f, &c, NULL, 3);
@@ -991,7 +912,7 @@ static void decline_then_new_card(void **state)
     assert_int_equal(json_array_size(ckt_get(s, "errors")), 1);
     assert_string_equal(ckt_str(s, "errors.0.reason"), "PAYMENT_DECLINED");
     json_decref(s);
-    finish(f);
+    ckt_fx_finish(f);
 }
 
 /* The session's inputsVersion, lastSuccessfulStep ("" for null), state and
@@ -1029,9 +950,9 @@ static void patch_rules(void **state)
 {
     (void)state;
     fx *f = &F;
-    fx_setup(f, NULL);
+    fx_setup(f, NULL, 0);
     ckt_daemon *d = &f->d;
-    char path[512], shm2[64];
+    char path[1024], shm2[64];
     snprintf(path, sizeof(path), "/v1/stores/%s/shipping-methods", f->store);
     ckt_resp r = ckt_http(d, "POST", path, CKT_ADMIN_KEY, "{\"name\":\"Air\",\"flatFee\":2500,\"perKgFee\":0}", NULL);
     ckt_expect_status(&r, 201);
@@ -1067,7 +988,7 @@ static void patch_rules(void **state)
     /* A new address: rewound to before shipping, the first step that reads it. */
     r = patch(f, c.sid, f->bkey, "{\"shippingAddress\":" ADDR_US2 "}");
     ckt_expect_status(&r, 200);
-    expect_keys(r.json, session_keys);
+    ckt_expect_keys(r.json, session_keys);
     assert_int_equal(ckt_int(r.json, "inputsVersion"), 3);
     assert_string_equal(ckt_str(r.json, "lastSuccessfulStep"), "pricing");
     assert_string_equal(ckt_str(r.json, "state"), "shipping");
@@ -1177,7 +1098,7 @@ static void patch_rules(void **state)
     ckt_expect_error(&r, 409, "CONFLICT", "SESSION_COMPLETED", NULL);
     ckt_free(&r);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM carts WHERE id = '%s' AND status = 'Closed'", c.cart), 1);
-    finish(f);
+    ckt_fx_finish(f);
 }
 
 /* 6. Prefer: respond-async. */
@@ -1185,7 +1106,7 @@ static void async_placement(void **state)
 {
     (void)state;
     fx *f = &F;
-    fx_setup(f, NULL);
+    fx_setup(f, NULL, 0);
     ckt_daemon *d = &f->d;
     co c;
     co_make(f, &c, NULL, 3);
@@ -1193,7 +1114,7 @@ static void async_placement(void **state)
     ckt_resp r = place_as(f, c.sid, f->bkey, 1);
     ckt_expect_status(&r, 202);
     static const char *const rk[] = {"requestId", NULL};
-    expect_keys(r.json, rk);
+    ckt_expect_keys(r.json, rk);
     char rid[64];
     snprintf(rid, sizeof(rid), "%s", ckt_str(r.json, "requestId"));
     ckt_free(&r);
@@ -1202,7 +1123,7 @@ static void async_placement(void **state)
     assert_string_equal(ckt_str(q, "kind"), "PlaceOrder");
     assert_string_equal(ckt_str(q, "sessionId"), c.sid);
     assert_int_equal(json_array_size(ckt_get(q, "errors")), 0);
-    expect_time(q, "completedAt");
+    ckt_expect_time(q, "completedAt");
     char oid[64];
     snprintf(oid, sizeof(oid), "%s", ckt_str(q, "orderId"));
     json_decref(q);
@@ -1244,19 +1165,11 @@ static void async_placement(void **state)
     assert_string_equal(ckt_str(q, "errors.0.errorCode"), "BAD_REQUEST");
     assert_string_equal(ckt_str(q, "errors.0.reason"), "PAYMENT_DECLINED");
     assert_string_equal(ckt_str(q, "errors.0.step"), "payment");
-    expect_time(q, "completedAt");
+    ckt_expect_time(q, "completedAt");
     json_decref(q);
     expect_failed_session(f, &c2, "PAYMENT_DECLINED", "payment", "business_rules", 1);
     expect_nothing_taken(f, &c2, 100);
-    finish(f);
-}
-
-/* Store gateway -> the fake HTTP gateway. */
-static void use_fake_gateway(fx *f)
-{
-    char url[128];
-    fgw_url(f->fgw, url, sizeof(url));
-    ckt_store_gateway(&f->d, f->store, url);
+    ckt_fx_finish(f);
 }
 
 /* 7. Abandon a session that holds an authorization. */
@@ -1264,10 +1177,7 @@ static void abandon_voids_hold(void **state)
 {
     (void)state;
     fx *f = &F;
-    F.fgw = fgw_start();
-    assert_non_null(F.fgw);
-    fx_setup(f, "step.fail:create_order");
-    use_fake_gateway(f);
+    fx_setup(f, "step.fail:create_order", 1);
     ckt_daemon *d = &f->d;
     co c;
     co_make(f, &c, NULL, 3);
@@ -1278,7 +1188,7 @@ static void abandon_voids_hold(void **state)
     expect_step_error(&r, 500, "INTERNAL_ERROR", "create_order");
     ckt_free(&r);
     expect_failed_session(f, &c, "INTERNAL_ERROR", "create_order", "payment", 1);
-    assert_int_equal(fgw_holds(f->fgw), 1);
+    assert_int_equal(fgw_holds(f->gw), 1);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM payment_authorizations WHERE session_id = '%s'"
                                    " AND status = 'Authorized' AND amount = 7692 AND gateway = 'http'",
                                 c.sid),
@@ -1290,15 +1200,15 @@ static void abandon_voids_hold(void **state)
     snprintf(path, sizeof(path), "/v1/checkouts/%s", c.sid);
     r = ckt_http(d, "DELETE", path, f->bkey, NULL, NULL);
     ckt_expect_status(&r, 200);
-    expect_keys(r.json, session_keys);
+    ckt_expect_keys(r.json, session_keys);
     assert_string_equal(ckt_str(r.json, "id"), c.sid);
     assert_true(json_is_true(ckt_get(r.json, "isArchived")));
     assert_true(json_is_false(ckt_get(r.json, "isProcessing")));
     assert_true(json_is_null(ckt_get(r.json, "orderId")));
     ckt_free(&r);
-    assert_int_equal(fgw_voids(f->fgw), 1);
+    assert_int_equal(fgw_voids(f->gw), 1);
     char key[256];
-    fgw_last_idem_key(f->fgw, key, sizeof(key));
+    fgw_last_idem_key(f->gw, key, sizeof(key));
     assert_true(strlen(key) > 0);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM payment_authorizations WHERE session_id = '%s'"
                                    " AND status = 'Voided'",
@@ -1317,7 +1227,7 @@ static void abandon_voids_hold(void **state)
     ckt_expect_status(&r, 200);
     assert_true(json_is_true(ckt_get(r.json, "isArchived")));
     ckt_free(&r);
-    assert_int_equal(fgw_voids(f->fgw), 1);
+    assert_int_equal(fgw_voids(f->gw), 1);
 
     /* Archived: PATCH and place-order are 409 SESSION_ARCHIVED. */
     r = patch(f, c.sid, f->bkey, "{\"shippingAddress\":" ADDR_US2 "}");
@@ -1326,7 +1236,7 @@ static void abandon_voids_hold(void **state)
     r = place(f, c.sid);
     ckt_expect_error(&r, 409, "CONFLICT", "SESSION_ARCHIVED", NULL);
     ckt_free(&r);
-    assert_int_equal(fgw_authorize_calls(f->fgw), 1);
+    assert_int_equal(fgw_authorize_calls(f->gw), 1);
 
     /* The cart is editable again and a new session starts for it. */
     char prod2[64];
@@ -1337,7 +1247,7 @@ static void abandon_voids_hold(void **state)
     assert_string_not_equal(sid2, c.sid);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM checkout_sessions WHERE cart_id = '%s'", c.cart), 2);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM carts WHERE id = '%s' AND status = 'Checkout'", c.cart), 1);
-    finish(f);
+    ckt_fx_finish(f);
 }
 
 /* 7b. A transient failure after payment resumes without a second hold. */
@@ -1345,10 +1255,7 @@ static void resume_after_transient_failure(void **state)
 {
     (void)state;
     fx *f = &F;
-    F.fgw = fgw_start();
-    assert_non_null(F.fgw);
-    fx_setup(f, "step.fail:create_order*1");
-    use_fake_gateway(f);
+    fx_setup(f, "step.fail:create_order*1", 1);
     ckt_daemon *d = &f->d;
     co c;
     co_make(f, &c, NULL, 3);
@@ -1358,9 +1265,9 @@ static void resume_after_transient_failure(void **state)
     ckt_free(&r);
     char oid[64];
     place_ok(f, c.sid, oid);
-    assert_int_equal(fgw_holds(f->fgw), 1);
-    assert_int_equal(fgw_authorize_calls(f->fgw), 1);
-    assert_int_equal(fgw_voids(f->fgw), 0);
+    assert_int_equal(fgw_holds(f->gw), 1);
+    assert_int_equal(fgw_authorize_calls(f->gw), 1);
+    assert_int_equal(fgw_voids(f->gw), 0);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM payment_authorizations"), 1);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM payment_authorizations WHERE order_id = '%s'"
                                    " AND status = 'Authorized' AND amount = 7692",
@@ -1372,7 +1279,7 @@ static void resume_after_transient_failure(void **state)
     assert_true(json_is_false(ckt_get(s, "isError")));
     assert_int_equal(json_array_size(ckt_get(s, "errors")), 1);
     json_decref(s);
-    finish(f);
+    ckt_fx_finish(f);
 }
 
 /* 8. Another account's buyer sees none of it; no key is 401. */
@@ -1380,7 +1287,7 @@ static void visibility(void **state)
 {
     (void)state;
     fx *f = &F;
-    fx_setup(f, NULL);
+    fx_setup(f, NULL, 0);
     ckt_daemon *d = &f->d;
     char acct2[64], other[64], okey[128];
     ckt_account(d, NULL, acct2);
@@ -1455,7 +1362,7 @@ static void visibility(void **state)
     o = get_json(f, opath, CKT_ADMIN_KEY, 200);
     json_decref(o);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM checkout_requests WHERE kind = 'PlaceOrder'"), 1);
-    finish(f);
+    ckt_fx_finish(f);
 }
 
 /* 9. Placing a completed session again replays it. */
@@ -1463,7 +1370,7 @@ static void replay_completed(void **state)
 {
     (void)state;
     fx *f = &F;
-    fx_setup(f, NULL);
+    fx_setup(f, NULL, 0);
     ckt_daemon *d = &f->d;
     co c;
     co_make(f, &c, NULL, 3);
@@ -1473,7 +1380,7 @@ static void replay_completed(void **state)
     ckt_resp r2 = place(f, c.sid);
     ckt_expect_status(&r2, 200);
     static const char *const keys[] = {"requestId", "orderId", "order", NULL};
-    expect_keys(r2.json, keys);
+    ckt_expect_keys(r2.json, keys);
     assert_string_equal(ckt_str(r2.json, "orderId"), ckt_str(r1.json, "orderId"));
     assert_string_not_equal(ckt_str(r2.json, "requestId"), ckt_str(r1.json, "requestId"));
     /* The same order (its view may only differ in nothing). */
@@ -1519,7 +1426,7 @@ static void replay_completed(void **state)
     ckt_free(&r4);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM checkout_requests WHERE kind = 'PlaceOrder'"), 3);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM orders"), 1);
-    finish(f);
+    ckt_fx_finish(f);
 }
 
 /* 5b. A detail of another payment method is refused with its field named by
@@ -1529,7 +1436,7 @@ static void patch_payment_detail_field(void **state)
 {
     (void)state;
     fx *f = &F;
-    fx_setup(f, NULL);
+    fx_setup(f, NULL, 0);
     co c;
     co_make(f, &c, NULL, 3);
     set_inputs(f, c.sid, ADDR_US2, f->shm, PAY_CARD("tok_decline"));
@@ -1537,7 +1444,7 @@ static void patch_payment_detail_field(void **state)
                    "INVALID_FIELD", "payment.poNumber");
     patch_rejected(f, c.sid, "{\"payment\":{\"method\":\"purchase_order\",\"cardToken\":\"tok_visa\"}}",
                    "INVALID_FIELD", "payment.cardToken");
-    finish(f);
+    ckt_fx_finish(f);
 }
 
 /* 7c. Inputs changed after a hold was made: the next run authorizes under
@@ -1547,10 +1454,7 @@ static void changed_inputs_after_hold(void **state)
 {
     (void)state;
     fx *f = &F;
-    F.fgw = fgw_start();
-    assert_non_null(F.fgw);
-    fx_setup(f, "step.fail:create_order*1");
-    use_fake_gateway(f);
+    fx_setup(f, "step.fail:create_order*1", 1);
     ckt_daemon *d = &f->d;
     co c;
     co_make(f, &c, NULL, 3);
@@ -1558,13 +1462,13 @@ static void changed_inputs_after_hold(void **state)
     ckt_resp r = place(f, c.sid);
     expect_step_error(&r, 500, "INTERNAL_ERROR", "create_order");
     ckt_free(&r);
-    assert_int_equal(fgw_holds(f->fgw), 1);
+    assert_int_equal(fgw_holds(f->gw), 1);
     set_inputs(f, c.sid, ADDR_US2, NULL, NULL);
     expect_db_session(f, c.sid, 2, "pricing", "shipping");
     char oid[64];
     place_ok(f, c.sid, oid);
-    assert_int_equal(fgw_holds(f->fgw), 2);
-    assert_int_equal(fgw_voids(f->fgw), 1);
+    assert_int_equal(fgw_holds(f->gw), 2);
+    assert_int_equal(fgw_voids(f->gw), 1);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM payment_authorizations WHERE session_id = '%s'", c.sid), 2);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM payment_authorizations WHERE session_id = '%s'"
                                    " AND status = 'Voided' AND idempotency_key = '%s:payment:1'",
@@ -1575,7 +1479,7 @@ static void changed_inputs_after_hold(void **state)
                                    " AND idempotency_key = '%s:payment:2'",
                                 oid, c.sid),
                      1);
-    finish(f);
+    ckt_fx_finish(f);
 }
 
 /* A session that resumes at create_order after its hold was voided behind
@@ -1585,10 +1489,7 @@ static void no_order_on_dead_hold(void **state)
 {
     (void)state;
     fx *f = &F;
-    F.fgw = fgw_start();
-    assert_non_null(F.fgw);
-    fx_setup(f, "step.fail:create_order*1");
-    use_fake_gateway(f);
+    fx_setup(f, "step.fail:create_order*1", 1);
     ckt_daemon *d = &f->d;
     co c;
     co_make(f, &c, NULL, 3);
@@ -1611,8 +1512,8 @@ static void no_order_on_dead_hold(void **state)
                                    " AND status = 'Authorized' AND amount = 7692",
                                 oid),
                      1);
-    assert_int_equal(fgw_holds(f->fgw), 2);
-    finish(f);
+    assert_int_equal(fgw_holds(f->gw), 2);
+    ckt_fx_finish(f);
 }
 
 /* A gateway that approves less than the grand total: the partial hold is
@@ -1621,20 +1522,17 @@ static void partial_approval_is_declined(void **state)
 {
     (void)state;
     fx *f = &F;
-    F.fgw = fgw_start();
-    assert_non_null(F.fgw);
-    fx_setup(f, NULL);
-    use_fake_gateway(f);
+    fx_setup(f, NULL, 1);
     ckt_daemon *d = &f->d;
     co c;
     co_make(f, &c, NULL, 3);
     set_inputs(f, c.sid, ADDR_US, f->shm, PAY_CARD("tok_partial"));
     place_fails(f, &c, 400, "PAYMENT_DECLINED", "payment");
-    assert_int_equal(fgw_holds(f->fgw), 1);
-    assert_int_equal(fgw_voids(f->fgw), 1);
+    assert_int_equal(fgw_holds(f->gw), 1);
+    assert_int_equal(fgw_voids(f->gw), 1);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM payment_authorizations WHERE session_id = '%s'", c.sid), 0);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM orders"), 0);
-    finish(f);
+    ckt_fx_finish(f);
 }
 
 /* 7d. API.md: when the stock is gone by the time create_order runs, the step
@@ -1645,10 +1543,7 @@ static void stock_gone_at_create_order(void **state)
 {
     (void)state;
     fx *f = &F;
-    F.fgw = fgw_start();
-    assert_non_null(F.fgw);
-    fx_setup(f, "step.fail:create_order*1");
-    use_fake_gateway(f);
+    fx_setup(f, "step.fail:create_order*1", 1);
     ckt_daemon *d = &f->d;
     co c;
     co_make(f, &c, NULL, 3);
@@ -1656,7 +1551,7 @@ static void stock_gone_at_create_order(void **state)
     ckt_resp r = place(f, c.sid);
     expect_step_error(&r, 500, "INTERNAL_ERROR", "create_order");
     ckt_free(&r);
-    assert_int_equal(fgw_holds(f->fgw), 1);
+    assert_int_equal(fgw_holds(f->gw), 1);
 
     /* Another order took the stock meanwhile. */
     long long version = ckt_db_int(d, "SELECT inputs_version FROM checkout_sessions WHERE id = '%s'", c.sid);
@@ -1668,7 +1563,7 @@ static void stock_gone_at_create_order(void **state)
     assert_int_equal(ckt_db_int(d, "SELECT inputs_version FROM checkout_sessions WHERE id = '%s'", c.sid),
                      version + 1);
     expect_cvo(f, &c, c.item, "Inventory");
-    assert_int_equal(fgw_voids(f->fgw), 1);
+    assert_int_equal(fgw_voids(f->gw), 1);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM payment_authorizations WHERE session_id = '%s'"
                                    " AND status = 'Voided'",
                                 c.sid),
@@ -1688,10 +1583,10 @@ static void stock_gone_at_create_order(void **state)
                                 c.sid);
     if (live != 1)
         fprintf(stderr, "order %s was created with %lld Authorized authorizations (gateway holds %d, voids %d)\n",
-                oid, live, fgw_holds(f->fgw), fgw_voids(f->fgw));
+                oid, live, fgw_holds(f->gw), fgw_voids(f->gw));
     assert_int_equal(live, 1);
-    assert_int_equal(fgw_holds(f->fgw) - fgw_voids(f->fgw), 1);
-    finish(f);
+    assert_int_equal(fgw_holds(f->gw) - fgw_voids(f->gw), 1);
+    ckt_fx_finish(f);
 }
 
 /* 10. Two placements of one session at once: one order, one hold. */
@@ -1705,9 +1600,7 @@ typedef struct race {
 static void race_place(void *arg, int i)
 {
     race *rc = arg;
-    char path[128];
-    snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", rc->sid);
-    ckt_resp r = ckt_http(&rc->f->d, "POST", path, rc->f->bkey, NULL, NULL);
+    ckt_resp r = ckt_place(rc->f, rc->sid);
     rc->status[i] = r.status;
     const char *o = json_string_value(json_object_get(r.json, "orderId"));
     const char *reason = json_string_value(json_object_get(json_array_get(r.json, 0), "reason"));
@@ -1719,7 +1612,7 @@ static void concurrent_placements(void **state)
 {
     (void)state;
     fx *f = &F;
-    fx_setup(f, NULL);
+    fx_setup(f, NULL, 0);
     ckt_daemon *d = &f->d;
     co c;
     co_make(f, &c, NULL, 3);
@@ -1741,7 +1634,7 @@ static void concurrent_placements(void **state)
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM orders"), 1);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM payment_authorizations"), 1);
     assert_int_equal(ckt_db_int(d, "SELECT stock FROM products WHERE id = '%s'", c.prod), 97);
-    finish(f);
+    ckt_fx_finish(f);
 }
 
 int main(void)
