@@ -1,16 +1,12 @@
 /* fake_gateway.c: the in-process fake payment gateway of fake_gateway.h. */
 #include "api/fake_gateway.h"
+#include "api/fake_http.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
 #include <jansson.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define BODY_MAX (64 * 1024)
 
@@ -27,11 +23,8 @@ typedef struct fgw_stored {
 } fgw_stored;
 
 struct fake_gateway {
-    struct MHD_Daemon *mhd;
-    int port;
+    fake_http *http;
     pthread_mutex_t mu;
-    pthread_cond_t wake; /* signalled on stop, to end delays early */
-    int stopping;
     int delay_ms, fail_next;
     int holds, authorize_calls, voids, captures, next_id;
     fgw_auth *auths;
@@ -40,12 +33,6 @@ struct fake_gateway {
     size_t nstored, cap_stored;
     char last_idem[256], last_auth[640];
 };
-
-typedef struct upload {
-    char *data;
-    size_t len;
-    int too_large;
-} upload;
 
 static void copy_out(char *out, size_t n, const char *s)
 {
@@ -192,11 +179,11 @@ static json_t *do_void(fake_gateway *g, json_t *req, int *status)
 }
 
 /* Decides the answer to one complete request: *status and a malloc'd body. */
-static char *answer(fake_gateway *g, struct MHD_Connection *conn, const char *method, const char *url,
-                    const upload *up, int *status)
+static char *answer(fake_gateway *g, const fhttp_req *q, int *status)
 {
-    const char *idem = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
-    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    const char *url = q->path;
+    const char *idem = fhttp_header(q, "Idempotency-Key");
+    const char *auth = fhttp_header(q, "Authorization");
     copy_out(g->last_idem, sizeof(g->last_idem), idem);
     copy_out(g->last_auth, sizeof(g->last_auth), auth);
     if (strcmp(url, "/authorize") == 0)
@@ -217,7 +204,7 @@ static char *answer(fake_gateway *g, struct MHD_Connection *conn, const char *me
         *status = 404;
         return strdup("{\"error\":\"not found\"}");
     }
-    if (strcmp(method, "POST") != 0) {
+    if (strcmp(q->method, "POST") != 0) {
         *status = 405;
         return strdup("{\"error\":\"method not allowed\"}");
     }
@@ -234,7 +221,7 @@ static char *answer(fake_gateway *g, struct MHD_Connection *conn, const char *me
         *status = 200;
         return strdup(s->body);
     }
-    json_t *req = up->too_large || !up->data ? NULL : json_loadb(up->data, up->len, 0, NULL);
+    json_t *req = q->body ? json_loadb(q->body, q->body_len, 0, NULL) : NULL;
     if (!json_is_object(req)) {
         json_decref(req);
         *status = 400;
@@ -258,80 +245,20 @@ static char *answer(fake_gateway *g, struct MHD_Connection *conn, const char *me
     return body;
 }
 
-static void delay(fake_gateway *g, int ms)
+/* One request: the answer is decided (and stored) under g->mu, then sent
+ * after the delay, if one is set. */
+static void handle(void *ud, const fhttp_req *q, fhttp_resp *a)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&g->mu);
-    while (!g->stopping && pthread_cond_timedwait(&g->wake, &g->mu, &until) != ETIMEDOUT)
-        ;
-    pthread_mutex_unlock(&g->mu);
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_size, void **con_cls)
-{
-    fake_gateway *g = cls;
-    upload *up = *con_cls;
-    if (!up) {
-        if (!(up = calloc(1, sizeof(*up))))
-            return MHD_NO;
-        *con_cls = up;
-        return MHD_YES;
-    }
-    if (*upload_size) {
-        if (up->len + *upload_size > BODY_MAX) {
-            up->too_large = 1;
-        } else {
-            char *d = realloc(up->data, up->len + *upload_size + 1);
-            if (!d)
-                return MHD_NO;
-            memcpy(d + up->len, upload_data, *upload_size);
-            up->data = d;
-            up->len += *upload_size;
-            d[up->len] = '\0';
-        }
-        *upload_size = 0;
-        return MHD_YES;
-    }
+    fake_gateway *g = ud;
     int status = 500;
     pthread_mutex_lock(&g->mu);
-    char *body = answer(g, conn, method, url, up, &status);
+    char *body = answer(g, q, &status);
     int ms = g->delay_ms;
     pthread_mutex_unlock(&g->mu);
     if (ms > 0)
-        delay(g, ms);
-    if (!body)
-        body = strdup("{}");
-    if (!body)
-        return MHD_NO;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "application/json");
-    enum MHD_Result rc = MHD_queue_response(conn, (unsigned)status, resp);
-    MHD_destroy_response(resp);
-    return rc;
-}
-
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    upload *up = *con_cls;
-    if (up) {
-        free(up->data);
-        free(up);
-        *con_cls = NULL;
-    }
+        fhttp_sleep(q->server, ms);
+    a->status = status;
+    a->body = body ? body : strdup("{}");
 }
 
 fake_gateway *fgw_start(void)
@@ -339,27 +266,12 @@ fake_gateway *fgw_start(void)
     fake_gateway *g = calloc(1, sizeof(*g));
     if (!g)
         return NULL;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&g->wake, &ca);
-    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&g->mu, NULL);
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = 0;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    g->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG,
-                              0, NULL, NULL, on_request, g, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, g, MHD_OPTION_CONNECTION_TIMEOUT,
-                              (unsigned)30, MHD_OPTION_END);
-    const union MHD_DaemonInfo *info = g->mhd ? MHD_get_daemon_info(g->mhd, MHD_DAEMON_INFO_BIND_PORT) : NULL;
-    if (!info || !info->port) {
+    g->http = fhttp_start(BODY_MAX, handle, NULL, g);
+    if (!g->http) {
         fgw_stop(g);
         return NULL;
     }
-    g->port = info->port;
     return g;
 }
 
@@ -367,31 +279,25 @@ void fgw_stop(fake_gateway *g)
 {
     if (!g)
         return;
-    pthread_mutex_lock(&g->mu);
-    g->stopping = 1;
-    pthread_cond_broadcast(&g->wake);
-    pthread_mutex_unlock(&g->mu);
-    if (g->mhd)
-        MHD_stop_daemon(g->mhd);
+    fhttp_stop(g->http);
     for (size_t i = 0; i < g->nstored; i++) {
         free(g->stored[i].key);
         free(g->stored[i].body);
     }
     free(g->stored);
     free(g->auths);
-    pthread_cond_destroy(&g->wake);
     pthread_mutex_destroy(&g->mu);
     free(g);
 }
 
 int fgw_port(fake_gateway *g)
 {
-    return g->port;
+    return fhttp_port(g->http);
 }
 
 void fgw_url(fake_gateway *g, char *out, size_t n)
 {
-    snprintf(out, n, "http://127.0.0.1:%d", g->port);
+    fhttp_url(g->http, NULL, out, n);
 }
 
 #define LOCKED_INT(name, field)            \

@@ -1,5 +1,5 @@
 /* fake_gateway.h: an in-process HTTP payment gateway for tests. It listens on
- * 127.0.0.1 (port chosen by the kernel) with libmicrohttpd's own threads and
+ * 127.0.0.1 (port chosen by the kernel) on the server of fake_http.h and
  * speaks the `http` gateway protocol of API.md:
  *   POST /authorize {"amount","currency","token","reference"} (tok_visa approves, tok_partial
  *        approves half the amount, tok_decline declines, tok_error errors, tok_error_text

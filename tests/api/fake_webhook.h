@@ -1,6 +1,6 @@
 /* fake_webhook.h: an in-process webhook receiver for tests. It listens on
- * 127.0.0.1 (port chosen by the kernel) with libmicrohttpd's own threads
- * (one per connection, so a hanging answer holds up no other request) and
+ * 127.0.0.1 (port chosen by the kernel) on the server of fake_http.h (a
+ * thread per connection, so a hanging answer holds up no other request) and
  * records every request it gets, whatever the path or method: the body and
  * the X-Checkoutd-Event, X-Checkoutd-Delivery and X-Checkoutd-Signature
  * headers, in arrival order (recorded as soon as the body is complete,

@@ -762,20 +762,34 @@ void ckt_shop_setup(ckt_daemon *d, const char *gateway_url, char store[64], char
     ckt_give_account(d, buyer, acct);
 }
 
+void ckt_cart(ckt_daemon *d, const char *key, const char *store, const char *acct, char out[64])
+{
+    char path[256];
+    snprintf(path, sizeof(path), "/v1/stores/%s/carts", store);
+    ckt_resp r = ckt_httpf(d, "POST", path, key, "{\"accountId\":\"%s\"}", acct);
+    ckt_expect_status(&r, 201);
+    snprintf(out, 64, "%s", ckt_str(r.json, "id"));
+    ckt_free(&r);
+}
+
+void ckt_cart_item(ckt_daemon *d, const char *key, const char *cart, const char *prod, int qty, char item_out[64])
+{
+    char path[256];
+    snprintf(path, sizeof(path), "/v1/carts/%s/items", cart);
+    ckt_resp r = ckt_httpf(d, "POST", path, key, "{\"productId\":\"%s\",\"quantity\":%d}", prod, qty);
+    ckt_expect_status(&r, 201);
+    if (item_out)
+        snprintf(item_out, 64, "%s", ckt_str(r.json, "id"));
+    ckt_free(&r);
+}
+
 void ckt_session_ready(ckt_daemon *d, const char *bkey, const char *store, const char *acct, const char *prod, int qty,
                        const char *addr_json, const char *shm, const char *pay_json, char sid[64], char cart[64])
 {
     char path[1024], cart_id[64];
-    snprintf(path, sizeof(path), "/v1/stores/%s/carts", store);
-    ckt_resp r = ckt_httpf(d, "POST", path, bkey, "{\"accountId\":\"%s\"}", acct);
-    ckt_expect_status(&r, 201);
-    snprintf(cart_id, sizeof(cart_id), "%s", ckt_str(r.json, "id"));
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/carts/%s/items", cart_id);
-    r = ckt_httpf(d, "POST", path, bkey, "{\"productId\":\"%s\",\"quantity\":%d}", prod, qty);
-    ckt_expect_status(&r, 201);
-    ckt_free(&r);
-    r = ckt_httpf(d, "POST", "/v1/checkouts", bkey, "{\"cartId\":\"%s\"}", cart_id);
+    ckt_cart(d, bkey, store, acct, cart_id);
+    ckt_cart_item(d, bkey, cart_id, prod, qty, NULL);
+    ckt_resp r = ckt_httpf(d, "POST", "/v1/checkouts", bkey, "{\"cartId\":\"%s\"}", cart_id);
     ckt_expect_status(&r, 201);
     snprintf(sid, 64, "%s", ckt_str(r.json, "session.id"));
     ckt_free(&r);

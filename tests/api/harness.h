@@ -135,6 +135,11 @@ void ckt_store_shipping_tax(ckt_daemon *d, const char *store_id, char shm_out[64
 void ckt_shop_setup(ckt_daemon *d, const char *gateway_url, char store[64], char shm[64], char acct[64],
                     char buyer[64], char bkey[128]);
 
+/* A cart of acct in store as the user with key; its id into out. */
+void ckt_cart(ckt_daemon *d, const char *key, const char *store, const char *acct, char out[64]);
+/* Adds qty x prod to the cart (201); the item's id into item_out unless NULL. */
+void ckt_cart_item(ckt_daemon *d, const char *key, const char *cart, const char *prod, int qty, char item_out[64]);
+
 /* A checkout ready to place: a cart of acct in store with qty units of
  * prod, its session (the action as the buyer with bkey), and its inputs:
  * addr_json as shippingAddress, shm, pay_json as payment. The session id

@@ -1,6 +1,6 @@
 /* test_accounts.c: POST/GET/PATCH /v1/accounts and store membership
  * (POST /v1/stores/{id}/members, DELETE /v1/stores/{id}/members/{accountId}). */
-#include "api/harness.h"
+#include "api/fixtures.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -26,15 +26,6 @@ static void expect_bad(ckt_daemon *d, const char *method, const char *path, cons
     expect_post_error(d, method, path, body, 400, "BAD_REQUEST", reason, field);
 }
 
-static void expect_time(json_t *j, const char *path)
-{
-    const char *t = ckt_str(j, path);
-    /* RFC 3339 UTC with milliseconds: 2026-11-22T05:13:24.123Z */
-    assert_int_equal(strlen(t), 24);
-    assert_int_equal(t[10], 'T');
-    assert_int_equal(t[23], 'Z');
-}
-
 static void account_lifecycle(void **state)
 {
     (void)state;
@@ -53,8 +44,8 @@ static void account_lifecycle(void **state)
     assert_int_equal(ckt_int(r.json, "prepaidBalance"), 2500);
     assert_true(json_is_true(ckt_get(r.json, "hazmatApproved")));
     assert_string_equal(ckt_str(r.json, "country"), "DE");
-    expect_time(r.json, "createdAt");
-    expect_time(r.json, "updatedAt");
+    ckt_expect_time_ms(r.json, "createdAt");
+    ckt_expect_time_ms(r.json, "updatedAt");
     assert_int_equal(json_object_size(r.json), 10);
     char *created = strdup(r.body);
     ckt_free(&r);
@@ -326,7 +317,7 @@ static void store_members(void **state)
     ckt_expect_status(&a, 201);
     assert_string_equal(ckt_str(a.json, "storeId"), store);
     assert_string_equal(ckt_str(a.json, "accountId"), acct);
-    expect_time(a.json, "createdAt");
+    ckt_expect_time_ms(a.json, "createdAt");
     assert_int_equal(json_object_size(a.json), 3);
     /* Again: 200 with the same body (the original createdAt), one row. */
     ckt_resp b = ckt_httpf(&d, "POST", path, CKT_ADMIN_KEY, "{\"accountId\":\"%s\"}", acct);

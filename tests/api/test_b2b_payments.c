@@ -7,7 +7,7 @@
  * given back when an order cannot be made or the checkout is abandoned; and
  * the credit limit under concurrent placements. Worked example of API.md:
  * 3 x 1999 @ 500 g to the US -> grandTotal 7692. */
-#include "api/harness.h"
+#include "api/fixtures.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -31,44 +31,25 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-typedef struct fx {
-    ckt_daemon d;
-    char store[64], shm[64], acct[64], buyer[64], bkey[128], prod[64];
-} fx;
+typedef ckt_fx fx;
 
 static fx F;
 
 static int teardown(void **state)
 {
     (void)state;
-    ckt_cleanup(&F.d);
-    memset(&F, 0, sizeof(F));
+    ckt_fx_cleanup(&F);
     return 0;
-}
-
-/* A buyer account (member of the store, given to the fixture's buyer). */
-static void make_account(fx *f, int64_t credit_limit, int64_t prepaid, char out[64])
-{
-    char body[512];
-    snprintf(body, sizeof(body),
-             "{\"name\":\"Acme\",\"isBuyer\":true,\"creditLimit\":%lld,\"prepaidBalance\":%lld,"
-             "\"hazmatApproved\":false,\"country\":\"US\"}",
-             (long long)credit_limit, (long long)prepaid);
-    ckt_account(&f->d, body, out);
-    ckt_member(&f->d, f->store, out);
-    ckt_give_account(&f->d, f->buyer, out);
 }
 
 /* A product of the store: 1999, 500 g, with these flags and this stock. */
 static void make_product(fx *f, int hazmat, int export_controlled, int stock, char out[64])
 {
     static int seq;
-    char body[512];
-    snprintf(body, sizeof(body),
-             "{\"sku\":\"B2B-%d-%ld\",\"name\":\"Widget\",\"unitPrice\":1999,\"stock\":%d,\"minQuantity\":1,"
-             "\"priceTiers\":[],\"hazmat\":%s,\"exportControlled\":%s,\"weightGrams\":500,\"active\":true}",
-             ++seq, (long)getpid(), stock, hazmat ? "true" : "false", export_controlled ? "true" : "false");
-    ckt_product(&f->d, f->store, body, out);
+    char sku[64];
+    snprintf(sku, sizeof(sku), "B2B-%d-%ld", ++seq, (long)getpid());
+    ckt_product_spec p = {.sku = sku, .stock = stock, .hazmat = hazmat, .export_controlled = export_controlled};
+    ckt_fx_product(f, &p, out);
 }
 
 /* Daemon, store (KP embargoed), Ground shipping 1000 + 100/kg, US tax 825 bp,
@@ -76,13 +57,8 @@ static void make_product(fx *f, int hazmat, int export_controlled, int stock, ch
  * a plain product (stock 100). */
 static void fx_setup(fx *f, const char *faults, int64_t credit_limit, int64_t prepaid)
 {
-    memset(f, 0, sizeof(*f));
-    ckt_start(&f->d, faults, NULL);
-    ckt_daemon *d = &f->d;
-    ckt_store(d, f->store);
-    ckt_store_shipping_tax(d, f->store, f->shm);
-    ckt_user(d, "[\"buyer\"]", f->buyer, f->bkey);
-    make_account(f, credit_limit, prepaid, f->acct);
+    ckt_fx_opts o = {.faults = faults, .balances = 1, .credit_limit = credit_limit, .prepaid = prepaid};
+    ckt_fx_setup(f, &o);
     make_product(f, 0, 0, 100, f->prod);
 }
 
@@ -91,26 +67,7 @@ static void fx_setup(fx *f, const char *faults, int64_t credit_limit, int64_t pr
 static void new_session(fx *f, const char *acct, const char *prod, int qty, const char *addr, const char *pay,
                         char sid[64])
 {
-    ckt_daemon *d = &f->d;
-    char path[1024], cart[64];
-    snprintf(path, sizeof(path), "/v1/stores/%s/carts", f->store);
-    ckt_resp r = ckt_httpf(d, "POST", path, f->bkey, "{\"accountId\":\"%s\"}", acct);
-    ckt_expect_status(&r, 201);
-    snprintf(cart, sizeof(cart), "%s", ckt_str(r.json, "id"));
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/carts/%s/items", cart);
-    r = ckt_httpf(d, "POST", path, f->bkey, "{\"productId\":\"%s\",\"quantity\":%d}", prod, qty);
-    ckt_expect_status(&r, 201);
-    ckt_free(&r);
-    r = ckt_httpf(d, "POST", "/v1/checkouts", f->bkey, "{\"cartId\":\"%s\"}", cart);
-    ckt_expect_status(&r, 201);
-    snprintf(sid, 64, "%s", ckt_str(r.json, "session.id"));
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/checkouts/%s", sid);
-    r = ckt_httpf(d, "PATCH", path, f->bkey, "{\"shippingAddress\":%s,\"shippingMethodId\":\"%s\",\"payment\":%s}",
-                  addr, f->shm, pay);
-    ckt_expect_status(&r, 200);
-    ckt_free(&r);
+    ckt_session_ready(&f->d, f->bkey, f->store, acct, prod, qty, addr, f->shm, pay, sid, NULL);
 }
 
 static void set_payment(fx *f, const char *sid, const char *pay)
@@ -122,17 +79,10 @@ static void set_payment(fx *f, const char *sid, const char *pay)
     ckt_free(&r);
 }
 
-static ckt_resp place(fx *f, const char *sid)
-{
-    char path[1024];
-    snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", sid);
-    return ckt_http(&f->d, "POST", path, f->bkey, NULL, NULL);
-}
-
 /* Places the session; 201 expected; the order id goes to out (may be NULL). */
 static void place_ok(fx *f, const char *sid, char out[64])
 {
-    ckt_resp r = place(f, sid);
+    ckt_resp r = ckt_place(f, sid);
     ckt_expect_status(&r, 201);
     const char *oid = ckt_str(r.json, "orderId");
     assert_true(strncmp(oid, "ord_", 4) == 0);
@@ -145,17 +95,11 @@ static void place_ok(fx *f, const char *sid, char out[64])
 /* Places the session and expects the step failure (status, reason, step). */
 static void place_fail(fx *f, const char *sid, long status, const char *reason, const char *step)
 {
-    ckt_resp r = place(f, sid);
-    ckt_expect_error(&r, status, status == 400 ? "BAD_REQUEST" : "UNKNOWN_EXCEPTION", reason, NULL);
-    const char *s = ckt_str(r.json, "0.step");
-    if (strcmp(s, step) != 0)
-        fprintf(stderr, "expected step %s: %s\n", step, r.body);
-    assert_string_equal(s, step);
-    ckt_free(&r);
+    ckt_place_fails(f, sid, status, reason, step);
     /* The session shows the error. */
     char path[1024];
     snprintf(path, sizeof(path), "/v1/checkouts/%s", sid);
-    r = ckt_http(&f->d, "GET", path, f->bkey, NULL, NULL);
+    ckt_resp r = ckt_http(&f->d, "GET", path, f->bkey, NULL, NULL);
     ckt_expect_status(&r, 200);
     assert_true(json_is_true(ckt_get(r.json, "isError")));
     size_t n = json_array_size(ckt_get(r.json, "errors"));
@@ -420,7 +364,7 @@ static void rule_po_number(void **state)
     fx *f = &F;
     fx_setup(f, NULL, 100000, 0);
     char other[64], s1[64], s2[64], s3[64], s4[64], o1[64], o3[64];
-    make_account(f, 100000, 0, other);
+    ckt_fx_account(f, 100000, 0, other);
 
     /* purchase_order without a poNumber. */
     new_session(f, f->acct, f->prod, 3, ADDR_US, "{\"method\":\"purchase_order\"}", s1);
@@ -516,7 +460,7 @@ static void rule_contract(void **state)
     fx *f = &F;
     fx_setup(f, NULL, 100000, 0);
     char other[64], inactive[64], foreign[64], small[64], good[64], sid[64], oid[64], pay[256];
-    make_account(f, 100000, 0, other);
+    ckt_fx_account(f, 100000, 0, other);
     make_contract(f, f->acct, 100000, 0, inactive);
     make_contract(f, other, 100000, 1, foreign);
     make_contract(f, f->acct, TOTAL - 1, 1, small);
@@ -915,7 +859,7 @@ static void duplicate_po_after_resume(void **state)
     place_fail(f, s1, 500, "INTERNAL_ERROR", "create_order");
     place_ok(f, s2, o2);
     /* s1 resumes at create_order: it must not make a second PO-DUP order. */
-    ckt_resp r = place(f, s1);
+    ckt_resp r = ckt_place(f, s1);
     long status = r.status;
     if (status == 201)
         fprintf(stderr, "second order with PO-DUP on one account: %s\n", r.body);

@@ -5,8 +5,7 @@
  * that holds, captures and voids are counted where the money is. Holds are
  * left behind with the step.fail:create_order fault point (API.md "Fault
  * injection"). Worked example: 3 x 1999 @ 500 g to the US -> 7692. */
-#include "api/fake_gateway.h"
-#include "api/harness.h"
+#include "api/fixtures.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -24,9 +23,8 @@
 /* ---------------------------------------------------------------- helpers */
 
 typedef struct fx {
-    ckt_daemon d;
-    fake_gateway *gw;
-    char store[64], shm[64], acct[64], buyer[64], bkey[128], ful[64], fkey[128], prod[64];
+    CKT_FX_BASE;
+    char ful[64], fkey[128];
 } fx;
 
 static fx F;
@@ -34,8 +32,7 @@ static fx F;
 static int teardown(void **state)
 {
     (void)state;
-    ckt_cleanup(&F.d);
-    fgw_stop(F.gw);
+    ckt_fx_cleanup(&F.base);
     memset(&F, 0, sizeof(F));
     return 0;
 }
@@ -46,68 +43,25 @@ static int teardown(void **state)
 static void fx_setup(fx *f, const char *faults, const char *const *extra, int stock)
 {
     memset(f, 0, sizeof(*f));
-    f->gw = fgw_start();
-    assert_non_null(f->gw);
-    ckt_start(&f->d, faults, extra);
-    ckt_daemon *d = &f->d;
-    char url[128], body[512];
-    fgw_url(f->gw, url, sizeof(url));
-    ckt_shop_setup(d, url, f->store, f->shm, f->acct, f->buyer, f->bkey);
-    ckt_user(d, "[\"fulfillment\"]", f->ful, f->fkey);
-    snprintf(body, sizeof(body),
-             "{\"sku\":\"CAP-%ld\",\"name\":\"Widget\",\"unitPrice\":1999,\"stock\":%d,\"minQuantity\":1,"
-             "\"priceTiers\":[],\"hazmat\":false,\"exportControlled\":false,\"weightGrams\":500,\"active\":true}",
-             (long)getpid(), stock);
-    ckt_product(d, f->store, body, f->prod);
+    ckt_fx_opts o = {.faults = faults, .extra = extra, .fake_gateway = 1, .sku_prefix = "CAP", .stock = stock};
+    ckt_fx_setup(&f->base, &o);
+    ckt_user(&f->d, "[\"fulfillment\"]", f->ful, f->fkey);
 }
 
 /* A cart of 3 units, its session, and its inputs (this payment). */
 static void new_session(fx *f, const char *pay, char sid[64])
 {
-    ckt_daemon *d = &f->d;
-    char path[1024], cart[64];
-    snprintf(path, sizeof(path), "/v1/stores/%s/carts", f->store);
-    ckt_resp r = ckt_httpf(d, "POST", path, f->bkey, "{\"accountId\":\"%s\"}", f->acct);
-    ckt_expect_status(&r, 201);
-    snprintf(cart, sizeof(cart), "%s", ckt_str(r.json, "id"));
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/carts/%s/items", cart);
-    r = ckt_httpf(d, "POST", path, f->bkey, "{\"productId\":\"%s\",\"quantity\":3}", f->prod);
-    ckt_expect_status(&r, 201);
-    ckt_free(&r);
-    r = ckt_httpf(d, "POST", "/v1/checkouts", f->bkey, "{\"cartId\":\"%s\"}", cart);
-    ckt_expect_status(&r, 201);
-    snprintf(sid, 64, "%s", ckt_str(r.json, "session.id"));
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/checkouts/%s", sid);
-    r = ckt_httpf(d, "PATCH", path, f->bkey,
-                  "{\"shippingAddress\":" ADDR_US ",\"shippingMethodId\":\"%s\",\"payment\":%s}", f->shm, pay);
-    ckt_expect_status(&r, 200);
-    ckt_free(&r);
-}
-
-static ckt_resp place(fx *f, const char *sid)
-{
-    char path[1024];
-    snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", sid);
-    return ckt_http(&f->d, "POST", path, f->bkey, NULL, NULL);
+    ckt_fx_session(&f->base, f->prod, 3, ADDR_US, pay, sid, NULL);
 }
 
 static void place_ok(fx *f, const char *sid, char out[64])
 {
-    ckt_resp r = place(f, sid);
-    ckt_expect_status(&r, 201);
-    snprintf(out, 64, "%s", ckt_str(r.json, "orderId"));
-    assert_int_equal(ckt_int(r.json, "order.totals.grandTotal"), TOTAL);
-    ckt_free(&r);
+    ckt_place_ok(&f->base, sid, TOTAL, out);
 }
 
 static void place_fail(fx *f, const char *sid, long status, const char *reason, const char *step)
 {
-    ckt_resp r = place(f, sid);
-    ckt_expect_error(&r, status, status == 400 ? "BAD_REQUEST" : "UNKNOWN_EXCEPTION", reason, NULL);
-    assert_string_equal(ckt_str(r.json, "0.step"), step);
-    ckt_free(&r);
+    ckt_place_fails(&f->base, sid, status, reason, step);
 }
 
 static json_t *get_order(fx *f, const char *key, const char *id)
@@ -205,17 +159,6 @@ static void expect_rewound(fx *f, const char *sid)
     json_decref(s);
 }
 
-static void expect_keys(json_t *obj, const char *const *keys)
-{
-    size_t n = 0;
-    for (; keys[n]; n++) {
-        if (!json_object_get(obj, keys[n]))
-            fprintf(stderr, "key '%s' missing\n", keys[n]);
-        assert_non_null(json_object_get(obj, keys[n]));
-    }
-    assert_int_equal(json_object_size(obj), n);
-}
-
 /* ---------------------------------------------------------------- capture */
 
 /* A crash after the gateway captured and before the payment was recorded:
@@ -288,7 +231,7 @@ static void capture_partial_then_rest(void **state)
     r = capture(f, f->fkey, oid, "{\"amount\":2000}");
     ckt_expect_status(&r, 201);
     static const char *const pay_keys[] = {"id", "authorizationId", "amount", "createdAt", NULL};
-    expect_keys(r.json, pay_keys);
+    ckt_expect_keys(r.json, pay_keys);
     char pay1[64];
     snprintf(pay1, sizeof(pay1), "%s", ckt_str(r.json, "id"));
     assert_true(strncmp(pay1, "pay_", 4) == 0);
@@ -519,7 +462,7 @@ static void sweeper_voids_idle_hold(void **state)
     json_t *al = alerts(f);
     assert_int_equal(json_array_size(al), 1);
     static const char *const alert_keys[] = {"id", "kind", "subjectId", "message", "createdAt", NULL};
-    expect_keys(json_array_get(al, 0), alert_keys);
+    ckt_expect_keys(json_array_get(al, 0), alert_keys);
     assert_string_equal(ckt_str(al, "0.kind"), "StaleHoldVoided");
     assert_string_equal(ckt_str(al, "0.subjectId"), auth_id);
     assert_true(strlen(ckt_str(al, "0.message")) > 0);

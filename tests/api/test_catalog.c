@@ -1,6 +1,6 @@
 /* test_catalog.c: products (POST /v1/stores/{id}/products, GET/PATCH
  * /v1/products/{id}), shipping methods, tax rates and promotions. */
-#include "api/harness.h"
+#include "api/fixtures.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,14 +29,6 @@ static void expect_errors(ckt_daemon *d, const char *method, const char *path, c
         ckt_expect_error(&r, c->status, c->error_code, c->reason, c->field);
         ckt_free(&r);
     }
-}
-
-static void expect_time(json_t *j, const char *path)
-{
-    const char *t = ckt_str(j, path);
-    assert_int_equal(strlen(t), 24); /* 2026-01-02T03:04:05.678Z */
-    assert_int_equal(t[23], 'Z');
-    assert_int_equal(t[10], 'T');
 }
 
 static void product_lifecycle(void **state)
@@ -71,8 +63,8 @@ static void product_lifecycle(void **state)
     assert_true(json_is_true(ckt_get(r.json, "exportControlled")));
     assert_int_equal(ckt_int(r.json, "weightGrams"), 500);
     assert_true(json_is_true(ckt_get(r.json, "active")));
-    expect_time(r.json, "createdAt");
-    expect_time(r.json, "updatedAt");
+    ckt_expect_time_ms(r.json, "createdAt");
+    ckt_expect_time_ms(r.json, "updatedAt");
     assert_int_equal(json_object_size(r.json), 14);
     ckt_free(&r);
     assert_int_equal(ckt_db_int(&d, "SELECT count(*) FROM products WHERE id = '%s' AND price_tiers ="
@@ -295,7 +287,7 @@ static void shipping_methods(void **state)
     assert_string_equal(ckt_str(r.json, "name"), "Ground");
     assert_int_equal(ckt_int(r.json, "flatFee"), 1000);
     assert_int_equal(ckt_int(r.json, "perKgFee"), 100);
-    expect_time(r.json, "createdAt");
+    ckt_expect_time_ms(r.json, "createdAt");
     assert_int_equal(json_object_size(r.json), 6);
     ckt_free(&r);
     r = ckt_http(&d, "POST", path, CKT_ADMIN_KEY, "{\"name\":\"Pickup\",\"flatFee\":0}", NULL);
@@ -371,7 +363,7 @@ static void tax_rates_and_promotions(void **state)
     assert_string_equal(ckt_str(r.json, "storeId"), store);
     assert_string_equal(ckt_str(r.json, "country"), "US");
     assert_int_equal(ckt_int(r.json, "rateBasisPoints"), 825);
-    expect_time(r.json, "createdAt");
+    ckt_expect_time_ms(r.json, "createdAt");
     assert_int_equal(json_object_size(r.json), 5);
     ckt_free(&r);
     r = ckt_http(&d, "POST", path, CKT_ADMIN_KEY, "{\"country\":\"US\",\"rateBasisPoints\":700}", NULL);
@@ -418,7 +410,7 @@ static void tax_rates_and_promotions(void **state)
     assert_string_equal(ckt_str(r.json, "name"), "5% over 500");
     assert_int_equal(ckt_int(r.json, "minSubtotal"), 50000);
     assert_int_equal(ckt_int(r.json, "percentOffBasisPoints"), 500);
-    expect_time(r.json, "createdAt");
+    ckt_expect_time_ms(r.json, "createdAt");
     assert_int_equal(json_object_size(r.json), 6);
     ckt_free(&r);
     r = ckt_http(&d, "POST", path, CKT_ADMIN_KEY, "{\"name\":\"all free\",\"percentOffBasisPoints\":10000}", NULL);

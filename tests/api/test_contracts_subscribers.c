@@ -3,7 +3,7 @@
  * come back, that URLs must parse as absolute URLs, and what deleting a
  * subscriber does to its deliveries. */
 #include "api/fake_webhook.h"
-#include "api/harness.h"
+#include "api/fixtures.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,13 +38,6 @@ static void expect_errors(ckt_daemon *d, const char *method, const char *path, c
     }
 }
 
-static void expect_time(json_t *j, const char *path)
-{
-    const char *t = ckt_str(j, path);
-    assert_int_equal(strlen(t), 24);
-    assert_int_equal(t[23], 'Z');
-}
-
 static void contract_lifecycle(void **state)
 {
     ckt_daemon d;
@@ -60,7 +53,7 @@ static void contract_lifecycle(void **state)
     assert_int_equal(ckt_int(r.json, "amount"), 500000);
     assert_int_equal(ckt_int(r.json, "remaining"), 500000);
     assert_true(json_is_true(ckt_get(r.json, "active")));
-    expect_time(r.json, "createdAt");
+    ckt_expect_time_ms(r.json, "createdAt");
     assert_int_equal(json_object_size(r.json), 6);
     ckt_free(&r);
 
@@ -143,7 +136,7 @@ static void subscriber_webhook(void **state)
     assert_string_equal(ckt_str(r.json, "events.1"), "OrderReleased");
     assert_int_equal(ckt_int(r.json, "maxAttempts"), 3);
     assert_int_equal(ckt_int(r.json, "backoffBaseMs"), 250);
-    expect_time(r.json, "createdAt");
+    ckt_expect_time_ms(r.json, "createdAt");
     assert_null(ckt_get(r.json, "secret"));
     assert_null(ckt_get(r.json, "smtpUrl"));
     assert_null(ckt_get(r.json, "from"));
@@ -596,13 +589,6 @@ static int teardown_g(void **state)
     return 0;
 }
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Every delivery's subscriber, status, attempts and last error, on stderr:
  * what a wait that timed out found. */
 static void dump_deliveries(ckt_daemon *d)
@@ -623,10 +609,10 @@ static void dump_deliveries(ckt_daemon *d)
  * delivery that meets a slow receiver is retried, which takes seconds. */
 static void wait_count(ckt_daemon *d, int64_t want, const char *sql)
 {
-    long long until = mono_ms() + 60000;
+    long long until = ckt_mono_ms() + 60000;
     int64_t n;
     while ((n = ckt_db_int(d, "%s", sql)) != want) {
-        if (mono_ms() > until) {
+        if (ckt_mono_ms() > until) {
             dump_deliveries(d);
             fail_msg("waited 60 s for %lld from: %s (now %lld)", (long long)want, sql, (long long)n);
         }
@@ -819,9 +805,9 @@ static void subscriber_delete_in_flight(void **state)
     subscribe(d, G.hanging, 8, 1000, sub);
     long long before = delivery_attempts(d);
     emit_event(d, ev);
-    long long until = mono_ms() + 20000;
+    long long until = ckt_mono_ms() + 20000;
     while (fwh_count(G.hanging) < 1) { /* the request arrived and hangs */
-        if (mono_ms() > until)
+        if (ckt_mono_ms() > until)
             fail_msg("the delivery was never attempted");
         usleep(20000);
     }
@@ -835,9 +821,9 @@ static void subscriber_delete_in_flight(void **state)
      * waits for the record, so the row below is final. */
     fwh_stop(G.hanging);
     G.hanging = NULL;
-    until = mono_ms() + 20000;
+    until = ckt_mono_ms() + 20000;
     while (delivery_attempts(d) <= before) {
-        if (mono_ms() > until)
+        if (ckt_mono_ms() > until)
             fail_msg("the attempt's outcome never came");
         usleep(20000);
     }

@@ -6,8 +6,7 @@
  * without faults, and the order placed again: exactly one order, one
  * authorization, one hold at the (fake, idempotent) gateway, stock taken
  * once, one OrderCreated event, the lease released and the cart Closed. */
-#include "api/harness.h"
-#include "api/fake_gateway.h"
+#include "api/fixtures.h"
 
 #include <curl/curl.h>
 #include <sqlite3.h>
@@ -27,9 +26,8 @@
 /* ---------------------------------------------------------------- helpers */
 
 typedef struct fx {
-    ckt_daemon d;
-    fake_gateway *gw;
-    char store[64], acct[64], buyer[64], bkey[128], prod[64], shm[64], cart[64], sid[64];
+    CKT_FX_BASE;
+    char cart[64], sid[64];
 } fx;
 
 /* One fixture at a time, static so that the teardown can stop the daemon and
@@ -39,17 +37,9 @@ static fx F;
 static int teardown(void **state)
 {
     (void)state;
-    ckt_cleanup(&F.d);
-    fgw_stop(F.gw);
+    ckt_fx_cleanup(&F.base);
     memset(&F, 0, sizeof(F));
     return 0;
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* A raw request that tolerates the daemon dying under it (ckt_http asserts
@@ -116,60 +106,21 @@ static void db_text(ckt_daemon *d, char *out, size_t n, const char *sql)
     ckt_db_text(d, out, n, "%s", sql);
 }
 
-static void new_cart(ckt_daemon *d, const char *store, const char *acct, const char *key, char out[64])
-{
-    char path[256];
-    snprintf(path, sizeof(path), "/v1/stores/%s/carts", store);
-    ckt_resp r = ckt_httpf(d, "POST", path, key, "{\"accountId\":\"%s\"}", acct);
-    ckt_expect_status(&r, 201);
-    snprintf(out, 64, "%s", ckt_str(r.json, "id"));
-    ckt_free(&r);
-}
-
-static void add_item(ckt_daemon *d, const char *cart, const char *key, const char *prod, int qty)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "/v1/carts/%s/items", cart);
-    ckt_resp r = ckt_httpf(d, "POST", path, key, "{\"productId\":\"%s\",\"quantity\":%d}", prod, qty);
-    ckt_expect_status(&r, 201);
-    ckt_free(&r);
-}
-
 /* The store (on the fake gateway), Ground shipping, US tax, a buyer account,
  * a buyer given it, a product (stock 100, 1999, 500 g), a cart with 3 units
  * and its session with every checkout input set. */
 static void fx_setup(fx *f, const char *faults)
 {
     memset(f, 0, sizeof(*f));
-    f->gw = fgw_start();
-    assert_non_null(f->gw);
-    ckt_start(&f->d, faults, NULL);
-    ckt_daemon *d = &f->d;
-    char path[256], url[128];
-    fgw_url(f->gw, url, sizeof(url));
-    ckt_shop_setup(d, url, f->store, f->shm, f->acct, f->buyer, f->bkey);
-    ckt_product(d, f->store, NULL, f->prod);
-    new_cart(d, f->store, f->acct, f->bkey, f->cart);
-    add_item(d, f->cart, f->bkey, f->prod, QTY);
-
-    ckt_resp r = ckt_httpf(d, "POST", "/v1/checkouts", f->bkey, "{\"cartId\":\"%s\"}", f->cart);
-    ckt_expect_status(&r, 201);
-    snprintf(f->sid, sizeof(f->sid), "%s", ckt_str(r.json, "session.id"));
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/checkouts/%s", f->sid);
-    r = ckt_httpf(d, "PATCH", path, f->bkey,
-                  "{\"shippingAddress\":" ADDRESS ",\"shippingMethodId\":\"%s\","
-                  "\"payment\":{\"method\":\"card\",\"cardToken\":\"tok_visa\"}}",
-                  f->shm);
-    ckt_expect_status(&r, 200);
-    ckt_free(&r);
+    ckt_fx_opts o = {.faults = faults, .fake_gateway = 1, .default_product = 1};
+    ckt_fx_setup(&f->base, &o);
+    ckt_fx_session(&f->base, f->prod, QTY, ADDRESS, "{\"method\":\"card\",\"cardToken\":\"tok_visa\"}", f->sid,
+                   f->cart);
 }
 
 static ckt_resp place(fx *f)
 {
-    char path[256];
-    snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", f->sid);
-    return ckt_http(&f->d, "POST", path, f->bkey, NULL, NULL);
+    return ckt_place(&f->base, f->sid);
 }
 
 /* Places the order on a daemon armed to crash: the connection drops, the
@@ -185,18 +136,6 @@ static void place_and_crash(fx *f)
     assert_int_not_equal(r.cc, CURLE_OK);
     raw_free(&r);
     assert_int_equal(ckt_wait_exit(&f->d, 10000), 99);
-}
-
-/* The REST envelope of a failed step: status, errorCode, reason and step. */
-static void expect_step_error(const ckt_resp *r, long status, const char *code, const char *reason,
-                              const char *step)
-{
-    ckt_expect_error(r, status, code, reason, NULL);
-    const char *s = json_string_value(ckt_get(r->json, "0.step"));
-    if (!s || strcmp(s, step))
-        fprintf(stderr, "expected step %s: %s\n", step, r->body);
-    assert_non_null(s);
-    assert_string_equal(s, step);
 }
 
 static json_t *get_session(fx *f)
@@ -393,7 +332,7 @@ static void step_fail_create_order_resumes(void **state)
     fx *f = &F;
     fx_setup(f, "step.fail:create_order*1");
     ckt_resp r = place(f);
-    expect_step_error(&r, 500, "UNKNOWN_EXCEPTION", "INTERNAL_ERROR", "create_order");
+    ckt_expect_step_error(&r, 500, "INTERNAL_ERROR", "create_order");
     ckt_free(&r);
     json_t *s = get_session(f);
     assert_true(json_is_true(ckt_get(s, "isError")));
@@ -434,7 +373,7 @@ static void step_fail_validate_cart_resumes(void **state)
     fx *f = &F;
     fx_setup(f, "step.fail:validate_cart*1");
     ckt_resp r = place(f);
-    expect_step_error(&r, 500, "UNKNOWN_EXCEPTION", "INTERNAL_ERROR", "validate_cart");
+    ckt_expect_step_error(&r, 500, "INTERNAL_ERROR", "validate_cart");
     ckt_free(&r);
     json_t *s = get_session(f);
     assert_true(json_is_true(ckt_get(s, "isError")));
@@ -465,7 +404,7 @@ static void sigkill_lease_released_on_restart(void **state)
     ckt_db_exec(&f->d,
                 "UPDATE checkout_sessions SET lease_owner = 'node_dead:req_dead', lease_expires_at = %lld"
                 " WHERE id = '%s'",
-                now_ms() + 3600 * 1000LL, f->sid);
+                ckt_now_ms() + 3600 * 1000LL, f->sid);
     ckt_resp r = place(f);
     ckt_expect_error(&r, 400, "BAD_REQUEST", "CART_ALREADY_IN_PROGRESS", NULL);
     ckt_free(&r);
@@ -545,7 +484,7 @@ static void no_event_without_order(void **state)
     fx *f = &F;
     fx_setup(f, "step.fail:create_order*1");
     ckt_resp r = place(f);
-    expect_step_error(&r, 500, "UNKNOWN_EXCEPTION", "INTERNAL_ERROR", "create_order");
+    ckt_expect_step_error(&r, 500, "INTERNAL_ERROR", "create_order");
     ckt_free(&r);
     assert_int_equal(count_orders(f), 0);
     assert_int_equal(events(f, "OrderCreated"), 0);

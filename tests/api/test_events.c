@@ -7,7 +7,7 @@
  * checkout nor other subscribers; the SLA monitor and its alerts; /metrics;
  * and no event for an order that was rolled back. The receivers are
  * in-process fakes (fake_webhook.h, fake_smtp.h). */
-#include "api/harness.h"
+#include "api/fixtures.h"
 #include "api/fake_smtp.h"
 #include "api/fake_webhook.h"
 
@@ -34,13 +34,12 @@
 /* ---------------------------------------------------------------- fixture */
 
 typedef struct fx {
-    ckt_daemon d;
-    fake_webhook *wh[2];
-    fake_smtp *smtp;
     /* Store with shipping 1000 + 100/kg and US tax 825 bp; a buyer account
      * (member, large credit limit); a buyer user (buyer@example.com) given
      * the account; a 1999 / 500 g product with a known SKU. */
-    char store[64], shm[64], acct[64], buyer[64], bkey[128], prod[64], sku[64];
+    CKT_FX_BASE;
+    fake_webhook *wh[2];
+    fake_smtp *smtp;
 } fx;
 
 /* Static so that the teardown can stop the daemon and the fakes of a test
@@ -50,24 +49,12 @@ static fx F;
 static int teardown(void **state)
 {
     (void)state;
-    ckt_cleanup(&F.d);
+    ckt_fx_cleanup(&F.base);
     for (int i = 0; i < 2; i++)
         fwh_stop(F.wh[i]);
     fsmtp_stop(F.smtp);
     memset(&F, 0, sizeof(F));
     return 0;
-}
-
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-    usleep((useconds_t)ms * 1000);
 }
 
 static char *dump(json_t *j)
@@ -78,47 +65,24 @@ static char *dump(json_t *j)
 static void fx_setup(fx *f, const char *faults)
 {
     memset(f, 0, sizeof(*f));
-    ckt_start(&f->d, faults, NULL);
-    ckt_store(&f->d, f->store);
-    ckt_store_shipping_tax(&f->d, f->store, f->shm);
-    ckt_resp r;
-    ckt_account(&f->d,
-                "{\"name\":\"Acme\",\"isBuyer\":true,\"creditLimit\":100000000,\"prepaidBalance\":0,"
-                "\"hazmatApproved\":false,\"country\":\"US\"}",
-                f->acct);
-    ckt_member(&f->d, f->store, f->acct);
-    r = ckt_http(&f->d, "POST", "/v1/users", CKT_ADMIN_KEY,
-                 "{\"name\":\"Ann Buyer\",\"email\":\"" BUYER_EMAIL "\",\"permissions\":[\"buyer\"]}", NULL);
-    ckt_expect_status(&r, 201);
-    snprintf(f->buyer, sizeof(f->buyer), "%s", ckt_str(r.json, "id"));
-    snprintf(f->bkey, sizeof(f->bkey), "%s", ckt_str(r.json, "apiKey"));
-    ckt_free(&r);
-    ckt_give_account(&f->d, f->buyer, f->acct);
-    snprintf(f->sku, sizeof(f->sku), "EVT-SKU-%ld", (long)getpid());
-    char body[512];
-    snprintf(body, sizeof(body),
-             "{\"sku\":\"%s\",\"name\":\"Widget\",\"unitPrice\":1999,\"stock\":1000,\"minQuantity\":1,"
-             "\"priceTiers\":[],\"hazmat\":false,\"exportControlled\":false,\"weightGrams\":500,\"active\":true}",
-             f->sku);
-    ckt_product(&f->d, f->store, body, f->prod);
+    ckt_fx_opts o = {.faults = faults,
+                     .balances = 1,
+                     .credit_limit = 100000000,
+                     .buyer_name = "Ann Buyer",
+                     .buyer_email = BUYER_EMAIL,
+                     .sku_prefix = "EVT-SKU",
+                     .stock = 1000};
+    ckt_fx_setup(&f->base, &o);
 }
 
 /* A cart of the buyer's holding qty x the product, and its session (Start). */
 static void new_session(fx *f, int qty, char sid[64])
 {
-    char path[1024], cart[64];
-    snprintf(path, sizeof(path), "/v1/stores/%s/carts", f->store);
-    ckt_resp r = ckt_httpf(&f->d, "POST", path, f->bkey, "{\"accountId\":\"%s\"}", f->acct);
-    ckt_expect_status(&r, 201);
-    snprintf(cart, sizeof(cart), "%s", ckt_str(r.json, "id"));
-    ckt_free(&r);
-    if (qty > 0) {
-        snprintf(path, sizeof(path), "/v1/carts/%s/items", cart);
-        r = ckt_httpf(&f->d, "POST", path, f->bkey, "{\"productId\":\"%s\",\"quantity\":%d}", f->prod, qty);
-        ckt_expect_status(&r, 201);
-        ckt_free(&r);
-    }
-    r = ckt_httpf(&f->d, "POST", "/v1/checkouts", f->bkey, "{\"cartId\":\"%s\"}", cart);
+    char cart[64];
+    ckt_cart(&f->d, f->bkey, f->store, f->acct, cart);
+    if (qty > 0)
+        ckt_cart_item(&f->d, f->bkey, cart, f->prod, qty, NULL);
+    ckt_resp r = ckt_httpf(&f->d, "POST", "/v1/checkouts", f->bkey, "{\"cartId\":\"%s\"}", cart);
     ckt_expect_status(&r, 201);
     assert_string_equal(ckt_str(r.json, "session.state"), "Start");
     snprintf(sid, 64, "%s", ckt_str(r.json, "session.id"));
@@ -137,23 +101,13 @@ static void set_inputs(fx *f, const char *sid, const char *pay)
     ckt_free(&r);
 }
 
-static ckt_resp place(fx *f, const char *sid)
-{
-    char path[1024];
-    snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", sid);
-    return ckt_http(&f->d, "POST", path, f->bkey, NULL, NULL);
-}
-
 /* A whole checkout of 3 x the product paid with pay: 201; the order id. */
 static void place_order(fx *f, const char *pay, char order[64])
 {
     char sid[64];
     new_session(f, 3, sid);
     set_inputs(f, sid, pay);
-    ckt_resp r = place(f, sid);
-    ckt_expect_status(&r, 201);
-    snprintf(order, 64, "%s", ckt_str(r.json, "orderId"));
-    ckt_free(&r);
+    ckt_place_ok(&f->base, sid, -1, order);
 }
 
 /* POST /v1/subscribers for a webhook to w; the id into out, the secret into secret_out (64). */
@@ -207,7 +161,7 @@ static json_t *find_delivery(json_t *o, const char *sub, const char *event)
 static json_t *wait_delivery(fx *f, const char *order, const char *sub, const char *event, const char *status,
                              int timeout_ms)
 {
-    long long until = mono_ms() + timeout_ms;
+    long long until = ckt_mono_ms() + timeout_ms;
     json_t *o = NULL;
     for (;;) {
         json_decref(o);
@@ -219,9 +173,9 @@ static json_t *wait_delivery(fx *f, const char *order, const char *sub, const ch
             json_decref(o);
             return copy;
         }
-        if (mono_ms() > until)
+        if (ckt_mono_ms() > until)
             break;
-        sleep_ms(50);
+        ckt_sleep_ms(50);
     }
     char *s = dump(json_object_get(o, "deliveries"));
     fprintf(stderr, "delivery of %s to %s for order %s never became %s in %d ms; deliveries: %s\n", event, sub,
@@ -245,26 +199,26 @@ static json_t *wait_delivery(fx *f, const char *order, const char *sub, const ch
 /* Waits until cond_count() >= want (50 ms steps); fails after timeout_ms. */
 static void wait_count(int (*count)(fake_webhook *), fake_webhook *w, int want, int timeout_ms, const char *what)
 {
-    long long until = mono_ms() + timeout_ms;
+    long long until = ckt_mono_ms() + timeout_ms;
     while (count(w) < want) {
-        if (mono_ms() > until) {
+        if (ckt_mono_ms() > until) {
             fprintf(stderr, "%s: %d requests after %d ms, wanted %d\n", what, count(w), timeout_ms, want);
             fail_msg("%s: too few requests", what);
         }
-        sleep_ms(50);
+        ckt_sleep_ms(50);
     }
 }
 
 static void wait_event(fake_webhook *w, const char *event, int want, int timeout_ms)
 {
-    long long until = mono_ms() + timeout_ms;
+    long long until = ckt_mono_ms() + timeout_ms;
     while (fwh_count_event(w, event) < want) {
-        if (mono_ms() > until) {
+        if (ckt_mono_ms() > until) {
             fprintf(stderr, "%d %s requests after %d ms, wanted %d\n", fwh_count_event(w, event), event,
                     timeout_ms, want);
             fail_msg("too few %s requests", event);
         }
-        sleep_ms(50);
+        ckt_sleep_ms(50);
     }
 }
 
@@ -286,15 +240,6 @@ static void expect_signature(const char *secret, const char *body, const char *h
     assert_string_equal(header, want);
 }
 
-static void expect_time(const char *s)
-{
-    assert_non_null(s);
-    size_t n = strlen(s);
-    assert_true(n >= 20);
-    assert_true(s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':');
-    assert_true(s[n - 1] == 'Z');
-}
-
 /* The event body of a webhook request: {"id":"evt_...","type","createdAt","data":{"order":{...}}}
  * for this order. Returns the parsed body (owned). */
 static json_t *expect_event_body(const char *body, const char *type, const char *order)
@@ -308,7 +253,7 @@ static json_t *expect_event_body(const char *body, const char *type, const char 
     const char *id = ckt_str(ev, "id");
     assert_true(strncmp(id, "evt_", 4) == 0);
     assert_string_equal(ckt_str(ev, "type"), type);
-    expect_time(ckt_str(ev, "createdAt"));
+    ckt_expect_time(ev, "createdAt");
     assert_true(json_is_object(ckt_get(ev, "data.order")));
     assert_string_equal(ckt_str(ev, "data.order.id"), order);
     return ev;
@@ -333,7 +278,7 @@ static int count_alerts(fx *f, const char *kind, const char *subject)
         if (k && strcmp(k, kind) == 0 && (!subject || (s && strcmp(s, subject) == 0))) {
             n++;
             assert_true(strlen(ckt_str(a, "message")) > 0);
-            expect_time(ckt_str(a, "createdAt"));
+            ckt_expect_time(a, "createdAt");
             assert_non_null(json_string_value(json_object_get(a, "id")));
         }
     }
@@ -415,7 +360,7 @@ static void test_delivery_after_failures(void **state)
     assert_string_equal(ckt_str(o, "deliveries.0.subscriberId"), sub);
     assert_string_equal(ckt_str(o, "deliveries.0.event"), "OrderCreated");
 
-    sleep_ms(300); /* nothing more after the success */
+    ckt_sleep_ms(300); /* nothing more after the success */
     assert_int_equal(fwh_count(f->wh[0]), 3);
     assert_int_equal(fwh_status(f->wh[0], 0), 500);
     assert_int_equal(fwh_status(f->wh[0], 1), 500);
@@ -469,7 +414,7 @@ static void test_dead_letter_and_replay(void **state)
     char dlv[64];
     snprintf(dlv, sizeof(dlv), "%s", ckt_str(d, "id"));
     json_decref(d);
-    sleep_ms(600); /* no 4th attempt after Dead */
+    ckt_sleep_ms(600); /* no 4th attempt after Dead */
     assert_int_equal(fwh_count(f->wh[0]), 3);
     d = wait_delivery(f, order, sub, "OrderCreated", "Dead", 0);
     assert_int_equal(ckt_int(d, "attempts"), 3);
@@ -504,7 +449,7 @@ static void test_dead_letter_and_replay(void **state)
     r = ckt_http(&f->d, "POST", path, f->bkey, NULL, NULL);
     ckt_expect_error(&r, 403, "FORBIDDEN", "FORBIDDEN", NULL);
     ckt_free(&r);
-    sleep_ms(200);
+    ckt_sleep_ms(200);
     assert_int_equal(fwh_count(f->wh[0]), 3);
 
     /* The receiver recovers; the replay delivers it. */
@@ -535,7 +480,7 @@ static void test_dead_letter_and_replay(void **state)
     r = ckt_http(&f->d, "POST", "/v1/admin/dead-letters/" UNKNOWN_DLV "/replay", CKT_ADMIN_KEY, NULL, NULL);
     ckt_expect_error(&r, 404, "NOT_FOUND", "NOT_FOUND", NULL);
     ckt_free(&r);
-    sleep_ms(200);
+    ckt_sleep_ms(200);
     assert_int_equal(fwh_count(f->wh[0]), 4);
     assert_int_equal(count_alerts(f, "DeadLetter", NULL), 1);
     finish(f);
@@ -569,7 +514,7 @@ static void test_fanout_to_every_subscriber(void **state)
     json_t *o = get_order(f, order);
     assert_int_equal(json_array_size(json_object_get(o, "deliveries")), 3);
     json_decref(o);
-    sleep_ms(200);
+    ckt_sleep_ms(200);
     assert_int_equal(fwh_count(f->wh[0]), 1);
     assert_int_equal(fwh_count(f->wh[1]), 1);
     assert_int_equal(fsmtp_count(f->smtp), 1);
@@ -903,7 +848,7 @@ static void test_net_terms_released_on_approval(void **state)
     json_decref(o);
     wait_event(f->wh[0], "OrderCreated", 1, 10000);
     json_decref(wait_delivery(f, order, sub, "OrderCreated", "Delivered", 10000));
-    sleep_ms(500);
+    ckt_sleep_ms(500);
     assert_int_equal(fwh_count_event(f->wh[0], "OrderReleased"), 0);
     assert_int_equal(fwh_count(f->wh[0]), 1);
     o = get_order(f, order);
@@ -934,7 +879,7 @@ static void test_net_terms_released_on_approval(void **state)
     assert_string_equal(ckt_str(ev, "data.order.status"), "Activated");
     json_decref(ev);
     json_decref(d);
-    sleep_ms(300);
+    ckt_sleep_ms(300);
     assert_int_equal(fwh_count_event(f->wh[0], "OrderReleased"), 1);
     assert_int_equal(fwh_count_event(f->wh[0], "OrderCreated"), 1);
 
@@ -1003,14 +948,14 @@ static void test_hanging_receiver(void **state)
     subscribe_webhook(f, f->wh[0], "[\"OrderCreated\"]", 5, 20, slow, NULL);
     subscribe_webhook(f, f->wh[1], "[\"OrderCreated\"]", 5, 20, healthy, NULL);
 
-    long long t_first = mono_ms();
+    long long t_first = ckt_mono_ms();
     for (int i = 0; i < 3; i++) {
         char sid[64];
         new_session(f, 3, sid);
         set_inputs(f, sid, PAY_VISA);
-        long long t0 = mono_ms();
-        ckt_resp r = place(f, sid);
-        long long took = mono_ms() - t0;
+        long long t0 = ckt_mono_ms();
+        ckt_resp r = ckt_place(&f->base, sid);
+        long long took = ckt_mono_ms() - t0;
         ckt_expect_status(&r, 201);
         snprintf(orders[i], 64, "%s", ckt_str(r.json, "orderId"));
         ckt_free(&r);
@@ -1021,7 +966,7 @@ static void test_hanging_receiver(void **state)
             wait_count(fwh_count, f->wh[0], 1, 5000, "hung receiver");
     }
     for (int i = 0; i < 3; i++) {
-        long long left = 5000 - (mono_ms() - t_first);
+        long long left = 5000 - (ckt_mono_ms() - t_first);
         json_decref(wait_delivery(f, orders[i], healthy, "OrderCreated", "Delivered", left > 0 ? (int)left : 0));
     }
     assert_int_equal(fwh_count(f->wh[1]), 3);
@@ -1039,9 +984,9 @@ static void test_hanging_receiver(void **state)
 
     /* SIGTERM while the attempt hangs: cut short, exit 0, no attempt counted, lease released. */
     expect_no_orphan_events(f);
-    long long t0 = mono_ms();
+    long long t0 = ckt_mono_ms();
     int st = ckt_stop(&f->d);
-    long long took = mono_ms() - t0;
+    long long took = ckt_mono_ms() - t0;
     assert_int_equal(st, 0);
     if (took >= 4000)
         fprintf(stderr, "stopping took %lld ms with a hung delivery\n", took);
@@ -1065,7 +1010,7 @@ static void test_sla_monitor(void **state)
     char failed[64], fresh[64], path[1024];
     new_session(f, 3, failed);
     set_inputs(f, failed, PAY_DECLINE);
-    ckt_resp r = place(f, failed);
+    ckt_resp r = ckt_place(&f->base, failed);
     ckt_expect_error(&r, 400, "BAD_REQUEST", "PAYMENT_DECLINED", NULL);
     ckt_free(&r);
     new_session(f, 1, fresh);
@@ -1159,7 +1104,7 @@ static void test_metrics(void **state)
 
     new_session(f, 3, declined);
     set_inputs(f, declined, PAY_DECLINE);
-    ckt_resp r = place(f, declined);
+    ckt_resp r = ckt_place(&f->base, declined);
     ckt_expect_error(&r, 400, "BAD_REQUEST", "PAYMENT_DECLINED", NULL);
     ckt_free(&r);
     char path[1024], series[128];
@@ -1220,25 +1165,25 @@ static void test_no_event_for_rolled_back_order(void **state)
     subscribe_webhook(f, f->wh[0], "[\"OrderCreated\",\"OrderReleased\"]", 5, 20, sub, NULL);
     new_session(f, 3, sid);
     set_inputs(f, sid, PAY_VISA);
-    ckt_resp r = place(f, sid);
+    ckt_resp r = ckt_place(&f->base, sid);
     ckt_expect_error(&r, 500, "UNKNOWN_EXCEPTION", "INTERNAL_ERROR", NULL);
     ckt_free(&r);
     assert_int_equal(ckt_db_int(&f->d, "SELECT count(*) FROM orders"), 0);
     assert_int_equal(ckt_db_int(&f->d, "SELECT count(*) FROM outbox_events WHERE type IN ('OrderCreated',"
                                        " 'OrderReleased')"),
                      0);
-    sleep_ms(300);
+    ckt_sleep_ms(300);
     assert_int_equal(fwh_count(f->wh[0]), 0);
     expect_no_orphan_events(f);
 
-    r = place(f, sid);
+    r = ckt_place(&f->base, sid);
     ckt_expect_status(&r, 201);
     char order[64];
     snprintf(order, sizeof(order), "%s", ckt_str(r.json, "orderId"));
     ckt_free(&r);
     json_decref(wait_delivery(f, order, sub, "OrderCreated", "Delivered", 10000));
     json_decref(wait_delivery(f, order, sub, "OrderReleased", "Delivered", 10000));
-    sleep_ms(300);
+    ckt_sleep_ms(300);
     assert_int_equal(fwh_count_event(f->wh[0], "OrderCreated"), 1);
     assert_int_equal(fwh_count_event(f->wh[0], "OrderReleased"), 1);
     assert_int_equal(fwh_count(f->wh[0]), 2);

@@ -2,7 +2,7 @@
  * resources"): {"items","nextPageToken"}, ?limit= (default 50, max 500),
  * oldest first, every item once across pages, and 400 INVALID_PAGE_TOKEN
  * for a pageToken the API did not give. */
-#include "api/harness.h"
+#include "api/fixtures.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -444,9 +444,7 @@ static void ready(ckt_daemon *d, const shop *s, const char *key, const char *acc
 /* Places sid (the card takes a hold); the order id to order. */
 static void place(ckt_daemon *d, const char *key, const char *sid, char order[64])
 {
-    char path[256];
-    snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", sid);
-    ckt_resp r = ckt_http(d, "POST", path, key, NULL, NULL);
+    ckt_resp r = ckt_place_as(d, key, sid, 0);
     ckt_expect_status(&r, 201);
     assert_int_equal(ckt_int(r.json, "order.totals.grandTotal"), TOTAL);
     snprintf(order, 64, "%s", ckt_str(r.json, "orderId"));

@@ -9,8 +9,7 @@
  * captures are counted where the money is. Runs on SQLite and PostgreSQL.
  * Worked example: 3 x 1999 @ 500 g to the US -> 7692 (Canada, no tax rate:
  * 7197). */
-#include "api/fake_gateway.h"
-#include "api/harness.h"
+#include "api/fixtures.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -32,10 +31,8 @@
 #define MAX_SESSIONS 64
 
 typedef struct fx {
-    ckt_daemon d;
-    fake_gateway *gw;
-    char store[64], shm[64], acct[64], buyer[64], bkey[128], prod[64], contract[64];
-    char approver[64], akey[128], ful[64], fkey[128];
+    CKT_FX_BASE;
+    char contract[64], approver[64], akey[128], ful[64], fkey[128];
 } fx;
 
 static fx F;
@@ -43,8 +40,7 @@ static fx F;
 static int teardown(void **state)
 {
     (void)state;
-    ckt_cleanup(&F.d);
-    fgw_stop(F.gw);
+    ckt_fx_cleanup(&F.base);
     memset(&F, 0, sizeof(F));
     return 0;
 }
@@ -56,13 +52,10 @@ static int teardown(void **state)
 static void fx_setup(fx *f, const char *faults)
 {
     memset(f, 0, sizeof(*f));
-    f->gw = fgw_start();
-    assert_non_null(f->gw);
-    ckt_start(&f->d, faults, NULL);
+    ckt_fx_opts o = {.faults = faults, .fake_gateway = 1, .sku_prefix = "RACE", .stock = 100000};
+    ckt_fx_setup(&f->base, &o);
     ckt_daemon *d = &f->d;
-    char url[128], path[1024], body[512];
-    fgw_url(f->gw, url, sizeof(url));
-    ckt_shop_setup(d, url, f->store, f->shm, f->acct, f->buyer, f->bkey);
+    char path[1024];
     snprintf(path, sizeof(path), "/v1/accounts/%s", f->acct);
     ckt_resp r = ckt_http(d, "PATCH", path, CKT_ADMIN_KEY, "{\"creditLimit\":100000000,\"prepaidBalance\":10000000}",
                           NULL);
@@ -75,11 +68,6 @@ static void fx_setup(fx *f, const char *faults)
     ckt_user(d, "[\"approver\"]", f->approver, f->akey);
     ckt_give_account(d, f->approver, f->acct);
     ckt_user(d, "[\"fulfillment\"]", f->ful, f->fkey);
-    snprintf(body, sizeof(body),
-             "{\"sku\":\"RACE-%ld\",\"name\":\"Widget\",\"unitPrice\":1999,\"stock\":100000,\"minQuantity\":1,"
-             "\"priceTiers\":[],\"hazmat\":false,\"exportControlled\":false,\"weightGrams\":500,\"active\":true}",
-             (long)getpid());
-    ckt_product(d, f->store, body, f->prod);
 }
 
 /* Payment JSON of method index m (0 card, 1 prepaid, 2 purchase order, 3
@@ -98,14 +86,12 @@ static void payment_json(fx *f, int m, int n, char *out, size_t len)
 /* A cart of 3 units, its session, and its inputs (US address, Ground, pay). */
 static void new_session(fx *f, const char *pay, char sid[64], char cart[64])
 {
-    ckt_session_ready(&f->d, f->bkey, f->store, f->acct, f->prod, 3, ADDR_US, f->shm, pay, sid, cart);
+    ckt_fx_session(&f->base, f->prod, 3, ADDR_US, pay, sid, cart);
 }
 
 static ckt_resp place(fx *f, const char *sid)
 {
-    char path[1024];
-    snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", sid);
-    return ckt_http(&f->d, "POST", path, f->bkey, NULL, NULL);
+    return ckt_place(&f->base, sid);
 }
 
 static ckt_resp abandon(fx *f, const char *sid)
@@ -945,7 +931,6 @@ static void queue_races_sync_placement(void **state)
     expect_orders_backed(f);
     ckt_finish(&f->d);
 }
-
 
 /* ------------------------------------------- the ledger, step by step */
 

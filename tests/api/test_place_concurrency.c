@@ -6,8 +6,7 @@
  * reads of the session while it is being placed never fail. Requests in the
  * worker threads use a local libcurl helper that records instead of
  * asserting (cmocka's asserts must stay on the main thread). */
-#include "api/harness.h"
-#include "api/fake_gateway.h"
+#include "api/fixtures.h"
 
 #include <curl/curl.h>
 #include <stdio.h>
@@ -23,9 +22,7 @@
 /* ---------------------------------------------------------------- helpers */
 
 typedef struct fx {
-    ckt_daemon d;
-    fake_gateway *gw;
-    char store[64], acct[64], buyer[64], bkey[128], prod[64], shm[64];
+    CKT_FX_BASE;
     int n;
     char cart[MAX_SESSIONS][64], sid[MAX_SESSIONS][64];
 } fx;
@@ -35,8 +32,7 @@ static fx F;
 static int teardown(void **state)
 {
     (void)state;
-    ckt_cleanup(&F.d);
-    fgw_stop(F.gw);
+    ckt_fx_cleanup(&F.base);
     memset(&F, 0, sizeof(F));
     return 0;
 }
@@ -108,25 +104,6 @@ static void raw_http(ckt_daemon *d, const char *method, const char *path, const 
     json_decref(j);
 }
 
-static void new_cart(ckt_daemon *d, const char *store, const char *acct, const char *key, char out[64])
-{
-    char path[256];
-    snprintf(path, sizeof(path), "/v1/stores/%s/carts", store);
-    ckt_resp r = ckt_httpf(d, "POST", path, key, "{\"accountId\":\"%s\"}", acct);
-    ckt_expect_status(&r, 201);
-    snprintf(out, 64, "%s", ckt_str(r.json, "id"));
-    ckt_free(&r);
-}
-
-static void add_item(ckt_daemon *d, const char *cart, const char *key, const char *prod, int qty)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "/v1/carts/%s/items", cart);
-    ckt_resp r = ckt_httpf(d, "POST", path, key, "{\"productId\":\"%s\",\"quantity\":%d}", prod, qty);
-    ckt_expect_status(&r, 201);
-    ckt_free(&r);
-}
-
 /* The store (on the fake gateway), Ground shipping, US tax, a buyer account
  * and a buyer given it, a product with this stock, and n carts of the
  * account with qty units each, each with its session ready to place. extra:
@@ -136,36 +113,11 @@ static void fx_setup(fx *f, int stock, int n, int qty, const char *const *extra)
     memset(f, 0, sizeof(*f));
     assert_true(n >= 1 && n <= MAX_SESSIONS);
     f->n = n;
-    f->gw = fgw_start();
-    assert_non_null(f->gw);
-    ckt_start(&f->d, NULL, extra);
-    ckt_daemon *d = &f->d;
-    char path[256], url[128];
-    ckt_resp r;
-    fgw_url(f->gw, url, sizeof(url));
-    ckt_shop_setup(d, url, f->store, f->shm, f->acct, f->buyer, f->bkey);
-    char body[512];
-    snprintf(body, sizeof(body),
-             "{\"sku\":\"SKU-RACE-%ld\",\"name\":\"Widget\",\"unitPrice\":1999,\"stock\":%d,"
-             "\"minQuantity\":1,\"priceTiers\":[],\"hazmat\":false,\"exportControlled\":false,"
-             "\"weightGrams\":500,\"active\":true}",
-             (long)getpid(), stock);
-    ckt_product(d, f->store, body, f->prod);
-    for (int i = 0; i < n; i++) {
-        new_cart(d, f->store, f->acct, f->bkey, f->cart[i]);
-        add_item(d, f->cart[i], f->bkey, f->prod, qty);
-        r = ckt_httpf(d, "POST", "/v1/checkouts", f->bkey, "{\"cartId\":\"%s\"}", f->cart[i]);
-        ckt_expect_status(&r, 201);
-        snprintf(f->sid[i], sizeof(f->sid[i]), "%s", ckt_str(r.json, "session.id"));
-        ckt_free(&r);
-        snprintf(path, sizeof(path), "/v1/checkouts/%s", f->sid[i]);
-        r = ckt_httpf(d, "PATCH", path, f->bkey,
-                      "{\"shippingAddress\":" ADDRESS ",\"shippingMethodId\":\"%s\","
-                      "\"payment\":{\"method\":\"card\",\"cardToken\":\"tok_visa\"}}",
-                      f->shm);
-        ckt_expect_status(&r, 200);
-        ckt_free(&r);
-    }
+    ckt_fx_opts o = {.extra = extra, .fake_gateway = 1, .sku_prefix = "SKU-RACE", .stock = stock};
+    ckt_fx_setup(&f->base, &o);
+    for (int i = 0; i < n; i++)
+        ckt_fx_session(&f->base, f->prod, qty, ADDRESS, "{\"method\":\"card\",\"cardToken\":\"tok_visa\"}",
+                       f->sid[i], f->cart[i]);
 }
 
 static int64_t stock_of(fx *f)

@@ -4,7 +4,7 @@
  * effects of a success (one transaction), get or create under concurrency,
  * bulk inputs, the session.create fault point, the session and request
  * views, and the SQLite start-up lease release. */
-#include "api/harness.h"
+#include "api/fixtures.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -22,8 +22,8 @@
 /* ---------------------------------------------------------------- helpers */
 
 typedef struct fx {
-    ckt_daemon d;
-    char store[64], acct[64], buyer[64], bkey[128], prod[64], cart[64], item[64];
+    CKT_FX_BASE;
+    char cart[64], item[64];
 } fx;
 
 /* One fixture at a time, static so that the teardown can stop the daemon of
@@ -33,16 +33,9 @@ static fx F;
 static int teardown(void **state)
 {
     (void)state;
-    ckt_cleanup(&F.d);
+    ckt_fx_cleanup(&F.base);
     memset(&F, 0, sizeof(F));
     return 0;
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void new_cart(ckt_daemon *d, const char *store, const char *acct, const char *key, char out[64])
@@ -53,17 +46,6 @@ static void new_cart(ckt_daemon *d, const char *store, const char *acct, const c
     ckt_expect_status(&r, 201);
     assert_string_equal(ckt_str(r.json, "status"), "Active");
     snprintf(out, 64, "%s", ckt_str(r.json, "id"));
-    ckt_free(&r);
-}
-
-static void add_item(ckt_daemon *d, const char *cart, const char *key, const char *prod, int qty, char out[64])
-{
-    char path[1024];
-    snprintf(path, sizeof(path), "/v1/carts/%s/items", cart);
-    ckt_resp r = ckt_httpf(d, "POST", path, key, "{\"productId\":\"%s\",\"quantity\":%d}", prod, qty);
-    ckt_expect_status(&r, 201);
-    if (out)
-        snprintf(out, 64, "%s", ckt_str(r.json, "id"));
     ckt_free(&r);
 }
 
@@ -85,15 +67,10 @@ static void add_cvo(ckt_daemon *d, const char *cart, const char *related, const 
 static void fx_setup(fx *f, const char *faults)
 {
     memset(f, 0, sizeof(*f));
-    ckt_start(&f->d, faults, NULL);
-    ckt_store(&f->d, f->store);
-    ckt_account(&f->d, NULL, f->acct);
-    ckt_member(&f->d, f->store, f->acct);
-    ckt_user(&f->d, "[\"buyer\"]", f->buyer, f->bkey);
-    ckt_give_account(&f->d, f->buyer, f->acct);
-    ckt_product(&f->d, f->store, NULL, f->prod);
+    ckt_fx_opts o = {.faults = faults, .no_shipping_tax = 1, .default_product = 1};
+    ckt_fx_setup(&f->base, &o);
     new_cart(&f->d, f->store, f->acct, f->bkey, f->cart);
-    add_item(&f->d, f->cart, f->bkey, f->prod, 2, f->item);
+    ckt_cart_item(&f->d, f->bkey, f->cart, f->prod, 2, f->item);
 }
 
 /* POST the action with one input whose cartId is the raw JSON text cart_json
@@ -115,35 +92,6 @@ static ckt_resp checkouts_cart(ckt_daemon *d, const char *key, const char *cart_
     return ckt_httpf(d, "POST", "/v1/checkouts", key, "{\"cartId\":\"%s\"}", cart_id);
 }
 
-static void expect_keys(json_t *obj, const char *const *keys)
-{
-    assert_true(json_is_object(obj));
-    size_t n = 0;
-    for (; keys[n]; n++) {
-        if (!json_object_get(obj, keys[n])) {
-            char *s = json_dumps(obj, JSON_COMPACT);
-            fprintf(stderr, "key '%s' missing in %s\n", keys[n], s ? s : "?");
-            free(s);
-        }
-        assert_non_null(json_object_get(obj, keys[n]));
-    }
-    if (json_object_size(obj) != n) {
-        char *s = json_dumps(obj, JSON_COMPACT);
-        fprintf(stderr, "expected exactly %zu keys in %s\n", n, s ? s : "?");
-        free(s);
-    }
-    assert_int_equal(json_object_size(obj), n);
-}
-
-static void expect_time(json_t *j, const char *path)
-{
-    const char *s = ckt_str(j, path);
-    size_t n = strlen(s);
-    assert_true(n >= 20);
-    assert_true(s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':');
-    assert_true(s[n - 1] == 'Z');
-}
-
 /* Result i of an action reply is a failure with this statusCode and reason. */
 static void expect_result_fail(const ckt_resp *r, size_t i, const char *status_code, const char *reason)
 {
@@ -151,7 +99,7 @@ static void expect_result_fail(const ckt_resp *r, size_t i, const char *status_c
     static const char *const keys[] = {"actionName", "isSuccess", "outputValues", "errors", NULL};
     if (!json_is_object(res))
         fprintf(stderr, "no result %zu in %s\n", i, r->body);
-    expect_keys(res, keys);
+    ckt_expect_keys(res, keys);
     assert_string_equal(ckt_str(res, "actionName"), "checkoutSessionAction");
     assert_true(json_is_false(json_object_get(res, "isSuccess")));
     assert_true(json_is_null(json_object_get(res, "outputValues")));
@@ -173,11 +121,11 @@ static void expect_result_ok(const ckt_resp *r, size_t i, char req_out[64])
     static const char *const keys[] = {"actionName", "isSuccess", "outputValues", "errors", NULL};
     if (!json_is_object(res) || !json_is_true(json_object_get(res, "isSuccess")))
         fprintf(stderr, "result %zu is not a success: %s\n", i, r->body);
-    expect_keys(res, keys);
+    ckt_expect_keys(res, keys);
     assert_string_equal(ckt_str(res, "actionName"), "checkoutSessionAction");
     assert_true(json_is_true(json_object_get(res, "isSuccess")));
     static const char *const ov[] = {"requestId", NULL};
-    expect_keys(json_object_get(res, "outputValues"), ov);
+    ckt_expect_keys(json_object_get(res, "outputValues"), ov);
     const char *rid = ckt_str(res, "outputValues.requestId");
     assert_true(strncmp(rid, "req_", 4) == 0);
     assert_true(json_is_array(json_object_get(res, "errors")));
@@ -249,7 +197,7 @@ static int64_t cvo_exists(ckt_daemon *d, const char *id)
 static void hold_lease(ckt_daemon *d, const char *sid)
 {
     ckt_db_exec(d, "UPDATE checkout_sessions SET lease_owner = 'node_other', lease_expires_at = %lld WHERE id = '%s'",
-                now_ms() + 600000, sid);
+                ckt_now_ms() + 600000, sid);
 }
 
 /* Runs the action once for the fixture cart and returns the session id. */
@@ -357,7 +305,7 @@ static void get_or_create(void **state)
     snprintf(sid, sizeof(sid), "%s", ckt_str(r.json, "session.id"));
     snprintf(rid1, sizeof(rid1), "%s", ckt_str(r.json, "requestId"));
     static const char *const top[] = {"requestId", "session", NULL};
-    expect_keys(r.json, top);
+    ckt_expect_keys(r.json, top);
     assert_true(strncmp(rid1, "req_", 4) == 0);
     assert_string_equal(ckt_str(r.json, "session.cartId"), f->cart);
     assert_string_equal(ckt_str(r.json, "session.state"), "Start");
@@ -440,11 +388,11 @@ static void session_and_request_views(void **state)
                                        "state", "nextState", "lastSuccessfulStep", "isProcessing", "isError",
                                        "isArchived", "orderId", "inputsVersion", "inputs", "totals", "errors",
                                        "createdAt", "updatedAt", NULL};
-    expect_keys(r.json, keys);
+    ckt_expect_keys(r.json, keys);
     static const char *const inputs[] = {"shippingAddress", "shippingMethodId", "payment", NULL};
-    expect_keys(json_object_get(r.json, "inputs"), inputs);
+    ckt_expect_keys(json_object_get(r.json, "inputs"), inputs);
     static const char *const totals[] = {"subtotal", "adjustments", "shipping", "tax", "grandTotal", NULL};
-    expect_keys(json_object_get(r.json, "totals"), totals);
+    ckt_expect_keys(json_object_get(r.json, "totals"), totals);
     for (int i = 0; totals[i]; i++) {
         char p[64];
         snprintf(p, sizeof(p), "totals.%s", totals[i]);
@@ -467,8 +415,8 @@ static void session_and_request_views(void **state)
     assert_int_equal(ckt_int(r.json, "inputsVersion"), 0);
     assert_true(json_is_array(json_object_get(r.json, "errors")));
     assert_int_equal(json_array_size(json_object_get(r.json, "errors")), 0);
-    expect_time(r.json, "createdAt");
-    expect_time(r.json, "updatedAt");
+    ckt_expect_time(r.json, "createdAt");
+    ckt_expect_time(r.json, "updatedAt");
     /* POST /v1/checkouts answered with the same view. */
     assert_true(json_equal(r.json, json_object_get(c.json, "session")));
     ckt_free(&r);
@@ -478,15 +426,15 @@ static void session_and_request_views(void **state)
     ckt_expect_status(&r, 200);
     static const char *const rkeys[] = {"id", "kind", "status", "sessionId", "orderId",
                                         "errors", "createdAt", "completedAt", NULL};
-    expect_keys(r.json, rkeys);
+    ckt_expect_keys(r.json, rkeys);
     assert_string_equal(ckt_str(r.json, "id"), rid);
     assert_string_equal(ckt_str(r.json, "kind"), "CheckoutSession");
     assert_string_equal(ckt_str(r.json, "status"), "Succeeded");
     assert_string_equal(ckt_str(r.json, "sessionId"), sid);
     assert_true(json_is_null(json_object_get(r.json, "orderId")));
     assert_int_equal(json_array_size(json_object_get(r.json, "errors")), 0);
-    expect_time(r.json, "createdAt");
-    expect_time(r.json, "completedAt");
+    ckt_expect_time(r.json, "createdAt");
+    ckt_expect_time(r.json, "completedAt");
     ckt_free(&r);
 
     /* Admin: both visible. */
@@ -706,7 +654,7 @@ static void row_not_member_and_in_progress(void **state)
     fx *f = &F;
     fx_setup(f, NULL);
     ckt_daemon *d = &f->d;
-    char q[256], path[1024];
+    char q[256], path[1280];
     snprintf(q, sizeof(q), "\"%s\"", f->cart);
 
     /* A session exists and its lease is held by another node. */
@@ -752,7 +700,7 @@ static void row_not_member_and_in_progress(void **state)
     expect_both_fail(d, f->bkey, q, 400, "BAD_REQUEST", "CART_ALREADY_IN_PROGRESS");
 
     /* An expired lease is not held. */
-    ckt_db_exec(d, "UPDATE checkout_sessions SET lease_expires_at = %lld WHERE id = '%s'", now_ms() - 1000, sid);
+    ckt_db_exec(d, "UPDATE checkout_sessions SET lease_expires_at = %lld WHERE id = '%s'", ckt_now_ms() - 1000, sid);
     r = action_cart(d, f->bkey, f->cart);
     ckt_expect_status(&r, 200);
     expect_result_ok(&r, 0, NULL);
@@ -760,7 +708,7 @@ static void row_not_member_and_in_progress(void **state)
     assert_int_equal(cvo_exists(d, cvo), 0);
     /* Nor is a future expiry without an owner. */
     ckt_db_exec(d, "UPDATE checkout_sessions SET lease_owner = NULL, lease_expires_at = %lld WHERE id = '%s'",
-                now_ms() + 600000, sid);
+                ckt_now_ms() + 600000, sid);
     r = checkouts_cart(d, f->bkey, f->cart);
     ckt_expect_status(&r, 200);
     assert_string_equal(ckt_str(r.json, "session.id"), sid);
@@ -923,7 +871,7 @@ static void fault_session_create(void **state)
     assert_int_equal(requests(d), 0);
     assert_int_equal(cvo_exists(d, cvo), 1);
     /* The cart is still editable. */
-    add_item(d, f->cart, f->bkey, f->prod, 1, NULL);
+    ckt_cart_item(d, f->bkey, f->cart, f->prod, 1, NULL);
     /* Earlier rows of the table still come first. */
     expect_both_fail(d, f->bkey, "\"" UNKNOWN_CART "\"", 500, "UNKNOWN_EXCEPTION", "INVALID_CART_ID");
     char uid[64], akey[128];
