@@ -66,10 +66,13 @@ int ck_db_tx(ck_db *db, int write, ck_db_tx_fn fn, void *arg, ck_error *err)
         rc = ck_db_begin(db, write, err);
         if (rc == 0) {
             rc = fn(db, arg, err);
-            if (rc >= 0)
-                rc = ck_db_commit(db, err);
-            else
+            if (rc >= 0) {
+                int crc = ck_db_commit(db, err);
+                if (crc < 0)
+                    rc = crc;
+            } else {
                 ck_db_rollback(db);
+            }
         }
         if (rc != CK_EBUSY)
             break;
