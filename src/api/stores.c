@@ -4,36 +4,14 @@
 
 #include "api/common.h"
 #include "api/routes.h"
+#include "store/stores.h"
 
-#define STORE_COLS "id, name, currency, sla_seconds, stale_auth_seconds, embargoed_countries," \
-                   " active_flow_id, gateway_kind, gateway_url, created_at, updated_at"
-
-static json_t *store_json(ck_stmt *st)
-{
-    json_t *emb = json_loads(ck_col_text(st, 5), 0, NULL);
-    json_t *gw = json_pack("{s:s}", "kind", ck_col_text(st, 7));
-    if (!ck_col_null(st, 8))
-        json_object_set_new(gw, "url", json_string(ck_col_text(st, 8)));
-    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:o, s:s, s:o, s:o, s:o}", "id", ck_col_text(st, 0),
-                     "name", ck_col_text(st, 1), "currency", ck_col_text(st, 2), "slaSeconds",
-                     (json_int_t)ck_col_int(st, 3), "staleAuthorizationSeconds",
-                     (json_int_t)ck_col_int(st, 4), "embargoedCountries", emb ? emb : json_array(),
-                     "activeFlowId", ck_col_text(st, 6), "gateway", gw, "createdAt",
-                     ck_json_time(ck_col_int(st, 9)), "updatedAt", ck_json_time(ck_col_int(st, 10)));
-}
-
-/* Replies with the store, or 404. */
+/* Replies with the store as JSON, or 404. */
 static int reply_store(ck_req *req, int status, const char *id, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(req->db, &st, err, "SELECT " STORE_COLS " FROM stores WHERE id = ?", "t", id);
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
-        return ck_not_found(err, "store", id);
-    json_t *j = store_json(st);
-    ck_db_done(st);
-    return ck_reply(req, status, j);
+    json_t *j = NULL;
+    int rc = ck_stores_json(req->db, id, &j, err);
+    return rc < 0 ? rc : ck_reply(req, status, j);
 }
 
 static int read_currency(json_t *body, int required, const char **out, ck_error *err)
@@ -73,23 +51,19 @@ static const char *const store_fields[] = {"name", "currency", "slaSeconds",
 static int create_store(ck_req *req, ck_error *err)
 {
     json_t *b = req->json;
-    const char *name = NULL, *currency = NULL;
-    int64_t sla = 900, stale = 86400;
+    ck_store_fields in = {.sla_seconds = 900, .stale_auth_seconds = 86400};
     char *emb = NULL, id[CK_ID_MAX];
     int rc;
     if ((rc = ck_in_only(b, store_fields, err)) < 0 ||
-        (rc = ck_in_str(b, "name", CK_REQUIRED, CK_NAME_MAX, &name, err)) < 0 ||
-        (rc = read_currency(b, CK_REQUIRED, &currency, err)) < 0 ||
-        (rc = ck_in_int(b, "slaSeconds", CK_OPTIONAL, 1, 30 * 86400, &sla, err)) < 0 ||
-        (rc = ck_in_int(b, "staleAuthorizationSeconds", CK_OPTIONAL, 1, 30 * 86400, &stale, err)) < 0 ||
+        (rc = ck_in_str(b, "name", CK_REQUIRED, CK_NAME_MAX, &in.name, err)) < 0 ||
+        (rc = read_currency(b, CK_REQUIRED, &in.currency, err)) < 0 ||
+        (rc = ck_in_int(b, "slaSeconds", CK_OPTIONAL, 1, 30 * 86400, &in.sla_seconds, err)) < 0 ||
+        (rc = ck_in_int(b, "staleAuthorizationSeconds", CK_OPTIONAL, 1, 30 * 86400, &in.stale_auth_seconds,
+                        err)) < 0 ||
         (rc = read_embargoed(b, &emb, err)) < 0)
         return rc;
-    ck_id_new(id, "store");
-    int64_t now = ck_now_ms();
-    rc = ck_db_exec(req->db, NULL, err,
-                    "INSERT INTO stores (id, name, currency, sla_seconds, stale_auth_seconds,"
-                    " embargoed_countries, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    "tttiitii", id, name, currency, sla, stale, emb ? emb : "[]", now, now);
+    in.embargoed_countries = emb;
+    rc = ck_stores_insert(req->db, &in, id, err);
     free(emb);
     return rc < 0 ? rc : reply_store(req, 201, id, err);
 }
@@ -102,30 +76,24 @@ static int get_store(ck_req *req, ck_error *err)
 static int patch_store(ck_req *req, ck_error *err)
 {
     json_t *b = req->json;
-    const char *id = req->params[0], *name = NULL, *currency = NULL;
-    int64_t sla = 0, stale = 0;
+    const char *id = req->params[0];
+    ck_store_fields in = {0};
     char *emb = NULL;
     int rc;
     if ((rc = ck_in_only(b, store_fields, err)) < 0 ||
-        (rc = ck_in_str(b, "name", CK_OPTIONAL, CK_NAME_MAX, &name, err)) < 0 ||
-        (rc = read_currency(b, CK_OPTIONAL, &currency, err)) < 0 ||
-        (rc = ck_in_int(b, "slaSeconds", CK_OPTIONAL, 1, 30 * 86400, &sla, err)) < 0 ||
-        (rc = ck_in_int(b, "staleAuthorizationSeconds", CK_OPTIONAL, 1, 30 * 86400, &stale, err)) < 0 ||
+        (rc = ck_in_str(b, "name", CK_OPTIONAL, CK_NAME_MAX, &in.name, err)) < 0 ||
+        (rc = read_currency(b, CK_OPTIONAL, &in.currency, err)) < 0 ||
+        (rc = ck_in_int(b, "slaSeconds", CK_OPTIONAL, 1, 30 * 86400, &in.sla_seconds, err)) < 0 ||
+        (rc = ck_in_int(b, "staleAuthorizationSeconds", CK_OPTIONAL, 1, 30 * 86400, &in.stale_auth_seconds,
+                        err)) < 0 ||
         (rc = read_embargoed(b, &emb, err)) < 0)
         return rc;
-    int64_t changed = 0;
-    rc = ck_db_exec(req->db, &changed, err,
-                    "UPDATE stores SET name = COALESCE(?, name), currency = COALESCE(?, currency),"
-                    " sla_seconds = CASE WHEN ? > 0 THEN ? ELSE sla_seconds END,"
-                    " stale_auth_seconds = CASE WHEN ? > 0 THEN ? ELSE stale_auth_seconds END,"
-                    " embargoed_countries = COALESCE(?, embargoed_countries), updated_at = ? WHERE id = ?",
-                    "ttiiiitit", name, currency, sla, sla, stale, stale, emb, ck_now_ms(), id);
+    in.embargoed_countries = emb;
+    rc = ck_stores_update(req->db, id, &in, err);
     free(emb);
     if (rc < 0)
         return rc;
-    if (changed == 0)
-        return ck_not_found(err, "store", id);
-    return reply_store(req, 200, id, err);
+    return rc == 0 ? ck_not_found(err, "store", id) : reply_store(req, 200, id, err);
 }
 
 static int put_gateway(ck_req *req, ck_error *err)
@@ -145,16 +113,9 @@ static int put_gateway(ck_req *req, ck_error *err)
     if (!http && (url || secret))
         return ck_fail(err, CK_EINVALID, "INVALID_FIELD", url ? "url" : "secret",
                        "the test gateway takes no url or secret");
-    int64_t changed = 0;
-    rc = ck_db_exec(req->db, &changed, err,
-                    "UPDATE stores SET gateway_kind = ?, gateway_url = ?, gateway_secret = ?, updated_at = ?"
-                    " WHERE id = ?",
-                    "tttit", kind, url, secret, ck_now_ms(), id);
-    if (rc < 0)
+    if ((rc = ck_stores_set_gateway(req->db, id, kind, url, secret, err)) < 0)
         return rc;
-    if (changed == 0)
-        return ck_not_found(err, "store", id);
-    return reply_store(req, 200, id, err);
+    return rc == 0 ? ck_not_found(err, "store", id) : reply_store(req, 200, id, err);
 }
 
 /* GET /v1/stores: every store, oldest first. */
@@ -162,13 +123,13 @@ static int list_stores(ck_req *req, ck_error *err)
 {
     int64_t limit;
     const char *after;
-    ck_stmt *st = NULL;
+    json_t *items = NULL;
+    char last[CK_ID_MAX];
     int rc;
     if ((rc = ck_page_params(req, "store", &limit, &after, err)) < 0 ||
-        (rc = ck_db_query(req->db, &st, err, "SELECT " STORE_COLS " FROM stores WHERE id > ? ORDER BY id LIMIT ?",
-                          "ti", after, limit)) < 0)
+        (rc = ck_stores_list(req->db, after, limit, &items, last, err)) < 0)
         return rc;
-    return ck_reply_page(req, st, store_json, limit, err);
+    return ck_reply(req, 200, ck_page(items, limit, last));
 }
 
 const ck_route ck_routes_stores[] = {

@@ -10,4 +10,62 @@
 #include "checkout/db.h"
 #include "core/util.h"
 
+/* ---- carts, their items and validation outputs as the API reads and
+ * edits them. Views (`*_json`, lists) are API.md's JSON; what they give
+ * belongs to the caller. ---- */
+
+/* Inserts an Active cart of the store for account_id, owned by owner_id,
+ * in the store's currency; its id goes to id_out. 0 or <0. */
+int ck_carts_insert(ck_db *db, const char *store_id, const char *account_id, const char *owner_id,
+                    const char *currency, char id_out[CK_ID_MAX], ck_error *err);
+
+/* The cart as JSON, with its items and totals: 0 with *out, CK_ENOTFOUND,
+ * or <0. */
+int ck_carts_json(ck_db *db, const char *cart_id, json_t **out, ck_error *err);
+
+/* A page of the store's carts, oldest first, after the id `after` (""
+ * from the start), each as ck_carts_json shows it: only account_id's
+ * unless it is NULL, and only those of the accounts given to buyer_id
+ * unless it is NULL. Reads in a transaction of its own (ck_db_tx), so the
+ * page is one snapshot. 0 with *items (at most limit) and last_id (the
+ * last item's id, "" if none), or <0. */
+int ck_carts_list(ck_db *db, const char *store_id, const char *account_id, const char *buyer_id,
+                  const char *after, int64_t limit, json_t **items, char last_id[CK_ID_MAX], ck_error *err);
+
+/* Adds quantity units of a product of store_id (by product_id, or by sku
+ * when product_id is NULL) to the cart, at its list price: to the cart's
+ * line of that product if it has one, else to a new line; item_id_out gets
+ * the line's id. Call it while holding the cart (ck_cart_hold_editable) and
+ * recompute the totals after. 0; CK_ENOTFOUND (field productId or sku) for
+ * no such product in the store; CK_EINVALID with PRODUCT_INACTIVE (same
+ * field) for a product not for sale, or INVALID_FIELD (quantity) when the
+ * line would hold more than CK_QTY_MAX; or <0. */
+int ck_carts_add_item(ck_db *db, const char *cart_id, const char *store_id, const char *product_id,
+                      const char *sku, int64_t quantity, char item_id_out[CK_ID_MAX], ck_error *err);
+
+/* Sets the quantity of the cart's item (its price back to list price, no
+ * adjustment or tax): 1 changed, 0 no such item in the cart, or <0. */
+int ck_carts_set_item_quantity(ck_db *db, const char *cart_id, const char *item_id, int64_t quantity,
+                               ck_error *err);
+
+/* Deletes the cart's item: 1 deleted, 0 no such item in the cart, or <0. */
+int ck_carts_delete_item(ck_db *db, const char *cart_id, const char *item_id, ck_error *err);
+
+/* The item as JSON: 0 with *out, CK_ENOTFOUND, or <0. */
+int ck_carts_item_json(ck_db *db, const char *item_id, json_t **out, ck_error *err);
+
+/* Inserts a validation output of the cart (type and level as API.md names
+ * them); its id goes to id_out. 0 or <0. */
+int ck_carts_insert_validation_output(ck_db *db, const char *cart_id, const char *related_entity_id,
+                                      const char *type, const char *level, const char *message,
+                                      char id_out[CK_ID_MAX], ck_error *err);
+
+/* A validation output as JSON: 0 with *out, CK_ENOTFOUND, or <0. */
+int ck_carts_validation_output_json(ck_db *db, const char *id, json_t **out, ck_error *err);
+
+/* A page of the cart's validation outputs, oldest first, as ck_carts_list
+ * (without its transaction: one query). */
+int ck_carts_list_validation_outputs(ck_db *db, const char *cart_id, const char *after, int64_t limit,
+                                     json_t **items, char last_id[CK_ID_MAX], ck_error *err);
+
 #endif

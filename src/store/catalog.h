@@ -1,6 +1,6 @@
-/* catalog.h: the catalog repository: typed functions over its tables. All SQL
- * lives in src/store/. Each function runs in the caller's transaction
- * (ck_db_tx) unless its comment says otherwise. */
+/* catalog.h: the catalog repository: a store's products. Each function runs
+ * in the caller's transaction, if any. Views (`*_json`, lists) are API.md's
+ * JSON; what they give belongs to the caller. */
 #ifndef CK_STORE_CATALOG_H
 #define CK_STORE_CATALOG_H
 
@@ -8,6 +8,51 @@
 #include <stdint.h>
 
 #include "checkout/db.h"
+#include "core/jsonin.h"
 #include "core/util.h"
+
+#define CK_SKU_MAX 64
+
+/* A product's stored fields. price_tiers is the canonical JSON text of its
+ * tiers ([{"minQuantity","unitPrice"}...] sorted by minQuantity), malloc'd
+ * and owned by the struct: ck_catalog_product_clear frees it. */
+typedef struct ck_product {
+    char id[CK_ID_MAX];
+    char store_id[CK_ID_MAX];
+    char sku[CK_SKU_MAX + 1];
+    char name[CK_NAME_MAX + 1];
+    int64_t unit_price, stock, min_quantity, weight_grams;
+    int hazmat, export_controlled, active;
+    char *price_tiers;
+} ck_product;
+
+void ck_catalog_product_clear(ck_product *p);
+
+/* Loads product id into *out (which the caller clears): 1 found, 0 not, or <0. */
+int ck_catalog_get_product(ck_db *db, const char *id, ck_product *out, ck_error *err);
+
+/* The product of store_id with that id, or when product_id is NULL with
+ * that sku, into *out (which the caller clears): 1 found, 0 not, or <0. */
+int ck_catalog_find_product(ck_db *db, const char *store_id, const char *product_id, const char *sku,
+                            ck_product *out, ck_error *err);
+
+/* Inserts p as a product of store_id (p->store_id is not read; a NULL
+ * price_tiers is stored as []); its new id goes to p->id. 0; CK_ECONFLICT
+ * (reason SKU_ALREADY_EXISTS, field sku) when the store has a product with
+ * that sku; or <0. */
+int ck_catalog_insert_product(ck_db *db, const char *store_id, ck_product *p, ck_error *err);
+
+/* Writes every field of p over product p->id (store_id excepted): 1
+ * changed, 0 no such product, CK_ECONFLICT as for insert, or <0. */
+int ck_catalog_update_product(ck_db *db, const ck_product *p, ck_error *err);
+
+/* The product as JSON: 0 with *out, CK_ENOTFOUND, or <0. */
+int ck_catalog_product_json(ck_db *db, const char *id, json_t **out, ck_error *err);
+
+/* A page of the store's products, oldest first, after the id `after` (""
+ * from the start): 0 with *items (at most limit) and last_id (the last
+ * item's id, "" if none), or <0. */
+int ck_catalog_list_products(ck_db *db, const char *store_id, const char *after, int64_t limit, json_t **items,
+                             char last_id[CK_ID_MAX], ck_error *err);
 
 #endif

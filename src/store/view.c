@@ -1,0 +1,37 @@
+/* view.c: read views as JSON from query rows (store/view.h). */
+#include <stdio.h>
+
+#include "store/view.h"
+
+int ck_view_one(ck_db *db, const char *sql, const char *id, ck_row_json_fn row_json, const char *kind,
+                json_t **out, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    *out = NULL;
+    int rc = ck_db_one(db, &st, err, sql, "t", id);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return ck_not_found(err, kind, id);
+    *out = row_json(st);
+    ck_db_done(st);
+    return 0;
+}
+
+int ck_view_page(ck_stmt *st, ck_row_json_fn row_json, json_t **items, char last_id[CK_ID_MAX], ck_error *err)
+{
+    json_t *arr = json_array();
+    int rc;
+    last_id[0] = '\0';
+    while ((rc = ck_db_next(st, err)) == 1) {
+        json_array_append_new(arr, row_json(st));
+        snprintf(last_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
+    }
+    ck_db_done(st);
+    if (rc < 0) {
+        json_decref(arr);
+        arr = NULL;
+    }
+    *items = arr;
+    return rc < 0 ? rc : 0;
+}

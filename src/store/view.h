@@ -1,0 +1,25 @@
+/* view.h: inside src/store only: read views as JSON (API.md's field names)
+ * built from query rows: one row by its id, or one page of a list. */
+#ifndef CK_STORE_VIEW_H
+#define CK_STORE_VIEW_H
+
+#include <jansson.h>
+
+#include "checkout/db.h"
+#include "core/util.h"
+
+/* Turns the current row of a statement into JSON (a new reference). */
+typedef json_t *(*ck_row_json_fn)(ck_stmt *st);
+
+/* The row sql (one '?', bound to id) finds, through row_json: 0 with *out
+ * (the caller's); CK_ENOTFOUND ("<kind> <id> not found") when there is
+ * none; or <0. */
+int ck_view_one(ck_db *db, const char *sql, const char *id, ck_row_json_fn row_json, const char *kind,
+                json_t **out, ck_error *err);
+
+/* Every row of st (a query ordered by id, the id in column 0) through
+ * row_json; finishes st. 0 with *items (a new array, the caller's) and
+ * last_id (the last row's id, "" when there is none), or <0 with *items NULL. */
+int ck_view_page(ck_stmt *st, ck_row_json_fn row_json, json_t **items, char last_id[CK_ID_MAX], ck_error *err);
+
+#endif
