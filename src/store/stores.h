@@ -19,4 +19,29 @@
 int ck_stores_gateway_config(ck_db *db, const char *store_id, char *kind, size_t kind_n, char *url, size_t url_n,
                              char *secret, size_t secret_n, ck_error *err);
 
+/* A store's writable fields. On update, NULL strings and 0 numbers keep the
+ * stored value. embargoed_countries is the JSON text of an array of country
+ * codes ("[]" on insert when NULL). */
+typedef struct ck_store_fields {
+    const char *name, *currency;
+    int64_t sla_seconds, stale_auth_seconds;
+    const char *embargoed_countries;
+} ck_store_fields;
+
+/* Inserts a store (test gateway, the standard flow); its id goes to id_out. 0 or <0. */
+int ck_stores_insert(ck_db *db, const ck_store_fields *in, char id_out[CK_ID_MAX], ck_error *err);
+
+/* Inserts a shipping method of the store; its id goes to id_out. 0 or <0. */
+int ck_stores_insert_shipping_method(ck_db *db, const char *store_id, const char *name, int64_t flat_fee,
+                                     int64_t per_kg_fee, char id_out[CK_ID_MAX], ck_error *err);
+
+/* Inserts the store's tax rate for country (basis points); its id goes to
+ * id_out. 0; CK_ECONFLICT (reason TAX_RATE_EXISTS, field country) when the
+ * store has one for that country; or <0. */
+int ck_stores_insert_tax_rate(ck_db *db, const char *store_id, const char *country, int64_t rate_bp,
+                              char id_out[CK_ID_MAX], ck_error *err);
+
+/* How many stores there are, into *count. 0 or <0. */
+int ck_stores_count(ck_db *db, int64_t *count, ck_error *err);
+
 #endif
