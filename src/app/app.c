@@ -10,6 +10,10 @@
 #include "api/errors.h"
 #include "api/routes.h"
 #include "core/context.h"
+#include "store/deliveries.h"
+#include "store/jobs.h"
+#include "store/payments.h"
+#include "store/requests.h"
 #include "store/users.h"
 #include "http/http.h"
 #include "store/migrations.h"
@@ -31,26 +35,13 @@ static int recover_sqlite(ck_db *db, ck_error *err)
 {
     int rc = ck_session_leases_release_all(db, err);
     if (rc == 0)
-        rc = ck_db_exec(db, NULL, err,
-                        "UPDATE checkout_requests SET status = 'Queued', runner = NULL, run_lease_until = 0"
-                        " WHERE status = 'Running' AND runner IS NOT NULL",
-                        "");
+        rc = ck_requests_recover_running(db, ck_now_ms(), err);
     if (rc == 0)
-        rc = ck_db_exec(db, NULL, err,
-                        "UPDATE checkout_requests SET status = 'Failed', completed_at = ?, http_status = 500,"
-                        " errors = '[{\"errorCode\":\"UNKNOWN_EXCEPTION\",\"reason\":\"INTERNAL_ERROR\","
-                        "\"message\":\"the daemon stopped during this request; place the order again\"}]'"
-                        " WHERE status = 'Running' AND runner IS NULL",
-                        "i", ck_now_ms());
+        rc = ck_deliveries_claims_release_all(db, err);
     if (rc == 0)
-        rc = ck_db_exec(db, NULL, err,
-                        "UPDATE deliveries SET lease_owner = NULL, lease_until = 0 WHERE lease_owner IS NOT NULL", "");
+        rc = ck_payments_locks_release_all(db, err);
     if (rc == 0)
-        rc = ck_db_exec(db, NULL, err,
-                        "UPDATE payment_authorizations SET lock_owner = NULL, lock_until = 0 WHERE lock_owner IS NOT NULL",
-                        "");
-    if (rc == 0)
-        rc = ck_db_exec(db, NULL, err, "UPDATE job_leases SET owner = NULL, lease_until = 0 WHERE owner IS NOT NULL", "");
+        rc = ck_job_leases_release_all(db, err);
     return rc;
 }
 

@@ -9,13 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/users.h"
 #include "checkout/db.h"
 #include "checkout/error.h"
 #include "core/user.h"
 #include "core/util.h"
 #include "http/http.h"
+#include "payments/balances.h"
+#include "store/accounts.h"
+#include "store/catalog.h"
 #include "store/migrations.h"
+#include "store/stores.h"
+#include "store/users.h"
 
 #define DEFAULT_DB "sqlite:./checkout.db"
 #define DEFAULT_BASE_URL "http://127.0.0.1:8080"
@@ -88,11 +92,13 @@ static int insert_user(ck_db *db, const char *name, const char *email, unsigned 
     return rc < 0 ? rc : ck_user_insert(db, name, email, perms, hash, id_out, err);
 }
 
+/* Lets the user buy for the account, as POST /v1/users/{id}/accounts does
+ * (giving it twice is giving it once). 0 or <0. */
 static int give_account(ck_db *db, const char *user_id, const char *account_id, ck_error *err)
 {
-    return ck_db_exec(db, NULL, err,
-                      "INSERT INTO user_accounts (user_id, account_id, created_at) VALUES (?, ?, ?)",
-                      "tti", user_id, account_id, ck_now_ms());
+    int added = 0;
+    int64_t created_at = 0;
+    return ck_users_give_account(db, user_id, account_id, &added, &created_at, err);
 }
 
 /* ---- migrate ------------------------------------------------------------ */
@@ -102,16 +108,15 @@ static int cmd_migrate(const char *db_url)
     ck_error err;
     ck_error_clear(&err);
     ck_db *db = NULL;
-    ck_stmt *st = NULL;
+    int64_t version = 0;
     int status = 1;
     if (open_db(&db, db_url, &err) < 0)
         goto done;
-    if (ck_db_one(db, &st, &err, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", "") < 0)
+    if (ck_migrate_version(db, &version, &err) < 0)
         goto done;
-    printf("%s: schema version %lld\n", db_url, st ? (long long)ck_col_int(st, 0) : 0LL);
+    printf("%s: schema version %lld\n", db_url, (long long)version);
     status = 0;
 done:
-    ck_db_done(st);
     ck_db_close(db);
     return status ? failed("migrate", &err) : 0;
 }
@@ -142,6 +147,30 @@ static int parse_perms(const char *list, unsigned *perms, char **bad)
     return rc;
 }
 
+typedef struct new_user {
+    const char *name, *email;
+    unsigned perms;
+    const char **accounts;
+    int naccounts;
+    char id[CK_ID_MAX], key[64];
+} new_user;
+
+/* The transaction of create-user: the user, and the accounts it may buy
+ * for (each must exist: CK_ENOTFOUND, field account). 0 or <0. */
+static int create_user_tx(ck_db *db, void *arg, ck_error *err)
+{
+    new_user *u = arg;
+    int rc = insert_user(db, u->name, u->email, u->perms, u->id, u->key, err);
+    for (int i = 0; rc >= 0 && i < u->naccounts; i++) {
+        rc = ck_accounts_exists(db, u->accounts[i], err);
+        if (rc == 0)
+            rc = ck_fail(err, CK_ENOTFOUND, "NOT_FOUND", "account", "no account %s", u->accounts[i]);
+        if (rc > 0)
+            rc = give_account(db, u->id, u->accounts[i], err);
+    }
+    return rc < 0 ? rc : 0;
+}
+
 static int cmd_create_user(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -157,7 +186,8 @@ static int cmd_create_user(int argc, char **argv)
     ck_error err;
     ck_error_clear(&err);
     ck_db *db = NULL;
-    char id[CK_ID_MAX] = "", key[64] = "";
+    new_user u;
+    memset(&u, 0, sizeof(u));
 
     if (!accounts)
         return 1;
@@ -205,35 +235,20 @@ static int cmd_create_user(int argc, char **argv)
         goto done;
     }
 
-    if (open_db(&db, db_url, &err) < 0 || ck_db_begin(db, 1, &err) < 0)
-        goto fail;
-    if (insert_user(db, name, email, perms, id, key, &err) < 0)
-        goto fail;
-    for (int i = 0; i < naccounts; i++) {
-        ck_stmt *st = NULL;
-        int rc = ck_db_one(db, &st, &err, "SELECT 1 FROM accounts WHERE id = ?", "t", accounts[i]);
-        ck_db_done(st);
-        if (rc == 0)
-            ck_fail(&err, CK_ENOTFOUND, "NOT_FOUND", "account", "no account %s", accounts[i]);
-        if (rc <= 0)
-            goto fail;
-        rc = give_account(db, id, accounts[i], &err);
-        if (rc == CK_EDUP) /* the same --account twice */
-            rc = 0;
-        if (rc < 0)
-            goto fail;
+    u.name = name;
+    u.email = email;
+    u.perms = perms;
+    u.accounts = accounts;
+    u.naccounts = naccounts;
+    if (open_db(&db, db_url, &err) < 0 || ck_db_tx(db, 1, create_user_tx, &u, &err) < 0) {
+        status = failed("create-user", &err);
+        goto done;
     }
-    if (ck_db_commit(db, &err) < 0)
-        goto fail;
-    printf("id: %s\napiKey: %s\n", id, key);
+    printf("id: %s\napiKey: %s\n", u.id, u.key);
     printf("The API key is shown only this once; only its hash is stored.\n");
     status = 0;
-    goto done;
-fail:
-    ck_db_rollback(db);
-    status = failed("create-user", &err);
 done:
-    ck_secure_zero(key, sizeof(key));
+    ck_secure_zero(u.key, sizeof(u.key));
     ck_db_close(db);
     free(accounts);
     return status;
@@ -259,54 +274,47 @@ static const struct {
     {"SOLVENT-5L", "Industrial solvent, 5 L (hazmat)", 4599, 40, 5000, "[]", 1},
 };
 
-/* Writes the demo data; runs inside the caller's write transaction. */
+/* Writes the demo data with the operations the daemon's API uses; runs
+ * inside the caller's write transaction. */
 static int seed_rows(ck_db *db, demo *d, ck_error *err)
 {
-    int64_t now = ck_now_ms();
-    int rc;
-    ck_id_new(d->store, "store");
-    rc = ck_db_exec(db, NULL, err,
-                    "INSERT INTO stores (id, name, currency, sla_seconds, stale_auth_seconds,"
-                    " embargoed_countries, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    "tttiitii", d->store, "Demo Store", "USD", (int64_t)900, (int64_t)86400, "[\"KP\"]",
-                    now, now);
+    ck_store_fields store = {.name = "Demo Store", .currency = "USD", .sla_seconds = 900,
+                             .stale_auth_seconds = 86400, .embargoed_countries = "[\"KP\"]"};
+    int rc = ck_stores_insert(db, &store, d->store, err);
     for (int i = 0; rc == 0 && i < 3; i++) {
-        ck_id_new(d->products[i], "prod");
-        rc = ck_db_exec(db, NULL, err,
-                        "INSERT INTO products (id, store_id, sku, name, unit_price, stock, min_quantity,"
-                        " price_tiers, hazmat, export_controlled, weight_grams, active, created_at, updated_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        "ttttiiitbbibii", d->products[i], d->store, demo_products[i].sku,
-                        demo_products[i].name, demo_products[i].unit_price, demo_products[i].stock,
-                        (int64_t)1, demo_products[i].price_tiers, demo_products[i].hazmat, 0,
-                        demo_products[i].weight_grams, 1, now, now);
-    }
-    if (rc == 0) {
-        ck_id_new(d->shipping, "shm");
-        rc = ck_db_exec(db, NULL, err,
-                        "INSERT INTO shipping_methods (id, store_id, name, flat_fee, per_kg_fee, created_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        "tttiii", d->shipping, d->store, "Ground",
-                        (int64_t)1000, (int64_t)100, now);
-    }
-    if (rc == 0) {
-        ck_id_new(d->tax, "tax");
-        rc = ck_db_exec(db, NULL, err,
-                        "INSERT INTO tax_rates (id, store_id, country, rate_bp, created_at) VALUES (?, ?, ?, ?, ?)",
-                        "tttii", d->tax, d->store, "US", (int64_t)825, now);
-    }
-    if (rc == 0) {
-        ck_id_new(d->account, "acct");
-        rc = ck_db_exec(db, NULL, err,
-                        "INSERT INTO accounts (id, name, is_buyer, credit_limit, credit_used, prepaid_balance,"
-                        " hazmat_approved, country, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        "ttbiiibtii", d->account, "Demo Buyer Co", 1, (int64_t)1000000, (int64_t)0,
-                        (int64_t)0, 0, "US", now, now);
+        ck_product p;
+        memset(&p, 0, sizeof(p));
+        snprintf(p.sku, sizeof(p.sku), "%s", demo_products[i].sku);
+        snprintf(p.name, sizeof(p.name), "%s", demo_products[i].name);
+        p.unit_price = demo_products[i].unit_price;
+        p.stock = demo_products[i].stock;
+        p.min_quantity = 1;
+        p.weight_grams = demo_products[i].weight_grams;
+        p.hazmat = demo_products[i].hazmat;
+        p.active = 1;
+        if (!(p.price_tiers = strdup(demo_products[i].price_tiers)))
+            return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
+        rc = ck_catalog_insert_product(db, d->store, &p, err);
+        snprintf(d->products[i], CK_ID_MAX, "%s", p.id);
+        ck_catalog_product_clear(&p);
     }
     if (rc == 0)
-        rc = ck_db_exec(db, NULL, err,
-                        "INSERT INTO store_members (store_id, account_id, created_at) VALUES (?, ?, ?)", "tti",
-                        d->store, d->account, now);
+        rc = ck_stores_insert_shipping_method(db, d->store, "Ground", 1000, 100, d->shipping, err);
+    if (rc == 0)
+        rc = ck_stores_insert_tax_rate(db, d->store, "US", 825, d->tax, err);
+    if (rc == 0) {
+        ck_account_fields acct = {.name = "Demo Buyer Co", .country = "US", .is_buyer = 1, .hazmat_approved = 0,
+                                  .credit_limit = 1000000, .prepaid_balance = 0};
+        rc = ck_accounts_insert(db, &acct, d->account, err);
+        if (rc == 0) /* as the daemon does: the opening balance's ledger row (none for 0) */
+            rc = ck_balance_open_prepaid(db, d->account, acct.prepaid_balance, err);
+    }
+    if (rc == 0) {
+        json_t *member = NULL;
+        rc = ck_accounts_add_member(db, d->store, d->account, &member, err);
+        json_decref(member);
+        rc = rc < 0 ? rc : 0;
+    }
     if (rc == 0)
         rc = insert_user(db, "Demo Admin", "admin@demo.example", CK_PERM_ADMIN, d->admin_id, d->admin_key, err);
     if (rc == 0)
@@ -314,6 +322,22 @@ static int seed_rows(ck_db *db, demo *d, ck_error *err)
     if (rc == 0)
         rc = give_account(db, d->buyer_id, d->account, err);
     return rc;
+}
+
+typedef struct seed {
+    demo *d;
+    int64_t stores; /* the stores found; the demo is written only when there are none */
+} seed;
+
+/* The transaction of seed-demo. The stores are counted inside the write
+ * transaction, so two seeds at once make one store. 0 or <0. */
+static int seed_tx(ck_db *db, void *arg, ck_error *err)
+{
+    seed *s = arg;
+    int rc = ck_stores_count(db, &s->stores, err);
+    if (rc < 0 || s->stores > 0)
+        return rc;
+    return seed_rows(db, s->d, err);
 }
 
 static void print_demo(const demo *d, const char *db_url, const char *base)
@@ -350,7 +374,7 @@ static int cmd_seed_demo(const char *self, int argc, char **argv)
         {0, 0, 0, 0},
     };
     const char *db_url = DEFAULT_DB, *base = DEFAULT_BASE_URL;
-    int c, rc;
+    int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'd': db_url = optarg; break;
@@ -374,38 +398,26 @@ static int cmd_seed_demo(const char *self, int argc, char **argv)
     ck_error err;
     ck_error_clear(&err);
     ck_db *db = NULL;
-    ck_stmt *st = NULL;
     demo d;
     memset(&d, 0, sizeof(d));
     int status = 1;
-    int64_t stores = 0;
+    seed s = {&d, 0};
 
-    if (open_db(&db, db_url, &err) < 0 || ck_db_begin(db, 1, &err) < 0)
-        goto fail;
-    /* Counted inside the write transaction, so two seeds at once make one store. */
-    if ((rc = ck_db_one(db, &st, &err, "SELECT COUNT(*) FROM stores", "")) < 0)
-        goto fail;
-    stores = rc ? ck_col_int(st, 0) : 0;
-    ck_db_done(st);
-    st = NULL;
+    if (open_db(&db, db_url, &err) < 0 || ck_db_tx(db, 1, seed_tx, &s, &err) < 0) {
+        status = failed("seed-demo", &err);
+        goto done;
+    }
+    int64_t stores = s.stores;
     if (stores > 0) {
-        ck_db_rollback(db);
         printf("Demo data exists (%lld store%s in %s); make a new API key with: "
                "%s create-user --db %s --name NAME --email EMAIL --perm admin\n",
                (long long)stores, stores == 1 ? "" : "s", db_url, self, db_url);
         status = 0;
         goto done;
     }
-    if (seed_rows(db, &d, &err) < 0 || ck_db_commit(db, &err) < 0)
-        goto fail;
     print_demo(&d, db_url, base_trim);
     status = 0;
-    goto done;
-fail:
-    ck_db_rollback(db);
-    status = failed("seed-demo", &err);
 done:
-    ck_db_done(st);
     ck_secure_zero(&d, sizeof(d));
     ck_db_close(db);
     return status;

@@ -16,156 +16,66 @@
 #include "events/dispatcher.h"
 #include "events/email.h"
 #include "events/send.h"
+#include "store/deliveries.h"
 #include "store/jobs.h"
+#include "store/outbox.h"
+#include "store/subscribers.h"
 
 #define CLAIM_MS 30000
 #define IDLE_WAIT_MS 100
 #define MAX_BACKOFF_MS (3600LL * 1000)
 
-int ck_dispatch_fanout(ck_db *db, ck_error *err)
+#define FANOUT_BATCH 100
+
+/* One batch of the fan-out, in its transaction: *created (reset first, so a
+ * retried transaction counts once) gets the deliveries made. 0 or <0. */
+static int fanout_tx(ck_db *db, void *arg, ck_error *err)
 {
-    char ev[100][CK_ID_MAX], type[100][32], order[100][CK_ID_MAX];
-    int n = 0, created = 0;
-    int rc = ck_db_begin(db, 1, err);
-    if (rc < 0)
-        return rc;
-    ck_stmt *st = NULL;
-    rc = ck_db_query(db, &st, err,
-                     "SELECT id, type, COALESCE(order_id, '') FROM outbox_events WHERE dispatched = 0 ORDER BY id LIMIT 100",
-                     "");
-    if (rc == 0) {
-        while (n < 100 && (rc = ck_db_next(st, err)) == 1) {
-            snprintf(ev[n], CK_ID_MAX, "%s", ck_col_text(st, 0));
-            snprintf(type[n], 32, "%s", ck_col_text(st, 1));
-            snprintf(order[n], CK_ID_MAX, "%s", ck_col_text(st, 2));
-            n++;
-        }
-        ck_db_done(st);
-        if (rc == 1)
-            rc = 0;
-    }
+    int *created = arg;
+    ck_outbox_event ev[FANOUT_BATCH];
+    int n = 0;
+    *created = 0;
+    int rc = ck_outbox_undispatched(db, FANOUT_BATCH, ev, &n, err);
     int64_t now = ck_now_ms();
     for (int i = 0; rc == 0 && i < n; i++) {
-        char pattern[48];
-        char(*subs)[CK_ID_MAX] = NULL; /* every matching subscriber: none may be skipped */
-        int ns = 0, cap = 0;
-        snprintf(pattern, sizeof(pattern), "%%\"%.31s\"%%", type[i]);
-        rc = ck_db_query(db, &st, err, "SELECT id, kind FROM subscribers WHERE events LIKE ? AND deleted_at IS NULL ORDER BY id", "t",
-                         pattern);
-        if (rc < 0)
+        ck_subscriber_ref *subs = NULL;
+        int ns = 0;
+        if ((rc = ck_subscribers_for_event(db, ev[i].type, &subs, &ns, err)) < 0)
             break;
-        while ((rc = ck_db_next(st, err)) == 1) {
+        for (int k = 0; rc >= 0 && k < ns; k++) {
             /* Email goes to the buyer of an order: only events with one. */
-            if (strcmp(ck_col_text(st, 1), "email") == 0 && !order[i][0])
+            if (strcmp(subs[k].kind, "email") == 0 && !ev[i].order_id[0])
                 continue;
-            if (ns == cap) {
-                cap = cap ? cap * 2 : 16;
-                void *grown = realloc(subs, (size_t)cap * CK_ID_MAX);
-                if (!grown) {
-                    rc = ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
-                    break;
-                }
-                subs = grown;
-            }
-            snprintf(subs[ns++], CK_ID_MAX, "%s", ck_col_text(st, 0));
-        }
-        ck_db_done(st);
-        if (rc == 1)
-            rc = 0;
-        for (int k = 0; rc == 0 && k < ns; k++) {
-            char id[CK_ID_MAX];
-            int64_t changed = 0;
-            ck_id_new(id, "dlv");
-            rc = ck_db_exec(db, &changed, err,
-                            "INSERT INTO deliveries (id, event_id, subscriber_id, order_id, event_type, status,"
-                            " next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'Pending', ?, ?, ?)"
-                            " ON CONFLICT (event_id, subscriber_id) DO NOTHING",
-                            "tttttiii", id, ev[i], subs[k], order[i][0] ? order[i] : NULL, type[i], now, now, now);
-            created += (int)changed;
+            rc = ck_deliveries_insert_pending(db, ev[i].id, subs[k].id, ev[i].order_id[0] ? ev[i].order_id : NULL,
+                                              ev[i].type, now, err);
+            if (rc > 0)
+                *created += rc;
         }
         free(subs);
-        if (rc == 0)
-            rc = ck_db_exec(db, NULL, err, "UPDATE outbox_events SET dispatched = 1 WHERE id = ?", "t", ev[i]);
+        if (rc >= 0)
+            rc = ck_outbox_mark_dispatched(db, ev[i].id, err);
     }
-    if (rc < 0) {
-        ck_db_rollback(db);
-        return rc;
-    }
-    rc = ck_db_commit(db, err);
+    return rc < 0 ? rc : 0;
+}
+
+int ck_dispatch_fanout(ck_db *db, ck_error *err)
+{
+    int created = 0;
+    int rc = ck_db_tx(db, 1, fanout_tx, &created, err);
     return rc < 0 ? rc : created;
 }
 
-typedef struct attempt {
-    char id[CK_ID_MAX], kind[16], event_type[32], order_id[CK_ID_MAX];
-    char *url, *secret, *smtp_url, *from, *payload, *to, *store_name;
-    int64_t attempts, max_attempts, backoff_ms;
-} attempt;
+typedef ck_delivery_attempt attempt;
 
-static void attempt_free(attempt *a)
-{
-    free(a->url);
-    free(a->secret);
-    free(a->smtp_url);
-    free(a->from);
-    free(a->payload);
-    free(a->to);
-    free(a->store_name);
-}
-
-static char *dup_col(ck_stmt *st, int col)
-{
-    const char *s = ck_col_text_or_null(st, col);
-    return s ? strdup(s) : NULL;
-}
-
-/* Claims the next due delivery for owner. 1 claimed, 0 none, <0 error. */
+/* Claims the next due delivery for owner and loads it. 1 claimed, 0 none, <0 error. */
 static int claim(ck_db *db, const char *owner, attempt *a, ck_error *err)
 {
-    int64_t now = ck_now_ms(), changed = 0;
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err,
-                       "SELECT d.id FROM deliveries d WHERE d.status = 'Pending' AND d.next_attempt_at <= ?"
-                       " AND (d.lease_owner IS NULL OR d.lease_until < ?) AND NOT EXISTS (SELECT 1 FROM deliveries x"
-                       " WHERE x.subscriber_id = d.subscriber_id AND x.status = 'Pending' AND x.lease_owner IS NOT NULL"
-                       " AND x.lease_until >= ?) ORDER BY d.next_attempt_at, d.id LIMIT 1",
-                       "iii", now, now, now);
+    int64_t now = ck_now_ms();
+    int rc = ck_deliveries_claim(db, owner, now + CLAIM_MS, now, a->id, err);
     if (rc <= 0)
         return rc;
-    snprintf(a->id, sizeof(a->id), "%s", ck_col_text(st, 0));
-    ck_db_done(st);
-    rc = ck_db_exec(db, &changed, err,
-                    "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ? AND status = 'Pending'"
-                    " AND (lease_owner IS NULL OR lease_until < ?) AND NOT EXISTS (SELECT 1 FROM deliveries x"
-                    " WHERE x.subscriber_id = deliveries.subscriber_id AND x.id <> deliveries.id"
-                    " AND x.status = 'Pending' AND x.lease_owner IS NOT NULL AND x.lease_until >= ?)",
-                    "titii", owner, now + CLAIM_MS, a->id, now, now);
-    if (rc < 0 || changed != 1)
-        return rc < 0 ? rc : 0;
-    rc = ck_db_one(db, &st, err,
-                   "SELECT s.kind, s.url, s.secret, s.smtp_url, s.mail_from, s.max_attempts, s.backoff_base_ms,"
-                   " d.attempts, d.event_type, COALESCE(d.order_id, ''), e.payload,"
-                   " (SELECT u.email FROM orders o JOIN users u ON u.id = o.buyer_id WHERE o.id = d.order_id),"
-                   " (SELECT st.name FROM orders o JOIN stores st ON st.id = o.store_id WHERE o.id = d.order_id)"
-                   " FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
-                   " JOIN outbox_events e ON e.id = d.event_id WHERE d.id = ?",
-                   "t", a->id);
-    if (rc <= 0)
-        return rc < 0 ? rc : 0;
-    snprintf(a->kind, sizeof(a->kind), "%s", ck_col_text(st, 0));
-    a->url = dup_col(st, 1);
-    a->secret = dup_col(st, 2);
-    a->smtp_url = dup_col(st, 3);
-    a->from = dup_col(st, 4);
-    a->max_attempts = ck_col_int(st, 5);
-    a->backoff_ms = ck_col_int(st, 6);
-    a->attempts = ck_col_int(st, 7);
-    snprintf(a->event_type, sizeof(a->event_type), "%s", ck_col_text(st, 8));
-    snprintf(a->order_id, sizeof(a->order_id), "%s", ck_col_text(st, 9));
-    a->payload = dup_col(st, 10);
-    a->to = dup_col(st, 11);
-    a->store_name = dup_col(st, 12);
-    ck_db_done(st);
-    return 1;
+    rc = ck_deliveries_attempt(db, a->id, a, err);
+    return rc < 0 ? rc : rc == 1;
 }
 
 static int64_t backoff(const attempt *a, int64_t attempt_no)
@@ -180,29 +90,41 @@ static int64_t backoff(const attempt *a, int64_t attempt_no)
     return d + (int64_t)(r % (uint32_t)(d / 4 + 1)); /* up to +25% jitter */
 }
 
+typedef struct record_arg {
+    const attempt *a;
+    const char *owner, *status;
+    int64_t n, next_at;
+    const char *error;
+    int ok, dead;
+    int64_t now;
+} record_arg;
+
+/* The commit that records an attempt, with a DeadLetter alert when it is
+ * the last one and this worker still held the lease. 0 or <0. */
+static int record_tx(ck_db *db, void *arg, ck_error *err)
+{
+    const record_arg *r = arg;
+    const attempt *a = r->a;
+    int rc = ck_deliveries_record(db, a->id, r->owner, r->status, r->n, r->next_at, r->error, r->ok, r->now, err);
+    if (rc == 1 && r->dead) {
+        char msg[512];
+        snprintf(msg, sizeof(msg), "delivery %s of %s %s to subscriber gave up after %lld attempts: %s", a->id,
+                 a->event_type, a->order_id[0] ? a->order_id : "", (long long)r->n, r->error ? r->error : "");
+        return ck_alert_raise(db, "DeadLetter", a->id, msg, err);
+    }
+    return rc < 0 ? rc : 0;
+}
+
+/* Records an attempt's outcome (record_tx) and logs it. 0 or <0. */
 static int record(ck_ctx *cx, ck_db *db, const attempt *a, const char *owner, int ok, const char *error, ck_error *err)
 {
     int64_t now = ck_now_ms(), n = a->attempts + 1;
     int dead = !ok && n >= a->max_attempts;
     /* Counted before it is recorded: whoever sees the record sees the count. */
     ck_metrics_delivery(&cx->metrics, a->kind, ok ? CK_MDLV_DELIVERED : dead ? CK_MDLV_DEAD : CK_MDLV_RETRY);
-    int rc = ck_db_begin(db, 1, err);
-    if (rc < 0)
-        return rc;
-    int64_t changed = 0;
-    rc = ck_db_exec(db, &changed, err,
-                    "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?,"
-                    " lease_owner = NULL, lease_until = 0, updated_at = ?,"
-                    " delivered_at = CASE WHEN ? = 1 THEN ? ELSE delivered_at END WHERE id = ? AND lease_owner = ?",
-                    "tiitiiitt", ok ? "Delivered" : dead ? "Dead" : "Pending", n,
-                    ok || dead ? now : now + backoff(a, n), ok ? NULL : error, now, (int64_t)ok, now, a->id, owner);
-    if (rc == 0 && dead && changed == 1) {
-        char msg[512];
-        snprintf(msg, sizeof(msg), "delivery %s of %s %s to subscriber gave up after %lld attempts: %s", a->id,
-                 a->event_type, a->order_id[0] ? a->order_id : "", (long long)n, error ? error : "");
-        rc = ck_alert_raise(db, "DeadLetter", a->id, msg, err);
-    }
-    rc = rc == 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
+    record_arg r = {a, owner, ok ? "Delivered" : dead ? "Dead" : "Pending", n, ok || dead ? now : now + backoff(a, n),
+                    ok ? NULL : error, ok, dead, now};
+    int rc = ck_db_tx(db, 1, record_tx, &r, err);
     /* Each attempt's outcome, at info: the receiver's answer is its own text, escaped. */
     ck_log_obj(CK_LOG_INFO, "delivery attempt",
                json_pack("{s:s, s:s, s:s, s:s, s:I, s:s?}", "deliveryId", a->id, "event", a->event_type, "orderId",
@@ -220,7 +142,7 @@ int ck_dispatch_one(ck_ctx *cx, ck_db *db, ck_error *err)
     snprintf(owner, sizeof(owner), "%s:%s", cx->node_id, rid);
     int rc = claim(db, owner, &a, err);
     if (rc <= 0) {
-        attempt_free(&a);
+        ck_delivery_attempt_free(&a);
         return rc;
     }
     char error[256] = "";
@@ -242,32 +164,25 @@ int ck_dispatch_one(ck_ctx *cx, ck_db *db, ck_error *err)
     }
     if (sent != 0 && atomic_load(&cx->stopping)) {
         /* Cut short by shutdown: not the receiver's fault, no attempt counted. */
-        ck_db_exec(db, NULL, NULL, "UPDATE deliveries SET lease_owner = NULL, lease_until = 0 WHERE id = ? AND lease_owner = ?",
-                   "tt", a.id, owner);
-        attempt_free(&a);
+        ck_deliveries_unclaim(db, a.id, owner);
+        ck_delivery_attempt_free(&a);
         return 1;
     }
     rc = record(cx, db, &a, owner, sent == 0, error, err);
-    attempt_free(&a);
+    ck_delivery_attempt_free(&a);
     return rc < 0 ? rc : 1;
 }
 
 int ck_delivery_replay(ck_ctx *cx, ck_db *db, const char *delivery_id, ck_error *err)
 {
-    int64_t changed = 0, now = ck_now_ms();
-    int rc = ck_db_exec(db, &changed, err,
-                        "UPDATE deliveries SET status = 'Pending', attempts = 0, next_attempt_at = ?, last_error = NULL,"
-                        " updated_at = ? WHERE id = ? AND status = 'Dead'",
-                        "iit", now, now, delivery_id);
+    int rc = ck_deliveries_replay(db, delivery_id, ck_now_ms(), err);
     if (rc < 0)
         return rc;
-    if (changed == 1) {
+    if (rc == 1) {
         ck_dispatcher_wake(cx);
         return 0;
     }
-    ck_stmt *st = NULL;
-    rc = ck_db_one(db, &st, err, "SELECT 1 FROM deliveries WHERE id = ?", "t", delivery_id);
-    ck_db_done(st);
+    rc = ck_deliveries_exists(db, delivery_id, err);
     if (rc < 0)
         return rc;
     return rc == 0 ? ck_not_found(err, "delivery", delivery_id)

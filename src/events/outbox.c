@@ -5,6 +5,7 @@
 #include "core/jsonin.h"
 #include "core/context.h"
 #include "events/outbox.h"
+#include "store/outbox.h"
 
 int ck_outbox_add(ck_db *db, const char *type, const char *order_id, const char *session_id, json_t *data,
                   ck_error *err)
@@ -18,10 +19,7 @@ int ck_outbox_add(ck_db *db, const char *type, const char *order_id, const char 
     json_decref(ev);
     if (!text)
         return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
-    int rc = ck_db_exec(db, NULL, err,
-                        "INSERT INTO outbox_events (id, type, order_id, session_id, payload, created_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        "ttttti", id, type, order_id, session_id, text, now);
+    int rc = ck_outbox_insert(db, id, type, order_id, session_id, text, now, err);
     free(text);
     return rc;
 }

@@ -21,12 +21,9 @@ typedef struct ck_sweep_result {
 int ck_job_sweeper(ck_ctx *cx, ck_db *db, ck_sweep_result *out, ck_error *err);
 
 /* Runs the SLA monitor once under its job lease: *stuck gets the number of
- * stuck sessions; each gets one StuckSession alert (the first time only). */
+ * stuck sessions; each gets one StuckSession alert (the first time only).
+ * What makes a session stuck is ck_jobs_stuck_sessions' (store/jobs.h). */
 int ck_job_sla_monitor(ck_ctx *cx, ck_db *db, int64_t *stuck, ck_error *err);
-
-/* The SQL condition (alias s for checkout_sessions, one ? for now in ms)
- * that makes a session stuck. */
-extern const char *const ck_stuck_sessions_where;
 
 /* Further periodic jobs (the SLA monitor...): one line each in jobs.c. */
 typedef struct ck_job_hook {

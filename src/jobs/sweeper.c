@@ -12,6 +12,8 @@
 #include "checkout/session.h"
 #include "jobs/jobs.h"
 #include "payments/holds.h"
+#include "store/jobs.h"
+#include "store/payments.h"
 
 #define BATCH 100
 #define JOB_LEASE_MS (5LL * 60 * 1000)
@@ -21,80 +23,47 @@
  * on resume (create_order takes no hold past its date either). A hold under
  * a capture's lock is left to that capture, which refuses it if it is past
  * its date. */
-static int expire(ck_db *db, int64_t *count, ck_error *err)
+static int expire_tx(ck_db *db, void *arg, ck_error *err)
 {
-    int64_t now = ck_now_ms();
+    int64_t *count = arg, now = ck_now_ms();
     char (*ids)[CK_ID_MAX] = NULL;
-    size_t n = 0, cap = 0;
-    int rc = ck_db_begin(db, 1, err);
-    if (rc < 0)
-        return rc;
-    ck_stmt *st = NULL;
-    if ((rc = ck_db_query(db, &st, err,
-                          "SELECT DISTINCT session_id FROM payment_authorizations WHERE status = 'Authorized'"
-                          " AND order_id IS NULL AND expires_at <= ?",
-                          "i", now)) == 0) {
-        while ((rc = ck_db_next(st, err)) == 1) {
-            if (n == cap) {
-                cap = cap ? cap * 2 : 16;
-                void *grown = realloc(ids, cap * sizeof(*ids));
-                if (!grown) {
-                    rc = ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
-                    break;
-                }
-                ids = grown;
-            }
-            snprintf(ids[n++], CK_ID_MAX, "%s", ck_col_text(st, 0));
-        }
-        ck_db_done(st);
-    }
+    size_t n = 0;
+    int rc = ck_payments_expired_sessions(db, now, &ids, &n, err);
     for (size_t i = 0; rc >= 0 && i < n; i++)
         rc = ck_session_undo_payment(db, ids[i], err);
     free(ids);
     if (rc >= 0)
-        rc = ck_db_exec(db, count, err,
-                        "UPDATE payment_authorizations SET status = 'Expired', void_pending = 0, updated_at = ?"
-                        " WHERE status = 'Authorized' AND expires_at <= ? AND (lock_owner IS NULL OR lock_until < ?)",
-                        "iii", now, now, now);
-    return rc >= 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
+        rc = ck_payments_expire(db, now, count, err);
+    return rc;
 }
 
-typedef struct stale {
-    char id[CK_ID_MAX];
-    int archived;
-    int64_t idle_before; /* the store's staleness cutoff, ms */
-} stale;
+static int expire(ck_db *db, int64_t *count, ck_error *err)
+{
+    int rc = ck_db_tx(db, 1, expire_tx, count, err);
+    return rc < 0 ? rc : 0;
+}
+
+typedef ck_stale_session stale;
 
 /* Sessions without an order, not being processed, archived or idle past
  * their store's staleAuthorizationSeconds, that still hold a live hold or a
  * balance; ids after `after`, oldest first, at most BATCH. */
 static int find_stale(ck_db *db, const char *after, stale *out, int *n, ck_error *err)
 {
-    int64_t now = ck_now_ms();
-    ck_stmt *st = NULL;
-    int rc = ck_db_query(
-        db, &st, err,
-        "SELECT s.id, s.is_archived, ? - st.stale_auth_seconds * 1000 FROM checkout_sessions s"
-        " JOIN stores st ON st.id = s.store_id"
-        " WHERE s.id > ? AND s.order_id IS NULL AND (s.lease_owner IS NULL OR s.lease_expires_at <= ?)"
-        " AND (s.is_archived = 1 OR s.updated_at < ? - st.stale_auth_seconds * 1000)"
-        " AND (EXISTS (SELECT 1 FROM payment_authorizations pa WHERE pa.session_id = s.id"
-        "              AND pa.status = 'Authorized' AND pa.order_id IS NULL AND pa.void_pending = 0)"
-        "      OR EXISTS (SELECT 1 FROM balance_ledger l WHERE l.session_id = s.id"
-        "                 GROUP BY l.session_id HAVING SUM(l.amount) <> 0))"
-        " ORDER BY s.id LIMIT ?",
-        "itiii", now, after, now, now, (int64_t)BATCH);
-    if (rc < 0)
-        return rc;
-    *n = 0;
-    while (*n < BATCH && (rc = ck_db_next(st, err)) == 1) {
-        stale *s = &out[(*n)++];
-        snprintf(s->id, sizeof(s->id), "%s", ck_col_text(st, 0));
-        s->archived = ck_col_int(st, 1) != 0;
-        s->idle_before = ck_col_int(st, 2);
-    }
-    ck_db_done(st);
-    return rc < 0 ? rc : 0;
+    return ck_jobs_stale_sessions(db, after, ck_now_ms(), BATCH, out, n, err);
+}
+
+typedef struct give_back_arg {
+    const char *session_id;
+    const ck_giveback_opts *opts;
+    ck_giveback_result *gb;
+} give_back_arg;
+
+/* The commit of one give-back (ck_session_give_back). Its value, or <0. */
+static int give_back_tx(ck_db *db, void *arg, ck_error *err)
+{
+    give_back_arg *g = arg;
+    return ck_session_give_back(db, g->session_id, g->opts, g->gb, err);
 }
 
 /* One stale session: holds marked for void and balances given back in one
@@ -112,12 +81,12 @@ static int give_back_one(ck_ctx *cx, ck_db *db, const stale *s, const char *owne
                              .idle_before = s->archived ? 0 : s->idle_before,
                              .rewind = !s->archived};
     ck_giveback_result gb;
-    if ((rc = ck_db_begin(db, 1, err)) == 0) {
-        rc = ck_session_give_back(db, s->id, &opts, &gb, err);
-        rc = rc >= 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
-        if (rc == 0 && gb.balances > 0)
-            (*released)++;
-    }
+    give_back_arg g = {s->id, &opts, &gb};
+    rc = ck_db_tx(db, 1, give_back_tx, &g, err);
+    if (rc >= 0)
+        rc = 0;
+    if (rc == 0 && gb.balances > 0)
+        (*released)++;
     if (!s->archived)
         ck_session_lease_release(db, s->id, owner, NULL);
     return rc;
@@ -127,7 +96,7 @@ static int give_back_one(ck_ctx *cx, ck_db *db, const stale *s, const char *owne
 static int alert_voided(ck_db *db, const ck_hold *h, void *arg, ck_error *err)
 {
     int64_t *voided = arg;
-    (*voided)++;
+    *voided = 1; /* set, not added: a retried commit runs this again */
     char msg[256];
     snprintf(msg, sizeof(msg), "voided stale authorization %s of checkout %s for %lld", h->id, h->session_id,
              (long long)h->amount);

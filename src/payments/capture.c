@@ -8,14 +8,21 @@
 #include "orders/order.h"
 #include "payments/capture.h"
 #include "payments/gateway.h"
+#include "store/payments.h"
 
 #define LOCK_MS 60000
 
-static int unlock(ck_db *db, const char *auth_id, const char *owner)
+typedef struct capture_rec {
+    const char *pay_id, *auth_id, *order_id, *gw_payment_id, *key, *owner;
+    int64_t amount, now;
+} capture_rec;
+
+/* The commit that records a capture (store/payments.h). 0 or <0. */
+static int record_capture(ck_db *db, void *arg, ck_error *err)
 {
-    return ck_db_exec(db, NULL, NULL,
-                      "UPDATE payment_authorizations SET lock_owner = NULL, lock_until = 0 WHERE id = ? AND lock_owner = ?",
-                      "tt", auth_id, owner);
+    const capture_rec *c = arg;
+    return ck_payments_record_capture(db, c->pay_id, c->auth_id, c->order_id, c->amount, c->gw_payment_id, c->key,
+                                      c->owner, c->now, err);
 }
 
 int ck_order_capture(ck_ctx *cx, ck_db *db, const ck_user *user, const char *order_id, int64_t amount,
@@ -26,39 +33,22 @@ int ck_order_capture(ck_ctx *cx, ck_db *db, const ck_user *user, const char *ord
     if (rc < 0)
         return rc;
     char auth_id[CK_ID_MAX], gw_auth[128], store_id[CK_ID_MAX], owner[2 * CK_ID_MAX + 2], rid[CK_ID_MAX];
-    ck_stmt *st = NULL;
-    rc = ck_db_one(db, &st, err,
-                   "SELECT pa.id, pa.gateway_auth_id, o.store_id FROM payment_authorizations pa"
-                   " JOIN orders o ON o.id = pa.order_id WHERE pa.order_id = ?"
-                   " AND pa.status IN ('Authorized', 'PartiallyCaptured') ORDER BY pa.id LIMIT 1",
-                   "t", order_id);
+    rc = ck_payments_open_auth_of_order(db, order_id, auth_id, gw_auth, store_id, err);
     if (rc <= 0)
         return rc < 0 ? rc : ck_fail(err, CK_EINVALID, "NOTHING_TO_CAPTURE", NULL,
                                      "the order has no open card authorization to capture");
-    snprintf(auth_id, sizeof(auth_id), "%s", ck_col_text(st, 0));
-    snprintf(gw_auth, sizeof(gw_auth), "%s", ck_col_text(st, 1));
-    snprintf(store_id, sizeof(store_id), "%s", ck_col_text(st, 2));
-    ck_db_done(st);
 
     ck_id_new(rid, "cap");
     snprintf(owner, sizeof(owner), "%s:%s", cx->node_id, rid);
-    int64_t now = ck_now_ms(), changed = 0;
+    int64_t now = ck_now_ms();
     /* The lock is taken only on a hold that is open and not past its date;
      * the sweeper's expiry leaves a locked hold alone, so once locked the
      * hold cannot expire under this capture. */
-    rc = ck_db_exec(db, &changed, err,
-                    "UPDATE payment_authorizations SET lock_owner = ?, lock_until = ? WHERE id = ?"
-                    " AND status IN ('Authorized', 'PartiallyCaptured') AND expires_at > ?"
-                    " AND (lock_owner IS NULL OR lock_until < ?)",
-                    "titii", owner, now + LOCK_MS, auth_id, now, now);
+    rc = ck_payments_capture_lock(db, auth_id, owner, now + LOCK_MS, now, err);
     if (rc < 0)
         return rc;
-    if (changed != 1) {
-        rc = ck_db_one(db, &st, err,
-                       "SELECT 1 FROM payment_authorizations WHERE id = ? AND status IN ('Authorized', 'PartiallyCaptured')"
-                       " AND expires_at > ?",
-                       "ti", auth_id, now);
-        ck_db_done(st);
+    if (rc != 1) {
+        rc = ck_payments_auth_capturable(db, auth_id, now, err);
         if (rc < 0)
             return rc;
         if (rc == 0)
@@ -69,16 +59,7 @@ int ck_order_capture(ck_ctx *cx, ck_db *db, const ck_user *user, const char *ord
     }
     /* Under the lock, the amounts cannot move. */
     int64_t authorized = 0, captured = 0, n = 0;
-    rc = ck_db_one(db, &st, err,
-                   "SELECT amount, captured_amount, (SELECT count(*) FROM payments WHERE authorization_id = ?)"
-                   " FROM payment_authorizations WHERE id = ?",
-                   "tt", auth_id, auth_id);
-    if (rc == 1) {
-        authorized = ck_col_int(st, 0);
-        captured = ck_col_int(st, 1);
-        n = ck_col_int(st, 2);
-        ck_db_done(st);
-    }
+    rc = ck_payments_auth_amounts(db, auth_id, &authorized, &captured, &n, err);
     int64_t remaining = authorized - captured;
     if (rc == 1 && amount < 0)
         amount = remaining;
@@ -87,7 +68,7 @@ int ck_order_capture(ck_ctx *cx, ck_db *db, const ck_user *user, const char *ord
                      "%lld is more than the %lld that remains on the authorization", (long long)amount,
                      (long long)remaining);
     if (rc < 0) {
-        unlock(db, auth_id, owner);
+        ck_payments_capture_unlock(db, auth_id, owner);
         return rc;
     }
 
@@ -104,7 +85,7 @@ int ck_order_capture(ck_ctx *cx, ck_db *db, const ck_user *user, const char *ord
     if (ck_fault(cx->faults, "crash.capture"))
         ck_fault_crash();
     if (!gw || ans.result != CK_GW_APPROVED) {
-        unlock(db, auth_id, owner);
+        ck_payments_capture_unlock(db, auth_id, owner);
         if (gw && ans.result == CK_GW_DECLINED)
             return ck_fail(err, CK_EINVALID, "PAYMENT_DECLINED", NULL, "the gateway refused the capture: %s",
                            ans.code[0] ? ans.code : "declined");
@@ -125,21 +106,10 @@ int ck_order_capture(ck_ctx *cx, ck_db *db, const ck_user *user, const char *ord
     char pay_id[CK_ID_MAX];
     ck_id_new(pay_id, "pay");
     now = ck_now_ms();
-    if ((rc = ck_db_begin(db, 1, err)) == 0) {
-        rc = ck_db_exec(db, NULL, err,
-                        "INSERT INTO payments (id, authorization_id, order_id, amount, gateway_payment_id,"
-                        " idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        "tttitti", pay_id, auth_id, order_id, amount, ans.ref_id, key, now);
-        if (rc == 0)
-            rc = ck_db_exec(db, NULL, err,
-                            "UPDATE payment_authorizations SET captured_amount = captured_amount + ?,"
-                            " status = CASE WHEN captured_amount + ? >= amount THEN 'Captured' ELSE 'PartiallyCaptured' END,"
-                            " lock_owner = NULL, lock_until = 0, updated_at = ? WHERE id = ? AND lock_owner = ?",
-                            "iiitt", amount, amount, now, auth_id, owner);
-        rc = rc == 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
-    }
+    capture_rec rec = {pay_id, auth_id, order_id, ans.ref_id, key, owner, amount, now};
+    rc = ck_db_tx(db, 1, record_capture, &rec, err);
     if (rc < 0) {
-        unlock(db, auth_id, owner);
+        ck_payments_capture_unlock(db, auth_id, owner);
         return rc;
     }
     char ts[32];

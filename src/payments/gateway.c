@@ -4,6 +4,7 @@
 
 #include "core/metrics.h"
 #include "payments/gateway.h"
+#include "store/stores.h"
 
 const ck_gateway_ops *ck_gateway_for(const ck_gw_config *cfg)
 {
@@ -16,39 +17,14 @@ const ck_gateway_ops *ck_gateway_for(const ck_gw_config *cfg)
     return NULL;
 }
 
-/* Copies s into a field of n bytes; 0, or -1 when it does not fit (a cut URL
- * or secret would be a different one, so it is refused rather than cut). */
-static int copy_field(char *dst, size_t n, const char *s)
-{
-    size_t len = strlen(s);
-    if (len >= n)
-        return -1;
-    memcpy(dst, s, len + 1);
-    return 0;
-}
-
 /* Reads stores.gateway_* of store_id into *out (zeroed first; the caller owns
  * it and should ck_secure_zero the secret when done). Returns 1 found, 0 no
  * such store, <0 a database error or a value too long for ck_gw_config. */
 int ck_gateway_config_load(ck_db *db, const char *store_id, ck_gw_config *out, ck_error *err)
 {
-    ck_stmt *st = NULL;
     memset(out, 0, sizeof(*out));
-    int rc = ck_db_one(db, &st, err,
-                       "SELECT gateway_kind, gateway_url, gateway_secret FROM stores WHERE id = ?", "t",
-                       store_id);
-    if (rc <= 0)
-        return rc;
-    if (copy_field(out->kind, sizeof(out->kind), ck_col_text(st, 0)) < 0 ||
-        copy_field(out->url, sizeof(out->url), ck_col_text(st, 1)) < 0 ||
-        copy_field(out->secret, sizeof(out->secret), ck_col_text(st, 2)) < 0) {
-        ck_db_done(st);
-        ck_secure_zero(out, sizeof(*out));
-        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL,
-                       "store %s: gateway configuration too long", store_id);
-    }
-    ck_db_done(st);
-    return 1;
+    return ck_stores_gateway_config(db, store_id, out->kind, sizeof(out->kind), out->url, sizeof(out->url),
+                                    out->secret, sizeof(out->secret), err);
 }
 
 /* A call that failed (<0) is an error answer, whatever it left in *out: a

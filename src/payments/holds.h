@@ -13,14 +13,7 @@
 #include <stdint.h>
 
 #include "core/context.h"
-
-typedef struct ck_hold {
-    char id[CK_ID_MAX];
-    char session_id[CK_ID_MAX];
-    char store_id[CK_ID_MAX];
-    char gw_auth[128];
-    int64_t amount;
-} ck_hold;
+#include "store/payments.h" /* ck_hold */
 
 /* Inside the caller's write transaction, which must already hold the
  * session (ck_session_give_back's guard): marks every Authorized hold of the
@@ -35,7 +28,9 @@ int ck_hold_list_pending(ck_db *db, const char *session_id, const char *after, s
                          ck_error *err);
 
 /* Called inside the commit that records a void (the sweeper raises its
- * alert there). Returns 0 or <0, which rolls the record back. */
+ * alert there). Returns 0 or <0, which rolls the record back. It runs again
+ * if that transaction is retried (ck_db_tx), so it must only write through
+ * db and set, not add to, what it reports in arg. */
 typedef int (*ck_hold_voided_fn)(ck_db *db, const ck_hold *h, void *arg, ck_error *err);
 
 /* Voids one pending hold at its store's gateway (key void:<holdId>, so a

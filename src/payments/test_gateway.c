@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "payments/gateway.h"
+#include "store/payments.h"
 
 #define LEDGER_OP_MAX 192
 
@@ -40,7 +41,7 @@ static void answer_declined(ck_gw_answer *out, const char *code)
 {
     memset(out, 0, sizeof(*out));
     out->result = CK_GW_DECLINED;
-    snprintf(out->code, sizeof(out->code), "%s", code);
+    snprintf(out->code, sizeof(out->code), "%.*s", (int)sizeof(out->code) - 1, code); /* a stored code is cut alike */
     snprintf(out->message, sizeof(out->message), "%s", decline_message(code));
 }
 
@@ -70,20 +71,17 @@ static void answer_error(ck_gw_answer *out, const char *code, const char *fmt, .
  * op becomes an error answer), 0 (none) or <0 (database error). */
 static int ledger_get(ck_db *db, const char *key, const char *op, ck_gw_answer *out, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err,
-                       "SELECT op, result, ref_id, amount FROM gateway_test_ledger WHERE idem_key = ?", "t",
-                       key);
+    ck_testgw_row row;
+    int rc = ck_payments_testgw_get(db, key, &row, err);
     if (rc <= 0)
         return rc;
-    if (strcmp(ck_col_text(st, 0), op) != 0)
+    if (strcmp(row.op, op) != 0)
         answer_error(out, "idempotency_key_reused",
                      "test gateway: the idempotency key was used for another operation");
-    else if (strcmp(ck_col_text(st, 1), "approved") == 0)
-        answer_approved(out, ck_col_text(st, 2), ck_col_int(st, 3));
+    else if (strcmp(row.result, "approved") == 0)
+        answer_approved(out, row.ref_id, row.amount);
     else
-        answer_declined(out, ck_col_text(st, 2));
-    ck_db_done(st);
+        answer_declined(out, row.ref_id);
     return 1;
 }
 
@@ -92,25 +90,7 @@ static int ledger_put(ck_db *db, const char *key, const char *op, const ck_gw_an
 {
     const char *approved = a->result == CK_GW_APPROVED ? "approved" : "declined";
     const char *ref = a->result == CK_GW_APPROVED ? a->ref_id : a->code;
-    return ck_db_exec(db, NULL, err,
-                      "INSERT INTO gateway_test_ledger (idem_key, op, result, ref_id, amount, created_at)"
-                      " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (idem_key) DO NOTHING",
-                      "ttttii", key, op, approved, ref, a->amount, ck_now_ms());
-}
-
-/* The amount of an approved authorization: 1 found, 0 none, <0 error. */
-static int auth_amount(ck_db *db, const char *auth_id, int64_t *amount, ck_error *err)
-{
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err,
-                       "SELECT amount FROM gateway_test_ledger"
-                       " WHERE op = 'authorize' AND ref_id = ? AND result = 'approved'",
-                       "t", auth_id);
-    if (rc == 1) {
-        *amount = ck_col_int(st, 0);
-        ck_db_done(st);
-    }
-    return rc;
+    return ck_payments_testgw_put(db, key, op, approved, ref, a->amount, err);
 }
 
 typedef struct op_args {
@@ -149,17 +129,13 @@ static int auth_voided(ck_db *db, const char *auth_id, ck_error *err)
 {
     char op[LEDGER_OP_MAX];
     snprintf(op, sizeof(op), "void:%s", auth_id);
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err,
-                       "SELECT 1 FROM gateway_test_ledger WHERE op = ? AND result = 'approved'", "t", op);
-    ck_db_done(st);
-    return rc;
+    return ck_payments_testgw_approved(db, op, err);
 }
 
 static int decide_capture(ck_db *db, const char *op, const op_args *a, ck_gw_answer *out, ck_error *err)
 {
     int64_t authorized = 0;
-    int rc = auth_amount(db, a->auth_id, &authorized, err);
+    int rc = ck_payments_testgw_auth_amount(db, a->auth_id, &authorized, err);
     if (rc < 0)
         return rc;
     if (rc == 0) {
@@ -176,14 +152,9 @@ static int decide_capture(ck_db *db, const char *op, const op_args *a, ck_gw_ans
         answer_declined(out, "invalid_amount");
         return 0;
     }
-    ck_stmt *st = NULL;
-    rc = ck_db_one(db, &st, err,
-                   "SELECT COALESCE(SUM(amount), 0) FROM gateway_test_ledger WHERE op = ? AND result = 'approved'",
-                   "t", op);
-    if (rc < 0)
+    int64_t captured = 0;
+    if ((rc = ck_payments_testgw_approved_sum(db, op, &captured, err)) < 0)
         return rc;
-    int64_t captured = rc == 1 ? ck_col_int(st, 0) : 0;
-    ck_db_done(st);
     if (a->amount > authorized - captured) {
         answer_declined(out, "amount_exceeds_authorization");
         return 0;
@@ -197,13 +168,42 @@ static int decide_capture(ck_db *db, const char *op, const op_args *a, ck_gw_ans
 static int decide_void(ck_db *db, const char *op, const op_args *a, ck_gw_answer *out, ck_error *err)
 {
     int64_t authorized = 0;
-    int rc = auth_amount(db, a->auth_id, &authorized, err);
+    int rc = ck_payments_testgw_auth_amount(db, a->auth_id, &authorized, err);
     if (rc < 0)
         return rc;
     if (rc == 0)
         answer_declined(out, "unknown_authorization");
     else
         answer_approved(out, a->auth_id, 0);
+    return 0;
+}
+
+typedef struct run_arg {
+    const char *key, *op;
+    decide_fn decide;
+    const op_args *a;
+    ck_gw_answer *out;
+} run_arg;
+
+/* The transaction of one operation: the stored answer of the key, or the
+ * decided one stored and read back. 0 or <0 (rolled back). */
+static int run_tx(ck_db *db, void *arg, ck_error *err)
+{
+    run_arg *r = arg;
+    int rc = ledger_get(db, r->key, r->op, r->out, err);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    ck_gw_answer would;
+    if ((rc = r->decide(db, r->op, r->a, &would, err)) < 0)
+        return rc;
+    if (would.result == CK_GW_ERROR) {
+        *r->out = would;
+        return 0;
+    }
+    if ((rc = ledger_put(db, r->key, r->op, &would, err)) < 0 || (rc = ledger_get(db, r->key, r->op, r->out, err)) < 0)
+        return rc;
+    if (rc == 0)
+        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "ledger row vanished");
     return 0;
 }
 
@@ -221,31 +221,9 @@ static int run_op(ck_db *db, const char *key, const char *op, decide_fn decide, 
         answer_error(out, "in_transaction", "test gateway: called inside a transaction");
         return 0;
     }
-    int rc = ck_db_begin(db, 1, &err);
-    if (rc < 0)
-        goto fail;
-    if ((rc = ledger_get(db, key, op, out, &err)) < 0)
-        goto fail;
-    if (rc == 0) {
-        ck_gw_answer would;
-        if ((rc = decide(db, op, a, &would, &err)) < 0)
-            goto fail;
-        if (would.result == CK_GW_ERROR) {
-            *out = would;
-        } else if ((rc = ledger_put(db, key, op, &would, &err)) < 0 ||
-                   (rc = ledger_get(db, key, op, out, &err)) < 0) {
-            goto fail;
-        } else if (rc == 0) {
-            rc = ck_fail(&err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "ledger row vanished");
-            goto fail;
-        }
-    }
-    if ((rc = ck_db_commit(db, &err)) < 0)
-        goto fail;
-    return 0;
-fail:
-    ck_db_rollback(db);
-    answer_error(out, "ledger_error", "test gateway: %s", err.message);
+    run_arg r = {key, op, decide, a, out};
+    if (ck_db_tx(db, 1, run_tx, &r, &err) < 0)
+        answer_error(out, "ledger_error", "test gateway: %s", err.message);
     return 0;
 }
 

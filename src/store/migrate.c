@@ -35,3 +35,16 @@ int ck_migrate(ck_db *db, ck_error *err)
     }
     return 0;
 }
+
+int ck_migrate_version(ck_db *db, int64_t *version, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    *version = 0;
+    int rc = ck_db_one(db, &st, err, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", "");
+    if (rc < 0)
+        return rc;
+    if (rc == 1)
+        *version = ck_col_int(st, 0);
+    ck_db_done(st);
+    return 0;
+}

@@ -17,4 +17,8 @@ extern const int ck_migration_count;
  * transaction with its row in schema_migrations. Returns 0 or <0. */
 int ck_migrate(ck_db *db, ck_error *err);
 
+/* The database's schema version (its newest applied migration; 0 for none)
+ * into *version. 0 or <0. */
+int ck_migrate_version(ck_db *db, int64_t *version, ck_error *err);
+
 #endif

@@ -1,6 +1,263 @@
-/* payments.c: the payments repository (store/payments.h). */
+/* payments.c: the payments repository (store/payments.h): card holds, their
+ * void marks and capture locks, captures, and the test gateway's ledger. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/payments.h"
+
+int ck_payments_mark_void(ck_db *db, const char *session_id, const char *keep_key, int64_t *marked, ck_error *err)
+{
+    return ck_db_exec(db, marked, err,
+                      "UPDATE payment_authorizations SET void_pending = 1, updated_at = ?"
+                      " WHERE session_id = ? AND status = 'Authorized' AND order_id IS NULL AND void_pending = 0"
+                      " AND idempotency_key <> ?",
+                      "itt", ck_now_ms(), session_id, keep_key ? keep_key : "");
+}
+
+int ck_payments_void_pending(ck_db *db, const char *session_id, const char *after, size_t max, ck_hold **out,
+                             size_t *n, ck_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    ck_stmt *st = NULL;
+    int rc = ck_db_query(db, &st, err,
+                         "SELECT pa.id, pa.session_id, s.store_id, pa.gateway_auth_id, pa.amount"
+                         " FROM payment_authorizations pa JOIN checkout_sessions s ON s.id = pa.session_id"
+                         " WHERE pa.void_pending = 1 AND pa.status = 'Authorized' AND (? = '' OR pa.session_id = ?)"
+                         " AND pa.id > ? ORDER BY pa.id LIMIT ?",
+                         "ttti", session_id ? session_id : "", session_id ? session_id : "", after ? after : "",
+                         max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
+    if (rc < 0)
+        return rc;
+    size_t cap = 0;
+    while ((rc = ck_db_next(st, err)) == 1) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            ck_hold *grown = realloc(*out, cap * sizeof(**out));
+            if (!grown) {
+                rc = ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
+                break;
+            }
+            *out = grown;
+        }
+        ck_hold *h = &(*out)[(*n)++];
+        snprintf(h->id, sizeof(h->id), "%s", ck_col_text(st, 0));
+        snprintf(h->session_id, sizeof(h->session_id), "%s", ck_col_text(st, 1));
+        snprintf(h->store_id, sizeof(h->store_id), "%s", ck_col_text(st, 2));
+        snprintf(h->gw_auth, sizeof(h->gw_auth), "%s", ck_col_text(st, 3));
+        h->amount = ck_col_int(st, 4);
+    }
+    ck_db_done(st);
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return rc;
+    }
+    return 0;
+}
+
+int ck_payments_record_voided(ck_db *db, const char *auth_id, ck_error *err)
+{
+    int64_t changed = 0;
+    int rc = ck_db_exec(db, &changed, err,
+                        "UPDATE payment_authorizations SET status = 'Voided', void_pending = 0, updated_at = ?"
+                        " WHERE id = ? AND status = 'Authorized' AND void_pending = 1",
+                        "it", ck_now_ms(), auth_id);
+    return rc < 0 ? rc : (int)changed;
+}
+
+int ck_payments_open_auth_of_order(ck_db *db, const char *order_id, char auth_id[CK_ID_MAX], char gw_auth[128],
+                                   char store_id[CK_ID_MAX], ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err,
+                       "SELECT pa.id, pa.gateway_auth_id, o.store_id FROM payment_authorizations pa"
+                       " JOIN orders o ON o.id = pa.order_id WHERE pa.order_id = ?"
+                       " AND pa.status IN ('Authorized', 'PartiallyCaptured') ORDER BY pa.id LIMIT 1",
+                       "t", order_id);
+    if (rc <= 0)
+        return rc;
+    snprintf(auth_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
+    snprintf(gw_auth, 128, "%s", ck_col_text(st, 1));
+    snprintf(store_id, CK_ID_MAX, "%s", ck_col_text(st, 2));
+    ck_db_done(st);
+    return 1;
+}
+
+int ck_payments_capture_lock(ck_db *db, const char *auth_id, const char *owner, int64_t until, int64_t now,
+                             ck_error *err)
+{
+    int64_t changed = 0;
+    int rc = ck_db_exec(db, &changed, err,
+                        "UPDATE payment_authorizations SET lock_owner = ?, lock_until = ? WHERE id = ?"
+                        " AND status IN ('Authorized', 'PartiallyCaptured') AND expires_at > ?"
+                        " AND (lock_owner IS NULL OR lock_until < ?)",
+                        "titii", owner, until, auth_id, now, now);
+    return rc < 0 ? rc : (int)changed;
+}
+
+void ck_payments_capture_unlock(ck_db *db, const char *auth_id, const char *owner)
+{
+    ck_db_exec(db, NULL, NULL,
+               "UPDATE payment_authorizations SET lock_owner = NULL, lock_until = 0 WHERE id = ? AND lock_owner = ?",
+               "tt", auth_id, owner);
+}
+
+int ck_payments_auth_capturable(ck_db *db, const char *auth_id, int64_t now, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err,
+                       "SELECT 1 FROM payment_authorizations WHERE id = ? AND status IN ('Authorized', 'PartiallyCaptured')"
+                       " AND expires_at > ?",
+                       "ti", auth_id, now);
+    ck_db_done(st);
+    return rc;
+}
+
+int ck_payments_auth_amounts(ck_db *db, const char *auth_id, int64_t *authorized, int64_t *captured,
+                             int64_t *captures, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err,
+                       "SELECT amount, captured_amount, (SELECT count(*) FROM payments WHERE authorization_id = ?)"
+                       " FROM payment_authorizations WHERE id = ?",
+                       "tt", auth_id, auth_id);
+    if (rc == 1) {
+        *authorized = ck_col_int(st, 0);
+        *captured = ck_col_int(st, 1);
+        *captures = ck_col_int(st, 2);
+        ck_db_done(st);
+    }
+    return rc;
+}
+
+int ck_payments_record_capture(ck_db *db, const char *pay_id, const char *auth_id, const char *order_id,
+                               int64_t amount, const char *gw_payment_id, const char *idem_key, const char *owner,
+                               int64_t now, ck_error *err)
+{
+    int rc = ck_db_exec(db, NULL, err,
+                        "INSERT INTO payments (id, authorization_id, order_id, amount, gateway_payment_id,"
+                        " idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        "tttitti", pay_id, auth_id, order_id, amount, gw_payment_id, idem_key, now);
+    if (rc == 0)
+        rc = ck_db_exec(db, NULL, err,
+                        "UPDATE payment_authorizations SET captured_amount = captured_amount + ?,"
+                        " status = CASE WHEN captured_amount + ? >= amount THEN 'Captured' ELSE 'PartiallyCaptured' END,"
+                        " lock_owner = NULL, lock_until = 0, updated_at = ? WHERE id = ? AND lock_owner = ?",
+                        "iiitt", amount, amount, now, auth_id, owner);
+    return rc;
+}
+
+int ck_payments_expired_sessions(ck_db *db, int64_t now, char (**ids)[CK_ID_MAX], size_t *n, ck_error *err)
+{
+    char (*out)[CK_ID_MAX] = NULL;
+    size_t cap = 0;
+    *ids = NULL;
+    *n = 0;
+    ck_stmt *st = NULL;
+    int rc = ck_db_query(db, &st, err,
+                         "SELECT DISTINCT session_id FROM payment_authorizations WHERE status = 'Authorized'"
+                         " AND order_id IS NULL AND expires_at <= ?",
+                         "i", now);
+    if (rc < 0)
+        return rc;
+    while ((rc = ck_db_next(st, err)) == 1) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            void *grown = realloc(out, cap * sizeof(*out));
+            if (!grown) {
+                rc = ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
+                break;
+            }
+            out = grown;
+        }
+        snprintf(out[(*n)++], CK_ID_MAX, "%s", ck_col_text(st, 0));
+    }
+    ck_db_done(st);
+    if (rc < 0) {
+        free(out);
+        *n = 0;
+        return rc;
+    }
+    *ids = out;
+    return 0;
+}
+
+int ck_payments_expire(ck_db *db, int64_t now, int64_t *count, ck_error *err)
+{
+    return ck_db_exec(db, count, err,
+                      "UPDATE payment_authorizations SET status = 'Expired', void_pending = 0, updated_at = ?"
+                      " WHERE status = 'Authorized' AND expires_at <= ? AND (lock_owner IS NULL OR lock_until < ?)",
+                      "iii", now, now, now);
+}
+
+int ck_payments_locks_release_all(ck_db *db, ck_error *err)
+{
+    return ck_db_exec(db, NULL, err,
+                      "UPDATE payment_authorizations SET lock_owner = NULL, lock_until = 0 WHERE lock_owner IS NOT NULL",
+                      "");
+}
+
+int ck_payments_testgw_get(ck_db *db, const char *key, ck_testgw_row *out, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err,
+                       "SELECT op, result, ref_id, amount FROM gateway_test_ledger WHERE idem_key = ?", "t", key);
+    if (rc <= 0)
+        return rc;
+    snprintf(out->op, sizeof(out->op), "%s", ck_col_text(st, 0));
+    snprintf(out->result, sizeof(out->result), "%s", ck_col_text(st, 1));
+    snprintf(out->ref_id, sizeof(out->ref_id), "%s", ck_col_text(st, 2));
+    out->amount = ck_col_int(st, 3);
+    ck_db_done(st);
+    return 1;
+}
+
+int ck_payments_testgw_put(ck_db *db, const char *key, const char *op, const char *result, const char *ref_id,
+                           int64_t amount, ck_error *err)
+{
+    return ck_db_exec(db, NULL, err,
+                      "INSERT INTO gateway_test_ledger (idem_key, op, result, ref_id, amount, created_at)"
+                      " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (idem_key) DO NOTHING",
+                      "ttttii", key, op, result, ref_id, amount, ck_now_ms());
+}
+
+int ck_payments_testgw_auth_amount(ck_db *db, const char *auth_id, int64_t *amount, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err,
+                       "SELECT amount FROM gateway_test_ledger"
+                       " WHERE op = 'authorize' AND ref_id = ? AND result = 'approved'",
+                       "t", auth_id);
+    if (rc == 1) {
+        *amount = ck_col_int(st, 0);
+        ck_db_done(st);
+    }
+    return rc;
+}
+
+int ck_payments_testgw_approved(ck_db *db, const char *op, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err, "SELECT 1 FROM gateway_test_ledger WHERE op = ? AND result = 'approved'", "t",
+                       op);
+    ck_db_done(st);
+    return rc;
+}
+
+int ck_payments_testgw_approved_sum(ck_db *db, const char *op, int64_t *sum, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    *sum = 0;
+    int rc = ck_db_one(db, &st, err,
+                       "SELECT COALESCE(SUM(amount), 0) FROM gateway_test_ledger WHERE op = ? AND result = 'approved'",
+                       "t", op);
+    if (rc < 0)
+        return rc;
+    if (rc == 1)
+        *sum = ck_col_int(st, 0);
+    ck_db_done(st);
+    return 0;
+}

@@ -10,4 +10,11 @@
 #include "checkout/db.h"
 #include "core/util.h"
 
+/* SQLite start-up (the process that ran them is gone): async placements a
+ * runner had taken go back to the queue (Queued, no runner); then a
+ * synchronous placement left Running is marked Failed at now with status
+ * 500 and the UNKNOWN_EXCEPTION error telling the caller to place again.
+ * 0 or <0. */
+int ck_requests_recover_running(ck_db *db, int64_t now, ck_error *err);
+
 #endif

@@ -81,4 +81,16 @@ int ck_stores_insert_promotion(ck_db *db, const char *store_id, const char *name
 /* A promotion as JSON: 0 with *out, CK_ENOTFOUND, or <0. */
 int ck_stores_promotion_json(ck_db *db, const char *id, json_t **out, ck_error *err);
 
+/* A store's payment gateway columns (stores.gateway_kind, gateway_url,
+ * gateway_secret) copied into the caller's buffers of kind_n, url_n and
+ * secret_n bytes (the caller should ck_secure_zero the secret when done).
+ * 1 found, 0 no such store, <0 a database error or CK_EINTERNAL when a value
+ * does not fit its buffer (a cut URL or secret would be another one; the
+ * buffers are zeroed then). */
+int ck_stores_gateway_config(ck_db *db, const char *store_id, char *kind, size_t kind_n, char *url, size_t url_n,
+                             char *secret, size_t secret_n, ck_error *err);
+
+/* How many stores there are, into *count. 0 or <0. */
+int ck_stores_count(ck_db *db, int64_t *count, ck_error *err);
+
 #endif

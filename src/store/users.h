@@ -34,4 +34,10 @@ int ck_user_can_buy_for(ck_db *db, const ck_user *user, const char *account_id, 
  * 16 characters), enabled, in its own transaction. 0 or <0. */
 int ck_user_ensure_admin_key(ck_db *db, const char *key, ck_error *err);
 
+/* Gives user_id account_id to buy for, at now, unless it has it already:
+ * *added 1 when this call gave it, 0 when it was given before; *created_at
+ * when it was first given. 0 or <0. */
+int ck_users_give_account(ck_db *db, const char *user_id, const char *account_id, int *added, int64_t *created_at,
+                          ck_error *err);
+
 #endif

@@ -1,8 +1,10 @@
 /* test_db_conformance.c: the storage interface's conformance suite. Written
- * against checkout/db.h (plus ck_migrate) only, so every backend runs the same
- * cases: by default a fresh SQLite file in a temporary directory; set
- * CK_TEST_DB_URL (e.g. postgresql://user@host/db) to run them elsewhere. The
- * cases use their own conf_* tables and drop them afterwards. */
+ * against checkout/db.h (plus ck_migrate) and the store repositories, so
+ * every backend runs the same cases: by default a fresh SQLite file in a
+ * temporary directory; set CK_TEST_DB_URL (e.g. postgresql://user@host/db)
+ * to run them elsewhere. The driver cases use their own conf_* tables and
+ * drop them afterwards; the repository cases (claims, leases, balances)
+ * run on the migrated schema with rows of their own. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -19,7 +21,14 @@
 #include "api/errors.h"
 #include "checkout/db.h"
 #include "checkout/sys/db_backend.h"
+#include "core/util.h"
+#include "payments/balances.h"
+#include "store/deliveries.h"
+#include "store/jobs.h"
+#include "store/ledger.h"
 #include "store/migrations.h"
+#include "store/outbox.h"
+#include "store/payments.h"
 
 /* Only to measure the SQLite backend's memory in the statement-cache case. */
 #if __has_include(<sqlite3.h>)
@@ -630,6 +639,324 @@ static void bad_url(void **state)
     assert_int_equal(ck_db_driver_for("sqlite:x.db")->version, CK_DB_DRIVER_VERSION);
 }
 
+/* ---- repositories --------------------------------------------------- */
+
+/* The repository cases' rows: a store, an account (credit limit 100,
+ * prepaid 50), a buyer, a cart and a session, all with fresh ids. */
+typedef struct repo_rows {
+    char store[CK_ID_MAX], account[CK_ID_MAX], user[CK_ID_MAX], cart[CK_ID_MAX], session[CK_ID_MAX];
+} repo_rows;
+
+static void run_sql(ck_db *db, const char *sql, const char *types, const char *a1, const char *a2,
+                    const char *a3, const char *a4)
+{
+    ck_error err;
+    ck_error_clear(&err);
+    int rc;
+    switch (strlen(types)) {
+    case 0: rc = ck_db_exec(db, NULL, &err, sql, ""); break;
+    case 1: rc = ck_db_exec(db, NULL, &err, sql, types, a1); break;
+    case 2: rc = ck_db_exec(db, NULL, &err, sql, types, a1, a2); break;
+    case 3: rc = ck_db_exec(db, NULL, &err, sql, types, a1, a2, a3); break;
+    default: rc = ck_db_exec(db, NULL, &err, sql, types, a1, a2, a3, a4); break;
+    }
+    if (rc != 0)
+        fail_msg("'%s' failed: %d %s", sql, rc, err.message);
+}
+
+static void repo_rows_make(ck_db *db, repo_rows *r)
+{
+    ck_id_new(r->store, "store");
+    ck_id_new(r->account, "acct");
+    ck_id_new(r->user, "user");
+    ck_id_new(r->cart, "cart");
+    ck_id_new(r->session, "cs");
+    run_sql(db, "INSERT INTO stores (id, name, currency, sla_seconds, stale_auth_seconds, created_at, updated_at)"
+                " VALUES (?, 'Conformance', 'USD', 900, 86400, 1, 1)", "t", r->store, NULL, NULL, NULL);
+    run_sql(db, "INSERT INTO accounts (id, name, is_buyer, credit_limit, credit_used, prepaid_balance,"
+                " hazmat_approved, country, created_at, updated_at) VALUES (?, 'Conf', 1, 100, 0, 50, 0, 'US', 1, 1)",
+            "t", r->account, NULL, NULL, NULL);
+    run_sql(db, "INSERT INTO users (id, name, email, permissions, api_key_hash, created_at) VALUES (?, 'b', 'b@x', 1, ?, 1)",
+            "tt", r->user, r->user, NULL, NULL);
+    run_sql(db, "INSERT INTO carts (id, store_id, account_id, owner_id, status, currency, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, 'Open', 'USD', 1, 1)", "tttt", r->cart, r->store, r->account, r->user);
+    run_sql(db, "INSERT INTO checkout_sessions (id, cart_id, buyer_id, account_id, store_id, flow_id, flow_version,"
+                " state, created_at, updated_at) SELECT ?, c.id, c.owner_id, c.account_id, c.store_id, 'flow_standard',"
+                " 1, 'Started', 1, 1 FROM carts c WHERE c.id = ?", "tt", r->session, r->cart, NULL, NULL);
+}
+
+/* Removes the rows of the repository cases (the suite's database is its
+ * own; the driver cases expect it without stores). */
+static void repo_clean(ck_db *db)
+{
+    static const char *const tables[] = {"deliveries", "outbox_events", "subscribers", "payment_authorizations",
+                                         "balance_ledger", "checkout_sessions", "carts", "users", "accounts",
+                                         "stores", NULL};
+    char sql[64];
+    for (int i = 0; tables[i]; i++) {
+        snprintf(sql, sizeof(sql), "DELETE FROM %s", tables[i]);
+        exec_ok(db, sql);
+    }
+}
+
+static int repo_setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    f->db = open_db();
+    ck_error_clear(&f->err);
+    assert_int_equal(ck_migrate(f->db, &f->err), 0);
+    /* The claim cases pick the earliest due delivery: only theirs may be due. */
+    repo_clean(f->db);
+    *state = f;
+    return 0;
+}
+
+static int repo_teardown(void **state)
+{
+    fixture *f = *state;
+    ck_db_rollback(f->db);
+    repo_clean(f->db);
+    ck_db_close(f->db);
+    free(f);
+    return 0;
+}
+
+/* A subscriber to OrderCreated and one event of that type; ids out. */
+static void subscriber_and_event(ck_db *db, char sub[CK_ID_MAX], char ev[CK_ID_MAX])
+{
+    ck_error err;
+    ck_id_new(sub, "sub");
+    ck_id_new(ev, "evt");
+    run_sql(db, "INSERT INTO subscribers (id, kind, url, events, max_attempts, backoff_base_ms, created_at)"
+                " VALUES (?, 'webhook', 'http://127.0.0.1:9/', '[\"OrderCreated\"]', 3, 10, 1)", "t", sub, NULL, NULL,
+            NULL);
+    assert_int_equal(ck_outbox_insert(db, ev, "OrderCreated", NULL, NULL, "{}", 1, &err), 0);
+}
+
+/* Two claimers, one due delivery: it is taken once. A second delivery of
+ * the same subscriber waits while the first is leased, and a lease that
+ * expired is taken again. */
+static void repo_delivery_claim_once(void **state)
+{
+    fixture *f = *state;
+    ck_db *b = open_db();
+    ck_error berr;
+    char sub[CK_ID_MAX], ev[CK_ID_MAX], ev2[CK_ID_MAX], id_a[CK_ID_MAX] = "", id_b[CK_ID_MAX] = "", other[CK_ID_MAX];
+    subscriber_and_event(f->db, sub, ev);
+    const int64_t now = 1000000;
+    assert_int_equal(ck_deliveries_insert_pending(f->db, ev, sub, NULL, "OrderCreated", now, &f->err), 1);
+    assert_int_equal(ck_deliveries_insert_pending(f->db, ev, sub, NULL, "OrderCreated", now, &f->err), 0);
+
+    assert_int_equal(ck_deliveries_claim(f->db, "node-a", now + 30000, now, id_a, &f->err), 1);
+    assert_int_equal(ck_deliveries_claim(b, "node-b", now + 30000, now, id_b, &berr), 0);
+    /* Another event for the same subscriber: not while a's lease lives. */
+    ck_id_new(ev2, "evt");
+    assert_int_equal(ck_outbox_insert(f->db, ev2, "OrderCreated", NULL, NULL, "{}", 2, &f->err), 0);
+    assert_int_equal(ck_deliveries_insert_pending(f->db, ev2, sub, NULL, "OrderCreated", now, &f->err), 1);
+    assert_int_equal(ck_deliveries_claim(b, "node-b", now + 30000, now + 1, other, &berr), 0);
+
+    /* a's outcome releases its lease; only the lease holder records. */
+    assert_int_equal(ck_deliveries_record(b, id_a, "node-b", "Delivered", 1, now, NULL, 1, now, &berr), 0);
+    assert_int_equal(ck_deliveries_record(f->db, id_a, "node-a", "Delivered", 1, now, NULL, 1, now, &f->err), 1);
+    assert_int_equal(ck_deliveries_claim(b, "node-b", now + 30000, now + 2, id_b, &berr), 1);
+    assert_string_not_equal(id_a, id_b);
+
+    /* b dies holding it: once its lease is past, a takes it. */
+    assert_int_equal(ck_deliveries_claim(f->db, "node-a", now + 60000, now + 3, other, &f->err), 0);
+    assert_int_equal(ck_deliveries_claim(f->db, "node-a", now + 90000, now + 30001, other, &f->err), 1);
+    assert_string_equal(other, id_b);
+
+    ck_delivery_attempt at;
+    memset(&at, 0, sizeof(at));
+    assert_int_equal(ck_deliveries_attempt(f->db, id_b, &at, &f->err), 1);
+    assert_string_equal(at.kind, "webhook");
+    assert_string_equal(at.event_type, "OrderCreated");
+    assert_int_equal(at.max_attempts, 3);
+    assert_string_equal(at.payload, "{}");
+    assert_null(at.to);
+    ck_delivery_attempt_free(&at);
+    ck_db_close(b);
+}
+
+/* PostgreSQL: a claimer does not wait for another's uncommitted claim; it
+ * skips that delivery and the other deliveries of its subscriber, and takes
+ * another subscriber's. */
+static void repo_delivery_claim_skips_locked(void **state)
+{
+    fixture *f = *state;
+    if (is_sqlite(f->db))
+        skip();
+    ck_db *b = open_db();
+    ck_error berr;
+    exec_ok(b, "SET statement_timeout = 5000");
+    char sub1[CK_ID_MAX], sub2[CK_ID_MAX], ev1[CK_ID_MAX], ev2[CK_ID_MAX];
+    char id_a[CK_ID_MAX], id_b[CK_ID_MAX], d2[CK_ID_MAX] = "";
+    subscriber_and_event(f->db, sub1, ev1);
+    subscriber_and_event(f->db, sub2, ev2);
+    const int64_t now = 2000000;
+    assert_int_equal(ck_deliveries_insert_pending(f->db, ev1, sub1, NULL, "OrderCreated", now, &f->err), 1);
+    assert_int_equal(ck_deliveries_insert_pending(f->db, ev2, sub1, NULL, "OrderCreated", now, &f->err), 1);
+    assert_int_equal(ck_deliveries_insert_pending(f->db, ev1, sub2, NULL, "OrderCreated", now + 5, &f->err), 1);
+
+    assert_int_equal(ck_db_begin(f->db, 1, &f->err), 0);
+    assert_int_equal(ck_deliveries_claim(f->db, "node-a", now + 30000, now + 10, id_a, &f->err), 1);
+    /* a's claim is not committed: b neither blocks nor takes sub1's second delivery. */
+    assert_int_equal(ck_deliveries_claim(b, "node-b", now + 30000, now + 10, id_b, &berr), 1);
+    ck_stmt *st = NULL;
+    assert_int_equal(ck_db_one(b, &st, &berr, "SELECT subscriber_id FROM deliveries WHERE id = ?", "t", id_b), 1);
+    assert_string_equal(ck_col_text(st, 0), sub2);
+    ck_db_done(st);
+    assert_int_equal(ck_deliveries_claim(b, "node-b", now + 30000, now + 10, d2, &berr), 0);
+    assert_int_equal(ck_db_commit(f->db, &f->err), 0);
+    assert_int_equal(ck_deliveries_claim(b, "node-b", now + 30000, now + 10, d2, &berr), 0);
+    exec_ok(b, "SET statement_timeout = 0");
+    ck_db_close(b);
+}
+
+/* A job lease row: one holder at a time; released, or expired, it is free. */
+static void repo_job_lease(void **state)
+{
+    fixture *f = *state;
+    ck_db *b = open_db();
+    ck_error berr;
+    char name[CK_ID_MAX];
+    ck_id_new(name, "conf_job");
+    run_sql(f->db, "INSERT INTO job_leases (name) VALUES (?)", "t", name, NULL, NULL, NULL);
+    assert_int_equal(ck_job_lease_take(f->db, name, "node-a", 60000, &f->err), 1);
+    assert_int_equal(ck_job_lease_take(b, name, "node-b", 60000, &berr), 0);
+    ck_job_lease_release(b, name, "node-b"); /* not b's: nothing changes */
+    assert_int_equal(ck_job_lease_take(b, name, "node-b", 60000, &berr), 0);
+    ck_job_lease_release(f->db, name, "node-a");
+    assert_int_equal(ck_job_lease_take(b, name, "node-b", -1, &berr), 1); /* taken, already expired */
+    assert_int_equal(ck_job_lease_take(f->db, name, "node-a", 60000, &f->err), 1);
+    if (!is_sqlite(f->db)) {
+        /* A take in flight on another connection is skipped, not waited for. */
+        exec_ok(b, "SET statement_timeout = 5000");
+        ck_job_lease_release(f->db, name, "node-a");
+        assert_int_equal(ck_db_begin(f->db, 1, &f->err), 0);
+        assert_int_equal(ck_job_lease_take(f->db, name, "node-a", 60000, &f->err), 1);
+        assert_int_equal(ck_job_lease_take(b, name, "node-b", 60000, &berr), 0);
+        ck_db_rollback(f->db);
+        assert_int_equal(ck_job_lease_take(b, name, "node-b", 60000, &berr), 1);
+        exec_ok(b, "SET statement_timeout = 0");
+    }
+    run_sql(f->db, "DELETE FROM job_leases WHERE name = ?", "t", name, NULL, NULL, NULL);
+    ck_db_close(b);
+}
+
+static int64_t account_col(ck_db *db, const char *account, const char *col)
+{
+    ck_error err;
+    ck_stmt *st = NULL;
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT %s FROM accounts WHERE id = ?", col);
+    assert_int_equal(ck_db_one(db, &st, &err, sql, "t", account), 1);
+    int64_t v = ck_col_int(st, 0);
+    ck_db_done(st);
+    return v;
+}
+
+/* Credit and prepaid spends: the conditional UPDATE loses at the limit,
+ * with the domain's reason, and what a session moved is given back. */
+static void repo_balance_reserve_limit(void **state)
+{
+    fixture *f = *state;
+    repo_rows r;
+    repo_rows_make(f->db, &r);
+    assert_int_equal(ck_db_begin(f->db, 1, &f->err), 0);
+    assert_int_equal(ck_ledger_credit_reserve(f->db, r.account, 60, &f->err), 1);
+    assert_int_equal(ck_ledger_credit_reserve(f->db, r.account, 41, &f->err), 0);
+    assert_int_equal(ck_ledger_credit_reserve(f->db, r.account, 40, &f->err), 1);
+    assert_int_equal(ck_ledger_credit_reserve(f->db, r.account, 1, &f->err), 0);
+    assert_int_equal(ck_ledger_prepaid_debit(f->db, r.account, 51, &f->err), 0);
+    assert_int_equal(ck_ledger_prepaid_debit(f->db, r.account, 50, &f->err), 1);
+    assert_int_equal(ck_db_commit(f->db, &f->err), 0);
+    assert_int_equal(account_col(f->db, r.account, "credit_used"), 100);
+    assert_int_equal(account_col(f->db, r.account, "prepaid_balance"), 0);
+    /* Back to the start, then through the domain, with the ledger. */
+    assert_int_equal(ck_ledger_account_add(f->db, r.account, 0, -100, &f->err), 0);
+    assert_int_equal(ck_ledger_prepaid_set(f->db, r.account, 50, &f->err), 0);
+    assert_int_equal(ck_db_begin(f->db, 1, &f->err), 0);
+    assert_int_equal(ck_balance_reserve(f->db, "purchase_order", r.account, NULL, 70, r.session, &f->err), 0);
+    ck_error_clear(&f->err);
+    assert_int_equal(ck_balance_reserve(f->db, "net_terms", r.account, NULL, 31, r.session, &f->err), CK_EINVALID);
+    assert_string_equal(f->err.reason, "CREDIT_LIMIT_EXCEEDED");
+    assert_int_equal(ck_balance_reserve(f->db, "prepaid", r.account, NULL, 20, r.session, &f->err), 0);
+    assert_int_equal(ck_balance_release_session(f->db, r.session, &f->err), 2);
+    assert_int_equal(ck_balance_release_session(f->db, r.session, &f->err), 0);
+    assert_int_equal(ck_db_commit(f->db, &f->err), 0);
+    assert_int_equal(account_col(f->db, r.account, "credit_used"), 0);
+    assert_int_equal(account_col(f->db, r.account, "prepaid_balance"), 50);
+    ck_ledger_open *open = NULL;
+    size_t n = 9;
+    assert_int_equal(ck_ledger_session_open(f->db, r.session, &open, &n, &f->err), 0);
+    assert_int_equal(n, 0);
+    free(open);
+}
+
+/* A card hold: one capture lock at a time, none on a hold past its date;
+ * its void is marked once and recorded once. */
+static void repo_hold_claim(void **state)
+{
+    fixture *f = *state;
+    ck_db *b = open_db();
+    ck_error berr;
+    repo_rows r;
+    repo_rows_make(f->db, &r);
+    char auth[CK_ID_MAX], key[CK_ID_MAX + 8];
+    ck_id_new(auth, "pa");
+    snprintf(key, sizeof(key), "k:%s", auth);
+    const int64_t now = 5000000;
+    ck_error err;
+    ck_error_clear(&err);
+    assert_int_equal(ck_db_exec(f->db, NULL, &err,
+                                "INSERT INTO payment_authorizations (id, session_id, method, gateway, gateway_auth_id,"
+                                " amount, status, idempotency_key, expires_at, created_at, updated_at)"
+                                " VALUES (?, ?, 'card', 'test', 'gw1', 500, 'Authorized', ?, ?, 1, 1)",
+                                "ttti", auth, r.session, key, now + 1000),
+                     0);
+    assert_int_equal(ck_payments_capture_lock(f->db, auth, "cap-a", now + 60000, now, &f->err), 1);
+    assert_int_equal(ck_payments_capture_lock(b, auth, "cap-b", now + 60000, now, &berr), 0);
+    assert_int_equal(ck_payments_auth_capturable(b, auth, now, &berr), 1);
+    ck_payments_capture_unlock(b, auth, "cap-b"); /* not b's lock */
+    assert_int_equal(ck_payments_capture_lock(b, auth, "cap-b", now + 60000, now, &berr), 0);
+    ck_payments_capture_unlock(f->db, auth, "cap-a");
+    assert_int_equal(ck_payments_capture_lock(b, auth, "cap-b", now + 60000, now, &berr), 1);
+    ck_payments_capture_unlock(b, auth, "cap-b");
+    /* Past its date: no lock, and not capturable. */
+    assert_int_equal(ck_payments_capture_lock(f->db, auth, "cap-a", now + 60000, now + 1000, &f->err), 0);
+    assert_int_equal(ck_payments_auth_capturable(f->db, auth, now + 1000, &f->err), 0);
+    int64_t authorized = 0, captured = -1, captures = -1;
+    assert_int_equal(ck_payments_auth_amounts(f->db, auth, &authorized, &captured, &captures, &f->err), 1);
+    assert_int_equal(authorized, 500);
+    assert_int_equal(captured, 0);
+    assert_int_equal(captures, 0);
+
+    /* The void: kept under its own key, marked once, recorded once. */
+    int64_t marked = -1;
+    assert_int_equal(ck_payments_mark_void(f->db, r.session, key, &marked, &f->err), 0);
+    assert_int_equal(marked, 0);
+    assert_int_equal(ck_payments_mark_void(f->db, r.session, NULL, &marked, &f->err), 0);
+    assert_int_equal(marked, 1);
+    assert_int_equal(ck_payments_mark_void(b, r.session, NULL, &marked, &berr), 0);
+    assert_int_equal(marked, 0);
+    ck_hold *holds = NULL;
+    size_t n = 0;
+    assert_int_equal(ck_payments_void_pending(f->db, r.session, NULL, 10, &holds, &n, &f->err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(holds[0].id, auth);
+    assert_string_equal(holds[0].store_id, r.store);
+    assert_int_equal(holds[0].amount, 500);
+    free(holds);
+    assert_int_equal(ck_payments_record_voided(f->db, auth, &f->err), 1);
+    assert_int_equal(ck_payments_record_voided(b, auth, &berr), 0);
+    assert_int_equal(ck_payments_void_pending(f->db, r.session, NULL, 10, &holds, &n, &f->err), 0);
+    assert_int_equal(n, 0);
+    free(holds);
+    ck_db_close(b);
+}
+
 static void remove_sqlite_files(void)
 {
     static const char *const suffix[] = {"", "-wal", "-shm", "-journal", NULL};
@@ -700,6 +1027,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(failed_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_commit_clears_in_tx, setup, teardown),
         cmocka_unit_test(bad_url),
+        cmocka_unit_test_setup_teardown(repo_delivery_claim_once, repo_setup, repo_teardown),
+        cmocka_unit_test_setup_teardown(repo_delivery_claim_skips_locked, repo_setup, repo_teardown),
+        cmocka_unit_test_setup_teardown(repo_job_lease, repo_setup, repo_teardown),
+        cmocka_unit_test_setup_teardown(repo_balance_reserve_limit, repo_setup, repo_teardown),
+        cmocka_unit_test_setup_teardown(repo_hold_claim, repo_setup, repo_teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     if (g_file[0])
