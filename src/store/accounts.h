@@ -10,4 +10,7 @@
 #include "checkout/db.h"
 #include "core/util.h"
 
+/* Does account id exist? 1, 0, or <0. */
+int ck_accounts_exists(ck_db *db, const char *id, ck_error *err);
+
 #endif
