@@ -13,4 +13,13 @@ int ck_alert_raise(ck_db *db, const char *kind, const char *subject_id, const ch
 int ck_job_lease_take(ck_db *db, const char *name, const char *owner, int64_t ms, ck_error *err);
 void ck_job_lease_release(ck_db *db, const char *name, const char *owner);
 
+#include <jansson.h>
+
+/* Up to limit alerts with an id after `after` ("" first) and, when kind is
+ * not NULL, of that kind, in id order, as API.md shows them (id, kind,
+ * subjectId, message, createdAt): *items (the caller's) and the last id in
+ * last_id ("" for none). 0 or <0. */
+int ck_alerts_list(ck_db *db, const char *kind, const char *after, int64_t limit, json_t **items,
+                   char last_id[CK_ID_MAX], ck_error *err);
+
 #endif

@@ -10,4 +10,31 @@
 #include "checkout/db.h"
 #include "core/util.h"
 
+/* Which sessions GET /v1/checkouts lists: store_id, state and account_id
+ * NULL for any; wide 1 for every account's, else only those of the
+ * accounts given to user_id. Archived sessions are included. */
+typedef struct ck_sessions_filter {
+    const char *store_id, *state, *account_id, *user_id;
+    int wide;
+} ck_sessions_filter;
+
+/* The ids of up to limit sessions matching f with an id after `after` ("" first),
+ * in id order, into ids (room for limit), how many in *n. 0 or <0. */
+int ck_sessions_list_ids(ck_db *db, const ck_sessions_filter *f, const char *after, int64_t limit,
+                         char (*ids)[CK_ID_MAX], int64_t *n, ck_error *err);
+
+/* As ck_sessions_list_ids for the unarchived sessions, only the stuck ones
+ * (see ck_sessions_count_stuck) when only_stuck is set. 0 or <0. */
+int ck_sessions_list_unarchived_ids(ck_db *db, int only_stuck, int64_t now, const char *after, int64_t limit,
+                                    char (*ids)[CK_ID_MAX], int64_t *n, ck_error *err);
+
+/* The unarchived sessions by state, in state order: *out (the caller's) is
+ * an array of {"state", "count"}. 0 or <0. */
+int ck_sessions_count_by_state(ck_db *db, json_t **out, ck_error *err);
+
+/* How many sessions are stuck at now: unarchived, not completed, with a step
+ * crossed or an error, and untouched for longer than their store's
+ * slaSeconds. 0 or <0. */
+int ck_sessions_count_stuck(ck_db *db, int64_t now, int64_t *n, ck_error *err);
+
 #endif
