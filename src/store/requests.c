@@ -4,3 +4,15 @@
 #include <string.h>
 
 #include "store/requests.h"
+
+int ck_requests_count_queued_placements(ck_db *db, int64_t *n, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    *n = 0;
+    int rc = ck_db_one(db, &st, err,
+                       "SELECT count(*) FROM checkout_requests WHERE kind = 'PlaceOrder' AND status = 'Queued'", "");
+    if (rc == 1)
+        *n = ck_col_int(st, 0);
+    ck_db_done(st);
+    return rc < 0 ? rc : 0;
+}

@@ -10,4 +10,7 @@
 #include "checkout/db.h"
 #include "core/util.h"
 
+/* How many asynchronous placements are queued and not yet started. 0 or <0. */
+int ck_requests_count_queued_placements(ck_db *db, int64_t *n, ck_error *err);
+
 #endif
