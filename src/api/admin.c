@@ -10,7 +10,6 @@
 #include "jobs/jobs.h"
 #include "store/deliveries.h"
 #include "store/jobs.h"
-#include "store/sessions.h"
 
 static const char *const alert_kinds[] = {"StuckSession", "DeadLetter", "StaleHoldVoided", NULL};
 
@@ -71,10 +70,9 @@ static int list_sessions(ck_req *req, ck_error *err)
         return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "stuck", "'stuck' must be true or false");
     int only_stuck = stuck && strcmp(stuck, "true") == 0;
     char ids[500][CK_ID_MAX];
-    int64_t n = 0;
+    int n = 0;
     json_t *items = NULL;
-    if ((rc = ck_sessions_list_unarchived_ids(req->db, only_stuck, ck_now_ms(), after, limit < 500 ? limit : 500, ids,
-                                              &n, err)) < 0 ||
+    if ((rc = ck_jobs_sessions_page(req->db, after, only_stuck, ck_now_ms(), limit, ids, 500, &n, err)) < 0 ||
         (rc = ck_items_from_ids(req, ids, n, session_item_json, &items, err)) < 0)
         return rc;
     return ck_reply(req, 200, ck_page(items, limit, n ? ids[n - 1] : ""));

@@ -5,6 +5,7 @@
 
 #include "api/routes.h"
 #include "store/deliveries.h"
+#include "store/jobs.h"
 #include "store/orders.h"
 #include "store/requests.h"
 #include "store/sessions.h"
@@ -31,7 +32,7 @@ static int db_gauges(ck_req *req, ck_text *t, ck_error *err)
         ck_text_put(t, "\"} %lld\n", (long long)json_integer_value(json_object_get(s, "count")));
     }
     json_decref(states);
-    if ((rc = ck_sessions_count_stuck(req->db, ck_now_ms(), &stuck, err)) < 0)
+    if ((rc = ck_jobs_stuck_count(req->db, ck_now_ms(), &stuck, err)) < 0)
         return rc;
     ck_text_put(t, "# HELP checkoutd_sessions_stuck Sessions past their store's SLA mid-checkout.\n"
                    "# TYPE checkoutd_sessions_stuck gauge\ncheckoutd_sessions_stuck %lld\n",

@@ -59,3 +59,41 @@ int ck_alerts_list(ck_db *db, const char *kind, const char *after, int64_t limit
     *items = a;
     return 0;
 }
+
+/* s1b: ck_jobs_stuck_count and ck_jobs_sessions_page are issue11-s3's (its
+ * store/jobs.c, where the stuck-session condition lives with the SLA
+ * monitor's query), copied so this branch builds alone: drop this copy at
+ * merge and keep s3's. */
+#define S1B_STUCK_WHERE                                                                                        \
+    "s.is_archived = 0 AND s.state <> 'Completed' AND (s.last_successful_step IS NOT NULL OR s.is_error = 1)" \
+    " AND s.updated_at < ? - (SELECT st.sla_seconds FROM stores st WHERE st.id = s.store_id) * 1000"
+
+int ck_jobs_stuck_count(ck_db *db, int64_t now, int64_t *count, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    *count = 0;
+    int rc = ck_db_one(db, &st, err, "SELECT count(*) FROM checkout_sessions s WHERE " S1B_STUCK_WHERE, "i", now);
+    if (rc < 0)
+        return rc;
+    if (rc == 1)
+        *count = ck_col_int(st, 0);
+    ck_db_done(st);
+    return 0;
+}
+
+int ck_jobs_sessions_page(ck_db *db, const char *after, int only_stuck, int64_t now, int64_t limit,
+                          char (*ids)[CK_ID_MAX], int max, int *n, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    *n = 0;
+    int rc = ck_db_query(db, &st, err,
+                         "SELECT s.id FROM checkout_sessions s WHERE s.id > ? AND s.is_archived = 0 AND (? = 0 OR ("
+                         S1B_STUCK_WHERE ")) ORDER BY s.id LIMIT ?",
+                         "tiii", after ? after : "", (int64_t)(only_stuck != 0), now, limit);
+    if (rc < 0)
+        return rc;
+    while (*n < max && (rc = ck_db_next(st, err)) == 1)
+        snprintf(ids[(*n)++], CK_ID_MAX, "%s", ck_col_text(st, 0));
+    ck_db_done(st);
+    return rc < 0 ? rc : 0;
+}

@@ -22,4 +22,16 @@ void ck_job_lease_release(ck_db *db, const char *name, const char *owner);
 int ck_alerts_list(ck_db *db, const char *kind, const char *after, int64_t limit, json_t **items,
                    char last_id[CK_ID_MAX], ck_error *err);
 
+/* s1b: the two declarations below are issue11-s3's (its store/jobs.h), the
+ * same text, so this branch builds alone; keep one at merge. */
+
+/* How many sessions are stuck at now (/metrics), into *count. 0 or <0. */
+int ck_jobs_stuck_count(ck_db *db, int64_t now, int64_t *count, ck_error *err);
+
+/* The unarchived sessions (only the stuck ones at now when only_stuck) with
+ * ids after `after`, by id, at most limit (and at most max) into
+ * ids[0..*n) (the admin list). 0 or <0. */
+int ck_jobs_sessions_page(ck_db *db, const char *after, int only_stuck, int64_t now, int64_t limit,
+                          char (*ids)[CK_ID_MAX], int max, int *n, ck_error *err);
+
 #endif

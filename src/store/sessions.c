@@ -5,13 +5,7 @@
 
 #include "store/sessions.h"
 
-/* s1b: the lists of sessions (GET /v1/checkouts, GET /v1/admin/sessions) and the /metrics gauges. */
-
-/* The stuck-session condition (alias s, one ? for now in ms); the same as
- * jobs/sla_monitor.c's ck_stuck_sessions_where, which should come here. */
-#define S1B_STUCK_WHERE                                                                                        \
-    "s.is_archived = 0 AND s.state <> 'Completed' AND (s.last_successful_step IS NOT NULL OR s.is_error = 1)" \
-    " AND s.updated_at < ? - (SELECT st.sla_seconds FROM stores st WHERE st.id = s.store_id) * 1000"
+/* s1b: the list of sessions (GET /v1/checkouts) and the /metrics sessions by state. */
 
 /* Reads column 0 of every row of st (up to limit) into ids; finishes st. 0 or <0. */
 static int s1b_read_ids(ck_stmt *st, int64_t limit, char (*ids)[CK_ID_MAX], int64_t *n, ck_error *err)
@@ -40,18 +34,6 @@ int ck_sessions_list_ids(ck_db *db, const ck_sessions_filter *f, const char *aft
     return rc < 0 ? rc : s1b_read_ids(st, limit, ids, n, err);
 }
 
-int ck_sessions_list_unarchived_ids(ck_db *db, int only_stuck, int64_t now, const char *after, int64_t limit,
-                                    char (*ids)[CK_ID_MAX], int64_t *n, ck_error *err)
-{
-    ck_stmt *st = NULL;
-    *n = 0;
-    int rc = ck_db_query(db, &st, err,
-                         "SELECT s.id FROM checkout_sessions s WHERE s.id > ? AND s.is_archived = 0 AND (? = 0 OR ("
-                         S1B_STUCK_WHERE ")) ORDER BY s.id LIMIT ?",
-                         "tiii", after, (int64_t)only_stuck, now, limit);
-    return rc < 0 ? rc : s1b_read_ids(st, limit, ids, n, err);
-}
-
 int ck_sessions_count_by_state(ck_db *db, json_t **out, ck_error *err)
 {
     ck_stmt *st = NULL;
@@ -72,15 +54,4 @@ int ck_sessions_count_by_state(ck_db *db, json_t **out, ck_error *err)
     }
     *out = a;
     return 0;
-}
-
-int ck_sessions_count_stuck(ck_db *db, int64_t now, int64_t *n, ck_error *err)
-{
-    ck_stmt *st = NULL;
-    *n = 0;
-    int rc = ck_db_one(db, &st, err, "SELECT count(*) FROM checkout_sessions s WHERE " S1B_STUCK_WHERE, "i", now);
-    if (rc == 1)
-        *n = ck_col_int(st, 0);
-    ck_db_done(st);
-    return rc < 0 ? rc : 0;
 }

@@ -23,18 +23,8 @@ typedef struct ck_sessions_filter {
 int ck_sessions_list_ids(ck_db *db, const ck_sessions_filter *f, const char *after, int64_t limit,
                          char (*ids)[CK_ID_MAX], int64_t *n, ck_error *err);
 
-/* As ck_sessions_list_ids for the unarchived sessions, only the stuck ones
- * (see ck_sessions_count_stuck) when only_stuck is set. 0 or <0. */
-int ck_sessions_list_unarchived_ids(ck_db *db, int only_stuck, int64_t now, const char *after, int64_t limit,
-                                    char (*ids)[CK_ID_MAX], int64_t *n, ck_error *err);
-
 /* The unarchived sessions by state, in state order: *out (the caller's) is
  * an array of {"state", "count"}. 0 or <0. */
 int ck_sessions_count_by_state(ck_db *db, json_t **out, ck_error *err);
-
-/* How many sessions are stuck at now: unarchived, not completed, with a step
- * crossed or an error, and untouched for longer than their store's
- * slaSeconds. 0 or <0. */
-int ck_sessions_count_stuck(ck_db *db, int64_t now, int64_t *n, ck_error *err);
 
 #endif

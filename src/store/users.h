@@ -1,5 +1,6 @@
 /* users.h: the users and keys repository: the one INSERT of a user, the
- * user of an API key, key rotation, and who may buy for which account. */
+ * user of an API key, key rotation, who may buy for which account, and the
+ * rows /v1/users shows and changes. */
 #ifndef CK_STORE_USERS_H
 #define CK_STORE_USERS_H
 
