@@ -1,6 +1,7 @@
 /* checkouts.c: the checkout session action (reference-platform shape and
  * resource shape), the session view, the list of sessions and the request
  * view. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/common.h"
@@ -10,6 +11,8 @@
 #include "checkout/flow.h"
 #include "orders/order.h"
 #include "checkout/session.h"
+#include "store/sessions.h"
+#include "store/stores.h"
 
 #define ACTION_NAME "checkoutSessionAction"
 #define MAX_ACTION_INPUTS 100
@@ -77,6 +80,36 @@ static int session_item_json(ck_req *req, const char *id, json_t **out, ck_error
     return ck_session_json(req->db, &req->user, id, out, err);
 }
 
+/* One page of GET /v1/checkouts, read in one read transaction (ck_db_tx):
+ * the inputs, the ids' buffer (room for limit) and the page built (out). */
+typedef struct list_checkouts_tx {
+    ck_req *req;
+    ck_sessions_filter f;
+    const char *after;
+    int64_t limit;
+    char (*ids)[CK_ID_MAX];
+    json_t *page; /* out */
+} list_checkouts_tx;
+
+/* The ck_db_tx body: the store and account filters' checks, the page's ids,
+ * then each session; t->page (the caller's) when it returns >= 0. */
+static int list_checkouts_run(ck_db *db, void *arg, ck_error *err)
+{
+    list_checkouts_tx *t = arg;
+    int64_t n = 0;
+    json_t *items = NULL;
+    int rc;
+    json_decref(t->page); /* a run again after a busy commit */
+    t->page = NULL;
+    if ((!t->f.store_id ||
+         (rc = ck_or_404(ck_stores_exists(db, t->f.store_id, err), "store", t->f.store_id, err)) >= 0) &&
+        (rc = ck_query_buyer_account(t->req, "accountId", &t->f.account_id, err)) >= 0 &&
+        (rc = ck_sessions_list_ids(db, &t->f, t->after, t->limit, t->ids, &n, err)) >= 0 &&
+        (rc = ck_items_from_ids(t->req, t->ids, n, session_item_json, &items, err)) >= 0)
+        t->page = ck_page(items, t->limit, n ? t->ids[n - 1] : NULL);
+    return rc;
+}
+
 /* GET /v1/checkouts[?storeId=&state=&accountId=]: sessions, oldest first,
  * as GET /v1/checkouts/{id} shows them, archived ones included. Admins and
  * integrators see every session; a buyer only those of the accounts it was
@@ -85,31 +118,25 @@ static int session_item_json(ck_req *req, const char *id, json_t **out, ck_error
 static int list_checkouts(ck_req *req, ck_error *err)
 {
     const char *store_id = ck_query(req, "storeId"), *state = ck_query(req, "state");
-    const char *account_id = NULL, *after = NULL;
-    int64_t limit = 0, wide = (req->user.perms & (CK_PERM_ADMIN | CK_PERM_INTEGRATOR)) != 0;
-    ck_stmt *st = NULL;
+    list_checkouts_tx t = {req, {store_id, state, NULL, req->user.id, 0}, NULL, 0, NULL, NULL};
+    t.f.wide = (req->user.perms & (CK_PERM_ADMIN | CK_PERM_INTEGRATOR)) != 0;
     int rc;
     if (store_id && !ck_id_valid(store_id, "store"))
         return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "storeId", "'storeId' is not a store id");
     if (state && strcmp(state, CK_STATE_COMPLETED) != 0 && !ck_flow_next_state(state))
         return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "state",
                        "'state' must be Start, a step of the flow (validate_cart ... close_cart) or Completed");
-    if ((rc = ck_page_params(req, "cs", &limit, &after, err)) < 0 || (rc = ck_db_begin(req->db, 0, err)) < 0)
+    if ((rc = ck_page_params(req, "cs", &t.limit, &t.after, err)) < 0)
         return rc;
-    if ((!store_id ||
-         (rc = ck_must_exist(req->db, "SELECT 1 FROM stores WHERE id = ?", "store", store_id, err)) >= 0) &&
-        (rc = ck_query_buyer_account(req, "accountId", &account_id, err)) >= 0 &&
-        (rc = ck_db_query(req->db, &st, err,
-                          "SELECT id FROM checkout_sessions WHERE (? = '' OR store_id = ?) AND (? = '' OR state = ?)"
-                          " AND (? = '' OR account_id = ?)"
-                          " AND (? = 1 OR account_id IN (SELECT account_id FROM user_accounts WHERE user_id = ?))"
-                          " AND id > ? ORDER BY id LIMIT ?",
-                          "ttttttitti", store_id ? store_id : "", store_id ? store_id : "", state ? state : "",
-                          state ? state : "", account_id ? account_id : "", account_id ? account_id : "", wide,
-                          req->user.id, after, limit)) >= 0)
-        rc = ck_reply_page_ids(req, st, session_item_json, limit, err);
-    ck_db_rollback(req->db);
-    return rc;
+    if (!(t.ids = calloc((size_t)t.limit, sizeof(*t.ids))))
+        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
+    rc = ck_db_tx(req->db, 0, list_checkouts_run, &t, err);
+    free(t.ids);
+    if (rc < 0) {
+        json_decref(t.page);
+        return rc;
+    }
+    return ck_reply(req, 200, t.page);
 }
 
 static int get_request(ck_req *req, ck_error *err)

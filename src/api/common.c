@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/common.h"
+#include "store/accounts.h"
 
 int ck_page_params(ck_req *req, const char *prefix, int64_t *limit, const char **after, ck_error *err)
 {
@@ -53,6 +54,44 @@ int ck_body_optional(ck_req *req, ck_error *err)
     return 0;
 }
 
+int ck_items_from_ids(ck_req *req, char (*ids)[CK_ID_MAX], int64_t n, ck_item_json_fn fn, json_t **out,
+                      ck_error *err)
+{
+    json_t *items = json_array();
+    int rc = items ? 0 : ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
+    *out = NULL;
+    for (int64_t i = 0; rc >= 0 && i < n; i++) {
+        json_t *j = NULL;
+        if ((rc = fn(req, ids[i], &j, err)) == 0)
+            json_array_append_new(items, j);
+    }
+    if (rc < 0) {
+        json_decref(items);
+        return rc;
+    }
+    *out = items;
+    return 0;
+}
+
+int ck_or_404(int rc, const char *kind, const char *id, ck_error *err)
+{
+    return rc == 0 ? ck_not_found(err, kind, id) : rc;
+}
+
+int ck_query_buyer_account(ck_req *req, const char *name, const char **out, ck_error *err)
+{
+    const char *id = *out = ck_query(req, name);
+    if (!id)
+        return 0;
+    if (!ck_id_valid(id, "acct"))
+        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", name, "'%s' is not an account id", name);
+    int rc = ck_accounts_exists(req->db, id, err);
+    if (rc == 1)
+        rc = ck_can_buy_for(req, id, err);
+    return rc == 0 ? ck_not_found(err, "account", id) : rc;
+}
+
+/* TODO(s1b): remove when unused (see common.h). */
 int ck_reply_page(ck_req *req, ck_stmt *st, json_t *(*row_json)(ck_stmt *), int64_t limit, ck_error *err)
 {
     json_t *items = json_array();
@@ -94,19 +133,6 @@ int ck_reply_page_ids(ck_req *req, ck_stmt *st, ck_item_json_fn fn, int64_t limi
     json_t *page = ck_page(items, limit, n ? ids[n - 1] : NULL);
     free(ids);
     return ck_reply(req, 200, page);
-}
-
-int ck_query_buyer_account(ck_req *req, const char *name, const char **out, ck_error *err)
-{
-    const char *id = *out = ck_query(req, name);
-    if (!id)
-        return 0;
-    if (!ck_id_valid(id, "acct"))
-        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", name, "'%s' is not an account id", name);
-    int rc = ck_must_exist(req->db, "SELECT 1 FROM accounts WHERE id = ?", "account", id, err);
-    if (rc == 1)
-        rc = ck_can_buy_for(req, id, err);
-    return rc == 0 ? ck_not_found(err, "account", id) : rc;
 }
 
 int ck_must_exist(ck_db *db, const char *sql, const char *kind, const char *id, ck_error *err)

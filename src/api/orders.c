@@ -9,20 +9,75 @@
 #include "api/routes.h"
 #include "orders/order.h"
 #include "payments/capture.h"
+#include "store/accounts.h"
+#include "store/orders.h"
 
-/* The reads below run in one read transaction, so an order's parts (items,
- * summary, authorizations, payments) come from one snapshot even while a
- * capture commits. The server rolls back whatever a handler leaves open. */
+/* The reads below run in one read transaction (ck_db_tx), so an order's
+ * parts (items, summary, authorizations, payments) come from one snapshot
+ * even while a capture commits. */
+
+/* GET /v1/orders/{id} in its read transaction: the order's id in, its JSON out. */
+typedef struct get_order_tx {
+    const ck_user *user;
+    const char *id;
+    json_t *order; /* out */
+} get_order_tx;
+
+/* The ck_db_tx body of get_order: t->order (the caller's) when it returns 0. */
+static int get_order_run(ck_db *db, void *arg, ck_error *err)
+{
+    get_order_tx *t = arg;
+    json_decref(t->order); /* a run again after a busy commit */
+    t->order = NULL;
+    int rc = ck_order_visible(db, t->user, t->id, err);
+    return rc == 0 ? ck_order_json(db, t->id, &t->order, err) : rc;
+}
 
 static int get_order(ck_req *req, ck_error *err)
 {
-    const char *id = req->params[0];
-    json_t *o = NULL;
-    int rc = ck_db_begin(req->db, 0, err);
-    if (rc == 0 && (rc = ck_order_visible(req->db, &req->user, id, err)) == 0)
-        rc = ck_order_json(req->db, id, &o, err);
-    ck_db_rollback(req->db);
-    return rc < 0 ? rc : ck_reply(req, 200, o);
+    get_order_tx t = {&req->user, req->params[0], NULL};
+    int rc = ck_db_tx(req->db, 0, get_order_run, &t, err);
+    if (rc < 0) {
+        json_decref(t.order);
+        return rc;
+    }
+    return ck_reply(req, 200, t.order);
+}
+
+static int order_item_json(ck_req *req, const char *id, json_t **out, ck_error *err)
+{
+    return ck_order_json(req->db, id, out, err);
+}
+
+/* One page of GET /v1/orders in its read transaction: the inputs, the ids'
+ * buffer (room for limit) and the page built (out). */
+typedef struct list_orders_tx {
+    ck_req *req;
+    const char *account_id, *after;
+    int64_t limit;
+    char (*ids)[CK_ID_MAX];
+    json_t *page; /* out */
+} list_orders_tx;
+
+/* The ck_db_tx body of list_orders: the account's check, the page's ids
+ * (read whole first, so no cursor is open while each order's own queries
+ * run), then each order; t->page (the caller's) when it returns 0. */
+static int list_orders_run(ck_db *db, void *arg, ck_error *err)
+{
+    list_orders_tx *t = arg;
+    int64_t n = 0;
+    json_t *items = NULL;
+    json_decref(t->page); /* a run again after a busy commit */
+    t->page = NULL;
+    int rc = ck_accounts_exists(db, t->account_id, err);
+    if (rc == 1)
+        rc = ck_order_account_visible(db, &t->req->user, t->account_id, err);
+    if ((rc = ck_or_404(rc, "account", t->account_id, err)) < 0 ||
+        (rc = ck_orders_list_ids_by_account(db, t->account_id, t->after, t->limit, t->ids, &n, err)) < 0 ||
+        (rc = ck_items_from_ids(t->req, t->ids, n, order_item_json, &items, err)) < 0)
+        return rc;
+    t->page = ck_page(items, t->limit, n ? t->ids[n - 1] : NULL);
+    return 0;
 }
 
 /* GET /v1/orders?accountId=acct_...[&limit=&pageToken=]: the account's orders
@@ -37,62 +92,23 @@ static int get_order(ck_req *req, ck_error *err)
  * (possibly empty) list for an existing one. */
 static int list_orders(ck_req *req, ck_error *err)
 {
-    const char *account_id = ck_query(req, "accountId");
-    if (!account_id)
+    list_orders_tx t = {req, ck_query(req, "accountId"), NULL, 0, NULL, NULL};
+    if (!t.account_id)
         return ck_fail(err, CK_EINVALID, "MISSING_FIELD", "accountId", "'accountId' is required");
-    if (!ck_id_valid(account_id, "acct"))
+    if (!ck_id_valid(t.account_id, "acct"))
         return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "accountId", "'accountId' is not an account id");
-    int64_t limit;
-    const char *after;
-    int rc = ck_page_params(req, "ord", &limit, &after, err);
+    int rc = ck_page_params(req, "ord", &t.limit, &t.after, err);
     if (rc < 0)
         return rc;
-    if ((rc = ck_db_begin(req->db, 0, err)) < 0)
-        return rc;
-
-    ck_stmt *st = NULL;
-    rc = ck_db_one(req->db, &st, err, "SELECT 1 FROM accounts WHERE id = ?", "t", account_id);
-    ck_db_done(st);
-    if (rc == 1)
-        rc = ck_order_account_visible(req->db, &req->user, account_id, err);
-    if (rc == 0)
-        rc = ck_not_found(err, "account", account_id);
+    if (!(t.ids = calloc((size_t)t.limit, sizeof(*t.ids))))
+        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
+    rc = ck_db_tx(req->db, 0, list_orders_run, &t, err);
+    free(t.ids);
     if (rc < 0) {
-        ck_db_rollback(req->db);
+        json_decref(t.page);
         return rc;
     }
-
-    /* The page's ids first, then each order (no cursor left open while the
-     * order's own queries run). */
-    char(*ids)[CK_ID_MAX] = calloc((size_t)limit, sizeof(*ids));
-    json_t *items = json_array();
-    size_t n = 0;
-    if (!ids) {
-        rc = ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
-    } else {
-        rc = ck_db_query(req->db, &st, err,
-                         "SELECT id FROM orders WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?", "tti",
-                         account_id, after, limit);
-        if (rc == 0) {
-            while (n < (size_t)limit && (rc = ck_db_next(st, err)) == 1)
-                snprintf(ids[n++], CK_ID_MAX, "%s", ck_col_text(st, 0));
-            ck_db_done(st);
-        }
-    }
-    for (size_t i = 0; rc >= 0 && i < n; i++) {
-        json_t *o = NULL;
-        if ((rc = ck_order_json(req->db, ids[i], &o, err)) == 0)
-            json_array_append_new(items, o);
-    }
-    ck_db_rollback(req->db);
-    if (rc < 0) {
-        free(ids);
-        json_decref(items);
-        return rc;
-    }
-    json_t *page = ck_page(items, limit, n ? ids[n - 1] : NULL);
-    free(ids);
-    return ck_reply(req, 200, page);
+    return ck_reply(req, 200, t.page);
 }
 
 static int approve_order(ck_req *req, ck_error *err)

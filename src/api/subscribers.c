@@ -8,9 +8,8 @@
 
 #include "api/common.h"
 #include "api/routes.h"
-
-#define SUB_COLS \
-    "id, kind, url, smtp_url, mail_from, events, max_attempts, backoff_base_ms, created_at, updated_at"
+#include "store/deliveries.h"
+#include "store/subscribers.h"
 #define ADDRESS_MAX 254
 #define SECRET_MAX 512
 
@@ -33,36 +32,24 @@ static json_t *shown_url(const char *url)
     return json_string(buf);
 }
 
-static json_t *subscriber_json(ck_stmt *st)
+/* The repository's subscriber as it goes out: a password in url or smtpUrl masked. Returns j. */
+static json_t *masked(json_t *j)
 {
-    json_t *events = json_loads(ck_col_text(st, 5), 0, NULL);
-    json_t *j = json_pack("{s:s, s:s, s:o, s:I, s:I, s:o}", "id", ck_col_text(st, 0), "kind",
-                          ck_col_text(st, 1), "events", events ? events : json_array(), "maxAttempts",
-                          (json_int_t)ck_col_int(st, 6), "backoffBaseMs", (json_int_t)ck_col_int(st, 7),
-                          "createdAt", ck_json_time(ck_col_int(st, 8)));
-    json_object_set_new(j, "updatedAt", ck_json_time(ck_col_int(st, 9)));
-    if (!ck_col_null(st, 2))
-        json_object_set_new(j, "url", shown_url(ck_col_text(st, 2)));
-    if (!ck_col_null(st, 3))
-        json_object_set_new(j, "smtpUrl", shown_url(ck_col_text(st, 3)));
-    if (!ck_col_null(st, 4))
-        json_object_set_new(j, "from", json_string(ck_col_text(st, 4)));
+    static const char *const keys[] = {"url", "smtpUrl", NULL};
+    for (int i = 0; keys[i]; i++) {
+        const char *u = json_string_value(json_object_get(j, keys[i]));
+        if (u)
+            json_object_set_new(j, keys[i], shown_url(u));
+    }
     return j;
 }
 
 /* Replies with the subscriber, or 404. */
 static int reply_subscriber(ck_req *req, int status, const char *id, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(req->db, &st, err, "SELECT " SUB_COLS " FROM subscribers WHERE id = ? AND deleted_at IS NULL",
-                       "t", id);
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
-        return ck_not_found(err, "subscriber", id);
-    json_t *j = subscriber_json(st);
-    ck_db_done(st);
-    return ck_reply(req, status, j);
+    json_t *j = NULL;
+    int rc = ck_or_404(ck_subscribers_get(req->db, id, &j, err), "subscriber", id, err);
+    return rc < 0 ? rc : ck_reply(req, status, masked(j));
 }
 
 /* events as JSON text in *out (caller frees), when present. On create
@@ -158,13 +145,8 @@ static int create_subscriber(ck_req *req, ck_error *err)
         rc = ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
         goto done;
     }
-    ck_id_new(id, "sub");
-    int64_t now = ck_now_ms();
-    rc = ck_db_exec(req->db, NULL, err,
-                    "INSERT INTO subscribers (id, kind, url, secret, smtp_url, mail_from, events,"
-                    " max_attempts, backoff_base_ms, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    "tttttttiiii", id, kind, url, secret, smtp_url, from, events, max_attempts, backoff, now, now);
-    if (rc == 0)
+    ck_subscriber_fields f = {kind, url, secret, smtp_url, from, events, max_attempts, backoff};
+    if ((rc = ck_subscribers_insert(req->db, &f, id, err)) == 0)
         rc = reply_subscriber(req, 201, id, err);
 done:
     free(events);
@@ -181,14 +163,16 @@ static int list_subscribers(ck_req *req, ck_error *err)
 {
     int64_t limit;
     const char *after;
-    ck_stmt *st = NULL;
+    char last[CK_ID_MAX];
+    json_t *items = NULL, *j;
+    size_t i;
     int rc;
     if ((rc = ck_page_params(req, "sub", &limit, &after, err)) < 0 ||
-        (rc = ck_db_query(req->db, &st, err,
-                          "SELECT " SUB_COLS " FROM subscribers WHERE deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
-                          "ti", after, limit)) < 0)
+        (rc = ck_subscribers_list(req->db, after, limit, &items, last, err)) < 0)
         return rc;
-    return ck_reply_page(req, st, subscriber_json, limit, err);
+    json_array_foreach(items, i, j)
+        masked(j);
+    return ck_reply(req, 200, ck_page(items, limit, last));
 }
 
 /* A URL field of a PATCH (the kind's own): absent leaves *out NULL. The URL
@@ -223,17 +207,12 @@ static int patch_subscriber(ck_req *req, ck_error *err)
     const char *id = req->params[0], *url = NULL, *secret = NULL, *smtp_url = NULL, *from = NULL, *kind = NULL;
     char stored_kind[16], *stored_url = NULL, *events = NULL;
     int64_t max_attempts = 0, backoff = 0;
-    ck_stmt *st = NULL;
     int rc;
     if ((rc = ck_in_only(b, fields, err)) < 0)
         return rc;
-    if ((rc = ck_db_one(req->db, &st, err,
-                        "SELECT kind, COALESCE(url, smtp_url) FROM subscribers WHERE id = ? AND deleted_at IS NULL",
-                        "t", id)) <= 0)
-        return rc < 0 ? rc : ck_not_found(err, "subscriber", id);
-    snprintf(stored_kind, sizeof(stored_kind), "%s", ck_col_text(st, 0));
-    stored_url = ck_col_null(st, 1) ? NULL : strdup(ck_col_text(st, 1));
-    ck_db_done(st);
+    if ((rc = ck_or_404(ck_subscribers_kind_url(req->db, id, stored_kind, &stored_url, err), "subscriber", id,
+                        err)) < 0)
+        return rc;
     int email = strcmp(stored_kind, "email") == 0;
     if ((rc = ck_in_str(b, "kind", CK_OPTIONAL, 16, &kind, err)) < 0)
         goto done;
@@ -258,16 +237,10 @@ static int patch_subscriber(ck_req *req, ck_error *err)
         (rc = ck_in_int(b, "maxAttempts", CK_OPTIONAL, 1, 50, &max_attempts, err)) < 0 ||
         (rc = ck_in_int(b, "backoffBaseMs", CK_OPTIONAL, 1, 3600000, &backoff, err)) < 0)
         goto done;
-    if (url || secret || smtp_url || from || events || max_attempts || backoff)
-        rc = ck_db_exec(req->db, NULL, err,
-                        "UPDATE subscribers SET url = COALESCE(?, url), secret = COALESCE(?, secret),"
-                        " smtp_url = COALESCE(?, smtp_url), mail_from = COALESCE(?, mail_from),"
-                        " events = COALESCE(?, events),"
-                        " max_attempts = CASE WHEN ? > 0 THEN ? ELSE max_attempts END,"
-                        " backoff_base_ms = CASE WHEN ? > 0 THEN ? ELSE backoff_base_ms END, updated_at = ?"
-                        " WHERE id = ?",
-                        "tttttiiiiit", url, secret, smtp_url, from, events, max_attempts, max_attempts, backoff,
-                        backoff, ck_now_ms(), id);
+    if (url || secret || smtp_url || from || events || max_attempts || backoff) {
+        ck_subscriber_fields f = {NULL, url, secret, smtp_url, from, events, max_attempts, backoff};
+        rc = ck_subscribers_update(req->db, id, &f, err);
+    }
     if (rc >= 0)
         rc = reply_subscriber(req, 200, id, err);
 done:
@@ -285,22 +258,11 @@ done:
 static int delete_subscriber(ck_req *req, ck_error *err)
 {
     const char *id = req->params[0];
-    int64_t now = ck_now_ms(), changed = 0;
-    int rc = ck_db_exec(req->db, &changed, err,
-                        "UPDATE subscribers SET deleted_at = ?, updated_at = ?, events = '[]', url = NULL,"
-                        " secret = NULL, smtp_url = NULL WHERE id = ? AND deleted_at IS NULL",
-                        "iit", now, now, id);
-    if (rc < 0)
-        return rc;
-    if (changed == 0)
-        return ck_not_found(err, "subscriber", id);
+    int64_t now = ck_now_ms();
+    int rc = ck_or_404(ck_subscribers_delete(req->db, id, now, err), "subscriber", id, err);
     /* Clearing the lease makes an attempt in flight unable to record its
      * outcome (that update needs its lease), so Cancelled stands. */
-    rc = ck_db_exec(req->db, NULL, err,
-                    "UPDATE deliveries SET status = 'Cancelled', last_error = 'subscriber deleted', lease_owner = NULL,"
-                    " lease_until = 0, updated_at = ? WHERE subscriber_id = ? AND status IN ('Pending', 'Dead')",
-                    "it", now, id);
-    if (rc < 0)
+    if (rc < 0 || (rc = ck_deliveries_cancel_for_subscriber(req->db, id, now, err)) < 0)
         return rc;
     return ck_reply(req, 204, NULL);
 }

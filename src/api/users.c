@@ -2,36 +2,32 @@
  * (POST /v1/users/{id}/keys) and POST /v1/users/{id}/accounts. Only the
  * SHA-256 of a user's API key is stored (core/user.c); a key is shown once,
  * in the reply that made it. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "store/accounts.h"
 #include "store/users.h"
 #include "api/common.h"
 #include "api/routes.h"
 
 #define EMAIL_MAX 254
 
-#define USER_COLS "id, name, email, permissions, disabled, created_at, updated_at"
-
-static json_t *user_json(ck_stmt *st)
+static json_t *user_json(const ck_user_row *u)
 {
-    return json_pack("{s:s, s:s, s:s, s:o, s:b, s:o, s:o}", "id", ck_col_text(st, 0), "name", ck_col_text(st, 1),
-                     "email", ck_col_text(st, 2), "permissions", ck_perms_to_json((unsigned)ck_col_int(st, 3)),
-                     "disabled", ck_col_int(st, 4) != 0, "createdAt", ck_json_time(ck_col_int(st, 5)), "updatedAt",
-                     ck_json_time(ck_col_int(st, 6)));
+    return json_pack("{s:s, s:s, s:s, s:o, s:b, s:o, s:o}", "id", u->id, "name", u->name, "email", u->email,
+                     "permissions", ck_perms_to_json(u->perms), "disabled", u->disabled, "createdAt",
+                     ck_json_time(u->created_at), "updatedAt", ck_json_time(u->updated_at));
 }
 
 /* Replies with the user (never the key), or 404. apikey, when not NULL, is
  * added as "apiKey" (the create reply only). */
 static int reply_user(ck_req *req, int status, const char *id, const char *apikey, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(req->db, &st, err, "SELECT " USER_COLS " FROM users WHERE id = ?", "t", id);
+    ck_user_row u;
+    int rc = ck_or_404(ck_users_get(req->db, id, &u, err), "user", id, err);
     if (rc < 0)
         return rc;
-    if (rc == 0)
-        return ck_not_found(err, "user", id);
-    json_t *j = user_json(st);
-    ck_db_done(st);
+    json_t *j = user_json(&u);
     if (apikey) {
         json_object_set_new(j, "apiKey", json_string(apikey));
         req->idem_redact = "apiKey"; /* never kept for an idempotent replay */
@@ -113,15 +109,22 @@ static int get_user(ck_req *req, ck_error *err)
 /* GET /v1/users: every user (never a key), oldest first. */
 static int list_users(ck_req *req, ck_error *err)
 {
-    int64_t limit;
+    int64_t limit, n = 0;
     const char *after;
-    ck_stmt *st = NULL;
-    int rc;
-    if ((rc = ck_page_params(req, "usr", &limit, &after, err)) < 0 ||
-        (rc = ck_db_query(req->db, &st, err, "SELECT " USER_COLS " FROM users WHERE id > ? ORDER BY id LIMIT ?", "ti",
-                          after, limit)) < 0)
+    int rc = ck_page_params(req, "usr", &limit, &after, err);
+    if (rc < 0)
         return rc;
-    return ck_reply_page(req, st, user_json, limit, err);
+    ck_user_row *rows = calloc((size_t)limit, sizeof(*rows));
+    if (!rows)
+        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
+    if ((rc = ck_users_list(req->db, after, limit, rows, &n, err)) == 0) {
+        json_t *items = json_array();
+        for (int64_t i = 0; i < n; i++)
+            json_array_append_new(items, user_json(&rows[i]));
+        rc = ck_reply(req, 200, ck_page(items, limit, n ? rows[n - 1].id : ""));
+    }
+    free(rows);
+    return rc;
 }
 
 /* 409 LAST_ADMIN when no enabled admin is left (the caller's transaction then
@@ -129,10 +132,7 @@ static int list_users(ck_req *req, ck_error *err)
  * PATCH changed. */
 static int keep_an_admin(ck_req *req, const char *field, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(req->db, &st, err, "SELECT 1 FROM users WHERE disabled = 0 AND (permissions & ?) <> 0", "i",
-                       (int64_t)CK_PERM_ADMIN);
-    ck_db_done(st);
+    int rc = ck_users_any_enabled_admin(req->db, err);
     if (rc != 0)
         return rc < 0 ? rc : 0;
     return ck_fail(err, CK_ECONFLICT, "LAST_ADMIN", field,
@@ -162,16 +162,8 @@ static int patch_user(ck_req *req, ck_error *err)
         return rc;
     if (!name && !has_perms && disabled < 0)
         return reply_user(req, 200, id, NULL, err);
-    int64_t changed = 0;
-    rc = ck_db_exec(req->db, &changed, err,
-                    "UPDATE users SET name = COALESCE(?, name), permissions = CASE WHEN ? = 1 THEN ? ELSE permissions END,"
-                    " disabled = CASE WHEN ? >= 0 THEN ? ELSE disabled END, updated_at = ? WHERE id = ?",
-                    "tiiiiit", name, (int64_t)has_perms, (int64_t)perms, (int64_t)disabled, (int64_t)disabled,
-                    ck_now_ms(), id);
-    if (rc < 0)
+    if ((rc = ck_or_404(ck_users_update(req->db, id, name, has_perms, perms, disabled, err), "user", id, err)) < 0)
         return rc;
-    if (changed == 0)
-        return ck_not_found(err, "user", id);
     if ((disabled == 1 || (has_perms && !(perms & CK_PERM_ADMIN))) &&
         (rc = keep_an_admin(req, disabled == 1 ? "disabled" : "permissions", err)) < 0)
         return rc;
@@ -213,28 +205,15 @@ static int give_account(ck_req *req, ck_error *err)
     if ((rc = ck_in_only(req->json, fields, err)) < 0 ||
         (rc = ck_in_id(req->json, "accountId", CK_REQUIRED, "acct", &account_id, err)) < 0)
         return rc;
-    if ((rc = ck_must_exist(req->db, "SELECT 1 FROM users WHERE id = ?", "user", user_id, err)) < 0 ||
-        (rc = ck_must_exist(req->db, "SELECT 1 FROM accounts WHERE id = ?", "account", account_id, err)) < 0)
+    int added = 0;
+    int64_t created_at = 0;
+    if ((rc = ck_or_404(ck_users_exists(req->db, user_id, err), "user", user_id, err)) < 0 ||
+        (rc = ck_or_404(ck_accounts_exists(req->db, account_id, err), "account", account_id, err)) < 0 ||
+        (rc = ck_users_give_account(req->db, user_id, account_id, &added, &created_at, err)) < 0)
         return rc;
-    int64_t added = 0;
-    rc = ck_db_exec(req->db, &added, err,
-                    "INSERT INTO user_accounts (user_id, account_id, created_at) VALUES (?, ?, ?)"
-                    " ON CONFLICT (user_id, account_id) DO NOTHING",
-                    "tti", user_id, account_id, ck_now_ms());
-    if (rc < 0)
-        return rc;
-    ck_stmt *st = NULL;
-    rc = ck_db_one(req->db, &st, err,
-                   "SELECT created_at FROM user_accounts WHERE user_id = ? AND account_id = ?", "tt",
-                   user_id, account_id);
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
-        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "account access row vanished");
-    json_t *j = json_pack("{s:s, s:s, s:o}", "userId", user_id, "accountId", account_id, "createdAt",
-                          ck_json_time(ck_col_int(st, 0)));
-    ck_db_done(st);
-    return ck_reply(req, added ? 201 : 200, j);
+    return ck_reply(req, added ? 201 : 200,
+                    json_pack("{s:s, s:s, s:o}", "userId", user_id, "accountId", account_id, "createdAt",
+                              ck_json_time(created_at)));
 }
 
 const ck_route ck_routes_users[] = {

@@ -19,4 +19,14 @@ int ck_requests_recover_running(ck_db *db, int64_t now, ck_error *err)
                         " WHERE status = 'Running' AND runner IS NULL",
                         "i", now);
     return rc;
+int ck_requests_count_queued_placements(ck_db *db, int64_t *n, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    *n = 0;
+    int rc = ck_db_one(db, &st, err,
+                       "SELECT count(*) FROM checkout_requests WHERE kind = 'PlaceOrder' AND status = 'Queued'", "");
+    if (rc == 1)
+        *n = ck_col_int(st, 0);
+    ck_db_done(st);
+    return rc < 0 ? rc : 0;
 }

@@ -134,6 +134,73 @@ int ck_user_ensure_admin_key(ck_db *db, const char *key, ck_error *err)
     return ck_db_commit(db, err);
 }
 
+#define USER_COLS "id, name, email, permissions, disabled, created_at, updated_at"
+
+/* Fills out from a row of USER_COLS. */
+static void user_row(ck_stmt *st, ck_user_row *out)
+{
+    snprintf(out->id, sizeof(out->id), "%s", ck_col_text(st, 0));
+    snprintf(out->name, sizeof(out->name), "%s", ck_col_text(st, 1));
+    snprintf(out->email, sizeof(out->email), "%s", ck_col_text(st, 2));
+    out->perms = (unsigned)ck_col_int(st, 3);
+    out->disabled = ck_col_int(st, 4) != 0;
+    out->created_at = ck_col_int(st, 5);
+    out->updated_at = ck_col_int(st, 6);
+}
+
+int ck_users_exists(ck_db *db, const char *id, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err, "SELECT 1 FROM users WHERE id = ?", "t", id);
+    ck_db_done(st);
+    return rc;
+}
+
+int ck_users_get(ck_db *db, const char *id, ck_user_row *out, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err, "SELECT " USER_COLS " FROM users WHERE id = ?", "t", id);
+    if (rc == 1)
+        user_row(st, out);
+    ck_db_done(st);
+    return rc;
+}
+
+int ck_users_list(ck_db *db, const char *after, int64_t limit, ck_user_row *rows, int64_t *n, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    *n = 0;
+    int rc = ck_db_query(db, &st, err, "SELECT " USER_COLS " FROM users WHERE id > ? ORDER BY id LIMIT ?", "ti", after,
+                         limit);
+    if (rc < 0)
+        return rc;
+    while (*n < limit && (rc = ck_db_next(st, err)) == 1)
+        user_row(st, &rows[(*n)++]);
+    ck_db_done(st);
+    return rc < 0 ? rc : 0;
+}
+
+int ck_users_update(ck_db *db, const char *id, const char *name, int has_perms, unsigned perms, int disabled,
+                    ck_error *err)
+{
+    int64_t changed = 0;
+    int rc = ck_db_exec(db, &changed, err,
+                        "UPDATE users SET name = COALESCE(?, name), permissions = CASE WHEN ? = 1 THEN ? ELSE permissions END,"
+                        " disabled = CASE WHEN ? >= 0 THEN ? ELSE disabled END, updated_at = ? WHERE id = ?",
+                        "tiiiiit", name, (int64_t)has_perms, (int64_t)perms, (int64_t)disabled, (int64_t)disabled,
+                        ck_now_ms(), id);
+    return rc < 0 ? rc : changed > 0;
+}
+
+int ck_users_any_enabled_admin(ck_db *db, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err, "SELECT 1 FROM users WHERE disabled = 0 AND (permissions & ?) <> 0", "i",
+                       (int64_t)CK_PERM_ADMIN);
+    ck_db_done(st);
+    return rc;
+}
+
 int ck_users_give_account(ck_db *db, const char *user_id, const char *account_id, int *added, int64_t *created_at,
                           ck_error *err)
 {

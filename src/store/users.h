@@ -1,5 +1,6 @@
 /* users.h: the users and keys repository: the one INSERT of a user, the
- * user of an API key, key rotation, and who may buy for which account. */
+ * user of an API key, key rotation, who may buy for which account, and the
+ * rows /v1/users shows and changes. */
 #ifndef CK_STORE_USERS_H
 #define CK_STORE_USERS_H
 
@@ -33,6 +34,35 @@ int ck_user_can_buy_for(ck_db *db, const ck_user *user, const char *account_id, 
 /* Makes sure a user with the admin permission has this API key (at least
  * 16 characters), enabled, in its own transaction. 0 or <0. */
 int ck_user_ensure_admin_key(ck_db *db, const char *key, ck_error *err);
+
+/* A user as API.md shows it (never a key). */
+typedef struct ck_user_row {
+    char id[CK_ID_MAX];
+    char name[256];
+    char email[256];
+    unsigned perms;
+    int disabled;
+    int64_t created_at, updated_at;
+} ck_user_row;
+
+/* Does user id exist? 1, 0, or <0. */
+int ck_users_exists(ck_db *db, const char *id, ck_error *err);
+
+/* The user id into *out: 1, 0 when there is none, or <0. */
+int ck_users_get(ck_db *db, const char *id, ck_user_row *out, ck_error *err);
+
+/* Up to limit users with an id after `after` ("" first), in id order, into
+ * rows (room for limit), how many in *n. 0 or <0. */
+int ck_users_list(ck_db *db, const char *after, int64_t limit, ck_user_row *rows, int64_t *n, ck_error *err);
+
+/* Sets the user's name (NULL leaves it), its permissions to perms when
+ * has_perms, disabled when disabled >= 0, and updated_at = now. 1 changed,
+ * 0 when there is no such user, or <0. */
+int ck_users_update(ck_db *db, const char *id, const char *name, int has_perms, unsigned perms, int disabled,
+                    ck_error *err);
+
+/* Is there an enabled user with the admin permission? 1, 0, or <0. */
+int ck_users_any_enabled_admin(ck_db *db, ck_error *err);
 
 /* Gives user_id account_id to buy for, at now, unless it has it already:
  * *added 1 when this call gave it, 0 when it was given before; *created_at
