@@ -180,3 +180,5 @@ int ck_accounts_list_ledger(ck_db *db, const char *account_id, const char *after
                          "tti", account_id, after, limit);
     return rc < 0 ? rc : ck_view_page(st, ledger_json, items, last_id, err);
 }
+
+

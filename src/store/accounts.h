@@ -76,7 +76,4 @@ int ck_accounts_ledger_entry_json(ck_db *db, const char *id, json_t **out, ck_er
 int ck_accounts_list_ledger(ck_db *db, const char *account_id, const char *after, int64_t limit,
                             json_t **items, char last_id[CK_ID_MAX], ck_error *err);
 
-/* Does account id exist? 1, 0, or <0. */
-int ck_accounts_exists(ck_db *db, const char *id, ck_error *err);
-
 #endif

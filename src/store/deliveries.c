@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "store/deliveries.h"
+#include "core/json.h"
 
 int ck_deliveries_insert_pending(ck_db *db, const char *event_id, const char *subscriber_id, const char *order_id,
                                  const char *event_type, int64_t now, ck_error *err)
@@ -164,6 +165,8 @@ int ck_deliveries_claims_release_all(ck_db *db, ck_error *err)
 {
     return ck_db_exec(db, NULL, err,
                       "UPDATE deliveries SET lease_owner = NULL, lease_until = 0 WHERE lease_owner IS NOT NULL", "");
+}
+
 /* s1b: the deliveries of a deleted subscriber, the dead-letter views and the /metrics backlog. */
 #include "core/json.h"
 

@@ -62,6 +62,7 @@ int ck_deliveries_exists(ck_db *db, const char *id, ck_error *err);
 
 /* Releases every delivery claim (SQLite start-up). 0 or <0. */
 int ck_deliveries_claims_release_all(ck_db *db, ck_error *err);
+
 /* Cancels every delivery of a subscriber not delivered yet (Pending,
  * including one being attempted, or Dead), at now: never attempted again and
  * not replayable. The lease is cleared, so an attempt in flight cannot

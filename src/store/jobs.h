@@ -7,6 +7,7 @@
 
 #include "checkout/db.h"
 #include "core/util.h"
+#include <jansson.h>
 
 /* Raises an alert inside the caller's transaction (or alone). */
 int ck_alert_raise(ck_db *db, const char *kind, const char *subject_id, const char *message, ck_error *err);
@@ -34,17 +35,6 @@ typedef struct ck_stuck_session {
  * id, at most max, into out[0..*n). 0 or <0. */
 int ck_jobs_stuck_sessions(ck_db *db, const char *after, int64_t now, int max, ck_stuck_session *out, int *n,
                            ck_error *err);
-#include <jansson.h>
-
-/* Up to limit alerts with an id after `after` ("" first) and, when kind is
- * not NULL, of that kind, in id order, as API.md shows them (id, kind,
- * subjectId, message, createdAt): *items (the caller's) and the last id in
- * last_id ("" for none). 0 or <0. */
-int ck_alerts_list(ck_db *db, const char *kind, const char *after, int64_t limit, json_t **items,
-                   char last_id[CK_ID_MAX], ck_error *err);
-
-/* s1b: the two declarations below are issue11-s3's (its store/jobs.h), the
- * same text, so this branch builds alone; keep one at merge. */
 
 /* How many sessions are stuck at now (/metrics), into *count. 0 or <0. */
 int ck_jobs_stuck_count(ck_db *db, int64_t now, int64_t *count, ck_error *err);
@@ -75,5 +65,14 @@ typedef struct ck_stale_session {
  * out[0..*n). 0 or <0. */
 int ck_jobs_stale_sessions(ck_db *db, const char *after, int64_t now, int max, ck_stale_session *out, int *n,
                            ck_error *err);
+
+#include <jansson.h>
+
+/* Up to limit alerts with an id after `after` ("" first) and, when kind is
+ * not NULL, of that kind, in id order, as API.md shows them (id, kind,
+ * subjectId, message, createdAt): *items (the caller's) and the last id in
+ * last_id ("" for none). 0 or <0. */
+int ck_alerts_list(ck_db *db, const char *kind, const char *after, int64_t limit, json_t **items,
+                   char last_id[CK_ID_MAX], ck_error *err);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "store/payments.h"
+#include "core/json.h"
 
 int ck_payments_mark_void(ck_db *db, const char *session_id, const char *keep_key, int64_t *marked, ck_error *err)
 {
@@ -259,6 +260,9 @@ int ck_payments_testgw_approved_sum(ck_db *db, const char *op, int64_t *sum, ck_
     if (rc == 1)
         *sum = ck_col_int(st, 0);
     ck_db_done(st);
+    return 0;
+}
+
 /* s1b: the list of payment holds (GET /v1/authorizations). */
 #include "core/json.h"
 

@@ -102,6 +102,10 @@ int ck_payments_testgw_approved(ck_db *db, const char *op, ck_error *err);
 
 /* The sum of the approved rows of op (0 for none) into *sum. 0 or <0. */
 int ck_payments_testgw_approved_sum(ck_db *db, const char *op, int64_t *sum, ck_error *err);
+
+#include <jansson.h>
+#include <stdint.h>
+
 /* Which holds GET /v1/authorizations lists: status and store_id NULL for
  * any; wide 1 for every account's, else only those of the accounts given to
  * user_id. */

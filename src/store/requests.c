@@ -19,6 +19,8 @@ int ck_requests_recover_running(ck_db *db, int64_t now, ck_error *err)
                         " WHERE status = 'Running' AND runner IS NULL",
                         "i", now);
     return rc;
+}
+
 int ck_requests_count_queued_placements(ck_db *db, int64_t *n, ck_error *err)
 {
     ck_stmt *st = NULL;

@@ -16,6 +16,7 @@
  * 500 and the UNKNOWN_EXCEPTION error telling the caller to place again.
  * 0 or <0. */
 int ck_requests_recover_running(ck_db *db, int64_t now, ck_error *err);
+
 /* How many asynchronous placements are queued and not yet started. 0 or <0. */
 int ck_requests_count_queued_placements(ck_db *db, int64_t *n, ck_error *err);
 

@@ -228,3 +228,5 @@ int ck_stores_count(ck_db *db, int64_t *count, ck_error *err)
     ck_db_done(st);
     return 0;
 }
+
+

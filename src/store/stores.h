@@ -93,7 +93,4 @@ int ck_stores_gateway_config(ck_db *db, const char *store_id, char *kind, size_t
 /* How many stores there are, into *count. 0 or <0. */
 int ck_stores_count(ck_db *db, int64_t *count, ck_error *err);
 
-/* Does store id exist? 1, 0, or <0. */
-int ck_stores_exists(ck_db *db, const char *id, ck_error *err);
-
 #endif

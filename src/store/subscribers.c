@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/json.h"
 #include "store/subscribers.h"
+#include "core/json.h"
 
 int ck_subscribers_for_event(ck_db *db, const char *event_type, ck_subscriber_ref **out, int *n, ck_error *err)
 {
@@ -43,6 +43,10 @@ int ck_subscribers_for_event(ck_db *db, const char *event_type, ck_subscriber_re
     *out = subs;
     return 0;
 }
+
+#include "core/json.h"
+#include "store/subscribers.h"
+
 #define SUB_COLS \
     "id, kind, url, smtp_url, mail_from, events, max_attempts, backoff_base_ms, created_at, updated_at"
 

@@ -18,6 +18,7 @@ typedef struct ck_subscriber_ref {
 /* Every subscriber, not deleted, whose events list holds event_type, by id.
  * *out (caller frees) gets *n. 0 or <0. */
 int ck_subscribers_for_event(ck_db *db, const char *event_type, ck_subscriber_ref **out, int *n, ck_error *err);
+
 /* The fields of a subscriber that a create or a PATCH sets. NULL leaves a
  * text field as it is (on insert: NULL); events is JSON text; a count of 0
  * leaves it as it is (PATCH only). kind is read by insert only. */

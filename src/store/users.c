@@ -134,6 +134,31 @@ int ck_user_ensure_admin_key(ck_db *db, const char *key, ck_error *err)
     return ck_db_commit(db, err);
 }
 
+int ck_users_give_account(ck_db *db, const char *user_id, const char *account_id, int *added, int64_t *created_at,
+                          ck_error *err)
+{
+    int64_t changed = 0;
+    *added = 0;
+    *created_at = 0;
+    int rc = ck_db_exec(db, &changed, err,
+                        "INSERT INTO user_accounts (user_id, account_id, created_at) VALUES (?, ?, ?)"
+                        " ON CONFLICT (user_id, account_id) DO NOTHING",
+                        "tti", user_id, account_id, ck_now_ms());
+    if (rc < 0)
+        return rc;
+    *added = changed != 0;
+    ck_stmt *st = NULL;
+    rc = ck_db_one(db, &st, err, "SELECT created_at FROM user_accounts WHERE user_id = ? AND account_id = ?", "tt",
+                   user_id, account_id);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "account access row vanished");
+    *created_at = ck_col_int(st, 0);
+    ck_db_done(st);
+    return 0;
+}
+
 #define USER_COLS "id, name, email, permissions, disabled, created_at, updated_at"
 
 /* Fills out from a row of USER_COLS. */
@@ -199,29 +224,4 @@ int ck_users_any_enabled_admin(ck_db *db, ck_error *err)
                        (int64_t)CK_PERM_ADMIN);
     ck_db_done(st);
     return rc;
-}
-
-int ck_users_give_account(ck_db *db, const char *user_id, const char *account_id, int *added, int64_t *created_at,
-                          ck_error *err)
-{
-    int64_t changed = 0;
-    *added = 0;
-    *created_at = 0;
-    int rc = ck_db_exec(db, &changed, err,
-                        "INSERT INTO user_accounts (user_id, account_id, created_at) VALUES (?, ?, ?)"
-                        " ON CONFLICT (user_id, account_id) DO NOTHING",
-                        "tti", user_id, account_id, ck_now_ms());
-    if (rc < 0)
-        return rc;
-    *added = changed != 0;
-    ck_stmt *st = NULL;
-    rc = ck_db_one(db, &st, err, "SELECT created_at FROM user_accounts WHERE user_id = ? AND account_id = ?", "tt",
-                   user_id, account_id);
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
-        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "account access row vanished");
-    *created_at = ck_col_int(st, 0);
-    ck_db_done(st);
-    return 0;
 }

@@ -1,6 +1,5 @@
 /* users.h: the users and keys repository: the one INSERT of a user, the
- * user of an API key, key rotation, who may buy for which account, and the
- * rows /v1/users shows and changes. */
+ * user of an API key, key rotation, and who may buy for which account. */
 #ifndef CK_STORE_USERS_H
 #define CK_STORE_USERS_H
 
@@ -35,6 +34,12 @@ int ck_user_can_buy_for(ck_db *db, const ck_user *user, const char *account_id, 
  * 16 characters), enabled, in its own transaction. 0 or <0. */
 int ck_user_ensure_admin_key(ck_db *db, const char *key, ck_error *err);
 
+/* Gives user_id account_id to buy for, at now, unless it has it already:
+ * *added 1 when this call gave it, 0 when it was given before; *created_at
+ * when it was first given. 0 or <0. */
+int ck_users_give_account(ck_db *db, const char *user_id, const char *account_id, int *added, int64_t *created_at,
+                          ck_error *err);
+
 /* A user as API.md shows it (never a key). */
 typedef struct ck_user_row {
     char id[CK_ID_MAX];
@@ -63,11 +68,5 @@ int ck_users_update(ck_db *db, const char *id, const char *name, int has_perms, 
 
 /* Is there an enabled user with the admin permission? 1, 0, or <0. */
 int ck_users_any_enabled_admin(ck_db *db, ck_error *err);
-
-/* Gives user_id account_id to buy for, at now, unless it has it already:
- * *added 1 when this call gave it, 0 when it was given before; *created_at
- * when it was first given. 0 or <0. */
-int ck_users_give_account(ck_db *db, const char *user_id, const char *account_id, int *added, int64_t *created_at,
-                          ck_error *err);
 
 #endif
