@@ -41,19 +41,4 @@ int ck_or_404(int rc, const char *kind, const char *id, ck_error *err);
  * GET /v1/orders?accountId=); 1 when present and visible. */
 int ck_query_buyer_account(ck_req *req, const char *name, const char **out, ck_error *err);
 
-/* TODO(s1b): remove when unused. The list helpers that take a statement
- * (files not yet moved to repository list functions + ck_page still call them). */
-/* Replies 200 with a page built from every row of st (a query ordered by id,
- * the id in column 0, LIMIT limit), each row through row_json; finishes st. */
-int ck_reply_page(ck_req *req, ck_stmt *st, json_t *(*row_json)(ck_stmt *), int64_t limit, ck_error *err);
-
-/* As ck_reply_page, for items whose JSON takes queries of its own: reads
- * every id of st (column 0) first and finishes st, then builds each item
- * with fn, so no cursor is open meanwhile. Run it inside one read
- * transaction for a page from one snapshot. */
-int ck_reply_page_ids(ck_req *req, ck_stmt *st, ck_item_json_fn fn, int64_t limit, ck_error *err);
-
-/* 1 when sql (a lookup by one id) finds a row; otherwise 404 for kind and id, or <0. */
-int ck_must_exist(ck_db *db, const char *sql, const char *kind, const char *id, ck_error *err);
-
 #endif
