@@ -10,4 +10,8 @@
 #include "checkout/db.h"
 #include "core/util.h"
 
+/* Appends each subscriber's delivery of each of the order's events (id,
+ * subscriberId, event, status, attempts), in id order, to arr. 0 or <0. */
+int ck_deliveries_order_json(ck_db *db, const char *order_id, json_t *arr, ck_error *err);
+
 #endif
