@@ -10,4 +10,10 @@
 #include "checkout/db.h"
 #include "core/util.h"
 
+/* The store's active flow id into flow_id: 1 found, 0 no such store, <0. */
+int ck_stores_active_flow(ck_db *db, const char *store_id, char flow_id[CK_ID_MAX], ck_error *err);
+
+/* Does the store offer shipping method method_id? 1, 0, <0. */
+int ck_stores_offers_shipping_method(ck_db *db, const char *store_id, const char *method_id, ck_error *err);
+
 #endif
