@@ -133,3 +133,17 @@ int ck_user_ensure_admin_key(ck_db *db, const char *key, ck_error *err)
     }
     return ck_db_commit(db, err);
 }
+
+int ck_users_by_id(ck_db *db, const char *id, ck_user *out, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err, "SELECT id, name, email, permissions FROM users WHERE id = ?", "t", id);
+    if (rc <= 0)
+        return rc;
+    snprintf(out->id, sizeof(out->id), "%s", ck_col_text(st, 0));
+    snprintf(out->name, sizeof(out->name), "%s", ck_col_text(st, 1));
+    snprintf(out->email, sizeof(out->email), "%s", ck_col_text(st, 2));
+    out->perms = (unsigned)ck_col_int(st, 3);
+    ck_db_done(st);
+    return 1;
+}

@@ -34,4 +34,8 @@ int ck_user_can_buy_for(ck_db *db, const ck_user *user, const char *account_id, 
  * 16 characters), enabled, in its own transaction. 0 or <0. */
 int ck_user_ensure_admin_key(ck_db *db, const char *key, ck_error *err);
 
+/* The user with that id (id, name, email, permissions; disabled or not):
+ * 1 found (*out filled), 0 none, <0. */
+int ck_users_by_id(ck_db *db, const char *id, ck_user *out, ck_error *err);
+
 #endif
