@@ -146,9 +146,17 @@ static int get_request(ck_req *req, ck_error *err)
     return rc < 0 ? rc : ck_reply(req, 200, j);
 }
 
+#include "api/checkout_inputs.h" /* here, beside its one user: patch_checkout */
+
+/* PATCH /v1/checkouts/{id}: the body is read into typed changes here; an
+ * invalid body is answered by the domain after its visibility check. */
 static int patch_checkout(ck_req *req, ck_error *err)
 {
-    int rc = ck_session_update_inputs(req->cx, req->db, &req->user, req->params[0], req->json, err);
+    ck_session_changes changes;
+    ck_error invalid;
+    ck_error_clear(&invalid);
+    ck_api_read_session_changes(req->json, &changes, &invalid);
+    int rc = ck_session_update_inputs(req->cx, req->db, &req->user, req->params[0], &changes, err);
     return rc < 0 ? rc : get_checkout(req, err);
 }
 

@@ -1,8 +1,9 @@
 /* queue.c: the async placement runner. Requests are rows: a Queued request
  * is claimed with a conditional UPDATE (so several nodes can share one
- * database), placed, and finished as Succeeded or Failed. A request left
- * Running by a dead runner is claimed again when its run lease expires (and
- * at once on SQLite start-up). */
+ * database; on PostgreSQL they skip each other's locked candidates),
+ * placed, and finished as Succeeded or Failed. A request left Running by a
+ * dead runner is claimed again when its run lease expires (and at once on
+ * SQLite start-up). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,49 +11,25 @@
 
 #include "core/log.h"
 #include "core/json.h"
-#include "core/jsonin.h"
 #include "core/context.h"
 #include "checkout/engine.h"
+#include "store/requests.h"
+#include "store/users.h"
 
 #define RUN_LEASE_MS (5LL * 60 * 1000)
 #define IDLE_WAIT_MS 250
 
-/* Claims one request: 1 claimed (ids filled), 0 none, <0 error. */
-static int claim(ck_ctx *cx, ck_db *db, char request_id[CK_ID_MAX], char user_id[CK_ID_MAX],
-                 char session_id[CK_ID_MAX], ck_error *err)
+/* Claims one request: 1 claimed (*out filled), 0 none, <0 error. */
+static int claim(ck_ctx *cx, ck_db *db, ck_request_claim *out, ck_error *err)
 {
-    int64_t now = ck_now_ms(), changed = 0;
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err,
-                       "SELECT id, user_id, session_id FROM checkout_requests WHERE kind = 'PlaceOrder' AND"
-                       " (status = 'Queued' OR (status = 'Running' AND runner IS NOT NULL AND run_lease_until < ?))"
-                       " ORDER BY id LIMIT 1",
-                       "i", now);
-    if (rc <= 0)
-        return rc;
-    snprintf(request_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
-    snprintf(user_id, CK_ID_MAX, "%s", ck_col_text(st, 1));
-    snprintf(session_id, CK_ID_MAX, "%s", ck_col_text(st, 2));
-    ck_db_done(st);
-    rc = ck_db_exec(db, &changed, err,
-                    "UPDATE checkout_requests SET status = 'Running', runner = ?, run_lease_until = ?"
-                    " WHERE id = ? AND (status = 'Queued' OR (status = 'Running' AND run_lease_until < ?))",
-                    "titi", cx->node_id, now + RUN_LEASE_MS, request_id, now);
-    return rc < 0 ? rc : changed == 1;
+    int64_t now = ck_now_ms();
+    return ck_requests_claim_placement(db, cx->node_id, now, now + RUN_LEASE_MS, out, err);
 }
 
 static int load_user(ck_db *db, const char *id, ck_user *u, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err, "SELECT id, name, email, permissions FROM users WHERE id = ?", "t", id);
-    if (rc <= 0)
-        return rc < 0 ? rc : ck_not_found(err, "user", id);
-    snprintf(u->id, sizeof(u->id), "%s", ck_col_text(st, 0));
-    snprintf(u->name, sizeof(u->name), "%s", ck_col_text(st, 1));
-    snprintf(u->email, sizeof(u->email), "%s", ck_col_text(st, 2));
-    u->perms = (unsigned)ck_col_int(st, 3);
-    ck_db_done(st);
-    return 0;
+    int rc = ck_users_by_id(db, id, u, err);
+    return rc < 0 ? rc : rc == 0 ? ck_not_found(err, "user", id) : 0;
 }
 
 /* A request that failed before its flow ran (lease held, session gone):
@@ -61,10 +38,7 @@ static void finish_failed(ck_ctx *cx, ck_db *db, const char *request_id, const c
 {
     json_t *errs = ck_error_json(e, cx->error_category(e));
     char *text = ck_json_text(errs);
-    ck_db_exec(db, NULL, NULL,
-               "UPDATE checkout_requests SET status = 'Failed', errors = ?, completed_at = ?, http_status = ?"
-               " WHERE id = ? AND status = 'Running'",
-               "tiit", text ? text : "[]", ck_now_ms(), (int64_t)cx->error_status(e), request_id);
+    ck_requests_fail_running(db, request_id, text ? text : "[]", ck_now_ms(), (int64_t)cx->error_status(e), NULL);
     free(text);
     json_decref(errs);
 }
@@ -75,21 +49,21 @@ static void *runner(void *arg)
     ck_error err;
     ck_db *db = ck_ctx_db(cx, &err);
     while (db && !atomic_load(&cx->stopping)) {
-        char request_id[CK_ID_MAX], user_id[CK_ID_MAX], session_id[CK_ID_MAX];
+        ck_request_claim c;
         ck_error_clear(&err);
-        int rc = claim(cx, db, request_id, user_id, session_id, &err);
+        int rc = claim(cx, db, &c, &err);
         if (rc == 1) {
             ck_user user;
             ck_place_result res;
             memset(&user, 0, sizeof(user));
-            rc = load_user(db, user_id, &user, &err);
+            rc = load_user(db, c.user_id, &user, &err);
             if (rc == 0) {
                 int64_t t0 = ck_mono_us();
-                rc = ck_place_order(cx, db, &user, session_id, request_id, &res, &err);
+                rc = ck_place_order(cx, db, &user, c.session_id, c.request_id, &res, &err);
                 ck_metrics_placement_done(&cx->metrics, rc, res.replayed, &err, t0);
             }
             if (rc < 0)
-                finish_failed(cx, db, request_id, &err);
+                finish_failed(cx, db, c.request_id, &err);
             continue;
         }
         if (rc < 0)

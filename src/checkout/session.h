@@ -44,14 +44,46 @@ int ck_session_lease_release(ck_db *db, const char *session_id, const char *owne
 /* Releases every lease (SQLite start-up: leases left by a dead process). */
 int ck_session_leases_release_all(ck_db *db, ck_error *err);
 
+/* What a PATCH does to one input: leaves it, clears it (JSON null), or sets it. */
+typedef enum { CK_INPUT_KEEP, CK_INPUT_CLEAR, CK_INPUT_SET } ck_input_op;
+
+/* A shipping address as the PATCH gives it (strings borrowed from the
+ * request). region is optional: NULL when absent or null, and region_null
+ * says it was given as null (the stored inputs keep the null). */
+typedef struct ck_address_input {
+    const char *name, *street, *city, *region, *postal_code, *country;
+    int region_null;
+} ck_address_input;
+
+/* A payment as the PATCH gives it: the method and its details (NULL when
+ * absent or null; the *_null flags say given as null, which is kept). */
+typedef struct ck_payment_input {
+    const char *method, *card_token, *po_number, *contract_id;
+    int card_token_null, po_number_null, contract_id_null;
+} ck_payment_input;
+
+/* A PATCH of the checkout inputs, read from its body by api. invalid (when
+ * not NULL) is the body's first validation error, which is answered after
+ * the visibility check (a session the caller may not see is 404 whatever
+ * the body). */
+typedef struct ck_session_changes {
+    ck_input_op address_op, method_op, payment_op;
+    ck_address_input address;
+    const char *shipping_method_id;
+    ck_payment_input payment;
+    const ck_error *invalid;
+} ck_session_changes;
+
 /* PATCH of the checkout inputs (shippingAddress, shippingMethodId, payment;
- * null clears one). In one transaction: validates, merges, increments
- * inputsVersion when something changed, clears isError, and rewinds
- * lastSuccessfulStep to before the first step that reads a changed input.
- * 404 invisible, 409 SESSION_ARCHIVED / SESSION_COMPLETED, 400
+ * clearing one with null). In one transaction: checks visibility, then
+ * changes->invalid, then that the store offers the shipping method, merges,
+ * increments inputsVersion when something changed, clears isError, and
+ * rewinds lastSuccessfulStep to before the first step that reads a changed
+ * input. 404 invisible, 400 the body's error or INVALID_FIELD
+ * shippingMethodId, 409 SESSION_ARCHIVED / SESSION_COMPLETED, 400
  * CART_ALREADY_IN_PROGRESS while the lease is held. */
-int ck_session_update_inputs(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id, json_t *body,
-                             ck_error *err);
+int ck_session_update_inputs(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id,
+                             const ck_session_changes *changes, ck_error *err);
 
 /* Abandons a session: takes the lease, voids its open authorizations (a
  * failed void is left to the sweeper), archives it and returns the cart to

@@ -4,10 +4,11 @@
  * credit, prepaid balance or contract amount. */
 #include <string.h>
 
+#include "store/sessions.h"
+#include "store/stores.h"
 #include "store/users.h"
 #include "core/log.h"
 #include "core/json.h"
-#include "core/jsonin.h"
 #include "core/context.h"
 #include "carts/cart.h"
 #include "checkout/flow.h"
@@ -15,58 +16,6 @@
 #include "checkout/session.h"
 #include "steps/step.h"
 #include "payments/holds.h"
-
-static const char *const pay_methods[] = {"card", "purchase_order", "net_terms", "prepaid", "contract", NULL};
-
-static int read_address(json_t *a, ck_error *err)
-{
-    static const char *const fields[] = {"name", "street", "city", "region", "postalCode", "country", NULL};
-    const char *s = NULL;
-    int rc;
-    if (!json_is_object(a))
-        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "shippingAddress", "'shippingAddress' must be an object");
-    if ((rc = ck_in_only(a, fields, err)) < 0 || (rc = ck_in_str(a, "name", 1, CK_NAME_MAX, &s, err)) < 0 ||
-        (rc = ck_in_str(a, "street", 1, CK_NAME_MAX, &s, err)) < 0 ||
-        (rc = ck_in_str(a, "city", 1, CK_NAME_MAX, &s, err)) < 0 ||
-        (rc = ck_in_str(a, "region", 0, CK_NAME_MAX, &s, err)) < 0 ||
-        (rc = ck_in_str(a, "postalCode", 1, 32, &s, err)) < 0 || (rc = ck_in_country(a, "country", 1, &s, err)) < 0) {
-        char f[sizeof(err->field) + 32];
-        snprintf(f, sizeof(f), "shippingAddress.%s", err->field);
-        snprintf(err->field, sizeof(err->field), "%.63s", f);
-        return rc;
-    }
-    return 0;
-}
-
-static int read_payment(json_t *p, ck_error *err)
-{
-    static const char *const fields[] = {"method", "cardToken", "poNumber", "contractId", NULL};
-    const char *method = NULL, *s = NULL;
-    int rc;
-    if (!json_is_object(p))
-        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "payment", "'payment' must be an object");
-    if ((rc = ck_in_only(p, fields, err)) < 0 || (rc = ck_in_enum(p, "method", 1, pay_methods, &method, err)) < 0 ||
-        (rc = ck_in_str(p, "cardToken", 0, 256, &s, err)) < 0 || (rc = ck_in_str(p, "poNumber", 0, 64, &s, err)) < 0 ||
-        (rc = ck_in_id(p, "contractId", 0, "ctr", &s, err)) < 0) {
-        char f[sizeof(err->field) + 32];
-        snprintf(f, sizeof(f), "payment.%s", err->field);
-        snprintf(err->field, sizeof(err->field), "%.63s", f);
-        return rc;
-    }
-    /* Each method takes its own details only. */
-    const char *allowed = strcmp(method, "card") == 0                                        ? "cardToken"
-                          : strcmp(method, "purchase_order") == 0 || !strcmp(method, "net_terms") ? "poNumber"
-                          : strcmp(method, "contract") == 0                                       ? "contractId"
-                                                                                                  : "";
-    for (int i = 1; fields[i]; i++)
-        if (json_object_get(p, fields[i]) && !json_is_null(json_object_get(p, fields[i])) &&
-            strcmp(fields[i], allowed) != 0)
-            return ck_fail(err, CK_EINVALID, "INVALID_FIELD", fields[i] == fields[1]   ? "payment.cardToken"
-                                                               : fields[i] == fields[2] ? "payment.poNumber"
-                                                                                        : "payment.contractId",
-                           "payment.%s does not apply to the %s method", fields[i], method);
-    return 0;
-}
 
 static int step_index(const char *name)
 {
@@ -85,19 +34,25 @@ static int first_reader(unsigned mask)
     return -1;
 }
 
+/* The step to rewind to when the inputs in `changed` changed and `last` is
+ * the last successful step ("" for none): 1 with *to the last successful
+ * step after the rewind (NULL: none), 0 when there is no need to rewind. */
+static int rewind_target(unsigned changed, const char *last, const char **to)
+{
+    int reader = changed ? first_reader(changed) : -1;
+    int last_idx = last[0] ? step_index(last) : -1;
+    int rewind = reader >= 0 && last_idx >= reader;
+    *to = reader > 0 ? ck_standard_steps[reader - 1] : NULL;
+    return rewind;
+}
+
 /* Explains why a conditional session update changed nothing. */
 static int why_not(ck_db *db, const char *session_id, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err,
-                       "SELECT is_archived, state, lease_owner IS NOT NULL AND lease_expires_at > ?"
-                       " FROM checkout_sessions WHERE id = ?",
-                       "it", ck_now_ms(), session_id);
+    int archived = 0, completed = 0, leased = 0;
+    int rc = ck_sessions_status(db, session_id, ck_now_ms(), &archived, &completed, &leased, err);
     if (rc <= 0)
         return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
-    int archived = (int)ck_col_int(st, 0), completed = strcmp(ck_col_text(st, 1), CK_STATE_COMPLETED) == 0,
-        leased = (int)ck_col_int(st, 2);
-    ck_db_done(st);
     if (completed)
         return ck_fail(err, CK_ECONFLICT, "SESSION_COMPLETED", NULL, "the order was placed; the checkout is closed");
     if (archived)
@@ -108,45 +63,66 @@ static int why_not(ck_db *db, const char *session_id, ck_error *err)
     return ck_fail(err, CK_ECONFLICT, "SESSION_CHANGED", NULL, "the checkout changed meanwhile; try again");
 }
 
-int ck_session_update_inputs(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id, json_t *body,
-                             ck_error *err)
+/* The address as the inputs store it, fields in API.md's order. */
+static json_t *address_json(const ck_address_input *a)
 {
-    static const char *const fields[] = {"shippingAddress", "shippingMethodId", "payment", NULL};
-    const char *method_id = NULL;
-    json_t *addr = json_object_get(body, "shippingAddress"), *pay = json_object_get(body, "payment");
-    (void)cx;
-    json_t *inputs = NULL;
-    int rc = ck_db_begin(db, 1, err);
-    if (rc < 0)
-        return rc;
-    ck_stmt *st = NULL;
-    rc = ck_db_one(db, &st, err, "SELECT account_id, store_id FROM checkout_sessions WHERE id = ?", "t", session_id);
-    if (rc <= 0) {
-        ck_db_rollback(db);
-        return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
-    }
+    json_t *o = json_pack("{s:s, s:s, s:s}", "name", a->name, "street", a->street, "city", a->city);
+    if (a->region || a->region_null)
+        json_object_set_new(o, "region", a->region ? json_string(a->region) : json_null());
+    json_object_set_new(o, "postalCode", json_string(a->postal_code));
+    json_object_set_new(o, "country", json_string(a->country));
+    return o;
+}
+
+/* The payment as the inputs store it. */
+static json_t *payment_json(const ck_payment_input *p)
+{
+    json_t *o = json_pack("{s:s}", "method", p->method);
+    const struct {
+        const char *key, *value;
+        int null;
+    } details[] = {{"cardToken", p->card_token, p->card_token_null},
+                   {"poNumber", p->po_number, p->po_number_null},
+                   {"contractId", p->contract_id, p->contract_id_null}};
+    for (size_t i = 0; i < 3; i++)
+        if (details[i].value || details[i].null)
+            json_object_set_new(o, details[i].key, details[i].value ? json_string(details[i].value) : json_null());
+    return o;
+}
+
+typedef struct update_tx {
+    const ck_user *user;
+    const char *session_id;
+    const ck_session_changes *changes;
+} update_tx;
+
+/* The PATCH's one transaction (ck_db_tx may run it again: it starts from nothing). */
+static int update_inputs_tx(ck_db *db, void *arg, ck_error *err)
+{
+    const update_tx *u = arg;
+    const ck_session_changes *ch = u->changes;
+    const char *session_id = u->session_id;
+    json_t *inputs = NULL, *given[3] = {NULL, NULL, NULL};
     char account[CK_ID_MAX], store[CK_ID_MAX], last[32];
-    snprintf(account, sizeof(account), "%s", ck_col_text(st, 0));
-    snprintf(store, sizeof(store), "%s", ck_col_text(st, 1));
-    ck_db_done(st);
+    int rc = ck_sessions_refs(db, session_id, account, store, NULL, err);
+    if (rc <= 0)
+        return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
     /* Visibility first: a session the caller may not see is 404 whatever the body. */
-    if ((rc = ck_user_can_buy_for(db, user, account, err)) <= 0) {
+    if ((rc = ck_user_can_buy_for(db, u->user, account, err)) <= 0) {
         rc = rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
         goto done;
     }
-    if ((rc = ck_in_only(body, fields, err)) < 0 ||
-        (addr && !json_is_null(addr) && (rc = read_address(addr, err)) < 0) ||
-        (rc = ck_in_id(body, "shippingMethodId", 0, "shm", &method_id, err)) < 0 ||
-        (pay && !json_is_null(pay) && (rc = read_payment(pay, err)) < 0))
+    if (ch->invalid) {
+        if (err)
+            *err = *ch->invalid;
+        rc = ch->invalid->code;
         goto done;
+    }
     rc = 0;
-    if (method_id) {
-        rc = ck_db_one(db, &st, err, "SELECT 1 FROM shipping_methods WHERE id = ? AND store_id = ?", "tt", method_id,
-                       store);
-        ck_db_done(st);
-        if (rc <= 0) {
+    if (ch->method_op == CK_INPUT_SET) {
+        if ((rc = ck_stores_offers_shipping_method(db, store, ch->shipping_method_id, err)) <= 0) {
             rc = rc < 0 ? rc : ck_fail(err, CK_EINVALID, "INVALID_FIELD", "shippingMethodId",
-                                       "shipping method %s is not offered by this store", method_id);
+                                       "shipping method %s is not offered by this store", ch->shipping_method_id);
             goto done;
         }
     }
@@ -154,24 +130,16 @@ int ck_session_update_inputs(ck_ctx *cx, ck_db *db, const ck_user *user, const c
      * (PostgreSQL: a placement or an abandon that commits meanwhile is seen
      * here; SQLite's write transactions are serial), then read what it is now:
      * the rewind below must follow the progress that is, not one read before. */
-    int64_t n = 0, now = ck_now_ms();
-    rc = ck_db_exec(db, &n, err,
-                    "UPDATE checkout_sessions SET updated_at = ? WHERE id = ? AND is_archived = 0"
-                    " AND state <> 'Completed' AND (lease_owner IS NULL OR lease_expires_at <= ?)",
-                    "iti", now, session_id, now);
-    if (rc == 0 && n != 1)
-        rc = why_not(db, session_id, err);
+    rc = ck_sessions_hold_for_change(db, session_id, ck_now_ms(), err);
+    if (rc >= 0)
+        rc = rc == 1 ? 0 : why_not(db, session_id, err);
     if (rc < 0)
         goto done;
-    rc = ck_db_one(db, &st, err, "SELECT inputs, last_successful_step FROM checkout_sessions WHERE id = ?", "t",
-                   session_id);
+    rc = ck_sessions_inputs(db, session_id, &inputs, last, err);
     if (rc <= 0) {
         rc = rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
         goto done;
     }
-    inputs = json_loads(ck_col_text(st, 0), 0, NULL);
-    snprintf(last, sizeof(last), "%s", ck_col_text(st, 1));
-    ck_db_done(st);
     rc = 0;
     if (!json_is_object(inputs)) {
         json_decref(inputs);
@@ -181,50 +149,78 @@ int ck_session_update_inputs(ck_ctx *cx, ck_db *db, const ck_user *user, const c
     struct {
         const char *key;
         unsigned bit;
-    } map[] = {{"shippingAddress", CK_READS_ADDRESS}, {"shippingMethodId", CK_READS_METHOD}, {"payment", CK_READS_PAYMENT}};
+        ck_input_op op;
+    } map[] = {{"shippingAddress", CK_READS_ADDRESS, ch->address_op},
+               {"shippingMethodId", CK_READS_METHOD, ch->method_op},
+               {"payment", CK_READS_PAYMENT, ch->payment_op}};
+    given[0] = ch->address_op == CK_INPUT_SET ? address_json(&ch->address) : NULL;
+    given[1] = ch->method_op == CK_INPUT_SET ? json_string(ch->shipping_method_id) : NULL;
+    given[2] = ch->payment_op == CK_INPUT_SET ? payment_json(&ch->payment) : NULL;
     for (size_t i = 0; i < 3; i++) {
-        json_t *v = json_object_get(body, map[i].key), *cur = json_object_get(inputs, map[i].key);
-        if (!v || (json_is_null(v) && !cur) || json_equal(v, cur))
+        json_t *cur = json_object_get(inputs, map[i].key);
+        if (map[i].op == CK_INPUT_KEEP || (map[i].op == CK_INPUT_CLEAR && !cur) ||
+            (map[i].op == CK_INPUT_SET && json_equal(given[i], cur)))
             continue; /* absent, or the same value (null = unset) */
         changed |= map[i].bit;
-        if (json_is_null(v))
+        if (map[i].op == CK_INPUT_CLEAR)
             json_object_del(inputs, map[i].key);
         else
-            json_object_set(inputs, map[i].key, v);
+            json_object_set(inputs, map[i].key, given[i]);
     }
     /* Rewind to before the first step that reads a changed input. */
-    int reader = changed ? first_reader(changed) : -1;
-    int last_idx = last[0] ? step_index(last) : -1;
-    int rewind = reader >= 0 && last_idx >= reader;
+    const char *to = NULL;
+    int rewind = rewind_target(changed, last, &to);
     char *text = ck_json_text(inputs);
-    rc = ck_db_exec(db, NULL, err,
-                    "UPDATE checkout_sessions SET inputs = ?, inputs_version = inputs_version + ?, is_error = 0"
-                    " WHERE id = ?",
-                    "tit", text, (int64_t)(changed != 0), session_id);
+    rc = ck_sessions_set_inputs(db, session_id, text, (int64_t)(changed != 0), err);
     free(text);
-    if (rc == 0 && rewind &&
-        (rc = ck_session_set_progress(db, session_id, CK_ANY_STEP, reader > 0 ? ck_standard_steps[reader - 1] : NULL,
-                                      NULL, err)) > 0)
+    if (rc == 0 && rewind && (rc = ck_session_set_progress(db, session_id, CK_ANY_STEP, to, NULL, err)) > 0)
         rc = 0;
 done:
+    for (size_t i = 0; i < 3; i++)
+        json_decref(given[i]);
     json_decref(inputs);
+    return rc;
+}
+
+int ck_session_update_inputs(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id,
+                             const ck_session_changes *changes, ck_error *err)
+{
+    (void)cx;
+    update_tx u = {.user = user, .session_id = session_id, .changes = changes};
+    return ck_db_tx(db, 1, update_inputs_tx, &u, err);
+}
+
+typedef struct abandon_tx {
+    const char *session_id, *cart_id, *owner;
+} abandon_tx;
+
+/* The abandon's one commit, under the caller's lease: 0, 409
+ * SESSION_COMPLETED (an order, or the lease lapsed and another caller took
+ * over), or <0 (rolled back). */
+static int abandon_run(ck_db *db, void *arg, ck_error *err)
+{
+    const abandon_tx *t = arg;
+    ck_giveback_opts opts = {.lease_owner = t->owner, .idle_before = 0, .rewind = 0};
+    ck_giveback_result gb;
+    int rc = ck_session_give_back(db, t->session_id, &opts, &gb, err);
+    if (rc == 0) {
+        rc = why_not(db, t->session_id, err);
+        if (rc == 0 || strcmp(err->reason, "SESSION_COMPLETED") == 0)
+            rc = ck_fail(err, CK_ECONFLICT, "SESSION_COMPLETED", NULL, "the order was placed; it cannot be abandoned");
+    }
+    if (rc == 1)
+        rc = ck_sessions_archive(db, t->session_id, t->owner, ck_now_ms(), err);
     if (rc == 0)
-        return ck_db_commit(db, err);
-    ck_db_rollback(db);
+        rc = ck_cart_set_status(db, t->cart_id, CK_CART_ACTIVE, err);
     return rc;
 }
 
 int ck_session_abandon(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err, "SELECT account_id, cart_id FROM checkout_sessions WHERE id = ?", "t",
-                       session_id);
+    char account[CK_ID_MAX], cart[CK_ID_MAX];
+    int rc = ck_sessions_refs(db, session_id, account, NULL, cart, err);
     if (rc <= 0)
         return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
-    char account[CK_ID_MAX], cart[CK_ID_MAX];
-    snprintf(account, sizeof(account), "%s", ck_col_text(st, 0));
-    snprintf(cart, sizeof(cart), "%s", ck_col_text(st, 1));
-    ck_db_done(st);
     if ((rc = ck_user_can_buy_for(db, user, account, err)) <= 0)
         return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
     /* The lease, as place-order takes it: a placement running now makes this
@@ -244,25 +240,8 @@ int ck_session_abandon(ck_ctx *cx, ck_db *db, const ck_user *user, const char *s
     }
     /* One commit that finds no order: holds marked for void, balances given
      * back, session archived with its lease released, cart Active. */
-    ck_giveback_opts opts = {.lease_owner = owner, .idle_before = 0, .rewind = 0};
-    ck_giveback_result gb;
-    if ((rc = ck_db_begin(db, 1, err)) == 0) {
-        rc = ck_session_give_back(db, session_id, &opts, &gb, err);
-        if (rc == 0) { /* an order, or our lease lapsed and another caller took over */
-            rc = why_not(db, session_id, err);
-            if (rc == 0 || strcmp(err->reason, "SESSION_COMPLETED") == 0)
-                rc = ck_fail(err, CK_ECONFLICT, "SESSION_COMPLETED", NULL,
-                             "the order was placed; it cannot be abandoned");
-        }
-        if (rc == 1)
-            rc = ck_db_exec(db, NULL, err,
-                            "UPDATE checkout_sessions SET is_archived = 1, lease_owner = NULL, lease_expires_at = 0,"
-                            " updated_at = ? WHERE id = ? AND lease_owner = ?",
-                            "itt", ck_now_ms(), session_id, owner);
-        if (rc == 0)
-            rc = ck_cart_set_status(db, cart, CK_CART_ACTIVE, err);
-        rc = rc == 0 ? ck_db_commit(db, err) : (ck_db_rollback(db), rc);
-    }
+    abandon_tx t = {.session_id = session_id, .cart_id = cart, .owner = owner};
+    rc = ck_db_tx(db, 1, abandon_run, &t, err);
     if (rc < 0) {
         ck_session_lease_release(db, session_id, owner, NULL);
         return rc;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "http/http.h"
+#include "store/idempotency.h"
 
 #define IDEM_TTL_MS (24LL * 3600 * 1000)
 #define IDEM_LOCK_MS (5LL * 60 * 1000) /* a claim older than this was left by a crash */
@@ -34,42 +35,31 @@ int ck_idem_claim(ck_req *req, const char *key, int in_tx, ck_error *err)
     char fp[65];
     fingerprint(req, fp);
     int64_t now = ck_now_ms();
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(req->db, &st, err,
-                       "SELECT fingerprint, state, status, body, locked_until, created_at"
-                       " FROM idempotency_keys WHERE user_id = ? AND idem_key = ?",
-                       "tt", req->user.id, key);
+    ck_idem_row row;
+    int rc = ck_idempotency_get(req->db, req->user.id, key, &row, err);
     if (rc < 0)
         return rc;
     if (rc == 1) {
-        int expired = ck_col_int(st, 5) < now - IDEM_TTL_MS;
-        int same = strcmp(ck_col_text(st, 0), fp) == 0;
-        int done = strcmp(ck_col_text(st, 1), "done") == 0;
-        int locked = ck_col_int(st, 4) > now;
-        if (!expired && same && done) {
-            req->status = (int)ck_col_int(st, 2);
-            req->out_text = strdup(ck_col_text(st, 3));
+        int expired = row.created_at < now - IDEM_TTL_MS;
+        int same = strcmp(row.fingerprint, fp) == 0;
+        int locked = row.locked_until > now;
+        if (!expired && same && row.done) {
+            req->status = (int)row.status;
+            req->out_text = row.body; /* the request's now */
             req->replayed = 1;
-            ck_db_done(st);
             return 1;
         }
-        ck_db_done(st);
+        free(row.body);
         if (!expired && !same)
             return ck_fail(err, CK_EREUSED, "IDEMPOTENCY_KEY_REUSED", "Idempotency-Key",
                            "this Idempotency-Key was used with another request body");
         if (!expired && locked)
             return ck_fail(err, CK_ECONFLICT, "IDEMPOTENCY_KEY_IN_USE", "Idempotency-Key",
                            "a request with this Idempotency-Key is still being processed");
-        rc = ck_db_exec(req->db, NULL, err,
-                        "DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ?", "tt",
-                        req->user.id, key);
-        if (rc < 0)
+        if ((rc = ck_idempotency_delete(req->db, req->user.id, key, err)) < 0)
             return rc;
     }
-    rc = ck_db_exec(req->db, NULL, err,
-                    "INSERT INTO idempotency_keys (user_id, idem_key, fingerprint, state, locked_until, created_at)"
-                    " VALUES (?, ?, ?, 'running', ?, ?)",
-                    "tttii", req->user.id, key, fp, in_tx ? 0 : now + IDEM_LOCK_MS, now);
+    rc = ck_idempotency_insert_running(req->db, req->user.id, key, fp, in_tx ? 0 : now + IDEM_LOCK_MS, now, err);
     if (rc == CK_EDUP)
         return ck_fail(err, CK_ECONFLICT, "IDEMPOTENCY_KEY_IN_USE", "Idempotency-Key",
                        "a request with this Idempotency-Key is still being processed");
@@ -87,23 +77,17 @@ int ck_idem_save(ck_req *req, const char *key, ck_error *err)
     }
     char *text = stored ? json_dumps(stored, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     json_decref(stored);
-    int rc = ck_db_exec(req->db, NULL, err,
-                        "UPDATE idempotency_keys SET state = 'done', status = ?, body = ?, locked_until = 0"
-                        " WHERE user_id = ? AND idem_key = ?",
-                        "ittt", (int64_t)req->status, text ? text : "", req->user.id, key);
+    int rc = ck_idempotency_finish(req->db, req->user.id, key, (int64_t)req->status, text ? text : "", err);
     free(text);
     return rc;
 }
 
 int ck_idem_release(ck_req *req, const char *key)
 {
-    return ck_db_exec(req->db, NULL, NULL,
-                      "DELETE FROM idempotency_keys WHERE user_id = ? AND idem_key = ? AND state = 'running'",
-                      "tt", req->user.id, key);
+    return ck_idempotency_release_running(req->db, req->user.id, key, NULL);
 }
 
 int ck_idem_purge(ck_db *db, ck_error *err)
 {
-    return ck_db_exec(db, NULL, err, "DELETE FROM idempotency_keys WHERE created_at < ?", "i",
-                      ck_now_ms() - IDEM_TTL_MS);
+    return ck_idempotency_purge_before(db, ck_now_ms() - IDEM_TTL_MS, err);
 }

@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "http/http.h"
+#include "store/txguard.h"
 
 typedef struct conn_ctx {
     char *body;
@@ -78,6 +79,77 @@ static int parse_body(ck_req *req, ck_error *err)
     return 0;
 }
 
+/* A route's run inside ck_db_tx, which may run it again after a busy
+ * failure: each run starts from what the request was. */
+typedef struct route_run {
+    ck_req *req;
+    const ck_route *rt;
+    const char *idem;
+    int replayed;   /* the key's stored reply was loaded into req */
+    int past_claim; /* the transaction began and the key's claim did not fail */
+} route_run;
+
+/* Forgets a stored reply an earlier run loaded. */
+static void drop_replay(route_run *r)
+{
+    free(r->req->out_text);
+    r->req->out_text = NULL;
+    r->req->replayed = 0;
+    r->replayed = 0;
+}
+
+/* A CK_ROUTE_TX route's one transaction: the key's claim, the body, the
+ * handler and the stored reply. 0 (a replay: nothing was written) or <0. */
+static int route_tx(ck_db *db, void *arg, ck_error *err)
+{
+    route_run *r = arg;
+    ck_req *req = r->req;
+    int rc;
+    (void)db;
+    drop_replay(r);
+    r->past_claim = 0;
+    if (r->idem) {
+        if ((rc = ck_idem_claim(req, r->idem, 1, err)) < 0)
+            return rc;
+        if (rc == 1) {
+            r->replayed = 1;
+            return 0;
+        }
+    }
+    r->past_claim = 1;
+    rc = (r->rt->flags & CK_ROUTE_BODY) && !req->json ? parse_body(req, err) : 0;
+    if (rc == 0)
+        rc = r->rt->fn(req, err);
+    if (rc == 0 && r->idem)
+        rc = ck_idem_save(req, r->idem, err);
+    return rc;
+}
+
+/* Remembers the error reply of a CK_ROUTE_TX route under its key (the
+ * route's own transaction was rolled back, so nothing else was written). */
+static int remember_error(ck_db *db, void *arg, ck_error *err)
+{
+    route_run *r = arg;
+    (void)db;
+    drop_replay(r);
+    int rc = ck_idem_claim(r->req, r->idem, 1, err);
+    if (rc == 0)
+        rc = ck_idem_save(r->req, r->idem, err);
+    return rc < 0 ? rc : 0;
+}
+
+/* The key's claim, in its own transaction, for routes that manage their own commits. */
+static int claim_key(ck_db *db, void *arg, ck_error *err)
+{
+    route_run *r = arg;
+    (void)db;
+    drop_replay(r);
+    int rc = ck_idem_claim(r->req, r->idem, 0, err);
+    if (rc == 1)
+        r->replayed = 1;
+    return rc < 0 ? rc : 0;
+}
+
 /* Runs the handler with its transaction and idempotency rules. */
 static void run(ck_req *req, const ck_route *rt)
 {
@@ -111,38 +183,17 @@ static void run(ck_req *req, const ck_route *rt)
     if (!req->db && !(req->db = ck_ctx_db(req->cx, &err)))
         goto fail;
 
+    route_run r = {.req = req, .rt = rt, .idem = idem};
     if (rt->flags & CK_ROUTE_TX) {
-        if ((rc = ck_db_begin(req->db, 1, &err)) < 0)
-            goto fail;
-        if (idem) {
-            rc = ck_idem_claim(req, idem, 1, &err);
-            if (rc == 1) {
-                ck_db_rollback(req->db);
-                return;
-            }
-            if (rc < 0) {
-                ck_db_rollback(req->db);
-                goto fail;
-            }
-        }
-        rc = (rt->flags & CK_ROUTE_BODY) ? parse_body(req, &err) : 0;
-        if (rc == 0)
-            rc = rt->fn(req, &err);
-        if (rc == 0 && idem)
-            rc = ck_idem_save(req, idem, &err);
-        if (rc == 0)
-            rc = ck_db_commit(req->db, &err);
-        else
-            ck_db_rollback(req->db);
-        if (rc < 0) {
-            reply_error(req, &err);
-            /* A 4xx is the first response too: remember it (nothing else was written). */
-            if (idem && req->status < 500 && ck_db_begin(req->db, 1, NULL) == 0) {
-                if (ck_idem_claim(req, idem, 1, NULL) == 0 && ck_idem_save(req, idem, NULL) == 0)
-                    ck_db_commit(req->db, NULL);
-                else
-                    ck_db_rollback(req->db);
-            }
+        rc = ck_db_tx(req->db, 1, route_tx, &r, &err);
+        if (r.replayed || rc >= 0)
+            return;
+        reply_error(req, &err);
+        /* A 4xx is the first response too: remember it (nothing else was written). */
+        if (idem && r.past_claim && req->status < 500) {
+            ck_error ignored;
+            ck_error_clear(&ignored);
+            ck_db_tx(req->db, 1, remember_error, &r, &ignored);
         }
         return;
     }
@@ -150,14 +201,8 @@ static void run(ck_req *req, const ck_route *rt)
     /* Routes that manage their own commits: claim the key in its own
      * transaction first, so a concurrent retry sees it in use. */
     if (idem) {
-        if ((rc = ck_db_begin(req->db, 1, &err)) < 0)
-            goto fail;
-        rc = ck_idem_claim(req, idem, 0, &err);
-        if (rc == 0)
-            rc = ck_db_commit(req->db, &err);
-        else
-            ck_db_rollback(req->db);
-        if (rc == 1)
+        rc = ck_db_tx(req->db, 1, claim_key, &r, &err);
+        if (r.replayed)
             return;
         if (rc < 0)
             goto fail;
@@ -165,7 +210,7 @@ static void run(ck_req *req, const ck_route *rt)
     rc = (rt->flags & CK_ROUTE_BODY) ? parse_body(req, &err) : 0;
     if (rc == 0)
         rc = rt->fn(req, &err);
-    ck_db_rollback(req->db); /* a handler that left a transaction open wrote nothing */
+    ck_db_settle(req->db); /* a handler that left a transaction open wrote nothing */
     if (rc < 0)
         reply_error(req, &err);
     if (idem) {

@@ -75,5 +75,13 @@ int ck_accounts_ledger_entry_json(ck_db *db, const char *id, json_t **out, ck_er
 /* A page of the account's ledger rows, oldest first, as ck_accounts_list. */
 int ck_accounts_list_ledger(ck_db *db, const char *account_id, const char *after, int64_t limit,
                             json_t **items, char last_id[CK_ID_MAX], ck_error *err);
+/* Is account id a buyer account? 1 yes, 0 not a buyer or no such account, <0. */
+int ck_accounts_is_buyer(ck_db *db, const char *id, ck_error *err);
+
+/* Is the account a member of the store (store_members)? 1, 0, <0. */
+int ck_accounts_store_member(ck_db *db, const char *store_id, const char *account_id, ck_error *err);
+
+/* Was the account given to the user (user_accounts)? 1, 0, <0. */
+int ck_accounts_given_to_user(ck_db *db, const char *user_id, const char *account_id, ck_error *err);
 
 #endif

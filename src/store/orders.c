@@ -30,4 +30,139 @@ int ck_orders_count(ck_db *db, int64_t *n, ck_error *err)
         *n = ck_col_int(st, 0);
     ck_db_done(st);
     return rc < 0 ? rc : 0;
+#include "core/json.h"
+
+#define S2_ORDER_COLS                                                                                          \
+    "id, order_number, cart_id, session_id, store_id, account_id, buyer_id, status, currency, payment_method,"  \
+    " po_number, subtotal, adjustments, shipping, tax, grand_total, shipping_address, created_at, updated_at"
+
+static json_t *s2_int_of(ck_stmt *st, int col)
+{
+    return json_integer((json_int_t)ck_col_int(st, col));
+}
+
+static json_t *s2_opt_str(ck_stmt *st, int col)
+{
+    const char *s = ck_col_text_or_null(st, col);
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *s2_parsed_or_null(const char *text)
+{
+    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+    return j ? j : json_null();
+}
+
+int ck_orders_view_head(ck_db *db, const char *id, json_t **out, char session_id[CK_ID_MAX], int64_t *created_at,
+                        int64_t *updated_at, ck_error *err)
+{
+    *out = NULL;
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err, "SELECT " S2_ORDER_COLS " FROM orders WHERE id = ?", "t", id);
+    if (rc <= 0)
+        return rc;
+    snprintf(session_id, CK_ID_MAX, "%s", ck_col_text(st, 3));
+    *created_at = ck_col_int(st, 17);
+    *updated_at = ck_col_int(st, 18);
+    json_t *totals = json_pack("{s:o, s:o, s:o, s:o, s:o}", "subtotal", s2_int_of(st, 11), "adjustments",
+                               s2_int_of(st, 12), "shipping", s2_int_of(st, 13), "tax", s2_int_of(st, 14),
+                               "grandTotal", s2_int_of(st, 15));
+    *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", ck_col_text(st, 0),
+                     "orderNumber", ck_col_text(st, 1), "cartId", ck_col_text(st, 2), "sessionId",
+                     ck_col_text(st, 3), "storeId", ck_col_text(st, 4), "accountId", ck_col_text(st, 5), "buyerId",
+                     ck_col_text(st, 6), "status", ck_col_text(st, 7), "currency", ck_col_text(st, 8),
+                     "paymentMethod", ck_col_text(st, 9), "poNumber", s2_opt_str(st, 10), "totals", totals,
+                     "shippingAddress", s2_parsed_or_null(ck_col_text_or_null(st, 16)));
+    ck_db_done(st);
+    return 1;
+}
+
+static json_t *s2_item_json(ck_stmt *st)
+{
+    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "id", ck_col_text(st, 0), "productId",
+                     ck_col_text(st, 1), "sku", ck_col_text(st, 2), "quantity", s2_int_of(st, 3), "unitPrice",
+                     s2_int_of(st, 4), "adjustment", s2_int_of(st, 5), "tax", s2_int_of(st, 6), "total",
+                     s2_int_of(st, 7));
+}
+
+static json_t *s2_item_summary_json(ck_stmt *st)
+{
+    return json_pack("{s:s, s:o, s:o, s:o, s:o}", "orderItemId", ck_col_text(st, 0), "quantityOrdered",
+                     s2_int_of(st, 1), "quantityFulfilled", s2_int_of(st, 2), "quantityCancelled", s2_int_of(st, 3),
+                     "quantityReturned", s2_int_of(st, 4));
+}
+
+/* Appends row_json() of every row of a prepared query to arr and finishes it; 0 or <0. */
+static int s2_append_rows(ck_stmt *st, json_t *arr, json_t *(*row_json)(ck_stmt *), ck_error *err)
+{
+    int rc;
+    while ((rc = ck_db_next(st, err)) == 1)
+        json_array_append_new(arr, row_json(st));
+    ck_db_done(st);
+    return rc;
+}
+
+int ck_orders_items_json(ck_db *db, const char *order_id, json_t *items, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_query(db, &st, err,
+                         "SELECT id, product_id, sku, quantity, unit_price, adjustment, tax, total"
+                         " FROM order_items WHERE order_id = ? ORDER BY id",
+                         "t", order_id);
+    return rc < 0 ? rc : s2_append_rows(st, items, s2_item_json, err);
+}
+
+int ck_orders_summary_json(ck_db *db, const char *order_id, json_t **out, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    *out = NULL;
+    int rc = ck_db_one(db, &st, err, "SELECT id FROM order_summaries WHERE order_id = ?", "t", order_id);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        *out = json_null();
+        return 0;
+    }
+    char summary_id[CK_ID_MAX];
+    snprintf(summary_id, sizeof(summary_id), "%s", ck_col_text(st, 0));
+    ck_db_done(st);
+    json_t *items = json_array();
+    *out = json_pack("{s:s, s:o}", "id", summary_id, "items", items);
+    rc = ck_db_query(db, &st, err,
+                     "SELECT order_item_id, quantity_ordered, quantity_fulfilled, quantity_cancelled,"
+                     " quantity_returned FROM order_item_summaries WHERE summary_id = ?"
+                     " ORDER BY order_item_id, id",
+                     "t", summary_id);
+    return rc < 0 ? rc : s2_append_rows(st, items, s2_item_summary_json, err);
+}
+
+int ck_orders_account_of(ck_db *db, const char *id, char account_id[CK_ID_MAX], ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err, "SELECT account_id FROM orders WHERE id = ?", "t", id);
+    if (rc <= 0)
+        return rc;
+    snprintf(account_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
+    ck_db_done(st);
+    return 1;
+}
+
+int ck_orders_account_given_to(ck_db *db, const char *id, const char *user_id, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err,
+                       "SELECT 1 FROM orders o JOIN user_accounts ua ON ua.account_id = o.account_id"
+                       " WHERE o.id = ? AND ua.user_id = ?",
+                       "tt", id, user_id);
+    ck_db_done(st);
+    return rc;
+}
+
+int ck_orders_activate_pending(ck_db *db, const char *id, int64_t now, ck_error *err)
+{
+    int64_t changed = 0;
+    int rc = ck_db_exec(db, &changed, err,
+                        "UPDATE orders SET status = 'Activated', updated_at = ? WHERE id = ? AND status = 'PendingApproval'",
+                        "it", now, id);
+    return rc < 0 ? rc : (int)changed;
 }

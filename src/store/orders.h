@@ -17,5 +17,31 @@ int ck_orders_list_ids_by_account(ck_db *db, const char *account_id, const char 
 
 /* How many orders there are. 0 or <0. */
 int ck_orders_count(ck_db *db, int64_t *n, ck_error *err);
+/* The order row as API.md's JSON but its lists and times (id, orderNumber,
+ * cartId, sessionId, storeId, accountId, buyerId, status, currency,
+ * paymentMethod, poNumber, totals, shippingAddress): 1 with *out (the
+ * caller's), its session id and times, 0 no such order, <0 error. */
+int ck_orders_view_head(ck_db *db, const char *id, json_t **out, char session_id[CK_ID_MAX], int64_t *created_at,
+                        int64_t *updated_at, ck_error *err);
+
+/* Appends the order's items (id, productId, sku, quantity, unitPrice,
+ * adjustment, tax, total), in id order, to items. 0 or <0. */
+int ck_orders_items_json(ck_db *db, const char *order_id, json_t *items, ck_error *err);
+
+/* The order's summary {"id","items":[...]} (item summaries in order-item
+ * id order), or JSON null when the order has none: 0 with *out (the
+ * caller's; possibly partial on error), or <0. */
+int ck_orders_summary_json(ck_db *db, const char *order_id, json_t **out, ck_error *err);
+
+/* The order's account: 1 found (account_id filled), 0 no such order, <0. */
+int ck_orders_account_of(ck_db *db, const char *id, char account_id[CK_ID_MAX], ck_error *err);
+
+/* Was the order's account given to user_id (user_accounts)? 1, 0 (or no
+ * such order), <0. */
+int ck_orders_account_given_to(ck_db *db, const char *id, const char *user_id, ck_error *err);
+
+/* A PendingApproval order becomes Activated at now. Returns the rows
+ * changed (0 when it was not pending approval) or <0. */
+int ck_orders_activate_pending(ck_db *db, const char *id, int64_t now, ck_error *err);
 
 #endif

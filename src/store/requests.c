@@ -31,4 +31,97 @@ int ck_requests_count_queued_placements(ck_db *db, int64_t *n, ck_error *err)
         *n = ck_col_int(st, 0);
     ck_db_done(st);
     return rc < 0 ? rc : 0;
+#include "core/json.h"
+
+int ck_requests_insert_session_done(ck_db *db, const char *id, const char *user_id, const char *session_id,
+                                    int64_t now, ck_error *err)
+{
+    return ck_db_exec(db, NULL, err,
+                      "INSERT INTO checkout_requests (id, kind, status, user_id, session_id, created_at, completed_at)"
+                      " VALUES (?, 'CheckoutSession', 'Succeeded', ?, ?, ?, ?)",
+                      "tttii", id, user_id, session_id, now, now);
+}
+
+static json_t *s2_request_opt_str(ck_stmt *st, int col)
+{
+    const char *s = ck_col_text_or_null(st, col);
+    return s ? json_string(s) : json_null();
+}
+
+int ck_requests_json(ck_db *db, const char *id, json_t **out, char user_id[CK_ID_MAX], ck_error *err)
+{
+    *out = NULL;
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err,
+                       "SELECT id, kind, status, user_id, session_id, order_id, errors, created_at, completed_at"
+                       " FROM checkout_requests WHERE id = ?",
+                       "t", id);
+    if (rc <= 0)
+        return rc;
+    snprintf(user_id, CK_ID_MAX, "%s", ck_col_text(st, 3));
+    const char *text = ck_col_text(st, 6);
+    json_t *errors = text[0] ? json_loads(text, 0, NULL) : NULL;
+    if (!json_is_array(errors)) {
+        json_decref(errors);
+        errors = json_array();
+    }
+    *out = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "id", ck_col_text(st, 0), "kind",
+                     ck_col_text(st, 1), "status", ck_col_text(st, 2), "sessionId", s2_request_opt_str(st, 4),
+                     "orderId", s2_request_opt_str(st, 5), "errors", errors, "createdAt",
+                     ck_json_time(ck_col_int(st, 7)), "completedAt",
+                     ck_col_null(st, 8) ? json_null() : ck_json_time(ck_col_int(st, 8)));
+    ck_db_done(st);
+    return 1;
+}
+
+int ck_requests_claim_placement(ck_db *db, const char *runner, int64_t now, int64_t lease_until,
+                                ck_request_claim *out, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc;
+    if (ck_db_driver_of(db) == &ck_pg_driver) {
+        /* One statement: the candidate row is locked, rows other claimers
+         * hold are skipped, and the UPDATE re-checks the row it locked. */
+        rc = ck_db_one(db, &st, err,
+                       "UPDATE checkout_requests SET status = 'Running', runner = ?, run_lease_until = ?"
+                       " WHERE id = (SELECT id FROM checkout_requests WHERE kind = 'PlaceOrder' AND"
+                       " (status = 'Queued' OR (status = 'Running' AND runner IS NOT NULL AND run_lease_until < ?))"
+                       " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+                       " AND (status = 'Queued' OR (status = 'Running' AND run_lease_until < ?))"
+                       " RETURNING id, user_id, session_id",
+                       "tiii", runner, lease_until, now, now);
+        if (rc <= 0)
+            return rc;
+        snprintf(out->request_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
+        snprintf(out->user_id, CK_ID_MAX, "%s", ck_col_text(st, 1));
+        snprintf(out->session_id, CK_ID_MAX, "%s", ck_col_text(st, 2));
+        ck_db_done(st);
+        return 1;
+    }
+    rc = ck_db_one(db, &st, err,
+                   "SELECT id, user_id, session_id FROM checkout_requests WHERE kind = 'PlaceOrder' AND"
+                   " (status = 'Queued' OR (status = 'Running' AND runner IS NOT NULL AND run_lease_until < ?))"
+                   " ORDER BY id LIMIT 1",
+                   "i", now);
+    if (rc <= 0)
+        return rc;
+    snprintf(out->request_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
+    snprintf(out->user_id, CK_ID_MAX, "%s", ck_col_text(st, 1));
+    snprintf(out->session_id, CK_ID_MAX, "%s", ck_col_text(st, 2));
+    ck_db_done(st);
+    int64_t changed = 0;
+    rc = ck_db_exec(db, &changed, err,
+                    "UPDATE checkout_requests SET status = 'Running', runner = ?, run_lease_until = ?"
+                    " WHERE id = ? AND (status = 'Queued' OR (status = 'Running' AND run_lease_until < ?))",
+                    "titi", runner, lease_until, out->request_id, now);
+    return rc < 0 ? rc : changed == 1;
+}
+
+int ck_requests_fail_running(ck_db *db, const char *id, const char *errors, int64_t now, int64_t http_status,
+                             ck_error *err)
+{
+    return ck_db_exec(db, NULL, err,
+                      "UPDATE checkout_requests SET status = 'Failed', errors = ?, completed_at = ?, http_status = ?"
+                      " WHERE id = ? AND status = 'Running'",
+                      "tiit", errors, now, http_status, id);
 }

@@ -19,5 +19,36 @@ int ck_requests_recover_running(ck_db *db, int64_t now, ck_error *err);
 
 /* How many asynchronous placements are queued and not yet started. 0 or <0. */
 int ck_requests_count_queued_placements(ck_db *db, int64_t *n, ck_error *err);
+/* Records a Succeeded CheckoutSession request of user_id for session_id,
+ * created and completed at now. 0 or <0. */
+int ck_requests_insert_session_done(ck_db *db, const char *id, const char *user_id, const char *session_id,
+                                    int64_t now, ck_error *err);
+
+/* The request as API.md's JSON (id, kind, status, sessionId, orderId,
+ * errors, createdAt, completedAt) and the user who made it: 1 with *out
+ * (the caller's), 0 no such request, <0. */
+int ck_requests_json(ck_db *db, const char *id, json_t **out, char user_id[CK_ID_MAX], ck_error *err);
+
+/* A placement claimed from the async queue. */
+typedef struct ck_request_claim {
+    char request_id[CK_ID_MAX];
+    char user_id[CK_ID_MAX];
+    char session_id[CK_ID_MAX];
+} ck_request_claim;
+
+/* Claims the oldest PlaceOrder request that is Queued, or Running with a run
+ * lease that ended before now: it becomes Running for runner until
+ * lease_until. On PostgreSQL the candidate is picked with FOR UPDATE SKIP
+ * LOCKED (claimers on other nodes do not wait for each other); on SQLite a
+ * read and a conditional UPDATE. 1 claimed (*out filled), 0 none or lost to
+ * another claimer, <0 error. Runs outside a transaction (one statement on
+ * PostgreSQL, whose row lock lasts only that statement). */
+int ck_requests_claim_placement(ck_db *db, const char *runner, int64_t now, int64_t lease_until,
+                                ck_request_claim *out, ck_error *err);
+
+/* A Running request becomes Failed with errors (JSON text), http_status and
+ * completed_at = now. 0 or <0. */
+int ck_requests_fail_running(ck_db *db, const char *id, const char *errors, int64_t now, int64_t http_status,
+                             ck_error *err);
 
 #endif

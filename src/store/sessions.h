@@ -26,5 +26,86 @@ int ck_sessions_list_ids(ck_db *db, const ck_sessions_filter *f, const char *aft
 /* The unarchived sessions by state, in state order: *out (the caller's) is
  * an array of {"state", "count"}. 0 or <0. */
 int ck_sessions_count_by_state(ck_db *db, json_t **out, ck_error *err);
+/* What a session row is, for the session view and for the checks that read
+ * it. Texts are copied; inputs and errors are parsed (NULL when the column
+ * is NULL or not JSON) and belong to the caller (ck_sessions_row_clear). */
+typedef struct ck_session_row {
+    char id[CK_ID_MAX], cart_id[CK_ID_MAX], buyer_id[CK_ID_MAX], account_id[CK_ID_MAX], store_id[CK_ID_MAX];
+    char flow_id[CK_ID_MAX], state[64];
+    char last_step[64]; /* "" when none */
+    int has_last_step;
+    char order_id[CK_ID_MAX];
+    int has_order_id;
+    int64_t flow_version, inputs_version;
+    int processing; /* a lease is live now */
+    int is_error, is_archived;
+    json_t *inputs, *errors;
+    int64_t subtotal, adjustments, shipping, tax, grand_total;
+    int64_t created_at, updated_at;
+} ck_session_row;
+void ck_sessions_row_clear(ck_session_row *row);
+
+/* The whole row of session id; "processing" is judged at now (ms).
+ * 1 found (*out filled), 0 no such session, <0 error. */
+int ck_sessions_get(ck_db *db, const char *id, int64_t now, ck_session_row *out, ck_error *err);
+
+/* The ids a session refers to: account, store and cart (any may be NULL
+ * when not wanted). 1 found, 0 no such session, <0 error. */
+int ck_sessions_refs(ck_db *db, const char *id, char account_id[CK_ID_MAX], char store_id[CK_ID_MAX],
+                     char cart_id[CK_ID_MAX], ck_error *err);
+
+/* Why a conditional update of session id may have changed nothing: whether
+ * it is archived, completed, or leased at now (ms). 1 found, 0 none, <0. */
+int ck_sessions_status(ck_db *db, const char *id, int64_t now, int *archived, int *completed, int *leased,
+                       ck_error *err);
+
+/* The cart's unarchived session, if any: its id, and whether its lease is
+ * live at now (ms). 1 found, 0 none, <0 error. */
+int ck_sessions_live_for_cart(ck_db *db, const char *cart_id, int64_t now, char id_out[CK_ID_MAX], int *leased,
+                              ck_error *err);
+
+/* A new session for a cart (flow version 1, the given state, created and
+ * updated at now) unless the cart has an unarchived one already: then
+ * nothing is inserted (the partial unique index settles a race on
+ * PostgreSQL) and id_out gets the existing session's id. *created is 1 when
+ * this call inserted id. 0 done, <0 error. */
+typedef struct ck_session_new {
+    const char *id, *cart_id, *buyer_id, *account_id, *store_id, *flow_id, *state;
+    int64_t now;
+} ck_session_new;
+int ck_sessions_create_for_cart(ck_db *db, const ck_session_new *s, char id_out[CK_ID_MAX], int *created,
+                                ck_error *err);
+
+/* The conditional progress update: last_successful_step = last (NULL: none)
+ * and state, at now, unless the session is Completed, or from (unless any)
+ * is not the current step ("" for none), or lease_owner (unless NULL) does
+ * not hold the lease. Returns the rows changed (1 or 0) or <0. */
+int ck_sessions_set_progress(ck_db *db, const char *id, const char *last, const char *state, int any,
+                             const char *from, const char *lease_owner, int64_t now, ck_error *err);
+
+/* Takes the lease of a live session for owner until `until` (ms), if none is
+ * live at now or owner holds it. Returns the rows changed (1 or 0) or <0. */
+int ck_sessions_take_lease(ck_db *db, const char *id, const char *owner, int64_t now, int64_t until,
+                           ck_error *err);
+/* Releases the session's lease if owner holds it. 0 or <0. */
+int ck_sessions_release_lease(ck_db *db, const char *id, const char *owner, ck_error *err);
+/* Releases every lease. 0 or <0. */
+int ck_sessions_release_all_leases(ck_db *db, ck_error *err);
+
+/* Holds the session row for an inputs change (touching updated_at) while it
+ * is unarchived, not Completed and not leased at now. Returns the rows
+ * changed (1 or 0) or <0. */
+int ck_sessions_hold_for_change(ck_db *db, const char *id, int64_t now, ck_error *err);
+
+/* The session's inputs (parsed, NULL when not JSON; the caller's) and its
+ * last successful step ("" for none). 1 found, 0 none, <0 error. */
+int ck_sessions_inputs(ck_db *db, const char *id, json_t **inputs, char last[32], ck_error *err);
+
+/* Stores the inputs (JSON text), adds bump to inputs_version and clears
+ * is_error. 0 or <0. */
+int ck_sessions_set_inputs(ck_db *db, const char *id, const char *inputs_text, int64_t bump, ck_error *err);
+
+/* Archives the session and releases its lease, if owner holds the lease. 0 or <0. */
+int ck_sessions_archive(ck_db *db, const char *id, const char *owner, int64_t now, ck_error *err);
 
 #endif
