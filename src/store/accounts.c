@@ -25,13 +25,6 @@ int ck_accounts_exists(ck_db *db, const char *id, ck_error *err)
 {
     ck_stmt *st = NULL;
     int rc = ck_db_one(db, &st, err, "SELECT 1 FROM accounts WHERE id = ?", "t", id);
-
-int ck_accounts_is_buyer(ck_db *db, const char *id, ck_error *err)
-{
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err, "SELECT is_buyer FROM accounts WHERE id = ?", "t", id);
-    if (rc == 1)
-        rc = ck_col_int(st, 0) != 0;
     ck_db_done(st);
     return rc;
 }
@@ -188,6 +181,15 @@ int ck_accounts_list_ledger(ck_db *db, const char *account_id, const char *after
     return rc < 0 ? rc : ck_view_page(st, ledger_json, items, last_id, err);
 }
 
+int ck_accounts_is_buyer(ck_db *db, const char *id, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err, "SELECT is_buyer FROM accounts WHERE id = ?", "t", id);
+    if (rc == 1)
+        rc = ck_col_int(st, 0) != 0;
+    ck_db_done(st);
+    return rc;
+}
 
 int ck_accounts_store_member(ck_db *db, const char *store_id, const char *account_id, ck_error *err)
 {

@@ -75,6 +75,7 @@ int ck_accounts_ledger_entry_json(ck_db *db, const char *id, json_t **out, ck_er
 /* A page of the account's ledger rows, oldest first, as ck_accounts_list. */
 int ck_accounts_list_ledger(ck_db *db, const char *account_id, const char *after, int64_t limit,
                             json_t **items, char last_id[CK_ID_MAX], ck_error *err);
+
 /* Is account id a buyer account? 1 yes, 0 not a buyer or no such account, <0. */
 int ck_accounts_is_buyer(ck_db *db, const char *id, ck_error *err);
 

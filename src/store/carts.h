@@ -67,6 +67,7 @@ int ck_carts_validation_output_json(ck_db *db, const char *id, json_t **out, ck_
  * (without its transaction: one query). */
 int ck_carts_list_validation_outputs(ck_db *db, const char *cart_id, const char *after, int64_t limit,
                                      json_t **items, char last_id[CK_ID_MAX], ck_error *err);
+
 /* A cart's header as stored; status is its text (Active, Checkout, Closed). */
 typedef struct ck_cart_row {
     char id[CK_ID_MAX];
@@ -94,10 +95,6 @@ int ck_carts_recompute(ck_db *db, const char *id, int64_t now, ck_error *err);
 
 /* Deletes the cart-level Error validation outputs of the cart. 0 or <0. */
 int ck_carts_delete_cart_errors(ck_db *db, const char *id, ck_error *err);
-
-/* The cart as API.md's JSON, with totals and items: 1 with *out (the
- * caller's), 0 no such cart, <0 error. */
-int ck_carts_json(ck_db *db, const char *id, json_t **out, ck_error *err);
 
 /* One item as JSON from a row of CK_CART_ITEM_COLS (a new reference). */
 #define CK_CART_ITEM_COLS "id, product_id, sku, quantity, list_price, sales_price, adjustment, tax, total"

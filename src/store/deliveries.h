@@ -82,6 +82,7 @@ int ck_deliveries_list_dead(ck_db *db, const char *after, int64_t limit, json_t 
 
 /* How many deliveries are Pending and Dead. 0 or <0. */
 int ck_deliveries_count_backlog(ck_db *db, int64_t *pending, int64_t *dead, ck_error *err);
+
 /* Appends each subscriber's delivery of each of the order's events (id,
  * subscriberId, event, status, attempts), in id order, to arr. 0 or <0. */
 int ck_deliveries_order_json(ck_db *db, const char *order_id, json_t *arr, ck_error *err);

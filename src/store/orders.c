@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "store/orders.h"
+#include "core/json.h"
 
 /* s1b: an account's page of order ids, and the /metrics count. */
 int ck_orders_list_ids_by_account(ck_db *db, const char *account_id, const char *after, int64_t limit,
@@ -30,6 +31,8 @@ int ck_orders_count(ck_db *db, int64_t *n, ck_error *err)
         *n = ck_col_int(st, 0);
     ck_db_done(st);
     return rc < 0 ? rc : 0;
+}
+
 #include "core/json.h"
 
 #define S2_ORDER_COLS                                                                                          \

@@ -17,6 +17,7 @@ int ck_orders_list_ids_by_account(ck_db *db, const char *account_id, const char 
 
 /* How many orders there are. 0 or <0. */
 int ck_orders_count(ck_db *db, int64_t *n, ck_error *err);
+
 /* The order row as API.md's JSON but its lists and times (id, orderNumber,
  * cartId, sessionId, storeId, accountId, buyerId, status, currency,
  * paymentMethod, poNumber, totals, shippingAddress): 1 with *out (the

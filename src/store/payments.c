@@ -315,8 +315,7 @@ int ck_payments_list_authorizations(ck_db *db, const ck_authorizations_filter *f
     }
     *items = a;
     return 0;
-
-#include "core/json.h"
+}
 
 static json_t *s2_authorization_json(ck_stmt *st)
 {

@@ -121,6 +121,7 @@ typedef struct ck_authorizations_filter {
  * last id in last_id ("" for none). 0 or <0. */
 int ck_payments_list_authorizations(ck_db *db, const ck_authorizations_filter *f, const char *after, int64_t limit,
                                     json_t **items, char last_id[CK_ID_MAX], ck_error *err);
+
 /* Appends the order's authorizations (those recorded against the order and
  * those of its checkout session) as the order view shows them (id, status,
  * amount, capturedAmount, gatewayAuthId), in id order, to arr. 0 or <0. */

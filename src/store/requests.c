@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "store/requests.h"
+#include "core/json.h"
 
 int ck_requests_recover_running(ck_db *db, int64_t now, ck_error *err)
 {
@@ -31,6 +32,8 @@ int ck_requests_count_queued_placements(ck_db *db, int64_t *n, ck_error *err)
         *n = ck_col_int(st, 0);
     ck_db_done(st);
     return rc < 0 ? rc : 0;
+}
+
 #include "core/json.h"
 
 int ck_requests_insert_session_done(ck_db *db, const char *id, const char *user_id, const char *session_id,

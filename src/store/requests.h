@@ -19,6 +19,7 @@ int ck_requests_recover_running(ck_db *db, int64_t now, ck_error *err);
 
 /* How many asynchronous placements are queued and not yet started. 0 or <0. */
 int ck_requests_count_queued_placements(ck_db *db, int64_t *n, ck_error *err);
+
 /* Records a Succeeded CheckoutSession request of user_id for session_id,
  * created and completed at now. 0 or <0. */
 int ck_requests_insert_session_done(ck_db *db, const char *id, const char *user_id, const char *session_id,

@@ -55,6 +55,7 @@ int ck_sessions_count_by_state(ck_db *db, json_t **out, ck_error *err)
     *out = a;
     return 0;
 }
+
 /* Parses a JSON column; NULL for SQL NULL or text that is not JSON. */
 static json_t *s2_parsed(const char *text)
 {

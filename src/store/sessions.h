@@ -26,6 +26,7 @@ int ck_sessions_list_ids(ck_db *db, const ck_sessions_filter *f, const char *aft
 /* The unarchived sessions by state, in state order: *out (the caller's) is
  * an array of {"state", "count"}. 0 or <0. */
 int ck_sessions_count_by_state(ck_db *db, json_t **out, ck_error *err);
+
 /* What a session row is, for the session view and for the checks that read
  * it. Texts are copied; inputs and errors are parsed (NULL when the column
  * is NULL or not JSON) and belong to the caller (ck_sessions_row_clear). */

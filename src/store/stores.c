@@ -212,14 +212,6 @@ int ck_stores_gateway_config(ck_db *db, const char *store_id, char *kind, size_t
         return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "store %s: gateway configuration too long",
                        store_id);
     }
-
-int ck_stores_active_flow(ck_db *db, const char *store_id, char flow_id[CK_ID_MAX], ck_error *err)
-{
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err, "SELECT active_flow_id FROM stores WHERE id = ?", "t", store_id);
-    if (rc <= 0)
-        return rc;
-    snprintf(flow_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
     ck_db_done(st);
     return 1;
 }
@@ -237,6 +229,16 @@ int ck_stores_count(ck_db *db, int64_t *count, ck_error *err)
     return 0;
 }
 
+int ck_stores_active_flow(ck_db *db, const char *store_id, char flow_id[CK_ID_MAX], ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err, "SELECT active_flow_id FROM stores WHERE id = ?", "t", store_id);
+    if (rc <= 0)
+        return rc;
+    snprintf(flow_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
+    ck_db_done(st);
+    return 1;
+}
 
 int ck_stores_offers_shipping_method(ck_db *db, const char *store_id, const char *method_id, ck_error *err)
 {

@@ -92,6 +92,7 @@ int ck_stores_gateway_config(ck_db *db, const char *store_id, char *kind, size_t
 
 /* How many stores there are, into *count. 0 or <0. */
 int ck_stores_count(ck_db *db, int64_t *count, ck_error *err);
+
 /* The store's active flow id into flow_id: 1 found, 0 no such store, <0. */
 int ck_stores_active_flow(ck_db *db, const char *store_id, char flow_id[CK_ID_MAX], ck_error *err);
 

@@ -164,12 +164,6 @@ int ck_users_give_account(ck_db *db, const char *user_id, const char *account_id
 /* Fills out from a row of USER_COLS. */
 static void user_row(ck_stmt *st, ck_user_row *out)
 {
-int ck_users_by_id(ck_db *db, const char *id, ck_user *out, ck_error *err)
-{
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err, "SELECT id, name, email, permissions FROM users WHERE id = ?", "t", id);
-    if (rc <= 0)
-        return rc;
     snprintf(out->id, sizeof(out->id), "%s", ck_col_text(st, 0));
     snprintf(out->name, sizeof(out->name), "%s", ck_col_text(st, 1));
     snprintf(out->email, sizeof(out->email), "%s", ck_col_text(st, 2));
@@ -230,6 +224,18 @@ int ck_users_any_enabled_admin(ck_db *db, ck_error *err)
                        (int64_t)CK_PERM_ADMIN);
     ck_db_done(st);
     return rc;
+}
+
+int ck_users_by_id(ck_db *db, const char *id, ck_user *out, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err, "SELECT id, name, email, permissions FROM users WHERE id = ?", "t", id);
+    if (rc <= 0)
+        return rc;
+    snprintf(out->id, sizeof(out->id), "%s", ck_col_text(st, 0));
+    snprintf(out->name, sizeof(out->name), "%s", ck_col_text(st, 1));
+    snprintf(out->email, sizeof(out->email), "%s", ck_col_text(st, 2));
+    out->perms = (unsigned)ck_col_int(st, 3);
     ck_db_done(st);
     return 1;
 }

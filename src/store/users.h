@@ -68,6 +68,7 @@ int ck_users_update(ck_db *db, const char *id, const char *name, int has_perms, 
 
 /* Is there an enabled user with the admin permission? 1, 0, or <0. */
 int ck_users_any_enabled_admin(ck_db *db, ck_error *err);
+
 /* The user with that id (id, name, email, permissions; disabled or not):
  * 1 found (*out filled), 0 none, <0. */
 int ck_users_by_id(ck_db *db, const char *id, ck_user *out, ck_error *err);
