@@ -68,21 +68,13 @@ static int read_payment(json_t *p, ck_error *err)
     return 0;
 }
 
-static int step_index(const char *name)
+/* The rewind after a change of the inputs in `changed` (CK_READS_* bits),
+ * asked of the session's flow: 1 when lastSuccessfulStep `last` must go back
+ * to *to (NULL: none), to before the first step that reads a changed input;
+ * 0 when no step read one yet. */
+static int rewind_target(const char *last, unsigned changed, const char **to)
 {
-    for (int i = 0; ck_standard_steps[i]; i++)
-        if (strcmp(ck_standard_steps[i], name) == 0)
-            return i;
-    return -1;
-}
-
-/* The first standard step that reads any of the inputs in mask. */
-static int first_reader(unsigned mask)
-{
-    for (int i = 0; ck_standard_steps[i]; i++)
-        if (ck_step_builtin(ck_standard_steps[i])->reads & mask)
-            return i;
-    return -1;
+    return ck_flow_rewind_target(ck_flow_standard(), last, changed, to);
 }
 
 /* Explains why a conditional session update changed nothing. */
@@ -193,9 +185,8 @@ int ck_session_update_inputs(ck_ctx *cx, ck_db *db, const ck_user *user, const c
             json_object_set(inputs, map[i].key, v);
     }
     /* Rewind to before the first step that reads a changed input. */
-    int reader = changed ? first_reader(changed) : -1;
-    int last_idx = last[0] ? step_index(last) : -1;
-    int rewind = reader >= 0 && last_idx >= reader;
+    const char *rewind_to = NULL;
+    int rewind = rewind_target(last, changed, &rewind_to);
     char *text = ck_json_text(inputs);
     rc = ck_db_exec(db, NULL, err,
                     "UPDATE checkout_sessions SET inputs = ?, inputs_version = inputs_version + ?, is_error = 0"
@@ -203,8 +194,7 @@ int ck_session_update_inputs(ck_ctx *cx, ck_db *db, const ck_user *user, const c
                     "tit", text, (int64_t)(changed != 0), session_id);
     free(text);
     if (rc == 0 && rewind &&
-        (rc = ck_session_set_progress(db, session_id, CK_ANY_STEP, reader > 0 ? ck_standard_steps[reader - 1] : NULL,
-                                      NULL, err)) > 0)
+        (rc = ck_session_set_progress(db, session_id, CK_ANY_STEP, rewind_to, NULL, err)) > 0)
         rc = 0;
 done:
     json_decref(inputs);

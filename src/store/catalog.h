@@ -10,4 +10,8 @@
 #include "checkout/db.h"
 #include "core/util.h"
 
+/* Takes quantity of a product's stock with a conditional UPDATE: 1 taken,
+ * 0 not enough left (nothing changed), <0. */
+int ck_catalog_take_stock(ck_db *db, const char *product_id, int64_t quantity, int64_t now, ck_error *err);
+
 #endif
