@@ -1,32 +1,41 @@
-/* engine.c: the flow engine. One run: take the session's lease and record
- * the request; load the session, cart lines and totals; run the steps after
- * lastSuccessfulStep group by group, committing each group's writes together
- * with the session's progress; on a failure roll the group back and record
- * the error; release the lease on every exit path. */
+/* engine.c: the flow engine. One run of a ck_flow: take the session's lease
+ * and record the request; load the session, cart lines and totals; run the
+ * steps after lastSuccessfulStep commit group by commit group (the groups
+ * the flow derived from its steps' kinds), each group in phases: run (an
+ * external step outside any transaction, the others inside the commit),
+ * save, progress, commit; on a failure roll the group back, compensate the
+ * steps that committed before it when the failed step asks, and record the
+ * error; release the lease on every exit path. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/runs.h"
 #include "store/users.h"
 #include "core/log.h"
 #include "core/json.h"
 #include "core/jsonin.h"
 #include "core/context.h"
 #include "checkout/engine.h"
-#include "checkout/flow.h"
 #include "checkout/giveback.h"
 #include "checkout/session.h"
+#include "flows/flow.h"
 #include "steps/step.h"
 #include "events/dispatcher.h"
 #include "events/outbox.h"
-#include "payments/holds.h"
 
 #define MAX_ERRORS_KEPT 20
 
+/* A step that failed inside a commit: the transaction is rolled back and
+ * the step's own error (ctx->err) is what the run answers. */
+#define STEP_FAILED CK_EINTERNAL
+
 typedef struct run {
     ck_step_ctx ctx;
+    const ck_flow *flow;
+    void **states; /* per step of the flow: its kind's state, zeroed (owned) */
     char owner[2 * CK_ID_MAX + 2];
-    char last_step[32]; /* lastSuccessfulStep as loaded, "" for none */
-    json_t *errors;     /* the session's errors (owned) */
+    char last_step[CK_FLOW_PATH_MAX]; /* lastSuccessfulStep, "" for none */
+    json_t *errors;                   /* the session's errors (owned) */
     ck_error step_err;
 } run;
 
@@ -40,94 +49,46 @@ static void run_free(run *r)
 {
     json_decref(r->ctx.inputs);
     json_decref(r->errors);
-    for (size_t i = 0; i < r->ctx.nlines; i++)
-        json_decref(r->ctx.lines[i].tiers);
-    free(r->ctx.lines);
+    ck_runs_lines_free(r->ctx.lines, r->ctx.nlines);
+    for (size_t i = 0; r->states && i < r->flow->nsteps; i++)
+        free(r->states[i]);
+    free(r->states);
 }
 
-/* Loads the session, its cart's lines and totals into r. Returns 1, or <0. */
+/* Loads the session, its cart's lines and totals into r, and gives each
+ * step of the flow its zeroed state. Returns 1, or <0. */
 static int load(run *r, ck_error *err)
 {
     ck_step_ctx *c = &r->ctx;
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(c->db, &st, err,
-                       "SELECT s.cart_id, s.account_id, s.store_id, s.buyer_id, s.inputs_version, s.inputs,"
-                       " s.last_successful_step, s.subtotal, s.adjustments, s.shipping, s.tax, s.grand_total,"
-                       " s.errors, s.order_id, c.currency FROM checkout_sessions s JOIN carts c ON c.id = s.cart_id"
-                       " WHERE s.id = ?",
-                       "t", c->session_id);
+    ck_run_session s;
+    int rc = ck_runs_load(c->db, c->session_id, &s, err);
     if (rc <= 0)
         return rc < 0 ? rc : ck_not_found(err, "checkout session", c->session_id);
-    snprintf(c->cart_id, sizeof(c->cart_id), "%s", ck_col_text(st, 0));
-    snprintf(c->account_id, sizeof(c->account_id), "%s", ck_col_text(st, 1));
-    snprintf(c->store_id, sizeof(c->store_id), "%s", ck_col_text(st, 2));
-    snprintf(c->buyer_id, sizeof(c->buyer_id), "%s", ck_col_text(st, 3));
-    c->inputs_version = ck_col_int(st, 4);
-    c->inputs = json_loads(ck_col_text(st, 5), 0, NULL);
-    snprintf(r->last_step, sizeof(r->last_step), "%s", ck_col_text(st, 6));
-    c->subtotal = ck_col_int(st, 7);
-    c->adjustments = ck_col_int(st, 8);
-    c->shipping = ck_col_int(st, 9);
-    c->tax = ck_col_int(st, 10);
-    c->grand_total = ck_col_int(st, 11);
-    r->errors = json_loads(ck_col_text(st, 12), 0, NULL);
-    snprintf(c->order_id, sizeof(c->order_id), "%s", ck_col_text(st, 13));
-    snprintf(c->currency, sizeof(c->currency), "%s", ck_col_text(st, 14));
-    ck_db_done(st);
-    if (!json_is_object(c->inputs)) {
-        json_decref(c->inputs);
-        c->inputs = json_object();
-    }
-    if (!json_is_array(r->errors)) {
-        json_decref(r->errors);
-        r->errors = json_array();
-    }
-    rc = ck_db_query(c->db, &st, err,
-                     "SELECT ci.id, ci.product_id, ci.sku, ci.quantity, p.unit_price, ci.sales_price, ci.adjustment,"
-                     " ci.tax, p.weight_grams, p.stock, p.min_quantity, p.active, p.hazmat, p.export_controlled,"
-                     " p.price_tiers FROM cart_items ci JOIN products p ON p.id = ci.product_id"
-                     " WHERE ci.cart_id = ? ORDER BY ci.id",
-                     "t", c->cart_id);
-    if (rc < 0)
+    snprintf(c->cart_id, sizeof(c->cart_id), "%s", s.cart_id);
+    snprintf(c->account_id, sizeof(c->account_id), "%s", s.account_id);
+    snprintf(c->store_id, sizeof(c->store_id), "%s", s.store_id);
+    snprintf(c->buyer_id, sizeof(c->buyer_id), "%s", s.buyer_id);
+    snprintf(c->currency, sizeof(c->currency), "%s", s.currency);
+    snprintf(c->order_id, sizeof(c->order_id), "%s", s.order_id);
+    snprintf(r->last_step, sizeof(r->last_step), "%s", s.last_step);
+    c->inputs_version = s.inputs_version;
+    c->inputs = s.inputs;
+    r->errors = s.errors;
+    c->subtotal = s.totals.subtotal;
+    c->adjustments = s.totals.adjustments;
+    c->shipping = s.totals.shipping;
+    c->tax = s.totals.tax;
+    c->grand_total = s.totals.grand_total;
+    if ((rc = ck_runs_load_lines(c->db, c->cart_id, &c->lines, &c->nlines, err)) < 0)
         return rc;
-    size_t cap = 0;
-    while ((rc = ck_db_next(st, err)) == 1) {
-        if (c->nlines == cap) {
-            cap = cap ? cap * 2 : 16;
-            ck_line *nl = realloc(c->lines, cap * sizeof(*nl));
-            if (!nl) {
-                rc = ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
-                break;
-            }
-            c->lines = nl;
-        }
-        ck_line *l = &c->lines[c->nlines++];
-        memset(l, 0, sizeof(*l));
-        snprintf(l->item_id, sizeof(l->item_id), "%s", ck_col_text(st, 0));
-        snprintf(l->product_id, sizeof(l->product_id), "%s", ck_col_text(st, 1));
-        snprintf(l->sku, sizeof(l->sku), "%s", ck_col_text(st, 2));
-        l->quantity = ck_col_int(st, 3);
-        l->unit_price = ck_col_int(st, 4);
-        l->sales_price = ck_col_int(st, 5);
-        l->adjustment = ck_col_int(st, 6);
-        l->tax = ck_col_int(st, 7);
-        l->weight_grams = ck_col_int(st, 8);
-        l->stock = ck_col_int(st, 9);
-        l->min_quantity = ck_col_int(st, 10);
-        l->active = (int)ck_col_int(st, 11);
-        l->hazmat = (int)ck_col_int(st, 12);
-        l->export_controlled = (int)ck_col_int(st, 13);
-        /* Stored whole and read whole: a product's tiers that do not parse
-         * stop the checkout instead of pricing it at its list price. */
-        l->tiers = json_loads(ck_col_text(st, 14), 0, NULL);
-        if (!json_is_array(l->tiers)) {
-            rc = ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "the price tiers of product %s cannot be read",
-                         l->product_id);
-            break;
-        }
+    if (!(r->states = calloc(r->flow->nsteps ? r->flow->nsteps : 1, sizeof(*r->states))))
+        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
+    for (size_t i = 0; i < r->flow->nsteps; i++) {
+        size_t size = r->flow->steps[i].kind->state_size;
+        if (size && !(r->states[i] = calloc(1, size)))
+            return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
     }
-    ck_db_done(st);
-    return rc < 0 ? rc : 1;
+    return 1;
 }
 
 /* The session's progress after `step`, inside the group's transaction; only
@@ -135,31 +96,45 @@ static int load(run *r, ck_error *err)
 static int save_progress(run *r, const char *step, int final, ck_error *err)
 {
     ck_step_ctx *c = &r->ctx;
-    int64_t now = ck_now_ms(), changed = 0;
+    int64_t now = ck_now_ms();
+    ck_run_totals t = {c->subtotal, c->adjustments, c->shipping, c->tax, c->grand_total};
     int rc = ck_session_set_progress(c->db, c->session_id, CK_ANY_STEP, step, r->owner, err);
     if (rc == 0)
         return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "the session's lease was lost");
     if (rc < 0)
         return rc;
-    rc = ck_db_exec(c->db, &changed, err,
-                    "UPDATE checkout_sessions SET is_error = 0, subtotal = ?, adjustments = ?, shipping = ?, tax = ?,"
-                    " grand_total = ?, order_id = CASE WHEN ? = '' THEN order_id ELSE ? END,"
-                    " lease_owner = CASE WHEN ? = 1 THEN NULL ELSE lease_owner END,"
-                    " lease_expires_at = CASE WHEN ? = 1 THEN 0 ELSE CAST(? AS BIGINT) END WHERE id = ? AND lease_owner = ?",
-                    "iiiiittiiitt", c->subtotal, c->adjustments, c->shipping, c->tax, c->grand_total, c->order_id,
-                    c->order_id, (int64_t)final, (int64_t)final, now + (int64_t)c->cx->cfg.lease_seconds * 1000,
-                    c->session_id, r->owner);
-    if (rc < 0)
-        return rc;
-    rc = ck_db_exec(c->db, NULL, err,
-                    "UPDATE carts SET subtotal = ?, adjustments = ?, shipping = ?, tax = ?, grand_total = ?,"
-                    " updated_at = ? WHERE id = ?",
-                    "iiiiiit", c->subtotal, c->adjustments, c->shipping, c->tax, c->grand_total, now, c->cart_id);
+    rc = ck_runs_save_totals(c->db, c->session_id, r->owner, &t, c->order_id, final,
+                             now + (int64_t)c->cx->cfg.lease_seconds * 1000, err);
+    if (rc == 0)
+        rc = ck_runs_cart_totals(c->db, c->cart_id, &t, now, err);
     if (rc == 0 && final)
-        rc = ck_db_exec(c->db, NULL, err,
-                        "UPDATE checkout_requests SET status = 'Succeeded', order_id = ?, completed_at = ?,"
-                        " http_status = 201 WHERE id = ?",
-                        "tit", c->order_id, now, c->request_id);
+        rc = ck_runs_request_succeeded(c->db, c->request_id, c->order_id, 201, now, err);
+    return rc;
+}
+
+typedef struct failure {
+    run *r;
+    const char *step, *errors, *req_errors;
+    int64_t now;
+} failure;
+
+/* The failure's one commit. */
+static int write_failure(ck_db *db, void *arg, ck_error *err)
+{
+    failure *f = arg;
+    ck_step_ctx *c = &f->r->ctx;
+    const ck_error *e = c->err;
+    int rc = ck_runs_record_error(db, c->session_id, f->r->owner, f->errors, f->now, err);
+    if (rc == 0 && c->cvo_related[0])
+        rc = ck_runs_add_error_cvo(db, c->cart_id, c->cvo_related, c->cvo_type ? c->cvo_type : "Other", e->message,
+                                   f->now, err);
+    if (rc == 0)
+        rc = ck_runs_request_failed(db, c->request_id, f->req_errors, c->cx->error_status(e), f->now, err);
+    if (rc == 0)
+        rc = ck_outbox_add(db, "CheckoutFailed", NULL, c->session_id,
+                           json_pack("{s:s, s:s, s:s, s:s, s:s}", "sessionId", c->session_id, "cartId", c->cart_id,
+                                     "step", f->step, "reason", e->reason, "message", e->message),
+                           err);
     return rc;
 }
 
@@ -181,36 +156,8 @@ static void record_failure(run *r, const char *step)
     json_t *req_errors = json_pack("[{s:s, s:s, s:s, s:s}]", "errorCode", c->cx->error_category(e), "reason", e->reason,
                                    "message", e->message, "step", step);
     char *req_text = ck_json_text(req_errors);
-    int rc = ck_db_begin(c->db, 1, &dberr);
-    if (rc == 0)
-        rc = ck_db_exec(c->db, NULL, &dberr,
-                        "UPDATE checkout_sessions SET is_error = 1, errors = ?, lease_owner = NULL,"
-                        " lease_expires_at = 0, updated_at = ? WHERE id = ? AND lease_owner = ?",
-                        "titt", errors, now, c->session_id, r->owner);
-    if (rc == 0 && c->cvo_related[0]) {
-        char cvo[CK_ID_MAX];
-        ck_id_new(cvo, "cvo");
-        rc = ck_db_exec(c->db, NULL, &dberr,
-                        "INSERT INTO cart_validation_outputs (id, cart_id, related_entity_id, type, level, message,"
-                        " created_at) VALUES (?, ?, ?, ?, 'Error', ?, ?)",
-                        "ttttti", cvo, c->cart_id, c->cvo_related,
-                        c->cvo_type ? c->cvo_type : "Other", e->message, now);
-    }
-    if (rc == 0)
-        rc = ck_db_exec(c->db, NULL, &dberr,
-                        "UPDATE checkout_requests SET status = 'Failed', errors = ?, completed_at = ?, http_status = ?"
-                        " WHERE id = ?",
-                        "tiit", req_text, now, (int64_t)c->cx->error_status(e), c->request_id);
-    if (rc == 0)
-        rc = ck_outbox_add(c->db, "CheckoutFailed", NULL, c->session_id,
-                           json_pack("{s:s, s:s, s:s, s:s, s:s}", "sessionId", c->session_id, "cartId", c->cart_id,
-                                     "step", step, "reason", e->reason, "message", e->message),
-                           &dberr);
-    if (rc == 0)
-        rc = ck_db_commit(c->db, &dberr);
-    else
-        ck_db_rollback(c->db);
-    if (rc < 0) {
+    failure f = {.r = r, .step = step, .errors = errors, .req_errors = req_text, .now = now};
+    if (ck_db_tx(c->db, 1, write_failure, &f, &dberr) < 0) {
         /* The error is still answered; the lease expires or is released at start-up. */
         ck_log(CK_LOG_ERROR, "recording a failed step failed", "sessionId", c->session_id, "error", dberr.message,
                NULL);
@@ -222,92 +169,116 @@ static void record_failure(run *r, const char *step)
     free(req_text);
 }
 
-/* After an order could not be made: in one commit that finds the session
- * still without an order and still ours, mark its card holds for void, give
- * back the balances its payment step took, and rewind it to pay again under
- * a new key; then void the holds at the gateway. A void the gateway does not
- * confirm stays pending for the sweeper, which retries it on every run. */
-static void give_back(run *r)
+static int give_back_tx(ck_db *db, void *arg, ck_error *err)
+{
+    run *r = arg;
+    ck_giveback_opts opts = {.lease_owner = r->owner, .idle_before = 0, .rewind = 1};
+    ck_giveback_result gb;
+    return ck_session_give_back(db, r->ctx.session_id, &opts, &gb, err);
+}
+
+/* After an order could not be made: the compensation of the steps that
+ * committed before it. In one commit that finds the session still without
+ * an order and still ours, every step kind with a compensate takes back its
+ * own (the payment: holds marked for void, balances given back) and the
+ * session is rewound to pay again under a new key; then, after that commit,
+ * each takes back what lies outside (the payment: the holds voided at the
+ * gateway; a void the gateway does not confirm stays pending for the
+ * sweeper, which retries it on every run). */
+static void compensate(run *r)
 {
     ck_step_ctx *c = &r->ctx;
     ck_error e;
-    ck_giveback_opts opts = {.lease_owner = r->owner, .idle_before = 0, .rewind = 1};
-    ck_giveback_result gb;
-    int rc = ck_db_begin(c->db, 1, &e);
-    if (rc == 0) {
-        rc = ck_session_give_back(c->db, c->session_id, &opts, &gb, &e);
-        rc = rc >= 0 ? ck_db_commit(c->db, &e) : (ck_db_rollback(c->db), rc);
-    }
-    if (rc < 0)
+    if (ck_db_tx(c->db, 1, give_back_tx, r, &e) < 0)
         ck_log(CK_LOG_WARN, "give-back after a failed order failed", "sessionId", c->session_id, "error", e.message,
                NULL);
-    if (ck_hold_void_session(c->cx, c->db, c->session_id, &e) < 0)
-        ck_log(CK_LOG_WARN, "void after a failed order left to the sweeper", "sessionId", c->session_id, "error",
-               e.message, NULL);
+    for (size_t k = 0; k < r->flow->nsteps; k++) {
+        const ck_step_kind *kind = r->flow->steps[k].kind;
+        ck_step_undo u = {.cx = c->cx, .db = c->db, .session_id = c->session_id, .holds = 0, .balances = 0};
+        if (kind->compensate && kind->compensate(&u, CK_UNDO_AFTER, &e) < 0)
+            ck_log(CK_LOG_WARN, "void after a failed order left to the sweeper", "sessionId", c->session_id, "error",
+                   e.message, NULL);
+    }
 }
 
-static int step_index(const char *name)
+/* One commit group of the flow: steps [i, end). */
+typedef struct group {
+    run *r;
+    size_t i, end;
+    int external, final;
+    ck_step_result res;
+    const char *failed; /* the path of the step that failed */
+} group;
+
+/* The run phase: each step of the group in order, under its fault point. */
+static ck_step_result run_phase(group *g)
 {
-    for (int i = 0; ck_standard_steps[i]; i++)
-        if (strcmp(ck_standard_steps[i], name) == 0)
-            return i;
-    return -1;
+    ck_step_ctx *c = &g->r->ctx;
+    for (size_t k = g->i; k < g->end; k++) {
+        const ck_flow_step *s = &g->r->flow->steps[k];
+        ck_step_result res;
+        c->state = g->r->states[k];
+        if (ck_fault_at(c->cx->faults, "step.fail", s->path))
+            res = ck_step_retry(c, "INTERNAL_ERROR", "fault injected at step %s", s->path);
+        else
+            res = s->kind->run(c);
+        if (res != CK_STEP_OK) {
+            g->failed = s->path;
+            return res;
+        }
+    }
+    return CK_STEP_OK;
 }
 
-/* Runs the steps from index `from`; 0 when the flow completed, <0 after a
- * recorded failure (r->ctx.err set). */
-static int run_steps(run *r, int from)
+/* The group's commit, after ck_step_tx held the session: the steps (unless
+ * external: they ran before it), the saves, then the progress. */
+static int commit_phase(ck_db *db, void *arg, ck_error *err)
+{
+    group *g = arg;
+    run *r = g->r;
+    ck_step_ctx *c = &r->ctx;
+    (void)db;
+    if (!g->external && (g->res = run_phase(g)) != CK_STEP_OK)
+        return STEP_FAILED;
+    for (size_t k = g->i; k < g->end; k++) {
+        const ck_step_kind *kind = r->flow->steps[k].kind;
+        c->state = r->states[k];
+        if (kind->save && (g->res = kind->save(c)) != CK_STEP_OK) {
+            g->failed = r->flow->steps[g->end - 1].path;
+            return STEP_FAILED;
+        }
+    }
+    return save_progress(r, r->flow->steps[g->end - 1].path, g->final, err);
+}
+
+/* Runs the flow from index `from`, group by group; 0 when the flow
+ * completed, <0 after a recorded failure (r->ctx.err set). */
+static int run_flow(run *r, const ck_flow *flow, size_t from)
 {
     ck_step_ctx *c = &r->ctx;
     ck_error dberr;
-    for (int i = from; ck_standard_steps[i];) {
-        const ck_step_def *first = ck_step_builtin(ck_standard_steps[i]);
-        int end = i;
-        while (ck_standard_steps[end] && ck_step_builtin(ck_standard_steps[end])->group == first->group)
-            end++;
-        ck_step_result res = CK_STEP_OK;
-        const char *failed = NULL;
-        int rc = 0;
-        if (!first->external && (rc = ck_step_tx_begin(c, &dberr)) < 0)
-            res = ck_step_db_error(c, &dberr);
-        for (int k = i; res == CK_STEP_OK && k < end; k++) {
-            const ck_step_def *s = ck_step_builtin(ck_standard_steps[k]);
-            if (ck_fault_at(c->cx->faults, "step.fail", s->name))
-                res = ck_step_retry(c, "INTERNAL_ERROR", "fault injected at step %s", s->name);
-            else
-                res = s->run(c);
-            if (res != CK_STEP_OK)
-                failed = s->name;
+    for (size_t i = from; i < flow->nsteps;) {
+        group g = {.r = r, .i = i, .end = ck_flow_group_end(flow, i), .res = CK_STEP_OK, .failed = NULL};
+        g.external = (flow->steps[i].kind->flags & CK_STEP_EXTERNAL) != 0;
+        g.final = g.end == flow->nsteps;
+        /* An external step talks to the world outside any transaction. */
+        if (g.external)
+            g.res = run_phase(&g);
+        if (g.res == CK_STEP_OK && ck_step_tx(c, commit_phase, &g, &dberr) < 0 && g.res == CK_STEP_OK) {
+            g.res = ck_step_db_error(c, &dberr);
+            g.failed = flow->steps[g.end - 1].path;
         }
-        if (res == CK_STEP_OK) {
-            int final = ck_standard_steps[end] == NULL;
-            if (first->external && (rc = ck_step_tx_begin(c, &dberr)) < 0)
-                res = ck_step_db_error(c, &dberr);
-            if (res == CK_STEP_OK && first->save)
-                res = first->save(c);
-            if (res == CK_STEP_OK && (rc = save_progress(r, ck_standard_steps[end - 1], final, &dberr)) == 0)
-                rc = ck_db_commit(c->db, &dberr);
-            else
-                ck_db_rollback(c->db);
-            if (res == CK_STEP_OK && rc < 0)
-                res = ck_step_db_error(c, &dberr);
-            if (res != CK_STEP_OK)
-                failed = ck_standard_steps[end - 1];
-            else
-                snprintf(r->last_step, sizeof(r->last_step), "%s", ck_standard_steps[end - 1]);
-        } else {
-            ck_db_rollback(c->db);
-        }
-        if (res != CK_STEP_OK) {
-            if (c->void_holds)
-                give_back(r);
-            record_failure(r, failed);
+        if (g.res != CK_STEP_OK) {
+            if (c->compensate)
+                compensate(r);
+            record_failure(r, g.failed);
             return c->err->code ? c->err->code : CK_EINTERNAL;
         }
-        for (int k = i; k < end; k++)
-            if (ck_fault_at(c->cx->faults, "crash.after", ck_standard_steps[k]))
+        snprintf(r->last_step, sizeof(r->last_step), "%s", flow->steps[g.end - 1].path);
+        for (size_t k = i; k < g.end; k++)
+            if (ck_fault_at(c->cx->faults, "crash.after", flow->steps[k].path))
                 ck_fault_crash();
-        i = end;
+        i = g.end;
     }
     return 0;
 }
@@ -317,23 +288,16 @@ static int run_steps(run *r, int from)
 static int check_session(ck_db *db, const ck_user *user, const char *session_id, char order_id[CK_ID_MAX],
                          ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err,
-                       "SELECT account_id, is_archived, state, COALESCE(order_id, '') FROM checkout_sessions WHERE id = ?",
-                       "t", session_id);
+    ck_run_status s;
+    int rc = ck_runs_status(db, session_id, &s, err);
     if (rc <= 0)
         return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
-    char account[CK_ID_MAX];
-    snprintf(account, sizeof(account), "%s", ck_col_text(st, 0));
-    int archived = (int)ck_col_int(st, 1);
-    int completed = strcmp(ck_col_text(st, 2), CK_STATE_COMPLETED) == 0;
-    snprintf(order_id, CK_ID_MAX, "%s", ck_col_text(st, 3));
-    ck_db_done(st);
-    if ((rc = ck_user_can_buy_for(db, user, account, err)) <= 0)
+    snprintf(order_id, CK_ID_MAX, "%s", s.order_id);
+    if ((rc = ck_user_can_buy_for(db, user, s.account_id, err)) <= 0)
         return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
-    if (completed)
+    if (s.completed)
         return 1;
-    if (archived)
+    if (s.archived)
         return ck_fail(err, CK_ECONFLICT, "SESSION_ARCHIVED", NULL, "the checkout was abandoned; start a new one");
     return 0;
 }
@@ -347,16 +311,27 @@ static int replay(ck_db *db, const ck_user *user, const char *session_id, const 
     snprintf(out->order_id, sizeof(out->order_id), "%s", order_id);
     if (request_id) {
         snprintf(out->request_id, sizeof(out->request_id), "%s", request_id);
-        return ck_db_exec(db, NULL, err,
-                          "UPDATE checkout_requests SET status = 'Succeeded', order_id = ?, completed_at = ?,"
-                          " http_status = 200 WHERE id = ?",
-                          "tit", order_id, now, request_id);
+        return ck_runs_request_succeeded(db, request_id, order_id, 200, now, err);
     }
     ck_id_new(out->request_id, "req");
-    return ck_db_exec(db, NULL, err,
-                      "INSERT INTO checkout_requests (id, kind, status, user_id, session_id, order_id, created_at,"
-                      " completed_at, http_status) VALUES (?, 'PlaceOrder', 'Succeeded', ?, ?, ?, ?, ?, 200)",
-                      "ttttii", out->request_id, user->id, session_id, order_id, now, now);
+    return ck_runs_request_replayed(db, out->request_id, user->id, session_id, order_id, now, err);
+}
+
+typedef struct take {
+    run *r;
+    int taken; /* the lease: 1 taken, 0 not, -1 not asked */
+} take;
+
+/* The lease and the request's Running record, in one commit. Not taken:
+ * rolled back, nothing written. */
+static int take_lease(ck_db *db, void *arg, ck_error *err)
+{
+    take *t = arg;
+    ck_step_ctx *c = &t->r->ctx;
+    t->taken = ck_session_lease_take(db, c->session_id, t->r->owner, c->cx->cfg.lease_seconds, err);
+    if (t->taken <= 0)
+        return t->taken < 0 ? t->taken : CK_ECONFLICT;
+    return ck_runs_request_running(db, c->request_id, c->user->id, c->session_id, ck_now_ms(), err);
 }
 
 int ck_place_order(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id, const char *request_id,
@@ -373,6 +348,7 @@ int ck_place_order(ck_ctx *cx, ck_db *db, const ck_user *user, const char *sessi
     run r;
     memset(&r, 0, sizeof(r));
     ck_error_clear(&r.step_err);
+    r.flow = ck_flow_standard(); /* the only flow there is: every session's flowId is the standard one */
     ck_step_ctx *c = &r.ctx;
     c->cx = cx;
     c->db = db;
@@ -386,30 +362,16 @@ int ck_place_order(ck_ctx *cx, ck_db *db, const ck_user *user, const char *sessi
     snprintf(r.owner, sizeof(r.owner), "%s:%s", cx->node_id, c->request_id);
     c->lease_owner = r.owner;
 
-    /* The lease and the request's Running record commit together. */
-    int64_t now = ck_now_ms();
-    if ((rc = ck_db_begin(db, 1, err)) < 0)
-        return rc;
-    int taken = rc = ck_session_lease_take(db, session_id, r.owner, cx->cfg.lease_seconds, err);
-    if (taken == 1)
-        rc = ck_db_exec(db, NULL, err,
-                        "INSERT INTO checkout_requests (id, kind, status, user_id, session_id, created_at)"
-                        " VALUES (?, 'PlaceOrder', 'Running', ?, ?, ?)"
-                        " ON CONFLICT (id) DO UPDATE SET status = 'Running'",
-                        "ttti", c->request_id, user->id, session_id, now);
-    if (taken == 0) {
+    take t = {.r = &r, .taken = -1};
+    rc = ck_db_tx(db, 1, take_lease, &t, err);
+    if (t.taken == 0) {
         /* Not taken: held by another caller, or abandoned or completed
          * since check_session read it. */
-        ck_db_rollback(db);
         if ((rc = check_session(db, user, session_id, order_id, err)) == 1)
             return replay(db, user, session_id, order_id, request_id, out, err);
         return rc < 0 ? rc : in_progress(err);
     }
-    if (rc < 0) {
-        ck_db_rollback(db);
-        return rc;
-    }
-    if ((rc = ck_db_commit(db, err)) < 0)
+    if (rc < 0)
         return rc;
 
     rc = load(&r, err);
@@ -424,8 +386,7 @@ int ck_place_order(ck_ctx *cx, ck_db *db, const ck_user *user, const char *sessi
         run_free(&r);
         return rc;
     }
-    int from = r.last_step[0] ? step_index(r.last_step) + 1 : 0;
-    rc = run_steps(&r, from);
+    rc = run_flow(&r, r.flow, ck_flow_resume_index(r.flow, r.last_step));
     if (rc < 0) {
         *err = *c->err;
     } else {
@@ -446,19 +407,11 @@ int ck_place_enqueue(ck_ctx *cx, ck_db *db, const ck_user *user, const char *ses
     if (rc != 0)
         return rc;
     /* A placement running now is answered at once, as for a synchronous call. */
-    ck_stmt *st = NULL;
-    rc = ck_db_one(db, &st, err,
-                   "SELECT 1 FROM checkout_sessions WHERE id = ? AND lease_owner IS NOT NULL AND lease_expires_at > ?",
-                   "ti", session_id, ck_now_ms());
-    ck_db_done(st);
+    rc = ck_runs_lease_live(db, session_id, ck_now_ms(), err);
     if (rc != 0)
         return rc < 0 ? rc : in_progress(err);
     ck_id_new(request_id, "req");
-    int64_t now = ck_now_ms();
-    rc = ck_db_exec(db, NULL, err,
-                    "INSERT INTO checkout_requests (id, kind, status, user_id, session_id, created_at)"
-                    " VALUES (?, 'PlaceOrder', 'Queued', ?, ?, ?)",
-                    "ttti", request_id, user->id, session_id, now);
+    rc = ck_runs_request_queued(db, request_id, user->id, session_id, ck_now_ms(), err);
     if (rc == 0)
         ck_queue_wake(cx);
     return rc;

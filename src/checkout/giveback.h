@@ -30,19 +30,21 @@ typedef struct ck_giveback_result {
 } ck_giveback_result;
 
 /* Inside the caller's write transaction: when the session has no order and
- * the conditions of opts hold, marks its live holds void_pending, releases
- * its balances and (opts->rewind) undoes its payment step. Returns 1 when it
+ * the conditions of opts hold, runs the commit half of every compensate its
+ * flow's steps declare (the payment step: marks its live holds void_pending,
+ * releases its balances) and (opts->rewind) undoes its payment step. Returns 1 when it
  * did so (out filled), 0 when the session has an order or a condition does
  * not hold (nothing changed), <0 on error. */
 int ck_session_give_back(ck_db *db, const char *session_id, const ck_giveback_opts *opts, ck_giveback_result *out,
                          ck_error *err);
 
 /* Undoes a session's payment step inside the caller's transaction, when the
- * session has no order and lastSuccessfulStep is payment: rewinds it to
- * business_rules (state payment) and increments inputsVersion, so placing
- * again pays again under a fresh idempotency key (the old key would return
- * the voided hold). Returns 1 when rewound, 0 when there was nothing to
- * undo, <0 on error. */
+ * session has no order and lastSuccessfulStep is the flow's compensated
+ * step (ck_flow_compensated: payment in the standard flow): rewinds it to
+ * the step before (business_rules; state payment) and increments
+ * inputsVersion, so placing again pays again under a fresh idempotency key
+ * (the old key would return the voided hold). Returns 1 when rewound, 0 when
+ * there was nothing to undo, <0 on error. */
 int ck_session_undo_payment(ck_db *db, const char *session_id, ck_error *err);
 
 #endif

@@ -17,33 +17,13 @@
 #include "steps/step.h"
 #include "payments/holds.h"
 
-static int step_index(const char *name)
-{
-    for (int i = 0; ck_standard_steps[i]; i++)
-        if (strcmp(ck_standard_steps[i], name) == 0)
-            return i;
-    return -1;
-}
-
-/* The first standard step that reads any of the inputs in mask. */
-static int first_reader(unsigned mask)
-{
-    for (int i = 0; ck_standard_steps[i]; i++)
-        if (ck_step_builtin(ck_standard_steps[i])->reads & mask)
-            return i;
-    return -1;
-}
-
 /* The step to rewind to when the inputs in `changed` changed and `last` is
- * the last successful step ("" for none): 1 with *to the last successful
- * step after the rewind (NULL: none), 0 when there is no need to rewind. */
+ * the last successful step ("" for none), asked of the session's flow: 1
+ * with *to the last successful step after the rewind (NULL: none), 0 when
+ * no step read a changed input yet. */
 static int rewind_target(unsigned changed, const char *last, const char **to)
 {
-    int reader = changed ? first_reader(changed) : -1;
-    int last_idx = last[0] ? step_index(last) : -1;
-    int rewind = reader >= 0 && last_idx >= reader;
-    *to = reader > 0 ? ck_standard_steps[reader - 1] : NULL;
-    return rewind;
+    return ck_flow_rewind_target(ck_flow_standard(), last, changed, to);
 }
 
 /* Explains why a conditional session update changed nothing. */

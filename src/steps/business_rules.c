@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "steps/step.h"
+#include "store/ledger.h"
+#include "store/orders.h"
 
 static int embargoed(const char *list_json, const char *country)
 {
@@ -21,23 +23,17 @@ static int embargoed(const char *list_json, const char *country)
 
 static ck_step_result check_rules(ck_step_ctx *ctx, int hazmat_ok, int64_t limit, int64_t used, const char *emb);
 
-ck_step_result ck_step_business_rules(ck_step_ctx *ctx)
+static ck_step_result run(ck_step_ctx *ctx)
 {
     ck_error dberr;
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(ctx->db, &st, &dberr,
-                       "SELECT a.hazmat_approved, a.credit_limit, a.credit_used, s.embargoed_countries"
-                       " FROM accounts a, stores s WHERE a.id = ? AND s.id = ?",
-                       "tt", ctx->account_id, ctx->store_id);
+    ck_run_rules facts;
+    int rc = ck_runs_rules_facts(ctx->db, ctx->account_id, ctx->store_id, &facts, &dberr);
     if (rc <= 0)
         return ck_step_db_error(ctx, &dberr);
-    int hazmat_ok = ck_col_int(st, 0) != 0;
-    int64_t limit = ck_col_int(st, 1), used = ck_col_int(st, 2);
-    char *emb = strdup(ck_col_text(st, 3)); /* whole: up to 300 countries (API.md) */
-    ck_db_done(st);
+    char *emb = facts.embargoed; /* whole: up to 300 countries (API.md) */
     if (!emb)
         return ck_step_retry(ctx, "INTERNAL_ERROR", "out of memory");
-    ck_step_result res = check_rules(ctx, hazmat_ok, limit, used, emb);
+    ck_step_result res = check_rules(ctx, facts.hazmat_ok, facts.credit_limit, facts.credit_used, emb);
     free(emb);
     return res;
 }
@@ -46,7 +42,6 @@ ck_step_result ck_step_business_rules(ck_step_ctx *ctx)
 static ck_step_result check_rules(ck_step_ctx *ctx, int hazmat_ok, int64_t limit, int64_t used, const char *emb)
 {
     ck_error dberr;
-    ck_stmt *st = NULL;
     int rc;
 
     const char *country =
@@ -75,9 +70,7 @@ static ck_step_result check_rules(ck_step_ctx *ctx, int hazmat_ok, int64_t limit
     if (!po && strcmp(method, "purchase_order") == 0)
         return ck_step_fail(ctx, "PO_NUMBER_REQUIRED", "a purchase order needs a poNumber");
     if (po) {
-        rc = ck_db_one(ctx->db, &st, &dberr, "SELECT 1 FROM orders WHERE account_id = ? AND po_number = ?", "tt",
-                       ctx->account_id, po);
-        ck_db_done(st);
+        rc = ck_orders_po_used(ctx->db, ctx->account_id, po, &dberr);
         if (rc < 0)
             return ck_step_db_error(ctx, &dberr);
         if (rc == 1)
@@ -85,19 +78,19 @@ static ck_step_result check_rules(ck_step_ctx *ctx, int hazmat_ok, int64_t limit
     }
     /* This session's own open reservation (from an earlier attempt) is given
      * back before it reserves again, so it does not count against it. */
-    rc = ck_db_one(ctx->db, &st, &dberr,
-                   "SELECT COALESCE(SUM(amount), 0) FROM balance_ledger WHERE session_id = ? AND kind = 'credit'", "t",
-                   ctx->session_id);
+    int64_t own = 0;
+    rc = ck_ledger_session_sum(ctx->db, ctx->session_id, "credit", &own, &dberr);
     if (rc < 0)
         return ck_step_db_error(ctx, &dberr);
-    if (rc == 1) {
-        int64_t own = ck_col_int(st, 0);
+    if (rc == 1)
         used -= own > 0 && own <= used ? own : 0;
-        ck_db_done(st);
-    }
     if (used + ctx->grand_total > limit)
         return ck_step_fail(ctx, "CREDIT_LIMIT_EXCEEDED",
                             "the order total %lld exceeds the account's available credit %lld",
                             (long long)ctx->grand_total, (long long)(limit > used ? limit - used : 0));
     return CK_STEP_OK;
 }
+
+const ck_step_kind ck_step_business_rules = {
+    .name = "business_rules", .run = run, .reads = CK_READS_ADDRESS | CK_READS_PAYMENT, .flags = CK_STEP_PURE,
+};

@@ -6,17 +6,16 @@
 #include "orders/order.h"
 #include "steps/step.h"
 #include "events/outbox.h"
+#include "store/orders.h"
 
-ck_step_result ck_step_confirm(ck_step_ctx *ctx)
+static ck_step_result run(ck_step_ctx *ctx)
 {
     ck_error dberr;
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(ctx->db, &st, &dberr, "SELECT status FROM orders WHERE id = ?", "t", ctx->order_id);
+    char status[32];
+    int rc = ck_orders_status(ctx->db, ctx->order_id, status, &dberr);
     if (rc <= 0)
         return ck_step_db_error(ctx, &dberr);
-    int activated = strcmp(ck_col_text(st, 0), "Activated") == 0;
-    ck_db_done(st);
-    if (!activated)
+    if (strcmp(status, "Activated") != 0)
         return CK_STEP_OK;
     json_t *order = NULL;
     if ((rc = ck_order_json(ctx->db, ctx->order_id, &order, &dberr)) < 0 ||
@@ -25,3 +24,7 @@ ck_step_result ck_step_confirm(ck_step_ctx *ctx)
         return ck_step_db_error(ctx, &dberr);
     return CK_STEP_OK;
 }
+
+const ck_step_kind ck_step_confirm = {
+    .name = "confirm", .run = run, .reads = 0, .flags = CK_STEP_ORDER,
+};

@@ -3,7 +3,10 @@
  * crash or timeout gets the first answer back instead of a second hold; the
  * authorization row is written in save(), in the step's own commit.
  * purchase_order, net_terms (credit), prepaid and contract: no gateway; save()
- * reserves or debits the balance with a conditional UPDATE in that commit. */
+ * reserves or debits the balance with a conditional UPDATE in that commit.
+ * Its compensate gives the money back after a later step failed (or the
+ * session is given up): holds marked for void and balances released inside
+ * the give-back commit, then the holds voided at the gateway. */
 #include <jansson.h>
 #include <string.h>
 
@@ -11,8 +14,21 @@
 #include "payments/gateway.h"
 #include "payments/balances.h"
 #include "payments/holds.h"
+#include "store/payments.h"
 
-static ck_step_result authorize_card(ck_step_ctx *ctx, const char *token, const char *key)
+/* What run hands to save: the step's own state (ctx->state). */
+typedef struct pay_state {
+    int have;    /* a card authorization to record */
+    int reserve; /* a balance to reserve or debit (credit, prepaid, contract) */
+    char contract_id[CK_ID_MAX];
+    char gateway[16];
+    char gateway_auth_id[128];
+    char idem_key[160];
+    char method[24];
+    int64_t amount;
+} pay_state;
+
+static ck_step_result authorize_card(ck_step_ctx *ctx, pay_state *ps, const char *token, const char *key)
 {
     ck_error dberr;
     ck_gw_config cfg;
@@ -41,11 +57,11 @@ static ck_step_result authorize_card(ck_step_ctx *ctx, const char *token, const 
     ck_secure_zero(cfg.secret, sizeof(cfg.secret));
     switch (ans.result) {
     case CK_GW_APPROVED:
-        ctx->auth.have = 1;
-        snprintf(ctx->auth.gateway, sizeof(ctx->auth.gateway), "%s", gw->kind);
-        snprintf(ctx->auth.gateway_auth_id, sizeof(ctx->auth.gateway_auth_id), "%s", ans.ref_id);
-        snprintf(ctx->auth.idem_key, sizeof(ctx->auth.idem_key), "%s", key);
-        ctx->auth.amount = ctx->grand_total;
+        ps->have = 1;
+        snprintf(ps->gateway, sizeof(ps->gateway), "%s", gw->kind);
+        snprintf(ps->gateway_auth_id, sizeof(ps->gateway_auth_id), "%s", ans.ref_id);
+        snprintf(ps->idem_key, sizeof(ps->idem_key), "%s", key);
+        ps->amount = ctx->grand_total;
         return CK_STEP_OK;
     case CK_GW_DECLINED:
         return ck_step_fail(ctx, "PAYMENT_DECLINED", "the card was declined%s%s; use another card",
@@ -60,8 +76,16 @@ static ck_step_result authorize_card(ck_step_ctx *ctx, const char *token, const 
     }
 }
 
-ck_step_result ck_step_payment(ck_step_ctx *ctx)
+/* The commit that marks for void the session's holds made under other keys. */
+static int mark_others(ck_db *db, void *arg, ck_error *err)
 {
+    ck_step_ctx *ctx = arg;
+    return ck_hold_mark_void(db, ctx->session_id, ((pay_state *)ctx->state)->idem_key, NULL, err);
+}
+
+static ck_step_result run(ck_step_ctx *ctx)
+{
+    pay_state *ps = ctx->state;
     json_t *pay = json_object_get(ctx->inputs, "payment");
     const char *method = json_string_value(json_object_get(pay, "method"));
     if (!method)
@@ -73,7 +97,7 @@ ck_step_result ck_step_payment(ck_step_ctx *ctx)
         return ck_step_fail(ctx, "PAYMENT_METHOD_REQUIRED", "a card payment needs a cardToken");
     if (strcmp(method, "contract") == 0 && !contract)
         return ck_step_fail(ctx, "CONTRACT_INVALID", "a contract payment needs a contractId");
-    snprintf(ctx->auth.method, sizeof(ctx->auth.method), "%s", method);
+    snprintf(ps->method, sizeof(ps->method), "%s", method);
 
     char key[160] = "";
     if (card)
@@ -83,69 +107,87 @@ ck_step_result ck_step_payment(ck_step_ctx *ctx)
      * the session (which has no order: this run holds its lease), then
      * voided at the gateway. */
     ck_error dberr;
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(ctx->db, &st, &dberr,
-                       "SELECT 1 FROM payment_authorizations WHERE session_id = ? AND status = 'Authorized'"
-                       " AND void_pending = 0 AND order_id IS NULL AND idempotency_key <> ? LIMIT 1",
-                       "tt", ctx->session_id, key);
-    ck_db_done(st);
-    if (rc == 1 && (rc = ck_step_tx_begin(ctx, &dberr)) == 0) {
-        rc = ck_hold_mark_void(ctx->db, ctx->session_id, key, NULL, &dberr);
-        rc = rc == 0 ? ck_db_commit(ctx->db, &dberr) : (ck_db_rollback(ctx->db), rc);
-    }
+    snprintf(ps->idem_key, sizeof(ps->idem_key), "%s", key);
+    int rc = ck_payments_other_open_hold(ctx->db, ctx->session_id, key, &dberr);
+    if (rc == 1)
+        rc = ck_step_tx(ctx, mark_others, ctx, &dberr);
     if (rc < 0)
         return ck_step_db_error(ctx, &dberr);
     if (ck_hold_void_session(ctx->cx, ctx->db, ctx->session_id, &dberr) < 0)
         return ck_step_retry(ctx, "PAYMENT_GATEWAY_ERROR", "an earlier authorization could not be voided; try again");
     if (!card) {
-        ctx->auth.reserve = 1;
-        snprintf(ctx->auth.contract_id, sizeof(ctx->auth.contract_id), "%s", contract ? contract : "");
+        ps->reserve = 1;
+        snprintf(ps->contract_id, sizeof(ps->contract_id), "%s", contract ? contract : "");
         return CK_STEP_OK;
     }
-    rc = ck_db_one(ctx->db, &st, &dberr,
-                   "SELECT 1 FROM payment_authorizations WHERE idempotency_key = ? AND status = 'Authorized'"
-                   " AND void_pending = 0",
-                   "t", key);
-    ck_db_done(st);
+    rc = ck_payments_hold_recorded(ctx->db, key, &dberr);
     if (rc < 0)
         return ck_step_db_error(ctx, &dberr);
     if (rc == 1)
         return CK_STEP_OK; /* this very authorization is already recorded */
-    return authorize_card(ctx, token, key);
+    return authorize_card(ctx, ps, token, key);
 }
 
 /* The save for credit, prepaid and contract: inside the commit. FAIL when
  * the balance does not cover the total. */
-static ck_step_result reserve_balance(ck_step_ctx *ctx)
+static ck_step_result reserve_balance(ck_step_ctx *ctx, const pay_state *ps)
 {
     ck_error e;
     ck_error_clear(&e);
-    int rc = ck_balance_reserve(ctx->db, ctx->auth.method, ctx->account_id, ctx->auth.contract_id,
+    int rc = ck_balance_reserve(ctx->db, ps->method, ctx->account_id, ps->contract_id,
                                 ctx->grand_total, ctx->session_id, &e);
     if (rc == CK_EINVALID)
         return ck_step_fail(ctx, e.reason, "%s", e.message);
     return rc < 0 ? ck_step_db_error(ctx, &e) : CK_STEP_OK;
 }
 
-ck_step_result ck_step_payment_save(ck_step_ctx *ctx)
+static ck_step_result save(ck_step_ctx *ctx)
 {
+    const pay_state *ps = ctx->state;
     ck_error dberr;
     /* What earlier inputs reserved on balances is given back first. */
     if (ck_balance_release_session(ctx->db, ctx->session_id, &dberr) < 0)
         return ck_step_db_error(ctx, &dberr);
-    if (ctx->auth.reserve)
-        return reserve_balance(ctx);
-    if (!ctx->auth.have)
+    if (ps->reserve)
+        return reserve_balance(ctx, ps);
+    if (!ps->have)
         return CK_STEP_OK;
-    char id[CK_ID_MAX];
-    ck_id_new(id, "pa");
     int64_t now = ck_now_ms();
-    int rc = ck_db_exec(ctx->db, NULL, &dberr,
-                        "INSERT INTO payment_authorizations (id, session_id, method, gateway, gateway_auth_id, amount,"
-                        " status, idempotency_key, expires_at, created_at, updated_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?, 'Authorized', ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
-                        "tttttitiii", id, ctx->session_id, ctx->auth.method, ctx->auth.gateway,
-                        ctx->auth.gateway_auth_id, ctx->auth.amount, ctx->auth.idem_key,
-                        now + (int64_t)ctx->cx->cfg.authorization_ttl * 1000, now, now);
+    ck_auth_new a = {.session_id = ctx->session_id,
+                     .method = ps->method,
+                     .gateway = ps->gateway,
+                     .gateway_auth_id = ps->gateway_auth_id,
+                     .idempotency_key = ps->idem_key,
+                     .amount = ps->amount,
+                     .expires_at = now + (int64_t)ctx->cx->cfg.authorization_ttl * 1000,
+                     .now = now};
+    int rc = ck_payments_insert_authorization(ctx->db, &a, &dberr);
     return rc < 0 ? ck_step_db_error(ctx, &dberr) : CK_STEP_OK;
 }
+
+/* Inside the give-back commit (which checked the session has no order):
+ * the session's live holds marked for void and its balances released.
+ * After it: the marked holds voided at the gateway; one it does not
+ * confirm stays pending for the sweeper (<0, err says why). */
+static int compensate(ck_step_undo *u, int phase, ck_error *err)
+{
+    if (phase == CK_UNDO_AFTER)
+        return ck_hold_void_session(u->cx, u->db, u->session_id, err) < 0 ? CK_EINTERNAL : 0;
+    int rc = ck_hold_mark_void(u->db, u->session_id, NULL, &u->holds, err);
+    if (rc < 0)
+        return rc;
+    if ((rc = ck_balance_release_session(u->db, u->session_id, err)) < 0)
+        return rc;
+    u->balances = rc;
+    return 0;
+}
+
+const ck_step_kind ck_step_payment = {
+    .name = "payment",
+    .run = run,
+    .save = save,
+    .compensate = compensate,
+    .reads = CK_READS_PAYMENT,
+    .flags = CK_STEP_EXTERNAL,
+    .state_size = sizeof(pay_state),
+};

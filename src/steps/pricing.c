@@ -21,7 +21,7 @@ static int64_t tier_price(const ck_line *l)
     return price;
 }
 
-ck_step_result ck_step_pricing(ck_step_ctx *ctx)
+static ck_step_result run(ck_step_ctx *ctx)
 {
     ck_error dberr;
     int64_t subtotal = 0;
@@ -34,16 +34,9 @@ ck_step_result ck_step_pricing(ck_step_ctx *ctx)
             return ck_step_fail(ctx, "TOTAL_TOO_LARGE", "the cart's total exceeds what one order may hold");
     }
     int64_t bp = 0;
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(ctx->db, &st, &dberr,
-                       "SELECT percent_off_bp FROM promotions WHERE store_id = ? AND min_subtotal <= ?"
-                       " ORDER BY percent_off_bp DESC, id LIMIT 1",
-                       "ti", ctx->store_id, subtotal);
+    int rc = ck_runs_best_promotion(ctx->db, ctx->store_id, subtotal, &bp, &dberr);
     if (rc < 0)
         return ck_step_db_error(ctx, &dberr);
-    if (rc == 1)
-        bp = ck_col_int(st, 0);
-    ck_db_done(st);
 
     int64_t adjustments = 0;
     for (size_t i = 0; i < ctx->nlines; i++) {
@@ -52,10 +45,7 @@ ck_step_result ck_step_pricing(ck_step_ctx *ctx)
         l->adjustment = -ck_bp_round(amount, bp);
         l->tax = 0;
         adjustments += l->adjustment;
-        rc = ck_db_exec(ctx->db, NULL, &dberr,
-                        "UPDATE cart_items SET list_price = ?, sales_price = ?, adjustment = ?, tax = 0, total = ?"
-                        " WHERE id = ?",
-                        "iiiit", l->unit_price, l->sales_price, l->adjustment, amount + l->adjustment, l->item_id);
+        rc = ck_runs_line_priced(ctx->db, l, amount + l->adjustment, &dberr);
         if (rc < 0)
             return ck_step_db_error(ctx, &dberr);
     }
@@ -65,3 +55,7 @@ ck_step_result ck_step_pricing(ck_step_ctx *ctx)
     ctx->grand_total = subtotal + adjustments + ctx->shipping;
     return CK_STEP_OK;
 }
+
+const ck_step_kind ck_step_pricing = {
+    .name = "pricing", .run = run, .reads = 0, .flags = CK_STEP_PURE,
+};

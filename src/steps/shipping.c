@@ -4,7 +4,7 @@
 #include "steps/step.h"
 #include "core/jsonin.h"
 
-ck_step_result ck_step_shipping(ck_step_ctx *ctx)
+static ck_step_result run(ck_step_ctx *ctx)
 {
     if (!json_is_object(json_object_get(ctx->inputs, "shippingAddress")))
         return ck_step_fail(ctx, "SHIPPING_ADDRESS_REQUIRED", "set a shipping address on the checkout first");
@@ -12,17 +12,13 @@ ck_step_result ck_step_shipping(ck_step_ctx *ctx)
     if (!method)
         return ck_step_fail(ctx, "SHIPPING_METHOD_REQUIRED", "choose a shipping method on the checkout first");
     ck_error dberr;
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(ctx->db, &st, &dberr,
-                       "SELECT flat_fee, per_kg_fee FROM shipping_methods WHERE id = ? AND store_id = ?", "tt",
-                       method, ctx->store_id);
+    int64_t flat = 0, per_kg = 0;
+    int rc = ck_runs_shipping_fees(ctx->db, method, ctx->store_id, &flat, &per_kg, &dberr);
     if (rc < 0)
         return ck_step_db_error(ctx, &dberr);
     if (rc == 0)
         return ck_step_fail(ctx, "SHIPPING_METHOD_REQUIRED", "shipping method %s is not offered by this store",
                             method);
-    int64_t flat = ck_col_int(st, 0), per_kg = ck_col_int(st, 1);
-    ck_db_done(st);
     __int128 grams = 0;
     for (size_t i = 0; i < ctx->nlines; i++)
         grams += (__int128)ctx->lines[i].weight_grams * ctx->lines[i].quantity;
@@ -33,3 +29,7 @@ ck_step_result ck_step_shipping(ck_step_ctx *ctx)
     ctx->grand_total = ctx->subtotal + ctx->adjustments + ctx->shipping + ctx->tax;
     return CK_STEP_OK;
 }
+
+const ck_step_kind ck_step_shipping = {
+    .name = "shipping", .run = run, .reads = CK_READS_ADDRESS | CK_READS_METHOD, .flags = CK_STEP_PURE,
+};

@@ -3,7 +3,7 @@
  * in its own commit). */
 #include "steps/step.h"
 
-ck_step_result ck_step_validate_cart(ck_step_ctx *ctx)
+static ck_step_result run(ck_step_ctx *ctx)
 {
     if (ctx->nlines == 0) {
         snprintf(ctx->cvo_related, sizeof(ctx->cvo_related), "%s", ctx->cart_id);
@@ -31,3 +31,7 @@ ck_step_result ck_step_validate_cart(ck_step_ctx *ctx)
     ctx->cvo_related[0] = '\0';
     return CK_STEP_OK;
 }
+
+const ck_step_kind ck_step_validate_cart = {
+    .name = "validate_cart", .run = run, .reads = 0, .flags = CK_STEP_PURE,
+};

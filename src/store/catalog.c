@@ -119,3 +119,12 @@ int ck_catalog_list_products(ck_db *db, const char *store_id, const char *after,
                          "tti", store_id, after, limit);
     return rc < 0 ? rc : ck_view_page(st, product_json, items, last_id, err);
 }
+
+int ck_catalog_take_stock(ck_db *db, const char *product_id, int64_t quantity, int64_t now, ck_error *err)
+{
+    int64_t changed = 0;
+    int rc = ck_db_exec(db, &changed, err,
+                        "UPDATE products SET stock = stock - ?, updated_at = ? WHERE id = ? AND stock >= ?", "iiti",
+                        quantity, now, product_id, quantity);
+    return rc < 0 ? rc : changed == 1;
+}

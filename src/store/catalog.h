@@ -55,4 +55,11 @@ int ck_catalog_product_json(ck_db *db, const char *id, json_t **out, ck_error *e
 int ck_catalog_list_products(ck_db *db, const char *store_id, const char *after, int64_t limit, json_t **items,
                              char last_id[CK_ID_MAX], ck_error *err);
 
+#include "checkout/db.h"
+#include "core/util.h"
+
+/* Takes quantity of a product's stock with a conditional UPDATE: 1 taken,
+ * 0 not enough left (nothing changed), <0. */
+int ck_catalog_take_stock(ck_db *db, const char *product_id, int64_t quantity, int64_t now, ck_error *err);
+
 #endif

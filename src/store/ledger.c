@@ -149,3 +149,21 @@ int ck_ledger_prepaid_set(ck_db *db, const char *account_id, int64_t balance, ck
     return ck_db_exec(db, NULL, err, "UPDATE accounts SET prepaid_balance = ?, updated_at = ? WHERE id = ?", "iit",
                       balance, ck_now_ms(), account_id);
 }
+
+int ck_ledger_session_sum(ck_db *db, const char *session_id, const char *kind, int64_t *sum, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err,
+                       "SELECT COALESCE(SUM(amount), 0) FROM balance_ledger WHERE session_id = ? AND kind = ?", "tt",
+                       session_id, kind);
+    if (rc == 1)
+        *sum = ck_col_int(st, 0);
+    ck_db_done(st);
+    return rc;
+}
+
+int ck_ledger_attach_order(ck_db *db, const char *session_id, const char *order_id, ck_error *err)
+{
+    return ck_db_exec(db, NULL, err, "UPDATE balance_ledger SET order_id = ? WHERE session_id = ?", "tt", order_id,
+                      session_id);
+}

@@ -62,4 +62,13 @@ int ck_ledger_account_add(ck_db *db, const char *account_id, int prepaid, int64_
 /* Sets the account's prepaid_balance outright. 0 or <0. */
 int ck_ledger_prepaid_set(ck_db *db, const char *account_id, int64_t balance, ck_error *err);
 
+#include <jansson.h>
+#include <stdint.h>
+
+/* The sum of a session's ledger rows of one kind (credit, prepaid,
+ * contract) into *sum. 1, or <0. */
+int ck_ledger_session_sum(ck_db *db, const char *session_id, const char *kind, int64_t *sum, ck_error *err);
+/* The session's ledger rows name the order made from it. */
+int ck_ledger_attach_order(ck_db *db, const char *session_id, const char *order_id, ck_error *err);
+
 #endif

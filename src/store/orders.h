@@ -9,6 +9,7 @@
 
 #include "checkout/db.h"
 #include "core/util.h"
+#include "store/runs.h"
 
 /* The ids of up to limit orders of account_id with an id after `after` ("" first),
  * in id order, into ids (room for limit), how many in *n. 0 or <0. */
@@ -44,5 +45,31 @@ int ck_orders_account_given_to(ck_db *db, const char *id, const char *user_id, c
 /* A PendingApproval order becomes Activated at now. Returns the rows
  * changed (0 when it was not pending approval) or <0. */
 int ck_orders_activate_pending(ck_db *db, const char *id, int64_t now, ck_error *err);
+
+/* The flow's writes and reads of orders (src/steps/). */
+#include "store/runs.h"
+
+/* A new order's header, as create_order computed it. */
+typedef struct ck_order_new {
+    const char *id, *number, *cart_id, *session_id, *store_id, *account_id, *buyer_id;
+    const char *status; /* Activated, or PendingApproval (net terms) */
+    const char *currency;
+    const char *payment_method; /* "" for none */
+    const char *po_number;      /* NULL for none */
+    ck_run_totals totals;
+    const char *shipping_address;   /* JSON text */
+    const char *shipping_method_id; /* "" for none */
+    int64_t now;
+} ck_order_new;
+
+/* 1 when an order of the account carries po_number, 0 when none, <0. */
+int ck_orders_po_used(ck_db *db, const char *account_id, const char *po_number, ck_error *err);
+/* The order's header row. CK_EDUP when its PO number is taken (the unique index). */
+int ck_orders_insert(ck_db *db, const ck_order_new *o, ck_error *err);
+/* The order's summary (summary_id) and, per line, its item and item summary. */
+int ck_orders_insert_lines(ck_db *db, const char *order_id, const char *summary_id, const ck_line *lines, size_t n,
+                           int64_t now, ck_error *err);
+/* The order's status into status. 1 found, 0 not (err filled), <0. */
+int ck_orders_status(ck_db *db, const char *order_id, char status[32], ck_error *err);
 
 #endif

@@ -109,4 +109,15 @@ int ck_sessions_set_inputs(ck_db *db, const char *id, const char *inputs_text, i
 /* Archives the session and releases its lease, if owner holds the lease. 0 or <0. */
 int ck_sessions_archive(ck_db *db, const char *id, const char *owner, int64_t now, ck_error *err);
 
+/* Give-back's guard (checkout/giveback.h): a conditional UPDATE that holds
+ * the session row for the rest of the transaction while the session has no
+ * order and is not completed, and either lease_owner (not "") holds its
+ * lease, or (lease_owner "") no live lease is held at now; and, when
+ * idle_before > 0, while it was last updated before idle_before. 1 held,
+ * 0 not, <0. */
+int ck_sessions_hold_unordered(ck_db *db, const char *session_id, const char *lease_owner, int64_t now,
+                               int64_t idle_before, ck_error *err);
+/* inputsVersion + 1 while the session has no order. */
+int ck_sessions_bump_inputs_unordered(ck_db *db, const char *session_id, ck_error *err);
+
 #endif
