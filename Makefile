@@ -34,12 +34,15 @@ test-asan: deps-test
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# Its PostgreSQL server has a directory and port of its own, so a benchmark
+# never stops the server of a test run.
 bench: deps-test
 	@cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DCK_TESTS=OFF >/dev/null
 	@cmake --build build-bench -j $(JOBS) --target bench_place
 	@build-bench/bench_place 500 4
 	@build-bench/bench_place 500 4 --sqlite-synchronous normal
-	@url=$$(scripts/pg.sh start) && base=$${url%/postgres} && \
+	@export CK_PG_DIR=/tmp/checkoutd-pg-bench CK_PG_PORT=55439; \
+	  url=$$(scripts/pg.sh start) && base=$${url%/postgres} && \
 	  psql -q "$$url" -c "DROP DATABASE IF EXISTS ck_bench" -c "CREATE DATABASE ck_bench" && \
 	  build-bench/bench_place 500 4 --db "$$base/ck_bench"; status=$$?; scripts/pg.sh stop; exit $$status
 

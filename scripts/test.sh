@@ -2,7 +2,8 @@
 # Builds and runs every test twice: a Release build in build/, then a Debug
 # build with AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/.
 # Most API suites run on SQLite and again on PostgreSQL (scripts/pg.sh).
-# Between the two, the layer check (scripts/layercheck.sh) counts as one test.
+# Between the two, the layer check (scripts/layercheck.sh, scripts/sqlcheck.sh)
+# counts as one test.
 # Both runs always happen; the exit status is non-zero if either failed. The
 # last line is "N passed, N failed" summed over both runs (a build that fails
 # counts as one failure). Called by `make test`; works on a fresh clone.
@@ -57,9 +58,10 @@ run_suite() {
 run_suite release "$build" -DCMAKE_BUILD_TYPE=Release -DCK_TESTS=ON
 
 # The layer check over the release build's objects (ARCHITECTURE.md): it
-# prints the module graph and fails on an upward reference or a cycle.
+# prints the module graph and fails on an upward reference or a cycle; and
+# no SQL outside src/store. One test.
 echo "== layer check"
-if scripts/layercheck.sh "$build"; then
+if scripts/layercheck.sh "$build" && scripts/sqlcheck.sh; then
   passed=$((passed + 1))
 else
   echo "== layer check FAILED"
