@@ -28,7 +28,7 @@ typedef struct ck_error {
     int code;
     char reason[64];
     char field[64];
-    char step[32];
+    char step[64];    /* a step path (CK_STEP_PATH_MAX) */
     char message[256];
 } ck_error;
 
