@@ -6,6 +6,7 @@
 
 #include "store/deliveries.h"
 #include "core/json.h"
+#include "store/view.h"
 
 int ck_deliveries_insert_pending(ck_db *db, const char *event_id, const char *subscriber_id, const char *order_id,
                                  const char *event_type, int64_t now, ck_error *err)
@@ -168,7 +169,6 @@ int ck_deliveries_claims_release_all(ck_db *db, ck_error *err)
 }
 
 /* s1b: the deliveries of a deleted subscriber, the dead-letter views and the /metrics backlog. */
-#include "core/json.h"
 
 #define S1B_DELIVERY_COLS \
     "id, subscriber_id, event_id, event_type, order_id, status, attempts, last_error, created_at, updated_at"
@@ -196,14 +196,8 @@ int ck_deliveries_cancel_for_subscriber(ck_db *db, const char *subscriber_id, in
 
 int ck_deliveries_get(ck_db *db, const char *id, json_t **out, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    *out = NULL;
-    int rc = ck_db_one(db, &st, err, "SELECT " S1B_DELIVERY_COLS " FROM deliveries WHERE id = ?", "t", id);
-    if (rc <= 0)
-        return rc;
-    *out = s1b_delivery_json(st);
-    ck_db_done(st);
-    return 1;
+    return ck_view_find(db, "SELECT " S1B_DELIVERY_COLS " FROM deliveries WHERE id = ?", id, s1b_delivery_json, out,
+                        err);
 }
 
 int ck_deliveries_list_dead(ck_db *db, const char *after, int64_t limit, json_t **items, char last_id[CK_ID_MAX],
@@ -211,24 +205,10 @@ int ck_deliveries_list_dead(ck_db *db, const char *after, int64_t limit, json_t 
 {
     ck_stmt *st = NULL;
     *items = NULL;
-    last_id[0] = '\0';
     int rc = ck_db_query(db, &st, err,
                          "SELECT " S1B_DELIVERY_COLS " FROM deliveries WHERE status = 'Dead' AND id > ? ORDER BY id LIMIT ?",
                          "ti", after, limit);
-    if (rc < 0)
-        return rc;
-    json_t *a = json_array();
-    while ((rc = ck_db_next(st, err)) == 1) {
-        json_array_append_new(a, s1b_delivery_json(st));
-        snprintf(last_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
-    }
-    ck_db_done(st);
-    if (rc < 0) {
-        json_decref(a);
-        return rc;
-    }
-    *items = a;
-    return 0;
+    return rc < 0 ? rc : ck_view_page(st, s1b_delivery_json, items, last_id, err);
 }
 
 int ck_deliveries_count_backlog(ck_db *db, int64_t *pending, int64_t *dead, ck_error *err)

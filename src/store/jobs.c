@@ -3,6 +3,7 @@
 
 #include "store/jobs.h"
 #include "core/json.h"
+#include "store/view.h"
 
 int ck_job_lease_take(ck_db *db, const char *name, const char *owner, int64_t ms, ck_error *err)
 {
@@ -139,32 +140,22 @@ int ck_jobs_stale_sessions(ck_db *db, const char *after, int64_t now, int max, c
     return rc < 0 ? rc : 0;
 }
 
-#include "core/json.h"
+/* An alert row (id, kind, subject_id, message, created_at) as API.md's alert. */
+static json_t *alert_json(ck_stmt *st)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", ck_col_text(st, 0), "kind", ck_col_text(st, 1),
+                     "subjectId", ck_col_text(st, 2), "message", ck_col_text(st, 3), "createdAt",
+                     ck_json_time(ck_col_int(st, 4)));
+}
 
 int ck_alerts_list(ck_db *db, const char *kind, const char *after, int64_t limit, json_t **items,
                    char last_id[CK_ID_MAX], ck_error *err)
 {
     ck_stmt *st = NULL;
     *items = NULL;
-    last_id[0] = '\0';
     int rc = ck_db_query(db, &st, err,
                          "SELECT id, kind, subject_id, message, created_at FROM alerts WHERE id > ?"
                          " AND (? = '' OR kind = ?) ORDER BY id LIMIT ?",
                          "ttti", after, kind ? kind : "", kind ? kind : "", limit);
-    if (rc < 0)
-        return rc;
-    json_t *a = json_array();
-    while ((rc = ck_db_next(st, err)) == 1) {
-        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", ck_col_text(st, 0), "kind",
-                                           ck_col_text(st, 1), "subjectId", ck_col_text(st, 2), "message",
-                                           ck_col_text(st, 3), "createdAt", ck_json_time(ck_col_int(st, 4))));
-        snprintf(last_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
-    }
-    ck_db_done(st);
-    if (rc < 0) {
-        json_decref(a);
-        return rc;
-    }
-    *items = a;
-    return 0;
+    return rc < 0 ? rc : ck_view_page(st, alert_json, items, last_id, err);
 }

@@ -5,6 +5,7 @@
 
 #include "store/orders.h"
 #include "core/json.h"
+#include "store/view.h"
 
 /* s1b: an account's page of order ids, and the /metrics count. */
 int ck_orders_list_ids_by_account(ck_db *db, const char *account_id, const char *after, int64_t limit,
@@ -33,7 +34,6 @@ int ck_orders_count(ck_db *db, int64_t *n, ck_error *err)
     return rc < 0 ? rc : 0;
 }
 
-#include "core/json.h"
 
 #define S2_ORDER_COLS                                                                                          \
     "id, order_number, cart_id, session_id, store_id, account_id, buyer_id, status, currency, payment_method,"  \
@@ -95,16 +95,6 @@ static json_t *s2_item_summary_json(ck_stmt *st)
                      "quantityReturned", s2_int_of(st, 4));
 }
 
-/* Appends row_json() of every row of a prepared query to arr and finishes it; 0 or <0. */
-static int s2_append_rows(ck_stmt *st, json_t *arr, json_t *(*row_json)(ck_stmt *), ck_error *err)
-{
-    int rc;
-    while ((rc = ck_db_next(st, err)) == 1)
-        json_array_append_new(arr, row_json(st));
-    ck_db_done(st);
-    return rc;
-}
-
 int ck_orders_items_json(ck_db *db, const char *order_id, json_t *items, ck_error *err)
 {
     ck_stmt *st = NULL;
@@ -112,7 +102,7 @@ int ck_orders_items_json(ck_db *db, const char *order_id, json_t *items, ck_erro
                          "SELECT id, product_id, sku, quantity, unit_price, adjustment, tax, total"
                          " FROM order_items WHERE order_id = ? ORDER BY id",
                          "t", order_id);
-    return rc < 0 ? rc : s2_append_rows(st, items, s2_item_json, err);
+    return rc < 0 ? rc : ck_view_append(st, items, s2_item_json, err);
 }
 
 int ck_orders_summary_json(ck_db *db, const char *order_id, json_t **out, ck_error *err)
@@ -136,7 +126,7 @@ int ck_orders_summary_json(ck_db *db, const char *order_id, json_t **out, ck_err
                      " quantity_returned FROM order_item_summaries WHERE summary_id = ?"
                      " ORDER BY order_item_id, id",
                      "t", summary_id);
-    return rc < 0 ? rc : s2_append_rows(st, items, s2_item_summary_json, err);
+    return rc < 0 ? rc : ck_view_append(st, items, s2_item_summary_json, err);
 }
 
 int ck_orders_account_of(ck_db *db, const char *id, char account_id[CK_ID_MAX], ck_error *err)

@@ -6,6 +6,7 @@
 
 #include "store/payments.h"
 #include "core/json.h"
+#include "store/view.h"
 
 int ck_payments_mark_void(ck_db *db, const char *session_id, const char *keep_key, int64_t *marked, ck_error *err)
 {
@@ -264,7 +265,6 @@ int ck_payments_testgw_approved_sum(ck_db *db, const char *op, int64_t *sum, ck_
 }
 
 /* s1b: the list of payment holds (GET /v1/authorizations). */
-#include "core/json.h"
 
 #define S1B_AUTH_COLS                                                                                          \
     "a.id, a.status, a.amount, a.captured_amount, a.gateway_auth_id, a.method, a.session_id, a.order_id,"     \
@@ -293,7 +293,6 @@ int ck_payments_list_authorizations(ck_db *db, const ck_authorizations_filter *f
     const char *status = f->status ? f->status : "", *store_id = f->store_id ? f->store_id : "";
     ck_stmt *st = NULL;
     *items = NULL;
-    last_id[0] = '\0';
     int rc = ck_db_query(db, &st, err,
                          "SELECT " S1B_AUTH_COLS " FROM payment_authorizations a"
                          " JOIN checkout_sessions s ON s.id = a.session_id"
@@ -301,20 +300,7 @@ int ck_payments_list_authorizations(ck_db *db, const ck_authorizations_filter *f
                          " AND (? = 1 OR s.account_id IN (SELECT account_id FROM user_accounts WHERE user_id = ?))"
                          " AND a.id > ? ORDER BY a.id LIMIT ?",
                          "ttttitti", status, status, store_id, store_id, (int64_t)f->wide, f->user_id, after, limit);
-    if (rc < 0)
-        return rc;
-    json_t *a = json_array();
-    while ((rc = ck_db_next(st, err)) == 1) {
-        json_array_append_new(a, s1b_authorization_json(st));
-        snprintf(last_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
-    }
-    ck_db_done(st);
-    if (rc < 0) {
-        json_decref(a);
-        return rc;
-    }
-    *items = a;
-    return 0;
+    return rc < 0 ? rc : ck_view_page(st, s1b_authorization_json, items, last_id, err);
 }
 
 static json_t *s2_authorization_json(ck_stmt *st)
@@ -330,16 +316,6 @@ static json_t *s2_payment_json(ck_stmt *st)
                      "amount", (json_int_t)ck_col_int(st, 2), "createdAt", ck_json_time(ck_col_int(st, 3)));
 }
 
-/* Appends row_json() of every row of a prepared query to arr and finishes it; 0 or <0. */
-static int s2_payments_append(ck_stmt *st, json_t *arr, json_t *(*row_json)(ck_stmt *), ck_error *err)
-{
-    int rc;
-    while ((rc = ck_db_next(st, err)) == 1)
-        json_array_append_new(arr, row_json(st));
-    ck_db_done(st);
-    return rc;
-}
-
 int ck_payments_order_authorizations_json(ck_db *db, const char *order_id, const char *session_id, json_t *arr,
                                           ck_error *err)
 {
@@ -348,7 +324,7 @@ int ck_payments_order_authorizations_json(ck_db *db, const char *order_id, const
                          "SELECT id, status, amount, captured_amount, gateway_auth_id FROM payment_authorizations"
                          " WHERE order_id = ? OR session_id = ? ORDER BY id",
                          "tt", order_id, session_id);
-    return rc < 0 ? rc : s2_payments_append(st, arr, s2_authorization_json, err);
+    return rc < 0 ? rc : ck_view_append(st, arr, s2_authorization_json, err);
 }
 
 int ck_payments_order_payments_json(ck_db *db, const char *order_id, json_t *arr, ck_error *err)
@@ -358,7 +334,7 @@ int ck_payments_order_payments_json(ck_db *db, const char *order_id, json_t *arr
                          "SELECT id, authorization_id, amount, created_at FROM payments WHERE order_id = ?"
                          " ORDER BY id",
                          "t", order_id);
-    return rc < 0 ? rc : s2_payments_append(st, arr, s2_payment_json, err);
+    return rc < 0 ? rc : ck_view_append(st, arr, s2_payment_json, err);
 }
 
 int ck_payments_other_open_hold(ck_db *db, const char *session_id, const char *keep_key, ck_error *err)

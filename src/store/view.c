@@ -3,19 +3,25 @@
 
 #include "store/view.h"
 
-int ck_view_one(ck_db *db, const char *sql, const char *id, ck_row_json_fn row_json, const char *kind,
-                json_t **out, ck_error *err)
+int ck_view_find(ck_db *db, const char *sql, const char *id, ck_row_json_fn row_json, json_t **out, ck_error *err)
 {
     ck_stmt *st = NULL;
     *out = NULL;
     int rc = ck_db_one(db, &st, err, sql, "t", id);
-    if (rc < 0)
+    if (rc <= 0)
         return rc;
-    if (rc == 0)
-        return ck_not_found(err, kind, id);
     *out = row_json(st);
     ck_db_done(st);
-    return 0;
+    return 1;
+}
+
+int ck_view_one(ck_db *db, const char *sql, const char *id, ck_row_json_fn row_json, const char *kind,
+                json_t **out, ck_error *err)
+{
+    int rc = ck_view_find(db, sql, id, row_json, out, err);
+    if (rc == 0)
+        return ck_not_found(err, kind, id);
+    return rc < 0 ? rc : 0;
 }
 
 int ck_view_page(ck_stmt *st, ck_row_json_fn row_json, json_t **items, char last_id[CK_ID_MAX], ck_error *err)
@@ -34,4 +40,13 @@ int ck_view_page(ck_stmt *st, ck_row_json_fn row_json, json_t **items, char last
     }
     *items = arr;
     return rc < 0 ? rc : 0;
+}
+
+int ck_view_append(ck_stmt *st, json_t *arr, ck_row_json_fn row_json, ck_error *err)
+{
+    int rc;
+    while ((rc = ck_db_next(st, err)) == 1)
+        json_array_append_new(arr, row_json(st));
+    ck_db_done(st);
+    return rc;
 }

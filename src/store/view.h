@@ -11,6 +11,10 @@
 /* Turns the current row of a statement into JSON (a new reference). */
 typedef json_t *(*ck_row_json_fn)(ck_stmt *st);
 
+/* The row sql (one '?', bound to id) finds, through row_json: 1 with *out
+ * (the caller's); 0 with *out NULL when there is none; or <0. */
+int ck_view_find(ck_db *db, const char *sql, const char *id, ck_row_json_fn row_json, json_t **out, ck_error *err);
+
 /* The row sql (one '?', bound to id) finds, through row_json: 0 with *out
  * (the caller's); CK_ENOTFOUND ("<kind> <id> not found") when there is
  * none; or <0. */
@@ -21,5 +25,9 @@ int ck_view_one(ck_db *db, const char *sql, const char *id, ck_row_json_fn row_j
  * row_json; finishes st. 0 with *items (a new array, the caller's) and
  * last_id (the last row's id, "" when there is none), or <0 with *items NULL. */
 int ck_view_page(ck_stmt *st, ck_row_json_fn row_json, json_t **items, char last_id[CK_ID_MAX], ck_error *err);
+
+/* Appends row_json() of every row of st (a prepared query) to arr and
+ * finishes st: 0 or <0. */
+int ck_view_append(ck_stmt *st, json_t *arr, ck_row_json_fn row_json, ck_error *err);
 
 #endif
