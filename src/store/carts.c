@@ -209,14 +209,14 @@ static json_t *cvo_json(ck_stmt *st)
 }
 
 int ck_carts_insert_validation_output(ck_db *db, const char *cart_id, const char *related_entity_id,
-                                      const char *type, const char *level, const char *message,
+                                      const char *type, const char *level, const char *message, int64_t now,
                                       char id_out[CK_ID_MAX], ck_error *err)
 {
     ck_id_new(id_out, "cvo");
     return ck_db_exec(db, NULL, err,
                       "INSERT INTO cart_validation_outputs (id, cart_id, related_entity_id, type, level, message,"
                       " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                      "tttttti", id_out, cart_id, related_entity_id, type, level, message, ck_now_ms());
+                      "tttttti", id_out, cart_id, related_entity_id, type, level, message, now);
 }
 
 int ck_carts_validation_output_json(ck_db *db, const char *id, json_t **out, ck_error *err)

@@ -34,15 +34,42 @@ int ck_requests_count_queued_placements(ck_db *db, int64_t *n, ck_error *err)
     return rc < 0 ? rc : 0;
 }
 
-#include "core/json.h"
-
-int ck_requests_insert_session_done(ck_db *db, const char *id, const char *user_id, const char *session_id,
-                                    int64_t now, ck_error *err)
+int ck_requests_insert_succeeded(ck_db *db, const char *id, const char *kind, const char *user_id,
+                                 const char *session_id, const char *order_id, int64_t http_status, int64_t now,
+                                 ck_error *err)
 {
     return ck_db_exec(db, NULL, err,
-                      "INSERT INTO checkout_requests (id, kind, status, user_id, session_id, created_at, completed_at)"
-                      " VALUES (?, 'CheckoutSession', 'Succeeded', ?, ?, ?, ?)",
-                      "tttii", id, user_id, session_id, now, now);
+                      "INSERT INTO checkout_requests (id, kind, status, user_id, session_id, order_id, created_at,"
+                      " completed_at, http_status) VALUES (?, ?, 'Succeeded', ?, ?, ?, ?, ?, ?)",
+                      "tttttiii", id, kind, user_id, session_id, order_id, now, now, http_status);
+}
+
+int ck_requests_insert_running(ck_db *db, const char *id, const char *user_id, const char *session_id,
+                               int64_t now, ck_error *err)
+{
+    return ck_db_exec(db, NULL, err,
+                      "INSERT INTO checkout_requests (id, kind, status, user_id, session_id, created_at)"
+                      " VALUES (?, 'PlaceOrder', 'Running', ?, ?, ?)"
+                      " ON CONFLICT (id) DO UPDATE SET status = 'Running'",
+                      "ttti", id, user_id, session_id, now);
+}
+
+int ck_requests_insert_queued(ck_db *db, const char *id, const char *user_id, const char *session_id, int64_t now,
+                              ck_error *err)
+{
+    return ck_db_exec(db, NULL, err,
+                      "INSERT INTO checkout_requests (id, kind, status, user_id, session_id, created_at)"
+                      " VALUES (?, 'PlaceOrder', 'Queued', ?, ?, ?)",
+                      "ttti", id, user_id, session_id, now);
+}
+
+int ck_requests_succeed(ck_db *db, const char *id, const char *order_id, int64_t http_status, int64_t now,
+                        ck_error *err)
+{
+    return ck_db_exec(db, NULL, err,
+                      "UPDATE checkout_requests SET status = 'Succeeded', order_id = ?, completed_at = ?,"
+                      " http_status = ? WHERE id = ?",
+                      "tiit", order_id, now, http_status, id);
 }
 
 static json_t *s2_request_opt_str(ck_stmt *st, int col)
@@ -118,6 +145,15 @@ int ck_requests_claim_placement(ck_db *db, const char *runner, int64_t now, int6
                     " WHERE id = ? AND (status = 'Queued' OR (status = 'Running' AND run_lease_until < ?))",
                     "titi", runner, lease_until, out->request_id, now);
     return rc < 0 ? rc : changed == 1;
+}
+
+int ck_requests_fail(ck_db *db, const char *id, const char *errors, int64_t now, int64_t http_status,
+                     ck_error *err)
+{
+    return ck_db_exec(db, NULL, err,
+                      "UPDATE checkout_requests SET status = 'Failed', errors = ?, completed_at = ?, http_status = ?"
+                      " WHERE id = ?",
+                      "tiit", errors, now, http_status, id);
 }
 
 int ck_requests_fail_running(ck_db *db, const char *id, const char *errors, int64_t now, int64_t http_status,

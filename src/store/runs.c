@@ -167,17 +167,6 @@ int ck_runs_record_error(ck_db *db, const char *session_id, const char *owner, c
                       "titt", errors_json, now, session_id, owner);
 }
 
-int ck_runs_add_error_cvo(ck_db *db, const char *cart_id, const char *related_id, const char *type,
-                          const char *message, int64_t now, ck_error *err)
-{
-    char id[CK_ID_MAX];
-    ck_id_new(id, "cvo");
-    return ck_db_exec(db, NULL, err,
-                      "INSERT INTO cart_validation_outputs (id, cart_id, related_entity_id, type, level, message,"
-                      " created_at) VALUES (?, ?, ?, ?, 'Error', ?, ?)",
-                      "ttttti", id, cart_id, related_id, type, message, now);
-}
-
 int ck_runs_lease_live(ck_db *db, const char *session_id, int64_t now, ck_error *err)
 {
     ck_stmt *st = NULL;
@@ -186,52 +175,6 @@ int ck_runs_lease_live(ck_db *db, const char *session_id, int64_t now, ck_error 
                        "ti", session_id, now);
     ck_db_done(st);
     return rc;
-}
-
-int ck_runs_request_running(ck_db *db, const char *request_id, const char *user_id, const char *session_id,
-                            int64_t now, ck_error *err)
-{
-    return ck_db_exec(db, NULL, err,
-                      "INSERT INTO checkout_requests (id, kind, status, user_id, session_id, created_at)"
-                      " VALUES (?, 'PlaceOrder', 'Running', ?, ?, ?)"
-                      " ON CONFLICT (id) DO UPDATE SET status = 'Running'",
-                      "ttti", request_id, user_id, session_id, now);
-}
-
-int ck_runs_request_queued(ck_db *db, const char *request_id, const char *user_id, const char *session_id,
-                           int64_t now, ck_error *err)
-{
-    return ck_db_exec(db, NULL, err,
-                      "INSERT INTO checkout_requests (id, kind, status, user_id, session_id, created_at)"
-                      " VALUES (?, 'PlaceOrder', 'Queued', ?, ?, ?)",
-                      "ttti", request_id, user_id, session_id, now);
-}
-
-int ck_runs_request_succeeded(ck_db *db, const char *request_id, const char *order_id, int http_status, int64_t now,
-                              ck_error *err)
-{
-    return ck_db_exec(db, NULL, err,
-                      "UPDATE checkout_requests SET status = 'Succeeded', order_id = ?, completed_at = ?,"
-                      " http_status = ? WHERE id = ?",
-                      "tiit", order_id, now, (int64_t)http_status, request_id);
-}
-
-int ck_runs_request_replayed(ck_db *db, const char *request_id, const char *user_id, const char *session_id,
-                             const char *order_id, int64_t now, ck_error *err)
-{
-    return ck_db_exec(db, NULL, err,
-                      "INSERT INTO checkout_requests (id, kind, status, user_id, session_id, order_id, created_at,"
-                      " completed_at, http_status) VALUES (?, 'PlaceOrder', 'Succeeded', ?, ?, ?, ?, ?, 200)",
-                      "ttttii", request_id, user_id, session_id, order_id, now, now);
-}
-
-int ck_runs_request_failed(ck_db *db, const char *request_id, const char *errors_json, int http_status, int64_t now,
-                           ck_error *err)
-{
-    return ck_db_exec(db, NULL, err,
-                      "UPDATE checkout_requests SET status = 'Failed', errors = ?, completed_at = ?, http_status = ?"
-                      " WHERE id = ?",
-                      "tiit", errors_json, now, (int64_t)http_status, request_id);
 }
 
 int ck_runs_line_priced(ck_db *db, const ck_line *l, int64_t total, ck_error *err)
