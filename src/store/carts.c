@@ -288,12 +288,3 @@ int ck_carts_delete_cart_errors(ck_db *db, const char *id, ck_error *err)
                       "DELETE FROM cart_validation_outputs WHERE cart_id = ? AND related_entity_id = ? AND level = 'Error'",
                       "tt", id, id);
 }
-
-json_t *ck_carts_item_row_json(ck_stmt *st)
-{
-    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "id", ck_col_text(st, 0), "productId",
-                     ck_col_text(st, 1), "sku", ck_col_text(st, 2), "quantity", (json_int_t)ck_col_int(st, 3),
-                     "listPrice", (json_int_t)ck_col_int(st, 4), "salesPrice", (json_int_t)ck_col_int(st, 5),
-                     "adjustment", (json_int_t)ck_col_int(st, 6), "tax", (json_int_t)ck_col_int(st, 7), "total",
-                     (json_int_t)ck_col_int(st, 8));
-}

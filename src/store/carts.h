@@ -97,8 +97,4 @@ int ck_carts_recompute(ck_db *db, const char *id, int64_t now, ck_error *err);
 /* Deletes the cart-level Error validation outputs of the cart. 0 or <0. */
 int ck_carts_delete_cart_errors(ck_db *db, const char *id, ck_error *err);
 
-/* One item as JSON from a row of CK_CART_ITEM_COLS (a new reference). */
-#define CK_CART_ITEM_COLS "id, product_id, sku, quantity, list_price, sales_price, adjustment, tax, total"
-json_t *ck_carts_item_row_json(ck_stmt *st);
-
 #endif
