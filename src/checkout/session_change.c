@@ -83,7 +83,7 @@ static int update_inputs_tx(ck_db *db, void *arg, ck_error *err)
     const ck_session_changes *ch = u->changes;
     const char *session_id = u->session_id;
     json_t *inputs = NULL, *given[3] = {NULL, NULL, NULL};
-    char account[CK_ID_MAX], store[CK_ID_MAX], last[32];
+    char account[CK_ID_MAX], store[CK_ID_MAX], last[CK_STEP_PATH_MAX];
     int rc = ck_sessions_refs(db, session_id, account, store, NULL, err);
     if (rc <= 0)
         return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);

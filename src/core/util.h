@@ -7,6 +7,7 @@
 
 #define CK_MONEY_MAX 100000000000000LL /* 10^14 minor units: far beyond any order or balance */
 #define CK_ID_MAX 48 /* prefix + '_' + 26 characters + NUL, with room */
+#define CK_STEP_PATH_MAX 64 /* a step's path ("erp/credit_check", lastSuccessfulStep): 63 characters + NUL */
 
 /* Writes "<prefix>_<26 chars>" into out: 48 bits of milliseconds then 80 random
  * bits in Crockford base32, so ids sort by creation time (keyset pagination). */

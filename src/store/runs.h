@@ -44,7 +44,7 @@ typedef struct ck_run_session {
     int64_t inputs_version;
     json_t *inputs;     /* an object, always (owned by the caller) */
     json_t *errors;     /* an array, always (owned by the caller) */
-    char last_step[64]; /* lastSuccessfulStep, "" for none */
+    char last_step[CK_STEP_PATH_MAX]; /* lastSuccessfulStep, "" for none */
     ck_run_totals totals;
     char order_id[CK_ID_MAX]; /* "" for none */
 } ck_run_session;

@@ -250,7 +250,7 @@ int ck_sessions_hold_for_change(ck_db *db, const char *id, int64_t now, ck_error
     return rc < 0 ? rc : (int)n;
 }
 
-int ck_sessions_inputs(ck_db *db, const char *id, json_t **inputs, char last[32], ck_error *err)
+int ck_sessions_inputs(ck_db *db, const char *id, json_t **inputs, char last[CK_STEP_PATH_MAX], ck_error *err)
 {
     ck_stmt *st = NULL;
     *inputs = NULL;
@@ -259,7 +259,7 @@ int ck_sessions_inputs(ck_db *db, const char *id, json_t **inputs, char last[32]
     if (rc <= 0)
         return rc;
     *inputs = s2_parsed(ck_col_text_or_null(st, 0));
-    s2_copy(last, 32, st, 1, NULL);
+    s2_copy(last, CK_STEP_PATH_MAX, st, 1, NULL);
     ck_db_done(st);
     return 1;
 }
