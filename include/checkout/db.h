@@ -63,6 +63,14 @@ int ck_db_exec(ck_db *db, int64_t *changes, ck_error *err, const char *sql, cons
  * a caller for which no row is a failure can pass it on as it is. */
 int ck_db_one(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const char *types, ...);
 
+/* ck_db_exec for a statement whose count of changed rows is its answer (a
+ * conditional UPDATE that can lose a race): that count, or <0. */
+int ck_db_changed(ck_db *db, ck_error *err, const char *sql, const char *types, ...);
+
+/* ck_db_one for whether a row exists, none of it read: 1, 0 (err filled as
+ * ck_db_one fills it) or <0. */
+int ck_db_exists(ck_db *db, ck_error *err, const char *sql, const char *types, ...);
+
 int ck_db_next(ck_stmt *st, ck_error *err); /* 1 row, 0 done, <0 error */
 void ck_db_done(ck_stmt *st);                /* NULL-tolerant */
 

@@ -23,10 +23,7 @@ static json_t *account_json(ck_stmt *st)
 
 int ck_accounts_exists(ck_db *db, const char *id, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err, "SELECT 1 FROM accounts WHERE id = ?", "t", id);
-    ck_db_done(st);
-    return rc;
+    return ck_db_exists(db, err, "SELECT 1 FROM accounts WHERE id = ?", "t", id);
 }
 
 int ck_accounts_insert(ck_db *db, const ck_account_fields *in, char id_out[CK_ID_MAX], ck_error *err)

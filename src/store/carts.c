@@ -257,11 +257,9 @@ int ck_carts_get(ck_db *db, const char *id, ck_cart_row *out, ck_error *err)
 
 int ck_carts_set_status(ck_db *db, const char *id, const char *from, const char *to, int64_t now, ck_error *err)
 {
-    int64_t changed = 0;
-    int rc = ck_db_exec(db, &changed, err,
-                        "UPDATE carts SET status = ?, version = version + 1, updated_at = ? WHERE id = ? AND status = ?",
-                        "titt", to, now, id, from);
-    return rc < 0 ? rc : (int)changed;
+    return ck_db_changed(db, err,
+                         "UPDATE carts SET status = ?, version = version + 1, updated_at = ? WHERE id = ? AND status = ?",
+                         "titt", to, now, id, from);
 }
 
 int ck_carts_hold_active(ck_db *db, const char *id, ck_error *err)

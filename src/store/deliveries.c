@@ -127,14 +127,12 @@ void ck_delivery_attempt_free(ck_delivery_attempt *a)
 int ck_deliveries_record(ck_db *db, const char *id, const char *owner, const char *status, int64_t attempts,
                          int64_t next_attempt_at, const char *last_error, int delivered, int64_t now, ck_error *err)
 {
-    int64_t changed = 0;
-    int rc = ck_db_exec(db, &changed, err,
-                        "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?,"
-                        " lease_owner = NULL, lease_until = 0, updated_at = ?,"
-                        " delivered_at = CASE WHEN ? = 1 THEN ? ELSE delivered_at END WHERE id = ? AND lease_owner = ?",
-                        "tiitiiitt", status, attempts, next_attempt_at, last_error, now, (int64_t)(delivered != 0),
-                        now, id, owner);
-    return rc < 0 ? rc : (int)changed;
+    return ck_db_changed(db, err,
+                         "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?,"
+                         " lease_owner = NULL, lease_until = 0, updated_at = ?,"
+                         " delivered_at = CASE WHEN ? = 1 THEN ? ELSE delivered_at END WHERE id = ? AND lease_owner = ?",
+                         "tiitiiitt", status, attempts, next_attempt_at, last_error, now, (int64_t)(delivered != 0),
+                         now, id, owner);
 }
 
 void ck_deliveries_unclaim(ck_db *db, const char *id, const char *owner)
@@ -146,20 +144,15 @@ void ck_deliveries_unclaim(ck_db *db, const char *id, const char *owner)
 
 int ck_deliveries_replay(ck_db *db, const char *id, int64_t now, ck_error *err)
 {
-    int64_t changed = 0;
-    int rc = ck_db_exec(db, &changed, err,
-                        "UPDATE deliveries SET status = 'Pending', attempts = 0, next_attempt_at = ?, last_error = NULL,"
-                        " updated_at = ? WHERE id = ? AND status = 'Dead'",
-                        "iit", now, now, id);
-    return rc < 0 ? rc : (int)changed;
+    return ck_db_changed(db, err,
+                         "UPDATE deliveries SET status = 'Pending', attempts = 0, next_attempt_at = ?, last_error = NULL,"
+                         " updated_at = ? WHERE id = ? AND status = 'Dead'",
+                         "iit", now, now, id);
 }
 
 int ck_deliveries_exists(ck_db *db, const char *id, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err, "SELECT 1 FROM deliveries WHERE id = ?", "t", id);
-    ck_db_done(st);
-    return rc;
+    return ck_db_exists(db, err, "SELECT 1 FROM deliveries WHERE id = ?", "t", id);
 }
 
 int ck_deliveries_claims_release_all(ck_db *db, ck_error *err)

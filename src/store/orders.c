@@ -142,22 +142,17 @@ int ck_orders_account_of(ck_db *db, const char *id, char account_id[CK_ID_MAX], 
 
 int ck_orders_account_given_to(ck_db *db, const char *id, const char *user_id, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err,
-                       "SELECT 1 FROM orders o JOIN user_accounts ua ON ua.account_id = o.account_id"
-                       " WHERE o.id = ? AND ua.user_id = ?",
-                       "tt", id, user_id);
-    ck_db_done(st);
-    return rc;
+    return ck_db_exists(db, err,
+                        "SELECT 1 FROM orders o JOIN user_accounts ua ON ua.account_id = o.account_id"
+                        " WHERE o.id = ? AND ua.user_id = ?",
+                        "tt", id, user_id);
 }
 
 int ck_orders_activate_pending(ck_db *db, const char *id, int64_t now, ck_error *err)
 {
-    int64_t changed = 0;
-    int rc = ck_db_exec(db, &changed, err,
-                        "UPDATE orders SET status = 'Activated', updated_at = ? WHERE id = ? AND status = 'PendingApproval'",
-                        "it", now, id);
-    return rc < 0 ? rc : (int)changed;
+    return ck_db_changed(db, err,
+                         "UPDATE orders SET status = 'Activated', updated_at = ? WHERE id = ? AND status = 'PendingApproval'",
+                         "it", now, id);
 }
 
 int ck_orders_po_used(ck_db *db, const char *account_id, const char *po_number, ck_error *err)

@@ -62,12 +62,10 @@ int ck_payments_void_pending(ck_db *db, const char *session_id, const char *afte
 
 int ck_payments_record_voided(ck_db *db, const char *auth_id, ck_error *err)
 {
-    int64_t changed = 0;
-    int rc = ck_db_exec(db, &changed, err,
-                        "UPDATE payment_authorizations SET status = 'Voided', void_pending = 0, updated_at = ?"
-                        " WHERE id = ? AND status = 'Authorized' AND void_pending = 1",
-                        "it", ck_now_ms(), auth_id);
-    return rc < 0 ? rc : (int)changed;
+    return ck_db_changed(db, err,
+                         "UPDATE payment_authorizations SET status = 'Voided', void_pending = 0, updated_at = ?"
+                         " WHERE id = ? AND status = 'Authorized' AND void_pending = 1",
+                         "it", ck_now_ms(), auth_id);
 }
 
 int ck_payments_open_auth_of_order(ck_db *db, const char *order_id, char auth_id[CK_ID_MAX], char gw_auth[128],
@@ -91,13 +89,11 @@ int ck_payments_open_auth_of_order(ck_db *db, const char *order_id, char auth_id
 int ck_payments_capture_lock(ck_db *db, const char *auth_id, const char *owner, int64_t until, int64_t now,
                              ck_error *err)
 {
-    int64_t changed = 0;
-    int rc = ck_db_exec(db, &changed, err,
-                        "UPDATE payment_authorizations SET lock_owner = ?, lock_until = ? WHERE id = ?"
-                        " AND status IN ('Authorized', 'PartiallyCaptured') AND expires_at > ?"
-                        " AND (lock_owner IS NULL OR lock_until < ?)",
-                        "titii", owner, until, auth_id, now, now);
-    return rc < 0 ? rc : (int)changed;
+    return ck_db_changed(db, err,
+                         "UPDATE payment_authorizations SET lock_owner = ?, lock_until = ? WHERE id = ?"
+                         " AND status IN ('Authorized', 'PartiallyCaptured') AND expires_at > ?"
+                         " AND (lock_owner IS NULL OR lock_until < ?)",
+                         "titii", owner, until, auth_id, now, now);
 }
 
 void ck_payments_capture_unlock(ck_db *db, const char *auth_id, const char *owner)
@@ -109,13 +105,10 @@ void ck_payments_capture_unlock(ck_db *db, const char *auth_id, const char *owne
 
 int ck_payments_auth_capturable(ck_db *db, const char *auth_id, int64_t now, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err,
-                       "SELECT 1 FROM payment_authorizations WHERE id = ? AND status IN ('Authorized', 'PartiallyCaptured')"
-                       " AND expires_at > ?",
-                       "ti", auth_id, now);
-    ck_db_done(st);
-    return rc;
+    return ck_db_exists(db, err,
+                        "SELECT 1 FROM payment_authorizations WHERE id = ? AND status IN ('Authorized', 'PartiallyCaptured')"
+                        " AND expires_at > ?",
+                        "ti", auth_id, now);
 }
 
 int ck_payments_auth_amounts(ck_db *db, const char *auth_id, int64_t *authorized, int64_t *captured,
@@ -339,24 +332,18 @@ int ck_payments_order_payments_json(ck_db *db, const char *order_id, json_t *arr
 
 int ck_payments_other_open_hold(ck_db *db, const char *session_id, const char *keep_key, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err,
-                       "SELECT 1 FROM payment_authorizations WHERE session_id = ? AND status = 'Authorized'"
-                       " AND void_pending = 0 AND order_id IS NULL AND idempotency_key <> ? LIMIT 1",
-                       "tt", session_id, keep_key);
-    ck_db_done(st);
-    return rc;
+    return ck_db_exists(db, err,
+                        "SELECT 1 FROM payment_authorizations WHERE session_id = ? AND status = 'Authorized'"
+                        " AND void_pending = 0 AND order_id IS NULL AND idempotency_key <> ? LIMIT 1",
+                        "tt", session_id, keep_key);
 }
 
 int ck_payments_hold_recorded(ck_db *db, const char *key, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err,
-                       "SELECT 1 FROM payment_authorizations WHERE idempotency_key = ? AND status = 'Authorized'"
-                       " AND void_pending = 0",
-                       "t", key);
-    ck_db_done(st);
-    return rc;
+    return ck_db_exists(db, err,
+                        "SELECT 1 FROM payment_authorizations WHERE idempotency_key = ? AND status = 'Authorized'"
+                        " AND void_pending = 0",
+                        "t", key);
 }
 
 int ck_payments_insert_authorization(ck_db *db, const ck_auth_new *a, ck_error *err)

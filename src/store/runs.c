@@ -169,12 +169,9 @@ int ck_runs_record_error(ck_db *db, const char *session_id, const char *owner, c
 
 int ck_runs_lease_live(ck_db *db, const char *session_id, int64_t now, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err,
-                       "SELECT 1 FROM checkout_sessions WHERE id = ? AND lease_owner IS NOT NULL AND lease_expires_at > ?",
-                       "ti", session_id, now);
-    ck_db_done(st);
-    return rc;
+    return ck_db_exists(db, err,
+                        "SELECT 1 FROM checkout_sessions WHERE id = ? AND lease_owner IS NOT NULL AND lease_expires_at > ?",
+                        "ti", session_id, now);
 }
 
 int ck_runs_line_priced(ck_db *db, const ck_line *l, int64_t total, ck_error *err)

@@ -27,10 +27,7 @@ static json_t *store_json(ck_stmt *st)
 
 int ck_stores_exists(ck_db *db, const char *id, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err, "SELECT 1 FROM stores WHERE id = ?", "t", id);
-    ck_db_done(st);
-    return rc;
+    return ck_db_exists(db, err, "SELECT 1 FROM stores WHERE id = ?", "t", id);
 }
 
 int ck_stores_currency(ck_db *db, const char *id, char currency[8], ck_error *err)

@@ -175,10 +175,7 @@ static void user_row(ck_stmt *st, ck_user_row *out)
 
 int ck_users_exists(ck_db *db, const char *id, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err, "SELECT 1 FROM users WHERE id = ?", "t", id);
-    ck_db_done(st);
-    return rc;
+    return ck_db_exists(db, err, "SELECT 1 FROM users WHERE id = ?", "t", id);
 }
 
 int ck_users_get(ck_db *db, const char *id, ck_user_row *out, ck_error *err)
