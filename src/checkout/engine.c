@@ -35,7 +35,7 @@ typedef struct run {
     ck_step_ctx ctx;
     const ck_flow *flow;
     void **states; /* per step of the flow: its kind's state, zeroed (owned) */
-    char owner[2 * CK_ID_MAX + 2];
+    char owner[CK_OWNER_MAX];
     char last_step[CK_FLOW_PATH_MAX]; /* lastSuccessfulStep, "" for none */
     json_t *errors;                   /* the session's errors (owned) */
     ck_error step_err;

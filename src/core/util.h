@@ -13,6 +13,13 @@
  * bits in Crockford base32, so ids sort by creation time (keyset pagination). */
 void ck_id_new(char out[CK_ID_MAX], const char *prefix);
 
+/* A lease owner: "<node_id>:<run>", the node and one run on it. */
+#define CK_OWNER_MAX (2 * CK_ID_MAX + 2)
+
+/* Names a lease owner for a new run of node_id: a fresh id of prefix after
+ * the node ("node_...:job_..."). */
+void ck_owner_new(char out[CK_OWNER_MAX], const char *node_id, const char *prefix);
+
 /* True when s looks like an id of that prefix (cheap syntax check only). */
 int ck_id_valid(const char *s, const char *prefix);
 
