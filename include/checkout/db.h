@@ -5,6 +5,7 @@
 #ifndef CHECKOUT_DB_H
 #define CHECKOUT_DB_H
 
+#include <stdarg.h>
 #include <stdint.h>
 
 #include "checkout/error.h"
@@ -53,6 +54,8 @@ int ck_db_tx(ck_db *db, int write, ck_db_tx_fn fn, void *arg, ck_error *err);
  *   'i' int64_t, 't' const char * (NULL binds NULL), 'b' int as 0/1.
  * On success *out is positioned before the first row; call ck_db_next. */
 int ck_db_query(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const char *types, ...);
+/* ck_db_query with its parameters in ap (for the store's own variadic helpers). */
+int ck_db_vquery(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const char *types, va_list ap);
 
 /* Runs a statement that returns no rows; *changes (may be NULL) gets the rows changed. */
 int ck_db_exec(ck_db *db, int64_t *changes, ck_error *err, const char *sql, const char *types, ...);

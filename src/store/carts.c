@@ -228,13 +228,10 @@ int ck_carts_validation_output_json(ck_db *db, const char *id, json_t **out, ck_
 int ck_carts_list_validation_outputs(ck_db *db, const char *cart_id, const char *after, int64_t limit,
                                      json_t **items, char last_id[CK_ID_MAX], ck_error *err)
 {
-    ck_stmt *st = NULL;
-    *items = NULL;
-    int rc = ck_db_query(db, &st, err,
-                         "SELECT " CVO_COLS " FROM cart_validation_outputs WHERE cart_id = ? AND id > ?"
-                         " ORDER BY id LIMIT ?",
-                         "tti", cart_id, after, limit);
-    return rc < 0 ? rc : ck_view_page(st, cvo_json, items, last_id, err);
+    return ck_view_list(db, cvo_json, items, last_id, err,
+                        "SELECT " CVO_COLS " FROM cart_validation_outputs WHERE cart_id = ? AND id > ?"
+                        " ORDER BY id LIMIT ?",
+                        "tti", cart_id, after, limit);
 }
 
 int ck_carts_get(ck_db *db, const char *id, ck_cart_row *out, ck_error *err)

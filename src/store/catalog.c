@@ -112,12 +112,9 @@ int ck_catalog_product_json(ck_db *db, const char *id, json_t **out, ck_error *e
 int ck_catalog_list_products(ck_db *db, const char *store_id, const char *after, int64_t limit, json_t **items,
                              char last_id[CK_ID_MAX], ck_error *err)
 {
-    ck_stmt *st = NULL;
-    *items = NULL;
-    int rc = ck_db_query(db, &st, err,
-                         "SELECT " PRODUCT_COLS " FROM products WHERE store_id = ? AND id > ? ORDER BY id LIMIT ?",
-                         "tti", store_id, after, limit);
-    return rc < 0 ? rc : ck_view_page(st, product_json, items, last_id, err);
+    return ck_view_list(db, product_json, items, last_id, err,
+                        "SELECT " PRODUCT_COLS " FROM products WHERE store_id = ? AND id > ? ORDER BY id LIMIT ?",
+                        "tti", store_id, after, limit);
 }
 
 int ck_catalog_take_stock(ck_db *db, const char *product_id, int64_t quantity, int64_t now, ck_error *err)

@@ -101,8 +101,7 @@ int ck_db_in_tx(const ck_db *db)
     return db->in_tx;
 }
 
-static int vquery(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const char *types,
-                  va_list ap)
+int ck_db_vquery(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const char *types, va_list ap)
 {
     /* The parameter list must match the placeholders: a mismatch is a bug
      * that would bind the wrong values, so it fails loudly. */
@@ -137,7 +136,7 @@ int ck_db_query(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const 
 {
     va_list ap;
     va_start(ap, types);
-    int rc = vquery(db, out, err, sql, types, ap);
+    int rc = ck_db_vquery(db, out, err, sql, types, ap);
     va_end(ap);
     return rc;
 }
@@ -146,7 +145,7 @@ int ck_db_query(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const 
 static int vexec(ck_db *db, int64_t *changes, ck_error *err, const char *sql, const char *types, va_list ap)
 {
     ck_stmt *st = NULL;
-    int rc = vquery(db, &st, err, sql, types, ap);
+    int rc = ck_db_vquery(db, &st, err, sql, types, ap);
     if (rc < 0)
         return rc;
     while ((rc = db->drv->step(st, err)) == 1)
@@ -162,7 +161,7 @@ static int vone(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const 
 {
     ck_stmt *st = NULL;
     *out = NULL;
-    int rc = vquery(db, &st, err, sql, types, ap);
+    int rc = ck_db_vquery(db, &st, err, sql, types, ap);
     if (rc < 0)
         return rc;
     rc = db->drv->step(st, err);

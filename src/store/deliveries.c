@@ -196,12 +196,9 @@ int ck_deliveries_get(ck_db *db, const char *id, json_t **out, ck_error *err)
 int ck_deliveries_list_dead(ck_db *db, const char *after, int64_t limit, json_t **items, char last_id[CK_ID_MAX],
                             ck_error *err)
 {
-    ck_stmt *st = NULL;
-    *items = NULL;
-    int rc = ck_db_query(db, &st, err,
-                         "SELECT " S1B_DELIVERY_COLS " FROM deliveries WHERE status = 'Dead' AND id > ? ORDER BY id LIMIT ?",
-                         "ti", after, limit);
-    return rc < 0 ? rc : ck_view_page(st, s1b_delivery_json, items, last_id, err);
+    return ck_view_list(db, s1b_delivery_json, items, last_id, err,
+                        "SELECT " S1B_DELIVERY_COLS " FROM deliveries WHERE status = 'Dead' AND id > ? ORDER BY id LIMIT ?",
+                        "ti", after, limit);
 }
 
 int ck_deliveries_count_backlog(ck_db *db, int64_t *pending, int64_t *dead, ck_error *err)

@@ -151,11 +151,8 @@ static json_t *alert_json(ck_stmt *st)
 int ck_alerts_list(ck_db *db, const char *kind, const char *after, int64_t limit, json_t **items,
                    char last_id[CK_ID_MAX], ck_error *err)
 {
-    ck_stmt *st = NULL;
-    *items = NULL;
-    int rc = ck_db_query(db, &st, err,
-                         "SELECT id, kind, subject_id, message, created_at FROM alerts WHERE id > ?"
-                         " AND (? = '' OR kind = ?) ORDER BY id LIMIT ?",
-                         "ttti", after, kind ? kind : "", kind ? kind : "", limit);
-    return rc < 0 ? rc : ck_view_page(st, alert_json, items, last_id, err);
+    return ck_view_list(db, alert_json, items, last_id, err,
+                        "SELECT id, kind, subject_id, message, created_at FROM alerts WHERE id > ?"
+                        " AND (? = '' OR kind = ?) ORDER BY id LIMIT ?",
+                        "ttti", after, kind ? kind : "", kind ? kind : "", limit);
 }

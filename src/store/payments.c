@@ -284,16 +284,13 @@ int ck_payments_list_authorizations(ck_db *db, const ck_authorizations_filter *f
                                     json_t **items, char last_id[CK_ID_MAX], ck_error *err)
 {
     const char *status = f->status ? f->status : "", *store_id = f->store_id ? f->store_id : "";
-    ck_stmt *st = NULL;
-    *items = NULL;
-    int rc = ck_db_query(db, &st, err,
-                         "SELECT " S1B_AUTH_COLS " FROM payment_authorizations a"
-                         " JOIN checkout_sessions s ON s.id = a.session_id"
-                         " WHERE (? = '' OR a.status = ?) AND (? = '' OR s.store_id = ?)"
-                         " AND (? = 1 OR s.account_id IN (SELECT account_id FROM user_accounts WHERE user_id = ?))"
-                         " AND a.id > ? ORDER BY a.id LIMIT ?",
-                         "ttttitti", status, status, store_id, store_id, (int64_t)f->wide, f->user_id, after, limit);
-    return rc < 0 ? rc : ck_view_page(st, s1b_authorization_json, items, last_id, err);
+    return ck_view_list(db, s1b_authorization_json, items, last_id, err,
+                        "SELECT " S1B_AUTH_COLS " FROM payment_authorizations a"
+                        " JOIN checkout_sessions s ON s.id = a.session_id"
+                        " WHERE (? = '' OR a.status = ?) AND (? = '' OR s.store_id = ?)"
+                        " AND (? = 1 OR s.account_id IN (SELECT account_id FROM user_accounts WHERE user_id = ?))"
+                        " AND a.id > ? ORDER BY a.id LIMIT ?",
+                        "ttttitti", status, status, store_id, store_id, (int64_t)f->wide, f->user_id, after, limit);
 }
 
 static json_t *s2_authorization_json(ck_stmt *st)

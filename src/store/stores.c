@@ -84,11 +84,8 @@ int ck_stores_json(ck_db *db, const char *id, json_t **out, ck_error *err)
 int ck_stores_list(ck_db *db, const char *after, int64_t limit, json_t **items, char last_id[CK_ID_MAX],
                    ck_error *err)
 {
-    ck_stmt *st = NULL;
-    *items = NULL;
-    int rc = ck_db_query(db, &st, err, "SELECT " STORE_COLS " FROM stores WHERE id > ? ORDER BY id LIMIT ?", "ti",
-                         after, limit);
-    return rc < 0 ? rc : ck_view_page(st, store_json, items, last_id, err);
+    return ck_view_list(db, store_json, items, last_id, err,
+                        "SELECT " STORE_COLS " FROM stores WHERE id > ? ORDER BY id LIMIT ?", "ti", after, limit);
 }
 
 /* ---- shipping methods ---- */
@@ -120,12 +117,9 @@ int ck_stores_shipping_method_json(ck_db *db, const char *id, json_t **out, ck_e
 int ck_stores_list_shipping_methods(ck_db *db, const char *store_id, const char *after, int64_t limit,
                                     json_t **items, char last_id[CK_ID_MAX], ck_error *err)
 {
-    ck_stmt *st = NULL;
-    *items = NULL;
-    int rc = ck_db_query(db, &st, err,
-                         "SELECT " SHM_COLS " FROM shipping_methods WHERE store_id = ? AND id > ? ORDER BY id LIMIT ?",
-                         "tti", store_id, after, limit);
-    return rc < 0 ? rc : ck_view_page(st, shm_json, items, last_id, err);
+    return ck_view_list(db, shm_json, items, last_id, err,
+                        "SELECT " SHM_COLS " FROM shipping_methods WHERE store_id = ? AND id > ? ORDER BY id LIMIT ?",
+                        "tti", store_id, after, limit);
 }
 
 /* ---- tax rates ---- */

@@ -87,12 +87,9 @@ int ck_subscribers_get(ck_db *db, const char *id, json_t **out, ck_error *err)
 int ck_subscribers_list(ck_db *db, const char *after, int64_t limit, json_t **items, char last_id[CK_ID_MAX],
                         ck_error *err)
 {
-    ck_stmt *st = NULL;
-    *items = NULL;
-    int rc = ck_db_query(db, &st, err,
-                         "SELECT " SUB_COLS " FROM subscribers WHERE deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
-                         "ti", after, limit);
-    return rc < 0 ? rc : ck_view_page(st, subscriber_json, items, last_id, err);
+    return ck_view_list(db, subscriber_json, items, last_id, err,
+                        "SELECT " SUB_COLS " FROM subscribers WHERE deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
+                        "ti", after, limit);
 }
 
 int ck_subscribers_kind_url(ck_db *db, const char *id, char kind[16], char **url, ck_error *err)

@@ -1,4 +1,5 @@
 /* view.c: read views as JSON from query rows (store/view.h). */
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "store/view.h"
@@ -49,4 +50,16 @@ int ck_view_append(ck_stmt *st, json_t *arr, ck_row_json_fn row_json, ck_error *
         json_array_append_new(arr, row_json(st));
     ck_db_done(st);
     return rc;
+}
+
+int ck_view_list(ck_db *db, ck_row_json_fn row_json, json_t **items, char last_id[CK_ID_MAX], ck_error *err,
+                 const char *sql, const char *types, ...)
+{
+    ck_stmt *st = NULL;
+    *items = NULL;
+    va_list ap;
+    va_start(ap, types);
+    int rc = ck_db_vquery(db, &st, err, sql, types, ap);
+    va_end(ap);
+    return rc < 0 ? rc : ck_view_page(st, row_json, items, last_id, err);
 }

@@ -21,6 +21,13 @@ int ck_view_find(ck_db *db, const char *sql, const char *id, ck_row_json_fn row_
 int ck_view_one(ck_db *db, const char *sql, const char *id, ck_row_json_fn row_json, const char *kind,
                 json_t **out, ck_error *err);
 
+/* One page of a list: runs sql (a query ordered by id, the id in column 0;
+ * its parameters from types, bound as ck_db_query binds them) and reads its
+ * rows as ck_view_page does: 0 with *items and last_id, or <0 with *items
+ * NULL. */
+int ck_view_list(ck_db *db, ck_row_json_fn row_json, json_t **items, char last_id[CK_ID_MAX], ck_error *err,
+                 const char *sql, const char *types, ...);
+
 /* Every row of st (a query ordered by id, the id in column 0) through
  * row_json; finishes st. 0 with *items (a new array, the caller's) and
  * last_id (the last row's id, "" when there is none), or <0 with *items NULL. */
