@@ -6,6 +6,7 @@
 #define CHECKOUT_DB_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "checkout/error.h"
@@ -81,5 +82,8 @@ int64_t ck_col_int(ck_stmt *st, int col);
 const char *ck_col_text(ck_stmt *st, int col); /* "" for NULL */
 const char *ck_col_text_or_null(ck_stmt *st, int col);
 int ck_col_null(ck_stmt *st, int col);
+/* Copies the column's text ("" for NULL) into dst of size n, cut to fit:
+ * 1 when it fit whole, 0 when it was cut. */
+int ck_col_copy(ck_stmt *st, int col, char *dst, size_t n);
 
 #endif

@@ -96,7 +96,7 @@ static int list_tx(ck_db *db, void *arg, ck_error *err)
                          a->account_id ? a->account_id : "", a->buyer_id ? a->buyer_id : "",
                          a->buyer_id ? a->buyer_id : "", a->after, a->limit);
     while (rc == 0 && n < a->limit && (rc = ck_db_next(st, err)) == 1) {
-        snprintf(ids[n++], CK_ID_MAX, "%s", ck_col_text(st, 0));
+        ck_col_copy(st, 0, ids[n++], CK_ID_MAX);
         rc = 0;
     }
     ck_db_done(st);
@@ -145,7 +145,7 @@ static int add_line(ck_db *db, const char *cart_id, const ck_product *p, int64_t
                           "ttttiiiii", item_id_out, cart_id, p->id, p->sku, quantity, p->unit_price, p->unit_price,
                           p->unit_price * quantity, ck_now_ms());
     }
-    snprintf(item_id_out, CK_ID_MAX, "%s", ck_col_text(st, 0));
+    ck_col_copy(st, 0, item_id_out, CK_ID_MAX);
     int64_t total_qty = ck_col_int(st, 1) + quantity;
     ck_db_done(st);
     if (total_qty > CK_QTY_MAX)
@@ -242,12 +242,12 @@ int ck_carts_get(ck_db *db, const char *id, ck_cart_row *out, ck_error *err)
                        "t", id);
     if (rc <= 0)
         return rc;
-    snprintf(out->id, sizeof(out->id), "%s", ck_col_text(st, 0));
-    snprintf(out->store_id, sizeof(out->store_id), "%s", ck_col_text(st, 1));
-    snprintf(out->account_id, sizeof(out->account_id), "%s", ck_col_text(st, 2));
-    snprintf(out->owner_id, sizeof(out->owner_id), "%s", ck_col_text(st, 3));
-    snprintf(out->status, sizeof(out->status), "%s", ck_col_text(st, 4));
-    snprintf(out->currency, sizeof(out->currency), "%s", ck_col_text(st, 5));
+    ck_col_copy(st, 0, out->id, sizeof(out->id));
+    ck_col_copy(st, 1, out->store_id, sizeof(out->store_id));
+    ck_col_copy(st, 2, out->account_id, sizeof(out->account_id));
+    ck_col_copy(st, 3, out->owner_id, sizeof(out->owner_id));
+    ck_col_copy(st, 4, out->status, sizeof(out->status));
+    ck_col_copy(st, 5, out->currency, sizeof(out->currency));
     ck_db_done(st);
     return 1;
 }

@@ -34,10 +34,10 @@ void ck_catalog_product_clear(ck_product *p)
 /* Fills out from a row of PRODUCT_COLS and finishes st: 1, or <0 when out of memory. */
 static int product_from_row(ck_stmt *st, ck_product *out, ck_error *err)
 {
-    snprintf(out->id, sizeof(out->id), "%s", ck_col_text(st, 0));
-    snprintf(out->store_id, sizeof(out->store_id), "%s", ck_col_text(st, 1));
-    snprintf(out->sku, sizeof(out->sku), "%s", ck_col_text(st, 2));
-    snprintf(out->name, sizeof(out->name), "%s", ck_col_text(st, 3));
+    ck_col_copy(st, 0, out->id, sizeof(out->id));
+    ck_col_copy(st, 1, out->store_id, sizeof(out->store_id));
+    ck_col_copy(st, 2, out->sku, sizeof(out->sku));
+    ck_col_copy(st, 3, out->name, sizeof(out->name));
     out->unit_price = ck_col_int(st, 4);
     out->stock = ck_col_int(st, 5);
     out->min_quantity = ck_col_int(st, 6);

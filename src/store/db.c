@@ -1,6 +1,7 @@
 /* db.c: the storage interface's generic half: driver choice, transactions and
  * the typed query helpers every repository function uses. */
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -246,4 +247,10 @@ const char *ck_col_text_or_null(ck_stmt *st, int col)
 int ck_col_null(ck_stmt *st, int col)
 {
     return st->db->drv->col_null(st, col);
+}
+
+int ck_col_copy(ck_stmt *st, int col, char *dst, size_t n)
+{
+    int len = snprintf(dst, n, "%s", ck_col_text(st, col));
+    return len >= 0 && (size_t)len < n;
 }

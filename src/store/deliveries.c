@@ -42,7 +42,7 @@ static int s3_claim_pg(ck_db *db, const char *owner, int64_t lease_until, int64_
         "tiiiiii", owner, lease_until, now, now, now, now, now);
     if (rc <= 0)
         return rc;
-    snprintf(id_out, CK_ID_MAX, "%s", ck_col_text(st, 0));
+    ck_col_copy(st, 0, id_out, CK_ID_MAX);
     ck_db_done(st);
     return 1;
 }
@@ -62,7 +62,7 @@ int ck_deliveries_claim(ck_db *db, const char *owner, int64_t lease_until, int64
                        "iii", now, now, now);
     if (rc <= 0)
         return rc;
-    snprintf(id_out, CK_ID_MAX, "%s", ck_col_text(st, 0));
+    ck_col_copy(st, 0, id_out, CK_ID_MAX);
     ck_db_done(st);
     rc = ck_db_exec(db, &changed, err,
                     "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ? AND status = 'Pending'"
@@ -96,7 +96,7 @@ int ck_deliveries_attempt(ck_db *db, const char *id, ck_delivery_attempt *a, ck_
                        "t", a->id);
     if (rc <= 0)
         return rc;
-    snprintf(a->kind, sizeof(a->kind), "%s", ck_col_text(st, 0));
+    ck_col_copy(st, 0, a->kind, sizeof(a->kind));
     a->url = s3_dup_col(st, 1);
     a->secret = s3_dup_col(st, 2);
     a->smtp_url = s3_dup_col(st, 3);
@@ -104,8 +104,8 @@ int ck_deliveries_attempt(ck_db *db, const char *id, ck_delivery_attempt *a, ck_
     a->max_attempts = ck_col_int(st, 5);
     a->backoff_ms = ck_col_int(st, 6);
     a->attempts = ck_col_int(st, 7);
-    snprintf(a->event_type, sizeof(a->event_type), "%s", ck_col_text(st, 8));
-    snprintf(a->order_id, sizeof(a->order_id), "%s", ck_col_text(st, 9));
+    ck_col_copy(st, 8, a->event_type, sizeof(a->event_type));
+    ck_col_copy(st, 9, a->order_id, sizeof(a->order_id));
     a->payload = s3_dup_col(st, 10);
     a->to = s3_dup_col(st, 11);
     a->store_name = s3_dup_col(st, 12);

@@ -74,8 +74,8 @@ int ck_jobs_stuck_sessions(ck_db *db, const char *after, int64_t now, int max, c
         return rc;
     while (*n < max && (rc = ck_db_next(st, err)) == 1) {
         ck_stuck_session *s = &out[(*n)++];
-        snprintf(s->id, sizeof(s->id), "%s", ck_col_text(st, 0));
-        snprintf(s->state, sizeof(s->state), "%s", ck_col_text(st, 1));
+        ck_col_copy(st, 0, s->id, sizeof(s->id));
+        ck_col_copy(st, 1, s->state, sizeof(s->state));
     }
     ck_db_done(st);
     return rc < 0 ? rc : 0;
@@ -106,7 +106,7 @@ int ck_jobs_sessions_page(ck_db *db, const char *after, int only_stuck, int64_t 
     if (rc < 0)
         return rc;
     while (*n < max && (rc = ck_db_next(st, err)) == 1)
-        snprintf(ids[(*n)++], CK_ID_MAX, "%s", ck_col_text(st, 0));
+        ck_col_copy(st, 0, ids[(*n)++], CK_ID_MAX);
     ck_db_done(st);
     return rc < 0 ? rc : 0;
 }
@@ -132,7 +132,7 @@ int ck_jobs_stale_sessions(ck_db *db, const char *after, int64_t now, int max, c
     *n = 0;
     while (*n < max && (rc = ck_db_next(st, err)) == 1) {
         ck_stale_session *s = &out[(*n)++];
-        snprintf(s->id, sizeof(s->id), "%s", ck_col_text(st, 0));
+        ck_col_copy(st, 0, s->id, sizeof(s->id));
         s->archived = ck_col_int(st, 1) != 0;
         s->idle_before = ck_col_int(st, 2);
     }

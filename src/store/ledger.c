@@ -69,9 +69,9 @@ int ck_ledger_session_open(ck_db *db, const char *session_id, ck_ledger_open **o
             open = grown;
         }
         ck_ledger_open *o = &open[(*n)++];
-        snprintf(o->account, sizeof(o->account), "%s", ck_col_text(st, 0));
-        snprintf(o->contract, sizeof(o->contract), "%s", ck_col_text(st, 1));
-        snprintf(o->kind, sizeof(o->kind), "%s", ck_col_text(st, 2));
+        ck_col_copy(st, 0, o->account, sizeof(o->account));
+        ck_col_copy(st, 1, o->contract, sizeof(o->contract));
+        ck_col_copy(st, 2, o->kind, sizeof(o->kind));
         o->net = ck_col_int(st, 3);
     }
     ck_db_done(st);

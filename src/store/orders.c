@@ -18,7 +18,7 @@ int ck_orders_list_ids_by_account(ck_db *db, const char *account_id, const char 
     if (rc < 0)
         return rc;
     while (*n < limit && (rc = ck_db_next(st, err)) == 1)
-        snprintf(ids[(*n)++], CK_ID_MAX, "%s", ck_col_text(st, 0));
+        ck_col_copy(st, 0, ids[(*n)++], CK_ID_MAX);
     ck_db_done(st);
     return rc < 0 ? rc : 0;
 }
@@ -64,7 +64,7 @@ int ck_orders_view_head(ck_db *db, const char *id, json_t **out, char session_id
     int rc = ck_db_one(db, &st, err, "SELECT " S2_ORDER_COLS " FROM orders WHERE id = ?", "t", id);
     if (rc <= 0)
         return rc;
-    snprintf(session_id, CK_ID_MAX, "%s", ck_col_text(st, 3));
+    ck_col_copy(st, 3, session_id, CK_ID_MAX);
     *created_at = ck_col_int(st, 17);
     *updated_at = ck_col_int(st, 18);
     json_t *totals = json_pack("{s:o, s:o, s:o, s:o, s:o}", "subtotal", s2_int_of(st, 11), "adjustments",
@@ -117,7 +117,7 @@ int ck_orders_summary_json(ck_db *db, const char *order_id, json_t **out, ck_err
         return 0;
     }
     char summary_id[CK_ID_MAX];
-    snprintf(summary_id, sizeof(summary_id), "%s", ck_col_text(st, 0));
+    ck_col_copy(st, 0, summary_id, sizeof(summary_id));
     ck_db_done(st);
     json_t *items = json_array();
     *out = json_pack("{s:s, s:o}", "id", summary_id, "items", items);
@@ -135,7 +135,7 @@ int ck_orders_account_of(ck_db *db, const char *id, char account_id[CK_ID_MAX], 
     int rc = ck_db_one(db, &st, err, "SELECT account_id FROM orders WHERE id = ?", "t", id);
     if (rc <= 0)
         return rc;
-    snprintf(account_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
+    ck_col_copy(st, 0, account_id, CK_ID_MAX);
     ck_db_done(st);
     return 1;
 }
@@ -207,7 +207,7 @@ int ck_orders_status(ck_db *db, const char *order_id, char status[32], ck_error 
     ck_stmt *st = NULL;
     int rc = ck_db_one(db, &st, err, "SELECT status FROM orders WHERE id = ?", "t", order_id);
     if (rc == 1)
-        snprintf(status, 32, "%s", ck_col_text(st, 0));
+        ck_col_copy(st, 0, status, 32);
     ck_db_done(st);
     return rc;
 }

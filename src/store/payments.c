@@ -44,10 +44,10 @@ int ck_payments_void_pending(ck_db *db, const char *session_id, const char *afte
             *out = grown;
         }
         ck_hold *h = &(*out)[(*n)++];
-        snprintf(h->id, sizeof(h->id), "%s", ck_col_text(st, 0));
-        snprintf(h->session_id, sizeof(h->session_id), "%s", ck_col_text(st, 1));
-        snprintf(h->store_id, sizeof(h->store_id), "%s", ck_col_text(st, 2));
-        snprintf(h->gw_auth, sizeof(h->gw_auth), "%s", ck_col_text(st, 3));
+        ck_col_copy(st, 0, h->id, sizeof(h->id));
+        ck_col_copy(st, 1, h->session_id, sizeof(h->session_id));
+        ck_col_copy(st, 2, h->store_id, sizeof(h->store_id));
+        ck_col_copy(st, 3, h->gw_auth, sizeof(h->gw_auth));
         h->amount = ck_col_int(st, 4);
     }
     ck_db_done(st);
@@ -79,9 +79,9 @@ int ck_payments_open_auth_of_order(ck_db *db, const char *order_id, char auth_id
                        "t", order_id);
     if (rc <= 0)
         return rc;
-    snprintf(auth_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
-    snprintf(gw_auth, 128, "%s", ck_col_text(st, 1));
-    snprintf(store_id, CK_ID_MAX, "%s", ck_col_text(st, 2));
+    ck_col_copy(st, 0, auth_id, CK_ID_MAX);
+    ck_col_copy(st, 1, gw_auth, 128);
+    ck_col_copy(st, 2, store_id, CK_ID_MAX);
     ck_db_done(st);
     return 1;
 }
@@ -168,7 +168,7 @@ int ck_payments_expired_sessions(ck_db *db, int64_t now, char (**ids)[CK_ID_MAX]
             }
             out = grown;
         }
-        snprintf(out[(*n)++], CK_ID_MAX, "%s", ck_col_text(st, 0));
+        ck_col_copy(st, 0, out[(*n)++], CK_ID_MAX);
     }
     ck_db_done(st);
     if (rc < 0) {
@@ -202,9 +202,9 @@ int ck_payments_testgw_get(ck_db *db, const char *key, ck_testgw_row *out, ck_er
                        "SELECT op, result, ref_id, amount FROM gateway_test_ledger WHERE idem_key = ?", "t", key);
     if (rc <= 0)
         return rc;
-    snprintf(out->op, sizeof(out->op), "%s", ck_col_text(st, 0));
-    snprintf(out->result, sizeof(out->result), "%s", ck_col_text(st, 1));
-    snprintf(out->ref_id, sizeof(out->ref_id), "%s", ck_col_text(st, 2));
+    ck_col_copy(st, 0, out->op, sizeof(out->op));
+    ck_col_copy(st, 1, out->result, sizeof(out->result));
+    ck_col_copy(st, 2, out->ref_id, sizeof(out->ref_id));
     out->amount = ck_col_int(st, 3);
     ck_db_done(st);
     return 1;

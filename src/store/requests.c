@@ -88,7 +88,7 @@ int ck_requests_json(ck_db *db, const char *id, json_t **out, char user_id[CK_ID
                        "t", id);
     if (rc <= 0)
         return rc;
-    snprintf(user_id, CK_ID_MAX, "%s", ck_col_text(st, 3));
+    ck_col_copy(st, 3, user_id, CK_ID_MAX);
     const char *text = ck_col_text(st, 6);
     json_t *errors = text[0] ? json_loads(text, 0, NULL) : NULL;
     if (!json_is_array(errors)) {
@@ -122,9 +122,9 @@ int ck_requests_claim_placement(ck_db *db, const char *runner, int64_t now, int6
                        "tiii", runner, lease_until, now, now);
         if (rc <= 0)
             return rc;
-        snprintf(out->request_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
-        snprintf(out->user_id, CK_ID_MAX, "%s", ck_col_text(st, 1));
-        snprintf(out->session_id, CK_ID_MAX, "%s", ck_col_text(st, 2));
+        ck_col_copy(st, 0, out->request_id, CK_ID_MAX);
+        ck_col_copy(st, 1, out->user_id, CK_ID_MAX);
+        ck_col_copy(st, 2, out->session_id, CK_ID_MAX);
         ck_db_done(st);
         return 1;
     }
@@ -135,9 +135,9 @@ int ck_requests_claim_placement(ck_db *db, const char *runner, int64_t now, int6
                    "i", now);
     if (rc <= 0)
         return rc;
-    snprintf(out->request_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
-    snprintf(out->user_id, CK_ID_MAX, "%s", ck_col_text(st, 1));
-    snprintf(out->session_id, CK_ID_MAX, "%s", ck_col_text(st, 2));
+    ck_col_copy(st, 0, out->request_id, CK_ID_MAX);
+    ck_col_copy(st, 1, out->user_id, CK_ID_MAX);
+    ck_col_copy(st, 2, out->session_id, CK_ID_MAX);
     ck_db_done(st);
     int64_t changed = 0;
     rc = ck_db_exec(db, &changed, err,

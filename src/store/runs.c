@@ -14,10 +14,10 @@ int ck_runs_status(ck_db *db, const char *session_id, ck_run_status *out, ck_err
                        "t", session_id);
     if (rc <= 0)
         return rc;
-    snprintf(out->account_id, sizeof(out->account_id), "%s", ck_col_text(st, 0));
+    ck_col_copy(st, 0, out->account_id, sizeof(out->account_id));
     out->archived = (int)ck_col_int(st, 1);
     out->completed = strcmp(ck_col_text(st, 2), "Completed") == 0;
-    snprintf(out->order_id, sizeof(out->order_id), "%s", ck_col_text(st, 3));
+    ck_col_copy(st, 3, out->order_id, sizeof(out->order_id));
     ck_db_done(st);
     return 1;
 }
@@ -34,21 +34,21 @@ int ck_runs_load(ck_db *db, const char *session_id, ck_run_session *out, ck_erro
                        "t", session_id);
     if (rc <= 0)
         return rc;
-    snprintf(out->cart_id, sizeof(out->cart_id), "%s", ck_col_text(st, 0));
-    snprintf(out->account_id, sizeof(out->account_id), "%s", ck_col_text(st, 1));
-    snprintf(out->store_id, sizeof(out->store_id), "%s", ck_col_text(st, 2));
-    snprintf(out->buyer_id, sizeof(out->buyer_id), "%s", ck_col_text(st, 3));
+    ck_col_copy(st, 0, out->cart_id, sizeof(out->cart_id));
+    ck_col_copy(st, 1, out->account_id, sizeof(out->account_id));
+    ck_col_copy(st, 2, out->store_id, sizeof(out->store_id));
+    ck_col_copy(st, 3, out->buyer_id, sizeof(out->buyer_id));
     out->inputs_version = ck_col_int(st, 4);
     out->inputs = json_loads(ck_col_text(st, 5), 0, NULL);
-    snprintf(out->last_step, sizeof(out->last_step), "%s", ck_col_text(st, 6));
+    ck_col_copy(st, 6, out->last_step, sizeof(out->last_step));
     out->totals.subtotal = ck_col_int(st, 7);
     out->totals.adjustments = ck_col_int(st, 8);
     out->totals.shipping = ck_col_int(st, 9);
     out->totals.tax = ck_col_int(st, 10);
     out->totals.grand_total = ck_col_int(st, 11);
     out->errors = json_loads(ck_col_text(st, 12), 0, NULL);
-    snprintf(out->order_id, sizeof(out->order_id), "%s", ck_col_text(st, 13));
-    snprintf(out->currency, sizeof(out->currency), "%s", ck_col_text(st, 14));
+    ck_col_copy(st, 13, out->order_id, sizeof(out->order_id));
+    ck_col_copy(st, 14, out->currency, sizeof(out->currency));
     ck_db_done(st);
     if (!json_is_object(out->inputs)) {
         json_decref(out->inputs);
@@ -95,9 +95,9 @@ int ck_runs_load_lines(ck_db *db, const char *cart_id, ck_line **out, size_t *n,
         }
         ck_line *l = &lines[count++];
         memset(l, 0, sizeof(*l));
-        snprintf(l->item_id, sizeof(l->item_id), "%s", ck_col_text(st, 0));
-        snprintf(l->product_id, sizeof(l->product_id), "%s", ck_col_text(st, 1));
-        snprintf(l->sku, sizeof(l->sku), "%s", ck_col_text(st, 2));
+        ck_col_copy(st, 0, l->item_id, sizeof(l->item_id));
+        ck_col_copy(st, 1, l->product_id, sizeof(l->product_id));
+        ck_col_copy(st, 2, l->sku, sizeof(l->sku));
         l->quantity = ck_col_int(st, 3);
         l->unit_price = ck_col_int(st, 4);
         l->sales_price = ck_col_int(st, 5);

@@ -12,7 +12,7 @@ static int s1b_read_ids(ck_stmt *st, int64_t limit, char (*ids)[CK_ID_MAX], int6
 {
     int rc = 0;
     while (*n < limit && (rc = ck_db_next(st, err)) == 1)
-        snprintf(ids[(*n)++], CK_ID_MAX, "%s", ck_col_text(st, 0));
+        ck_col_copy(st, 0, ids[(*n)++], CK_ID_MAX);
     ck_db_done(st);
     return rc < 0 ? rc : 0;
 }

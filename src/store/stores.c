@@ -35,7 +35,7 @@ int ck_stores_currency(ck_db *db, const char *id, char currency[8], ck_error *er
     ck_stmt *st = NULL;
     int rc = ck_db_one(db, &st, err, "SELECT currency FROM stores WHERE id = ?", "t", id);
     if (rc == 1) {
-        snprintf(currency, 8, "%s", ck_col_text(st, 0));
+        ck_col_copy(st, 0, currency, 8);
         ck_db_done(st);
     }
     return rc;
@@ -226,7 +226,7 @@ int ck_stores_active_flow(ck_db *db, const char *store_id, char flow_id[CK_ID_MA
     int rc = ck_db_one(db, &st, err, "SELECT active_flow_id FROM stores WHERE id = ?", "t", store_id);
     if (rc <= 0)
         return rc;
-    snprintf(flow_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
+    ck_col_copy(st, 0, flow_id, CK_ID_MAX);
     ck_db_done(st);
     return 1;
 }

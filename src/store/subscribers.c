@@ -31,8 +31,8 @@ int ck_subscribers_for_event(ck_db *db, const char *event_type, ck_subscriber_re
             }
             subs = grown;
         }
-        snprintf(subs[*n].id, sizeof(subs[*n].id), "%s", ck_col_text(st, 0));
-        snprintf(subs[*n].kind, sizeof(subs[*n].kind), "%s", ck_col_text(st, 1));
+        ck_col_copy(st, 0, subs[*n].id, sizeof(subs[*n].id));
+        ck_col_copy(st, 1, subs[*n].kind, sizeof(subs[*n].kind));
         (*n)++;
     }
     ck_db_done(st);
@@ -101,7 +101,7 @@ int ck_subscribers_kind_url(ck_db *db, const char *id, char kind[16], char **url
                        id);
     if (rc <= 0)
         return rc;
-    snprintf(kind, 16, "%s", ck_col_text(st, 0));
+    ck_col_copy(st, 0, kind, 16);
     if (!ck_col_null(st, 1) && !(*url = strdup(ck_col_text(st, 1))))
         rc = ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
     ck_db_done(st);

@@ -32,7 +32,7 @@ int ck_view_page(ck_stmt *st, ck_row_json_fn row_json, json_t **items, char last
     last_id[0] = '\0';
     while ((rc = ck_db_next(st, err)) == 1) {
         json_array_append_new(arr, row_json(st));
-        snprintf(last_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
+        ck_col_copy(st, 0, last_id, CK_ID_MAX);
     }
     ck_db_done(st);
     if (rc < 0) {
