@@ -147,20 +147,21 @@ int ck_requests_claim_placement(ck_db *db, const char *runner, int64_t now, int6
     return rc < 0 ? rc : changed == 1;
 }
 
+/* The Failed update of one request by id; ck_requests_fail_running adds its
+ * condition on the status. */
+#define REQUEST_FAIL_SQL                                                                                           \
+    "UPDATE checkout_requests SET status = 'Failed', errors = ?, completed_at = ?, http_status = ?"                \
+    " WHERE id = ?"
+
 int ck_requests_fail(ck_db *db, const char *id, const char *errors, int64_t now, int64_t http_status,
                      ck_error *err)
 {
-    return ck_db_exec(db, NULL, err,
-                      "UPDATE checkout_requests SET status = 'Failed', errors = ?, completed_at = ?, http_status = ?"
-                      " WHERE id = ?",
-                      "tiit", errors, now, http_status, id);
+    return ck_db_exec(db, NULL, err, REQUEST_FAIL_SQL, "tiit", errors, now, http_status, id);
 }
 
 int ck_requests_fail_running(ck_db *db, const char *id, const char *errors, int64_t now, int64_t http_status,
                              ck_error *err)
 {
-    return ck_db_exec(db, NULL, err,
-                      "UPDATE checkout_requests SET status = 'Failed', errors = ?, completed_at = ?, http_status = ?"
-                      " WHERE id = ? AND status = 'Running'",
-                      "tiit", errors, now, http_status, id);
+    return ck_db_exec(db, NULL, err, REQUEST_FAIL_SQL " AND status = 'Running'", "tiit", errors, now, http_status,
+                      id);
 }
