@@ -104,6 +104,15 @@ int ck_requests_json(ck_db *db, const char *id, json_t **out, char user_id[CK_ID
     return 1;
 }
 
+/* The claimed row (id, user_id, session_id) into out; finishes st. */
+static void read_claim(ck_stmt *st, ck_request_claim *out)
+{
+    ck_col_copy(st, 0, out->request_id, CK_ID_MAX);
+    ck_col_copy(st, 1, out->user_id, CK_ID_MAX);
+    ck_col_copy(st, 2, out->session_id, CK_ID_MAX);
+    ck_db_done(st);
+}
+
 int ck_requests_claim_placement(ck_db *db, const char *runner, int64_t now, int64_t lease_until,
                                 ck_request_claim *out, ck_error *err)
 {
@@ -122,10 +131,7 @@ int ck_requests_claim_placement(ck_db *db, const char *runner, int64_t now, int6
                        "tiii", runner, lease_until, now, now);
         if (rc <= 0)
             return rc;
-        ck_col_copy(st, 0, out->request_id, CK_ID_MAX);
-        ck_col_copy(st, 1, out->user_id, CK_ID_MAX);
-        ck_col_copy(st, 2, out->session_id, CK_ID_MAX);
-        ck_db_done(st);
+        read_claim(st, out);
         return 1;
     }
     rc = ck_db_one(db, &st, err,
@@ -135,10 +141,7 @@ int ck_requests_claim_placement(ck_db *db, const char *runner, int64_t now, int6
                    "i", now);
     if (rc <= 0)
         return rc;
-    ck_col_copy(st, 0, out->request_id, CK_ID_MAX);
-    ck_col_copy(st, 1, out->user_id, CK_ID_MAX);
-    ck_col_copy(st, 2, out->session_id, CK_ID_MAX);
-    ck_db_done(st);
+    read_claim(st, out);
     int64_t changed = 0;
     rc = ck_db_exec(db, &changed, err,
                     "UPDATE checkout_requests SET status = 'Running', runner = ?, run_lease_until = ?"
