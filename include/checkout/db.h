@@ -5,6 +5,8 @@
 #ifndef CHECKOUT_DB_H
 #define CHECKOUT_DB_H
 
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "checkout/error.h"
@@ -53,6 +55,8 @@ int ck_db_tx(ck_db *db, int write, ck_db_tx_fn fn, void *arg, ck_error *err);
  *   'i' int64_t, 't' const char * (NULL binds NULL), 'b' int as 0/1.
  * On success *out is positioned before the first row; call ck_db_next. */
 int ck_db_query(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const char *types, ...);
+/* ck_db_query with its parameters in ap (for the store's own variadic helpers). */
+int ck_db_vquery(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const char *types, va_list ap);
 
 /* Runs a statement that returns no rows; *changes (may be NULL) gets the rows changed. */
 int ck_db_exec(ck_db *db, int64_t *changes, ck_error *err, const char *sql, const char *types, ...);
@@ -63,6 +67,14 @@ int ck_db_exec(ck_db *db, int64_t *changes, ck_error *err, const char *sql, cons
  * a caller for which no row is a failure can pass it on as it is. */
 int ck_db_one(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const char *types, ...);
 
+/* ck_db_exec for a statement whose count of changed rows is its answer (a
+ * conditional UPDATE that can lose a race): that count, or <0. */
+int ck_db_changed(ck_db *db, ck_error *err, const char *sql, const char *types, ...);
+
+/* ck_db_one for whether a row exists, none of it read: 1, 0 (err filled as
+ * ck_db_one fills it) or <0. */
+int ck_db_exists(ck_db *db, ck_error *err, const char *sql, const char *types, ...);
+
 int ck_db_next(ck_stmt *st, ck_error *err); /* 1 row, 0 done, <0 error */
 void ck_db_done(ck_stmt *st);                /* NULL-tolerant */
 
@@ -70,5 +82,8 @@ int64_t ck_col_int(ck_stmt *st, int col);
 const char *ck_col_text(ck_stmt *st, int col); /* "" for NULL */
 const char *ck_col_text_or_null(ck_stmt *st, int col);
 int ck_col_null(ck_stmt *st, int col);
+/* Copies the column's text ("" for NULL) into dst of size n, cut to fit:
+ * 1 when it fit whole, 0 when it was cut. */
+int ck_col_copy(ck_stmt *st, int col, char *dst, size_t n);
 
 #endif

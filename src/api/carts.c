@@ -197,7 +197,7 @@ static int create_cvo(ck_req *req, ck_error *err)
         (rc = ck_in_enum(req->json, "type", CK_OPTIONAL, cvo_types, &type, err)) < 0 ||
         (rc = ck_in_enum(req->json, "level", CK_OPTIONAL, cvo_levels, &level, err)) < 0 ||
         (rc = ck_in_str(req->json, "message", CK_REQUIRED, CK_TEXT_MAX, &message, err)) < 0 ||
-        (rc = ck_carts_insert_validation_output(req->db, c.id, related, type, level, message, id, err)) < 0)
+        (rc = ck_carts_insert_validation_output(req->db, c.id, related, type, level, message, ck_now_ms(), id, err)) < 0)
         return rc;
     return reply_view(req, 201, ck_carts_validation_output_json, id, err);
 }

@@ -48,21 +48,31 @@ static int read_embargoed(json_t *body, char **out, ck_error *err)
 static const char *const store_fields[] = {"name", "currency", "slaSeconds",
                                            "staleAuthorizationSeconds", "embargoedCountries", NULL};
 
+/* Reads a store body (store_fields) into in, name and currency with
+ * presence `need` (CK_REQUIRED to create, CK_OPTIONAL to patch); *emb (the
+ * caller frees it) is embargoedCountries as stored, NULL when absent. */
+static int read_store(json_t *b, int need, ck_store_fields *in, char **emb, ck_error *err)
+{
+    int rc;
+    if ((rc = ck_in_only(b, store_fields, err)) < 0 ||
+        (rc = ck_in_str(b, "name", need, CK_NAME_MAX, &in->name, err)) < 0 ||
+        (rc = read_currency(b, need, &in->currency, err)) < 0 ||
+        (rc = ck_in_int(b, "slaSeconds", CK_OPTIONAL, 1, 30 * 86400, &in->sla_seconds, err)) < 0 ||
+        (rc = ck_in_int(b, "staleAuthorizationSeconds", CK_OPTIONAL, 1, 30 * 86400, &in->stale_auth_seconds,
+                        err)) < 0 ||
+        (rc = read_embargoed(b, emb, err)) < 0)
+        return rc;
+    in->embargoed_countries = *emb;
+    return 0;
+}
+
 static int create_store(ck_req *req, ck_error *err)
 {
-    json_t *b = req->json;
     ck_store_fields in = {.sla_seconds = 900, .stale_auth_seconds = 86400};
     char *emb = NULL, id[CK_ID_MAX];
     int rc;
-    if ((rc = ck_in_only(b, store_fields, err)) < 0 ||
-        (rc = ck_in_str(b, "name", CK_REQUIRED, CK_NAME_MAX, &in.name, err)) < 0 ||
-        (rc = read_currency(b, CK_REQUIRED, &in.currency, err)) < 0 ||
-        (rc = ck_in_int(b, "slaSeconds", CK_OPTIONAL, 1, 30 * 86400, &in.sla_seconds, err)) < 0 ||
-        (rc = ck_in_int(b, "staleAuthorizationSeconds", CK_OPTIONAL, 1, 30 * 86400, &in.stale_auth_seconds,
-                        err)) < 0 ||
-        (rc = read_embargoed(b, &emb, err)) < 0)
+    if ((rc = read_store(req->json, CK_REQUIRED, &in, &emb, err)) < 0)
         return rc;
-    in.embargoed_countries = emb;
     rc = ck_stores_insert(req->db, &in, id, err);
     free(emb);
     return rc < 0 ? rc : reply_store(req, 201, id, err);
@@ -75,20 +85,12 @@ static int get_store(ck_req *req, ck_error *err)
 
 static int patch_store(ck_req *req, ck_error *err)
 {
-    json_t *b = req->json;
     const char *id = req->params[0];
     ck_store_fields in = {0};
     char *emb = NULL;
     int rc;
-    if ((rc = ck_in_only(b, store_fields, err)) < 0 ||
-        (rc = ck_in_str(b, "name", CK_OPTIONAL, CK_NAME_MAX, &in.name, err)) < 0 ||
-        (rc = read_currency(b, CK_OPTIONAL, &in.currency, err)) < 0 ||
-        (rc = ck_in_int(b, "slaSeconds", CK_OPTIONAL, 1, 30 * 86400, &in.sla_seconds, err)) < 0 ||
-        (rc = ck_in_int(b, "staleAuthorizationSeconds", CK_OPTIONAL, 1, 30 * 86400, &in.stale_auth_seconds,
-                        err)) < 0 ||
-        (rc = read_embargoed(b, &emb, err)) < 0)
+    if ((rc = read_store(req->json, CK_OPTIONAL, &in, &emb, err)) < 0)
         return rc;
-    in.embargoed_countries = emb;
     rc = ck_stores_update(req->db, id, &in, err);
     free(emb);
     if (rc < 0)

@@ -83,16 +83,3 @@ int ck_cart_recompute(ck_db *db, const char *cart_id, ck_error *err)
 {
     return ck_carts_recompute(db, cart_id, ck_now_ms(), err);
 }
-
-json_t *ck_cart_item_json(ck_stmt *st)
-{
-    return ck_carts_item_row_json(st);
-}
-
-int ck_cart_json(ck_db *db, const char *cart_id, json_t **out, ck_error *err)
-{
-    int rc = ck_carts_json(db, cart_id, out, err);
-    if (rc < 0)
-        return rc;
-    return rc == 0 ? ck_not_found(err, "cart", cart_id) : 0;
-}

@@ -1,4 +1,5 @@
-/* cart.h: carts: the one place cart status changes, totals, and the JSON view. */
+/* cart.h: carts: the one place cart status changes and totals (the JSON
+ * views are the carts repository's: ck_carts_json, ck_carts_item_json). */
 #ifndef CK_CART_H
 #define CK_CART_H
 
@@ -40,12 +41,5 @@ int ck_cart_hold_editable(ck_db *db, const char *cart_id, ck_error *err);
 /* Recomputes the cart's pre-checkout totals (subtotal = sum of list price x
  * quantity; the rest 0) and bumps its version. */
 int ck_cart_recompute(ck_db *db, const char *cart_id, ck_error *err);
-
-/* The cart as API.md's JSON (with items and totals); *out belongs to the caller. */
-int ck_cart_json(ck_db *db, const char *cart_id, json_t **out, ck_error *err);
-
-/* One item as JSON from a row of CK_CART_ITEM_COLS (store/carts.h); kept
- * for api/carts.c until its item read moves into the carts repository. */
-json_t *ck_cart_item_json(ck_stmt *st);
 
 #endif

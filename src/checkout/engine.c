@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/carts.h"
+#include "store/requests.h"
 #include "store/runs.h"
 #include "store/users.h"
 #include "core/log.h"
@@ -33,7 +35,7 @@ typedef struct run {
     ck_step_ctx ctx;
     const ck_flow *flow;
     void **states; /* per step of the flow: its kind's state, zeroed (owned) */
-    char owner[2 * CK_ID_MAX + 2];
+    char owner[CK_OWNER_MAX];
     char last_step[CK_FLOW_PATH_MAX]; /* lastSuccessfulStep, "" for none */
     json_t *errors;                   /* the session's errors (owned) */
     ck_error step_err;
@@ -108,7 +110,7 @@ static int save_progress(run *r, const char *step, int final, ck_error *err)
     if (rc == 0)
         rc = ck_runs_cart_totals(c->db, c->cart_id, &t, now, err);
     if (rc == 0 && final)
-        rc = ck_runs_request_succeeded(c->db, c->request_id, c->order_id, 201, now, err);
+        rc = ck_requests_succeed(c->db, c->request_id, c->order_id, 201, now, err);
     return rc;
 }
 
@@ -124,12 +126,13 @@ static int write_failure(ck_db *db, void *arg, ck_error *err)
     failure *f = arg;
     ck_step_ctx *c = &f->r->ctx;
     const ck_error *e = c->err;
+    char cvo_id[CK_ID_MAX];
     int rc = ck_runs_record_error(db, c->session_id, f->r->owner, f->errors, f->now, err);
     if (rc == 0 && c->cvo_related[0])
-        rc = ck_runs_add_error_cvo(db, c->cart_id, c->cvo_related, c->cvo_type ? c->cvo_type : "Other", e->message,
-                                   f->now, err);
+        rc = ck_carts_insert_validation_output(db, c->cart_id, c->cvo_related, c->cvo_type ? c->cvo_type : "Other",
+                                               "Error", e->message, f->now, cvo_id, err);
     if (rc == 0)
-        rc = ck_runs_request_failed(db, c->request_id, f->req_errors, c->cx->error_status(e), f->now, err);
+        rc = ck_requests_fail(db, c->request_id, f->req_errors, f->now, c->cx->error_status(e), err);
     if (rc == 0)
         rc = ck_outbox_add(db, "CheckoutFailed", NULL, c->session_id,
                            json_pack("{s:s, s:s, s:s, s:s, s:s}", "sessionId", c->session_id, "cartId", c->cart_id,
@@ -311,10 +314,11 @@ static int replay(ck_db *db, const ck_user *user, const char *session_id, const 
     snprintf(out->order_id, sizeof(out->order_id), "%s", order_id);
     if (request_id) {
         snprintf(out->request_id, sizeof(out->request_id), "%s", request_id);
-        return ck_runs_request_succeeded(db, request_id, order_id, 200, now, err);
+        return ck_requests_succeed(db, request_id, order_id, 200, now, err);
     }
     ck_id_new(out->request_id, "req");
-    return ck_runs_request_replayed(db, out->request_id, user->id, session_id, order_id, now, err);
+    return ck_requests_insert_succeeded(db, out->request_id, "PlaceOrder", user->id, session_id, order_id, 200, now,
+                                        err);
 }
 
 typedef struct take {
@@ -331,7 +335,7 @@ static int take_lease(ck_db *db, void *arg, ck_error *err)
     t->taken = ck_session_lease_take(db, c->session_id, t->r->owner, c->cx->cfg.lease_seconds, err);
     if (t->taken <= 0)
         return t->taken < 0 ? t->taken : CK_ECONFLICT;
-    return ck_runs_request_running(db, c->request_id, c->user->id, c->session_id, ck_now_ms(), err);
+    return ck_requests_insert_running(db, c->request_id, c->user->id, c->session_id, ck_now_ms(), err);
 }
 
 int ck_place_order(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id, const char *request_id,
@@ -411,7 +415,7 @@ int ck_place_enqueue(ck_ctx *cx, ck_db *db, const ck_user *user, const char *ses
     if (rc != 0)
         return rc < 0 ? rc : in_progress(err);
     ck_id_new(request_id, "req");
-    rc = ck_runs_request_queued(db, request_id, user->id, session_id, ck_now_ms(), err);
+    rc = ck_requests_insert_queued(db, request_id, user->id, session_id, ck_now_ms(), err);
     if (rc == 0)
         ck_queue_wake(cx);
     return rc;

@@ -93,7 +93,8 @@ static int write_session(ck_ctx *cx, ck_db *db, const ck_user *user, const ck_ca
     if ((rc = ck_carts_delete_cart_errors(db, cart->id, err)) < 0)
         return rc;
     ck_id_new(out->request_id, "req");
-    return ck_requests_insert_session_done(db, out->request_id, user->id, out->session_id, now, err);
+    return ck_requests_insert_succeeded(db, out->request_id, "CheckoutSession", user->id, out->session_id, NULL, 0, now,
+                                        err);
 }
 
 /* One run of the session action's transaction (ck_db_tx may run it again

@@ -83,7 +83,7 @@ static int update_inputs_tx(ck_db *db, void *arg, ck_error *err)
     const ck_session_changes *ch = u->changes;
     const char *session_id = u->session_id;
     json_t *inputs = NULL, *given[3] = {NULL, NULL, NULL};
-    char account[CK_ID_MAX], store[CK_ID_MAX], last[32];
+    char account[CK_ID_MAX], store[CK_ID_MAX], last[CK_STEP_PATH_MAX];
     int rc = ck_sessions_refs(db, session_id, account, store, NULL, err);
     if (rc <= 0)
         return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
@@ -206,9 +206,8 @@ int ck_session_abandon(ck_ctx *cx, ck_db *db, const ck_user *user, const char *s
     /* The lease, as place-order takes it: a placement running now makes this
      * 400 CART_ALREADY_IN_PROGRESS, and none can start until the session is
      * archived, after which none can start at all. */
-    char owner[2 * CK_ID_MAX + 2], rid[CK_ID_MAX];
-    ck_id_new(rid, "abandon");
-    snprintf(owner, sizeof(owner), "%s:%s", cx->node_id, rid);
+    char owner[CK_OWNER_MAX];
+    ck_owner_new(owner, cx->node_id, "abandon");
     if ((rc = ck_session_lease_take(db, session_id, owner, cx->cfg.lease_seconds, err)) <= 0) {
         if (rc < 0)
             return rc;

@@ -65,6 +65,13 @@ void ck_id_new(char out[CK_ID_MAX], const char *prefix)
     out[n] = '\0';
 }
 
+void ck_owner_new(char out[CK_OWNER_MAX], const char *node_id, const char *prefix)
+{
+    char rid[CK_ID_MAX];
+    ck_id_new(rid, prefix);
+    snprintf(out, CK_OWNER_MAX, "%s:%s", node_id, rid);
+}
+
 int ck_id_valid(const char *s, const char *prefix)
 {
     size_t n = strlen(prefix);

@@ -7,10 +7,18 @@
 
 #define CK_MONEY_MAX 100000000000000LL /* 10^14 minor units: far beyond any order or balance */
 #define CK_ID_MAX 48 /* prefix + '_' + 26 characters + NUL, with room */
+#define CK_STEP_PATH_MAX 64 /* a step's path ("erp/credit_check", lastSuccessfulStep): 63 characters + NUL */
 
 /* Writes "<prefix>_<26 chars>" into out: 48 bits of milliseconds then 80 random
  * bits in Crockford base32, so ids sort by creation time (keyset pagination). */
 void ck_id_new(char out[CK_ID_MAX], const char *prefix);
+
+/* A lease owner: "<node_id>:<run>", the node and one run on it. */
+#define CK_OWNER_MAX (2 * CK_ID_MAX + 2)
+
+/* Names a lease owner for a new run of node_id: a fresh id of prefix after
+ * the node ("node_...:job_..."). */
+void ck_owner_new(char out[CK_OWNER_MAX], const char *node_id, const char *prefix);
 
 /* True when s looks like an id of that prefix (cheap syntax check only). */
 int ck_id_valid(const char *s, const char *prefix);

@@ -137,9 +137,8 @@ int ck_dispatch_one(ck_ctx *cx, ck_db *db, ck_error *err)
 {
     attempt a;
     memset(&a, 0, sizeof(a));
-    char owner[2 * CK_ID_MAX + 2], rid[CK_ID_MAX];
-    ck_id_new(rid, "dw");
-    snprintf(owner, sizeof(owner), "%s:%s", cx->node_id, rid);
+    char owner[CK_OWNER_MAX];
+    ck_owner_new(owner, cx->node_id, "dw");
     int rc = claim(db, owner, &a, err);
     if (rc <= 0) {
         ck_delivery_attempt_free(&a);

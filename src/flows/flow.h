@@ -18,7 +18,7 @@
 #define CK_FLOW_STANDARD_ID "flow_standard"
 #define CK_STATE_START "Start"
 #define CK_STATE_COMPLETED "Completed"
-#define CK_FLOW_PATH_MAX 64
+#define CK_FLOW_PATH_MAX CK_STEP_PATH_MAX
 #define CK_FLOW_DEPTH_MAX 4
 
 typedef struct ck_flow_step {

@@ -25,6 +25,14 @@ int ck_job_sweeper(ck_ctx *cx, ck_db *db, ck_sweep_result *out, ck_error *err);
  * What makes a session stuck is ck_jobs_stuck_sessions' (store/jobs.h). */
 int ck_job_sla_monitor(ck_ctx *cx, ck_db *db, int64_t *stuck, ck_error *err);
 
+/* Starts a run of the job `name` on this node: takes its job lease for
+ * CK_JOB_LEASE_MS under a new owner (the run releases it with
+ * ck_job_lease_release). 0, CK_ECONFLICT (JOB_RUNNING: "<what> is running
+ * already") when another run holds it, or <0. */
+#define CK_JOB_LEASE_MS (5LL * 60 * 1000)
+int ck_job_begin(ck_ctx *cx, ck_db *db, const char *name, const char *what, char owner[CK_OWNER_MAX],
+                 ck_error *err);
+
 /* Further periodic jobs (the SLA monitor...): one line each in jobs.c. */
 typedef struct ck_job_hook {
     const char *name;

@@ -6,6 +6,16 @@
 #include "core/log.h"
 #include "jobs/jobs.h"
 
+int ck_job_begin(ck_ctx *cx, ck_db *db, const char *name, const char *what, char owner[CK_OWNER_MAX],
+                 ck_error *err)
+{
+    ck_owner_new(owner, cx->node_id, "job");
+    int rc = ck_job_lease_take(db, name, owner, CK_JOB_LEASE_MS, err);
+    if (rc <= 0)
+        return rc < 0 ? rc : ck_fail(err, CK_ECONFLICT, "JOB_RUNNING", NULL, "%s is running already", what);
+    return 0;
+}
+
 static void *scheduler(void *arg)
 {
     ck_ctx *cx = arg;

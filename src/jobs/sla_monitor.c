@@ -7,17 +7,13 @@
 #include "core/context.h"
 #include "jobs/jobs.h"
 
-#define JOB_LEASE_MS (5LL * 60 * 1000)
-
 int ck_job_sla_monitor(ck_ctx *cx, ck_db *db, int64_t *stuck, ck_error *err)
 {
     *stuck = 0;
-    char owner[2 * CK_ID_MAX + 2], rid[CK_ID_MAX];
-    ck_id_new(rid, "job");
-    snprintf(owner, sizeof(owner), "%s:%s", cx->node_id, rid);
-    int rc = ck_job_lease_take(db, "sla-monitor", owner, JOB_LEASE_MS, err);
-    if (rc <= 0)
-        return rc < 0 ? rc : ck_fail(err, CK_ECONFLICT, "JOB_RUNNING", NULL, "the SLA monitor is running already");
+    char owner[CK_OWNER_MAX];
+    int rc = ck_job_begin(cx, db, "sla-monitor", "the SLA monitor", owner, err);
+    if (rc < 0)
+        return rc;
     /* Every stuck session, a page of BATCH at a time by id: none is left
      * out however many there are. */
     enum { BATCH = 500 };

@@ -16,7 +16,6 @@
 #include "store/payments.h"
 
 #define BATCH 100
-#define JOB_LEASE_MS (5LL * 60 * 1000)
 
 /* Authorizations past expires_at become Expired; a session whose hold
  * expired before its order is rewound in the same commit, so it pays again
@@ -134,12 +133,10 @@ static int void_pending(ck_ctx *cx, ck_db *db, int64_t *voided, ck_error *err)
 int ck_job_sweeper(ck_ctx *cx, ck_db *db, ck_sweep_result *out, ck_error *err)
 {
     memset(out, 0, sizeof(*out));
-    char owner[2 * CK_ID_MAX + 2], rid[CK_ID_MAX];
-    ck_id_new(rid, "job");
-    snprintf(owner, sizeof(owner), "%s:%s", cx->node_id, rid);
-    int rc = ck_job_lease_take(db, "sweeper", owner, JOB_LEASE_MS, err);
-    if (rc <= 0)
-        return rc < 0 ? rc : ck_fail(err, CK_ECONFLICT, "JOB_RUNNING", NULL, "the sweeper is running already");
+    char owner[CK_OWNER_MAX];
+    int rc = ck_job_begin(cx, db, "sweeper", "the sweeper", owner, err);
+    if (rc < 0)
+        return rc;
     rc = expire(db, &out->expired, err);
     static _Thread_local stale batch[BATCH];
     char after[CK_ID_MAX] = "";

@@ -32,14 +32,13 @@ int ck_order_capture(ck_ctx *cx, ck_db *db, const ck_user *user, const char *ord
     int rc = ck_order_visible(db, user, order_id, err);
     if (rc < 0)
         return rc;
-    char auth_id[CK_ID_MAX], gw_auth[128], store_id[CK_ID_MAX], owner[2 * CK_ID_MAX + 2], rid[CK_ID_MAX];
+    char auth_id[CK_ID_MAX], gw_auth[128], store_id[CK_ID_MAX], owner[CK_OWNER_MAX];
     rc = ck_payments_open_auth_of_order(db, order_id, auth_id, gw_auth, store_id, err);
     if (rc <= 0)
         return rc < 0 ? rc : ck_fail(err, CK_EINVALID, "NOTHING_TO_CAPTURE", NULL,
                                      "the order has no open card authorization to capture");
 
-    ck_id_new(rid, "cap");
-    snprintf(owner, sizeof(owner), "%s:%s", cx->node_id, rid);
+    ck_owner_new(owner, cx->node_id, "cap");
     int64_t now = ck_now_ms();
     /* The lock is taken only on a hold that is open and not past its date;
      * the sweeper's expiry leaves a locked hold alone, so once locked the

@@ -1,10 +1,23 @@
-/* gateway.c: choosing a store's gateway adapter and loading its configuration. */
+/* gateway.c: choosing a store's gateway adapter, loading its configuration,
+ * and the error answer both adapters give. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/metrics.h"
 #include "payments/gateway.h"
 #include "store/stores.h"
+
+void ck_gw_answer_error(ck_gw_answer *out, const char *code, const char *fmt, ...)
+{
+    memset(out, 0, sizeof(*out));
+    out->result = CK_GW_ERROR;
+    snprintf(out->code, sizeof(out->code), "%s", code);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out->message, sizeof(out->message), fmt, ap);
+    va_end(ap);
+}
 
 const ck_gateway_ops *ck_gateway_for(const ck_gw_config *cfg)
 {

@@ -45,6 +45,11 @@ typedef struct ck_gateway_ops {
 extern const ck_gateway_ops ck_gateway_test;
 extern const ck_gateway_ops ck_gateway_http;
 
+/* What an adapter answers on a failure: *out zeroed, CK_GW_ERROR with code
+ * and the message fmt makes. */
+void ck_gw_answer_error(ck_gw_answer *out, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* The ops for cfg->kind, or NULL. */
 const ck_gateway_ops *ck_gateway_for(const ck_gw_config *cfg);
 

@@ -17,20 +17,6 @@
 #define TIMEOUT_MS 10000L
 #define CONNECT_TIMEOUT_MS 5000L
 
-static void answer_error(ck_gw_answer *out, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void answer_error(ck_gw_answer *out, const char *code, const char *fmt, ...)
-{
-    memset(out, 0, sizeof(*out));
-    out->result = CK_GW_ERROR;
-    snprintf(out->code, sizeof(out->code), "%s", code);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(out->message, sizeof(out->message), fmt, ap);
-    va_end(ap);
-}
-
 typedef struct reply {
     char *data;
     size_t len, cap;
@@ -92,19 +78,19 @@ static int post_json(const ck_gw_config *cfg, const char *path, const char *idem
     *out_json = NULL;
 
     if (ck_curl_init() < 0) {
-        answer_error(out, "transport_error", "gateway: libcurl failed to initialise");
+        ck_gw_answer_error(out, "transport_error", "gateway: libcurl failed to initialise");
         goto done;
     }
     if (!cfg->url[0]) {
-        answer_error(out, "not_configured", "gateway: no URL configured");
+        ck_gw_answer_error(out, "not_configured", "gateway: no URL configured");
         goto done;
     }
     if (!idem_key || !*idem_key || !header_safe(idem_key)) {
-        answer_error(out, "bad_idempotency_key", "gateway: missing or invalid idempotency key");
+        ck_gw_answer_error(out, "bad_idempotency_key", "gateway: missing or invalid idempotency key");
         goto done;
     }
     if (!header_safe(cfg->secret)) {
-        answer_error(out, "not_configured", "gateway: the configured secret is not a valid header value");
+        ck_gw_answer_error(out, "not_configured", "gateway: the configured secret is not a valid header value");
         goto done;
     }
     size_t base = strlen(cfg->url);
@@ -112,7 +98,7 @@ static int post_json(const ck_gw_config *cfg, const char *path, const char *idem
         base--;
     size_t ulen = base + strlen(path) + 1;
     if (!(url = malloc(ulen)) || !(text = json_dumps(body, JSON_COMPACT))) {
-        answer_error(out, "transport_error", "gateway: out of memory");
+        ck_gw_answer_error(out, "transport_error", "gateway: out of memory");
         goto done;
     }
     memcpy(url, cfg->url, base);
@@ -126,7 +112,7 @@ static int post_json(const ck_gw_config *cfg, const char *path, const char *idem
     /* Idempotency keys are short (ours are under 100 bytes); refuse a longer one
      * rather than send a cut key. */
     if (snprintf(line, sizeof(line), "Idempotency-Key: %s", idem_key) >= (int)sizeof(line)) {
-        answer_error(out, "bad_idempotency_key", "gateway: idempotency key too long");
+        ck_gw_answer_error(out, "bad_idempotency_key", "gateway: idempotency key too long");
         goto done;
     }
     if (headers && (h = curl_slist_append(headers, line)))
@@ -161,32 +147,32 @@ static int post_json(const ck_gw_config *cfg, const char *path, const char *idem
     CURLcode cc = curl_easy_perform(c);
     if (cc != CURLE_OK) {
         if (r.too_large)
-            answer_error(out, "bad_reply", "gateway %s: reply larger than %d bytes", path, REPLY_MAX);
+            ck_gw_answer_error(out, "bad_reply", "gateway %s: reply larger than %d bytes", path, REPLY_MAX);
         else if (cc == CURLE_OPERATION_TIMEDOUT)
-            answer_error(out, "timeout", "gateway %s: no answer within %ld ms", path, TIMEOUT_MS);
+            ck_gw_answer_error(out, "timeout", "gateway %s: no answer within %ld ms", path, TIMEOUT_MS);
         else
-            answer_error(out, "transport_error", "gateway %s: %s", path,
+            ck_gw_answer_error(out, "transport_error", "gateway %s: %s", path,
                          errbuf[0] ? errbuf : curl_easy_strerror(cc));
         goto done;
     }
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     if (status < 200 || status > 299) {
-        answer_error(out, "http_status", "gateway %s: HTTP %ld", path, status);
+        ck_gw_answer_error(out, "http_status", "gateway %s: HTTP %ld", path, status);
         goto done;
     }
     json_error_t jerr;
     json_t *j = r.data ? json_loadb(r.data, r.len, 0, &jerr) : NULL;
     if (!json_is_object(j)) {
         json_decref(j);
-        answer_error(out, "bad_reply", "gateway %s: the reply is not a JSON object", path);
+        ck_gw_answer_error(out, "bad_reply", "gateway %s: the reply is not a JSON object", path);
         goto done;
     }
     *out_json = j;
     rc = 0;
     goto done;
 oom:
-    answer_error(out, "transport_error", "gateway: out of memory");
+    ck_gw_answer_error(out, "transport_error", "gateway: out of memory");
 done:
     if (c)
         curl_easy_cleanup(c);
@@ -206,7 +192,7 @@ static void read_reply(json_t *j, const char *path, const char *ref_key, int64_t
     const char *code = json_string_value(json_object_get(j, "code"));
     const char *message = json_string_value(json_object_get(j, "message"));
     if (!result) {
-        answer_error(out, "bad_reply", "gateway %s: the reply has no result", path);
+        ck_gw_answer_error(out, "bad_reply", "gateway %s: the reply has no result", path);
         return;
     }
     memset(out, 0, sizeof(*out));
@@ -215,14 +201,14 @@ static void read_reply(json_t *j, const char *path, const char *ref_key, int64_t
         if (ref_key) {
             const char *ref = json_string_value(json_object_get(j, ref_key));
             if (!ref || !*ref || strlen(ref) >= sizeof(out->ref_id)) {
-                answer_error(out, "bad_reply", "gateway %s: approved without a usable %s", path, ref_key);
+                ck_gw_answer_error(out, "bad_reply", "gateway %s: approved without a usable %s", path, ref_key);
                 return;
             }
             snprintf(out->ref_id, sizeof(out->ref_id), "%s", ref);
         }
         json_t *amount = json_object_get(j, "amount");
         if (amount && !json_is_null(amount) && !json_is_integer(amount)) {
-            answer_error(out, "bad_reply", "gateway %s: amount is not an integer", path);
+            ck_gw_answer_error(out, "bad_reply", "gateway %s: amount is not an integer", path);
             return;
         }
         out->amount = json_is_integer(amount) ? (int64_t)json_integer_value(amount) : requested;
@@ -231,7 +217,7 @@ static void read_reply(json_t *j, const char *path, const char *ref_key, int64_t
     } else if (strcmp(result, "error") == 0) {
         out->result = CK_GW_ERROR;
     } else {
-        answer_error(out, "bad_reply", "gateway %s: unknown result", path);
+        ck_gw_answer_error(out, "bad_reply", "gateway %s: unknown result", path);
         return;
     }
     snprintf(out->code, sizeof(out->code), "%s", code ? code : "");
@@ -247,7 +233,7 @@ static int call(const ck_gw_config *cfg, const char *path, const char *idem_key,
 {
     json_t *reply_json = NULL;
     if (!body)
-        answer_error(out, "transport_error", "gateway: out of memory");
+        ck_gw_answer_error(out, "transport_error", "gateway: out of memory");
     else if (post_json(cfg, path, idem_key, body, &reply_json, out) == 0)
         read_reply(reply_json, path, ref_key, requested, out);
     json_decref(reply_json);

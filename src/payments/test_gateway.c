@@ -53,20 +53,6 @@ static void answer_approved(ck_gw_answer *out, const char *ref_id, int64_t amoun
     out->amount = amount;
 }
 
-static void answer_error(ck_gw_answer *out, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void answer_error(ck_gw_answer *out, const char *code, const char *fmt, ...)
-{
-    memset(out, 0, sizeof(*out));
-    out->result = CK_GW_ERROR;
-    snprintf(out->code, sizeof(out->code), "%s", code);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(out->message, sizeof(out->message), fmt, ap);
-    va_end(ap);
-}
-
 /* Reads the stored answer of key into *out. Returns 1 (found; a row of another
  * op becomes an error answer), 0 (none) or <0 (database error). */
 static int ledger_get(ck_db *db, const char *key, const char *op, ck_gw_answer *out, ck_error *err)
@@ -76,7 +62,7 @@ static int ledger_get(ck_db *db, const char *key, const char *op, ck_gw_answer *
     if (rc <= 0)
         return rc;
     if (strcmp(row.op, op) != 0)
-        answer_error(out, "idempotency_key_reused",
+        ck_gw_answer_error(out, "idempotency_key_reused",
                      "test gateway: the idempotency key was used for another operation");
     else if (strcmp(row.result, "approved") == 0)
         answer_approved(out, row.ref_id, row.amount);
@@ -107,7 +93,7 @@ static int decide_authorize(ck_db *db, const char *op, const op_args *a, ck_gw_a
 {
     const char *tok = a->token ? a->token : "";
     if (strcmp(tok, "tok_error") == 0) {
-        answer_error(out, "processing_error", "test gateway: simulated processing error");
+        ck_gw_answer_error(out, "processing_error", "test gateway: simulated processing error");
         return 0;
     }
     if (a->amount < 0) {
@@ -218,12 +204,12 @@ static int run_op(ck_db *db, const char *key, const char *op, decide_fn decide, 
     ck_error err;
     ck_error_clear(&err);
     if (ck_db_in_tx(db)) {
-        answer_error(out, "in_transaction", "test gateway: called inside a transaction");
+        ck_gw_answer_error(out, "in_transaction", "test gateway: called inside a transaction");
         return 0;
     }
     run_arg r = {key, op, decide, a, out};
     if (ck_db_tx(db, 1, run_tx, &r, &err) < 0)
-        answer_error(out, "ledger_error", "test gateway: %s", err.message);
+        ck_gw_answer_error(out, "ledger_error", "test gateway: %s", err.message);
     return 0;
 }
 
@@ -232,7 +218,7 @@ static int check_args(const char *key, ck_gw_answer *out)
     if (!out)
         return CK_EINVALID;
     if (!key || !*key) {
-        answer_error(out, "no_idempotency_key", "test gateway: an idempotency key is required");
+        ck_gw_answer_error(out, "no_idempotency_key", "test gateway: an idempotency key is required");
         return CK_EINVALID;
     }
     return 0;

@@ -23,10 +23,7 @@ static json_t *account_json(ck_stmt *st)
 
 int ck_accounts_exists(ck_db *db, const char *id, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err, "SELECT 1 FROM accounts WHERE id = ?", "t", id);
-    ck_db_done(st);
-    return rc;
+    return ck_db_exists(db, err, "SELECT 1 FROM accounts WHERE id = ?", "t", id);
 }
 
 int ck_accounts_insert(ck_db *db, const ck_account_fields *in, char id_out[CK_ID_MAX], ck_error *err)
@@ -64,11 +61,8 @@ int ck_accounts_json(ck_db *db, const char *id, json_t **out, ck_error *err)
 int ck_accounts_list(ck_db *db, const char *after, int64_t limit, json_t **items, char last_id[CK_ID_MAX],
                      ck_error *err)
 {
-    ck_stmt *st = NULL;
-    *items = NULL;
-    int rc = ck_db_query(db, &st, err, "SELECT " ACCOUNT_COLS " FROM accounts WHERE id > ? ORDER BY id LIMIT ?",
-                         "ti", after, limit);
-    return rc < 0 ? rc : ck_view_page(st, account_json, items, last_id, err);
+    return ck_view_list(db, account_json, items, last_id, err,
+                        "SELECT " ACCOUNT_COLS " FROM accounts WHERE id > ? ORDER BY id LIMIT ?", "ti", after, limit);
 }
 
 /* ---- store membership ---- */
@@ -135,14 +129,11 @@ int ck_accounts_contract_json(ck_db *db, const char *id, json_t **out, ck_error 
 int ck_accounts_list_contracts(ck_db *db, const char *account_id, const char *after, int64_t limit,
                                json_t **items, char last_id[CK_ID_MAX], ck_error *err)
 {
-    ck_stmt *st = NULL;
     const char *acct = account_id ? account_id : "";
-    *items = NULL;
-    int rc = ck_db_query(db, &st, err,
-                         "SELECT " CONTRACT_COLS " FROM contracts WHERE (? = '' OR account_id = ?) AND id > ?"
-                         " ORDER BY id LIMIT ?",
-                         "ttti", acct, acct, after, limit);
-    return rc < 0 ? rc : ck_view_page(st, contract_json, items, last_id, err);
+    return ck_view_list(db, contract_json, items, last_id, err,
+                        "SELECT " CONTRACT_COLS " FROM contracts WHERE (? = '' OR account_id = ?) AND id > ?"
+                        " ORDER BY id LIMIT ?",
+                        "ttti", acct, acct, after, limit);
 }
 
 /* ---- the balance ledger, read ---- */
@@ -172,13 +163,10 @@ int ck_accounts_ledger_entry_json(ck_db *db, const char *id, json_t **out, ck_er
 int ck_accounts_list_ledger(ck_db *db, const char *account_id, const char *after, int64_t limit,
                             json_t **items, char last_id[CK_ID_MAX], ck_error *err)
 {
-    ck_stmt *st = NULL;
-    *items = NULL;
-    int rc = ck_db_query(db, &st, err,
-                         "SELECT " LEDGER_COLS " FROM balance_ledger WHERE account_id = ? AND id > ?"
-                         " ORDER BY id LIMIT ?",
-                         "tti", account_id, after, limit);
-    return rc < 0 ? rc : ck_view_page(st, ledger_json, items, last_id, err);
+    return ck_view_list(db, ledger_json, items, last_id, err,
+                        "SELECT " LEDGER_COLS " FROM balance_ledger WHERE account_id = ? AND id > ?"
+                        " ORDER BY id LIMIT ?",
+                        "tti", account_id, after, limit);
 }
 
 int ck_accounts_is_buyer(ck_db *db, const char *id, ck_error *err)

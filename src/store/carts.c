@@ -96,7 +96,7 @@ static int list_tx(ck_db *db, void *arg, ck_error *err)
                          a->account_id ? a->account_id : "", a->buyer_id ? a->buyer_id : "",
                          a->buyer_id ? a->buyer_id : "", a->after, a->limit);
     while (rc == 0 && n < a->limit && (rc = ck_db_next(st, err)) == 1) {
-        snprintf(ids[n++], CK_ID_MAX, "%s", ck_col_text(st, 0));
+        ck_col_copy(st, 0, ids[n++], CK_ID_MAX);
         rc = 0;
     }
     ck_db_done(st);
@@ -145,7 +145,7 @@ static int add_line(ck_db *db, const char *cart_id, const ck_product *p, int64_t
                           "ttttiiiii", item_id_out, cart_id, p->id, p->sku, quantity, p->unit_price, p->unit_price,
                           p->unit_price * quantity, ck_now_ms());
     }
-    snprintf(item_id_out, CK_ID_MAX, "%s", ck_col_text(st, 0));
+    ck_col_copy(st, 0, item_id_out, CK_ID_MAX);
     int64_t total_qty = ck_col_int(st, 1) + quantity;
     ck_db_done(st);
     if (total_qty > CK_QTY_MAX)
@@ -209,14 +209,14 @@ static json_t *cvo_json(ck_stmt *st)
 }
 
 int ck_carts_insert_validation_output(ck_db *db, const char *cart_id, const char *related_entity_id,
-                                      const char *type, const char *level, const char *message,
+                                      const char *type, const char *level, const char *message, int64_t now,
                                       char id_out[CK_ID_MAX], ck_error *err)
 {
     ck_id_new(id_out, "cvo");
     return ck_db_exec(db, NULL, err,
                       "INSERT INTO cart_validation_outputs (id, cart_id, related_entity_id, type, level, message,"
                       " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                      "tttttti", id_out, cart_id, related_entity_id, type, level, message, ck_now_ms());
+                      "tttttti", id_out, cart_id, related_entity_id, type, level, message, now);
 }
 
 int ck_carts_validation_output_json(ck_db *db, const char *id, json_t **out, ck_error *err)
@@ -228,13 +228,10 @@ int ck_carts_validation_output_json(ck_db *db, const char *id, json_t **out, ck_
 int ck_carts_list_validation_outputs(ck_db *db, const char *cart_id, const char *after, int64_t limit,
                                      json_t **items, char last_id[CK_ID_MAX], ck_error *err)
 {
-    ck_stmt *st = NULL;
-    *items = NULL;
-    int rc = ck_db_query(db, &st, err,
-                         "SELECT " CVO_COLS " FROM cart_validation_outputs WHERE cart_id = ? AND id > ?"
-                         " ORDER BY id LIMIT ?",
-                         "tti", cart_id, after, limit);
-    return rc < 0 ? rc : ck_view_page(st, cvo_json, items, last_id, err);
+    return ck_view_list(db, cvo_json, items, last_id, err,
+                        "SELECT " CVO_COLS " FROM cart_validation_outputs WHERE cart_id = ? AND id > ?"
+                        " ORDER BY id LIMIT ?",
+                        "tti", cart_id, after, limit);
 }
 
 int ck_carts_get(ck_db *db, const char *id, ck_cart_row *out, ck_error *err)
@@ -245,23 +242,21 @@ int ck_carts_get(ck_db *db, const char *id, ck_cart_row *out, ck_error *err)
                        "t", id);
     if (rc <= 0)
         return rc;
-    snprintf(out->id, sizeof(out->id), "%s", ck_col_text(st, 0));
-    snprintf(out->store_id, sizeof(out->store_id), "%s", ck_col_text(st, 1));
-    snprintf(out->account_id, sizeof(out->account_id), "%s", ck_col_text(st, 2));
-    snprintf(out->owner_id, sizeof(out->owner_id), "%s", ck_col_text(st, 3));
-    snprintf(out->status, sizeof(out->status), "%s", ck_col_text(st, 4));
-    snprintf(out->currency, sizeof(out->currency), "%s", ck_col_text(st, 5));
+    ck_col_copy(st, 0, out->id, sizeof(out->id));
+    ck_col_copy(st, 1, out->store_id, sizeof(out->store_id));
+    ck_col_copy(st, 2, out->account_id, sizeof(out->account_id));
+    ck_col_copy(st, 3, out->owner_id, sizeof(out->owner_id));
+    ck_col_copy(st, 4, out->status, sizeof(out->status));
+    ck_col_copy(st, 5, out->currency, sizeof(out->currency));
     ck_db_done(st);
     return 1;
 }
 
 int ck_carts_set_status(ck_db *db, const char *id, const char *from, const char *to, int64_t now, ck_error *err)
 {
-    int64_t changed = 0;
-    int rc = ck_db_exec(db, &changed, err,
-                        "UPDATE carts SET status = ?, version = version + 1, updated_at = ? WHERE id = ? AND status = ?",
-                        "titt", to, now, id, from);
-    return rc < 0 ? rc : (int)changed;
+    return ck_db_changed(db, err,
+                         "UPDATE carts SET status = ?, version = version + 1, updated_at = ? WHERE id = ? AND status = ?",
+                         "titt", to, now, id, from);
 }
 
 int ck_carts_hold_active(ck_db *db, const char *id, ck_error *err)
@@ -287,13 +282,4 @@ int ck_carts_delete_cart_errors(ck_db *db, const char *id, ck_error *err)
     return ck_db_exec(db, NULL, err,
                       "DELETE FROM cart_validation_outputs WHERE cart_id = ? AND related_entity_id = ? AND level = 'Error'",
                       "tt", id, id);
-}
-
-json_t *ck_carts_item_row_json(ck_stmt *st)
-{
-    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "id", ck_col_text(st, 0), "productId",
-                     ck_col_text(st, 1), "sku", ck_col_text(st, 2), "quantity", (json_int_t)ck_col_int(st, 3),
-                     "listPrice", (json_int_t)ck_col_int(st, 4), "salesPrice", (json_int_t)ck_col_int(st, 5),
-                     "adjustment", (json_int_t)ck_col_int(st, 6), "tax", (json_int_t)ck_col_int(st, 7), "total",
-                     (json_int_t)ck_col_int(st, 8));
 }

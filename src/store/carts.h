@@ -55,9 +55,10 @@ int ck_carts_delete_item(ck_db *db, const char *cart_id, const char *item_id, ck
 int ck_carts_item_json(ck_db *db, const char *item_id, json_t **out, ck_error *err);
 
 /* Inserts a validation output of the cart (type and level as API.md names
- * them); its id goes to id_out. 0 or <0. */
+ * them; related_entity_id the cart or one item) created at now; its id goes
+ * to id_out. 0 or <0. */
 int ck_carts_insert_validation_output(ck_db *db, const char *cart_id, const char *related_entity_id,
-                                      const char *type, const char *level, const char *message,
+                                      const char *type, const char *level, const char *message, int64_t now,
                                       char id_out[CK_ID_MAX], ck_error *err);
 
 /* A validation output as JSON: 0 with *out, CK_ENOTFOUND, or <0. */
@@ -95,9 +96,5 @@ int ck_carts_recompute(ck_db *db, const char *id, int64_t now, ck_error *err);
 
 /* Deletes the cart-level Error validation outputs of the cart. 0 or <0. */
 int ck_carts_delete_cart_errors(ck_db *db, const char *id, ck_error *err);
-
-/* One item as JSON from a row of CK_CART_ITEM_COLS (a new reference). */
-#define CK_CART_ITEM_COLS "id, product_id, sku, quantity, list_price, sales_price, adjustment, tax, total"
-json_t *ck_carts_item_row_json(ck_stmt *st);
 
 #endif

@@ -34,10 +34,10 @@ void ck_catalog_product_clear(ck_product *p)
 /* Fills out from a row of PRODUCT_COLS and finishes st: 1, or <0 when out of memory. */
 static int product_from_row(ck_stmt *st, ck_product *out, ck_error *err)
 {
-    snprintf(out->id, sizeof(out->id), "%s", ck_col_text(st, 0));
-    snprintf(out->store_id, sizeof(out->store_id), "%s", ck_col_text(st, 1));
-    snprintf(out->sku, sizeof(out->sku), "%s", ck_col_text(st, 2));
-    snprintf(out->name, sizeof(out->name), "%s", ck_col_text(st, 3));
+    ck_col_copy(st, 0, out->id, sizeof(out->id));
+    ck_col_copy(st, 1, out->store_id, sizeof(out->store_id));
+    ck_col_copy(st, 2, out->sku, sizeof(out->sku));
+    ck_col_copy(st, 3, out->name, sizeof(out->name));
     out->unit_price = ck_col_int(st, 4);
     out->stock = ck_col_int(st, 5);
     out->min_quantity = ck_col_int(st, 6);
@@ -112,12 +112,9 @@ int ck_catalog_product_json(ck_db *db, const char *id, json_t **out, ck_error *e
 int ck_catalog_list_products(ck_db *db, const char *store_id, const char *after, int64_t limit, json_t **items,
                              char last_id[CK_ID_MAX], ck_error *err)
 {
-    ck_stmt *st = NULL;
-    *items = NULL;
-    int rc = ck_db_query(db, &st, err,
-                         "SELECT " PRODUCT_COLS " FROM products WHERE store_id = ? AND id > ? ORDER BY id LIMIT ?",
-                         "tti", store_id, after, limit);
-    return rc < 0 ? rc : ck_view_page(st, product_json, items, last_id, err);
+    return ck_view_list(db, product_json, items, last_id, err,
+                        "SELECT " PRODUCT_COLS " FROM products WHERE store_id = ? AND id > ? ORDER BY id LIMIT ?",
+                        "tti", store_id, after, limit);
 }
 
 int ck_catalog_take_stock(ck_db *db, const char *product_id, int64_t quantity, int64_t now, ck_error *err)

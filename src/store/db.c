@@ -1,6 +1,7 @@
 /* db.c: the storage interface's generic half: driver choice, transactions and
  * the typed query helpers every repository function uses. */
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -101,8 +102,7 @@ int ck_db_in_tx(const ck_db *db)
     return db->in_tx;
 }
 
-static int vquery(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const char *types,
-                  va_list ap)
+int ck_db_vquery(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const char *types, va_list ap)
 {
     /* The parameter list must match the placeholders: a mismatch is a bug
      * that would bind the wrong values, so it fails loudly. */
@@ -137,18 +137,16 @@ int ck_db_query(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const 
 {
     va_list ap;
     va_start(ap, types);
-    int rc = vquery(db, out, err, sql, types, ap);
+    int rc = ck_db_vquery(db, out, err, sql, types, ap);
     va_end(ap);
     return rc;
 }
 
-int ck_db_exec(ck_db *db, int64_t *changes, ck_error *err, const char *sql, const char *types, ...)
+/* ck_db_exec with its parameters in ap. */
+static int vexec(ck_db *db, int64_t *changes, ck_error *err, const char *sql, const char *types, va_list ap)
 {
     ck_stmt *st = NULL;
-    va_list ap;
-    va_start(ap, types);
-    int rc = vquery(db, &st, err, sql, types, ap);
-    va_end(ap);
+    int rc = ck_db_vquery(db, &st, err, sql, types, ap);
     if (rc < 0)
         return rc;
     while ((rc = db->drv->step(st, err)) == 1)
@@ -159,14 +157,12 @@ int ck_db_exec(ck_db *db, int64_t *changes, ck_error *err, const char *sql, cons
     return rc < 0 ? rc : 0;
 }
 
-int ck_db_one(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const char *types, ...)
+/* ck_db_one with its parameters in ap. */
+static int vone(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const char *types, va_list ap)
 {
     ck_stmt *st = NULL;
     *out = NULL;
-    va_list ap;
-    va_start(ap, types);
-    int rc = vquery(db, &st, err, sql, types, ap);
-    va_end(ap);
+    int rc = ck_db_vquery(db, &st, err, sql, types, ap);
     if (rc < 0)
         return rc;
     rc = db->drv->step(st, err);
@@ -180,6 +176,45 @@ int ck_db_one(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const ch
     }
     *out = st;
     return 1;
+}
+
+int ck_db_exec(ck_db *db, int64_t *changes, ck_error *err, const char *sql, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    int rc = vexec(db, changes, err, sql, types, ap);
+    va_end(ap);
+    return rc;
+}
+
+int ck_db_changed(ck_db *db, ck_error *err, const char *sql, const char *types, ...)
+{
+    int64_t changed = 0;
+    va_list ap;
+    va_start(ap, types);
+    int rc = vexec(db, &changed, err, sql, types, ap);
+    va_end(ap);
+    return rc < 0 ? rc : (int)changed;
+}
+
+int ck_db_one(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    int rc = vone(db, out, err, sql, types, ap);
+    va_end(ap);
+    return rc;
+}
+
+int ck_db_exists(ck_db *db, ck_error *err, const char *sql, const char *types, ...)
+{
+    ck_stmt *st = NULL;
+    va_list ap;
+    va_start(ap, types);
+    int rc = vone(db, &st, err, sql, types, ap);
+    va_end(ap);
+    ck_db_done(st);
+    return rc;
 }
 
 int ck_db_next(ck_stmt *st, ck_error *err)
@@ -212,4 +247,10 @@ const char *ck_col_text_or_null(ck_stmt *st, int col)
 int ck_col_null(ck_stmt *st, int col)
 {
     return st->db->drv->col_null(st, col);
+}
+
+int ck_col_copy(ck_stmt *st, int col, char *dst, size_t n)
+{
+    int len = snprintf(dst, n, "%s", ck_col_text(st, col));
+    return len >= 0 && (size_t)len < n;
 }

@@ -6,6 +6,7 @@
 
 #include "store/deliveries.h"
 #include "core/json.h"
+#include "store/view.h"
 
 int ck_deliveries_insert_pending(ck_db *db, const char *event_id, const char *subscriber_id, const char *order_id,
                                  const char *event_type, int64_t now, ck_error *err)
@@ -41,7 +42,7 @@ static int s3_claim_pg(ck_db *db, const char *owner, int64_t lease_until, int64_
         "tiiiiii", owner, lease_until, now, now, now, now, now);
     if (rc <= 0)
         return rc;
-    snprintf(id_out, CK_ID_MAX, "%s", ck_col_text(st, 0));
+    ck_col_copy(st, 0, id_out, CK_ID_MAX);
     ck_db_done(st);
     return 1;
 }
@@ -61,7 +62,7 @@ int ck_deliveries_claim(ck_db *db, const char *owner, int64_t lease_until, int64
                        "iii", now, now, now);
     if (rc <= 0)
         return rc;
-    snprintf(id_out, CK_ID_MAX, "%s", ck_col_text(st, 0));
+    ck_col_copy(st, 0, id_out, CK_ID_MAX);
     ck_db_done(st);
     rc = ck_db_exec(db, &changed, err,
                     "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ? AND status = 'Pending'"
@@ -95,7 +96,7 @@ int ck_deliveries_attempt(ck_db *db, const char *id, ck_delivery_attempt *a, ck_
                        "t", a->id);
     if (rc <= 0)
         return rc;
-    snprintf(a->kind, sizeof(a->kind), "%s", ck_col_text(st, 0));
+    ck_col_copy(st, 0, a->kind, sizeof(a->kind));
     a->url = s3_dup_col(st, 1);
     a->secret = s3_dup_col(st, 2);
     a->smtp_url = s3_dup_col(st, 3);
@@ -103,8 +104,8 @@ int ck_deliveries_attempt(ck_db *db, const char *id, ck_delivery_attempt *a, ck_
     a->max_attempts = ck_col_int(st, 5);
     a->backoff_ms = ck_col_int(st, 6);
     a->attempts = ck_col_int(st, 7);
-    snprintf(a->event_type, sizeof(a->event_type), "%s", ck_col_text(st, 8));
-    snprintf(a->order_id, sizeof(a->order_id), "%s", ck_col_text(st, 9));
+    ck_col_copy(st, 8, a->event_type, sizeof(a->event_type));
+    ck_col_copy(st, 9, a->order_id, sizeof(a->order_id));
     a->payload = s3_dup_col(st, 10);
     a->to = s3_dup_col(st, 11);
     a->store_name = s3_dup_col(st, 12);
@@ -126,14 +127,12 @@ void ck_delivery_attempt_free(ck_delivery_attempt *a)
 int ck_deliveries_record(ck_db *db, const char *id, const char *owner, const char *status, int64_t attempts,
                          int64_t next_attempt_at, const char *last_error, int delivered, int64_t now, ck_error *err)
 {
-    int64_t changed = 0;
-    int rc = ck_db_exec(db, &changed, err,
-                        "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?,"
-                        " lease_owner = NULL, lease_until = 0, updated_at = ?,"
-                        " delivered_at = CASE WHEN ? = 1 THEN ? ELSE delivered_at END WHERE id = ? AND lease_owner = ?",
-                        "tiitiiitt", status, attempts, next_attempt_at, last_error, now, (int64_t)(delivered != 0),
-                        now, id, owner);
-    return rc < 0 ? rc : (int)changed;
+    return ck_db_changed(db, err,
+                         "UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ?,"
+                         " lease_owner = NULL, lease_until = 0, updated_at = ?,"
+                         " delivered_at = CASE WHEN ? = 1 THEN ? ELSE delivered_at END WHERE id = ? AND lease_owner = ?",
+                         "tiitiiitt", status, attempts, next_attempt_at, last_error, now, (int64_t)(delivered != 0),
+                         now, id, owner);
 }
 
 void ck_deliveries_unclaim(ck_db *db, const char *id, const char *owner)
@@ -145,20 +144,15 @@ void ck_deliveries_unclaim(ck_db *db, const char *id, const char *owner)
 
 int ck_deliveries_replay(ck_db *db, const char *id, int64_t now, ck_error *err)
 {
-    int64_t changed = 0;
-    int rc = ck_db_exec(db, &changed, err,
-                        "UPDATE deliveries SET status = 'Pending', attempts = 0, next_attempt_at = ?, last_error = NULL,"
-                        " updated_at = ? WHERE id = ? AND status = 'Dead'",
-                        "iit", now, now, id);
-    return rc < 0 ? rc : (int)changed;
+    return ck_db_changed(db, err,
+                         "UPDATE deliveries SET status = 'Pending', attempts = 0, next_attempt_at = ?, last_error = NULL,"
+                         " updated_at = ? WHERE id = ? AND status = 'Dead'",
+                         "iit", now, now, id);
 }
 
 int ck_deliveries_exists(ck_db *db, const char *id, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err, "SELECT 1 FROM deliveries WHERE id = ?", "t", id);
-    ck_db_done(st);
-    return rc;
+    return ck_db_exists(db, err, "SELECT 1 FROM deliveries WHERE id = ?", "t", id);
 }
 
 int ck_deliveries_claims_release_all(ck_db *db, ck_error *err)
@@ -168,7 +162,6 @@ int ck_deliveries_claims_release_all(ck_db *db, ck_error *err)
 }
 
 /* s1b: the deliveries of a deleted subscriber, the dead-letter views and the /metrics backlog. */
-#include "core/json.h"
 
 #define S1B_DELIVERY_COLS \
     "id, subscriber_id, event_id, event_type, order_id, status, attempts, last_error, created_at, updated_at"
@@ -196,39 +189,16 @@ int ck_deliveries_cancel_for_subscriber(ck_db *db, const char *subscriber_id, in
 
 int ck_deliveries_get(ck_db *db, const char *id, json_t **out, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    *out = NULL;
-    int rc = ck_db_one(db, &st, err, "SELECT " S1B_DELIVERY_COLS " FROM deliveries WHERE id = ?", "t", id);
-    if (rc <= 0)
-        return rc;
-    *out = s1b_delivery_json(st);
-    ck_db_done(st);
-    return 1;
+    return ck_view_find(db, "SELECT " S1B_DELIVERY_COLS " FROM deliveries WHERE id = ?", id, s1b_delivery_json, out,
+                        err);
 }
 
 int ck_deliveries_list_dead(ck_db *db, const char *after, int64_t limit, json_t **items, char last_id[CK_ID_MAX],
                             ck_error *err)
 {
-    ck_stmt *st = NULL;
-    *items = NULL;
-    last_id[0] = '\0';
-    int rc = ck_db_query(db, &st, err,
-                         "SELECT " S1B_DELIVERY_COLS " FROM deliveries WHERE status = 'Dead' AND id > ? ORDER BY id LIMIT ?",
-                         "ti", after, limit);
-    if (rc < 0)
-        return rc;
-    json_t *a = json_array();
-    while ((rc = ck_db_next(st, err)) == 1) {
-        json_array_append_new(a, s1b_delivery_json(st));
-        snprintf(last_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
-    }
-    ck_db_done(st);
-    if (rc < 0) {
-        json_decref(a);
-        return rc;
-    }
-    *items = a;
-    return 0;
+    return ck_view_list(db, s1b_delivery_json, items, last_id, err,
+                        "SELECT " S1B_DELIVERY_COLS " FROM deliveries WHERE status = 'Dead' AND id > ? ORDER BY id LIMIT ?",
+                        "ti", after, limit);
 }
 
 int ck_deliveries_count_backlog(ck_db *db, int64_t *pending, int64_t *dead, ck_error *err)

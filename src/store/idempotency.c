@@ -15,7 +15,7 @@ int ck_idempotency_get(ck_db *db, const char *user_id, const char *key, ck_idem_
                        "tt", user_id, key);
     if (rc <= 0)
         return rc;
-    snprintf(out->fingerprint, sizeof(out->fingerprint), "%s", ck_col_text(st, 0));
+    ck_col_copy(st, 0, out->fingerprint, sizeof(out->fingerprint));
     out->done = strcmp(ck_col_text(st, 1), "done") == 0;
     out->status = ck_col_int(st, 2);
     out->body = strdup(ck_col_text(st, 3));

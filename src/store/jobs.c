@@ -3,6 +3,7 @@
 
 #include "store/jobs.h"
 #include "core/json.h"
+#include "store/view.h"
 
 int ck_job_lease_take(ck_db *db, const char *name, const char *owner, int64_t ms, ck_error *err)
 {
@@ -73,8 +74,8 @@ int ck_jobs_stuck_sessions(ck_db *db, const char *after, int64_t now, int max, c
         return rc;
     while (*n < max && (rc = ck_db_next(st, err)) == 1) {
         ck_stuck_session *s = &out[(*n)++];
-        snprintf(s->id, sizeof(s->id), "%s", ck_col_text(st, 0));
-        snprintf(s->state, sizeof(s->state), "%s", ck_col_text(st, 1));
+        ck_col_copy(st, 0, s->id, sizeof(s->id));
+        ck_col_copy(st, 1, s->state, sizeof(s->state));
     }
     ck_db_done(st);
     return rc < 0 ? rc : 0;
@@ -105,7 +106,7 @@ int ck_jobs_sessions_page(ck_db *db, const char *after, int only_stuck, int64_t 
     if (rc < 0)
         return rc;
     while (*n < max && (rc = ck_db_next(st, err)) == 1)
-        snprintf(ids[(*n)++], CK_ID_MAX, "%s", ck_col_text(st, 0));
+        ck_col_copy(st, 0, ids[(*n)++], CK_ID_MAX);
     ck_db_done(st);
     return rc < 0 ? rc : 0;
 }
@@ -131,7 +132,7 @@ int ck_jobs_stale_sessions(ck_db *db, const char *after, int64_t now, int max, c
     *n = 0;
     while (*n < max && (rc = ck_db_next(st, err)) == 1) {
         ck_stale_session *s = &out[(*n)++];
-        snprintf(s->id, sizeof(s->id), "%s", ck_col_text(st, 0));
+        ck_col_copy(st, 0, s->id, sizeof(s->id));
         s->archived = ck_col_int(st, 1) != 0;
         s->idle_before = ck_col_int(st, 2);
     }
@@ -139,32 +140,19 @@ int ck_jobs_stale_sessions(ck_db *db, const char *after, int64_t now, int max, c
     return rc < 0 ? rc : 0;
 }
 
-#include "core/json.h"
+/* An alert row (id, kind, subject_id, message, created_at) as API.md's alert. */
+static json_t *alert_json(ck_stmt *st)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", ck_col_text(st, 0), "kind", ck_col_text(st, 1),
+                     "subjectId", ck_col_text(st, 2), "message", ck_col_text(st, 3), "createdAt",
+                     ck_json_time(ck_col_int(st, 4)));
+}
 
 int ck_alerts_list(ck_db *db, const char *kind, const char *after, int64_t limit, json_t **items,
                    char last_id[CK_ID_MAX], ck_error *err)
 {
-    ck_stmt *st = NULL;
-    *items = NULL;
-    last_id[0] = '\0';
-    int rc = ck_db_query(db, &st, err,
-                         "SELECT id, kind, subject_id, message, created_at FROM alerts WHERE id > ?"
-                         " AND (? = '' OR kind = ?) ORDER BY id LIMIT ?",
-                         "ttti", after, kind ? kind : "", kind ? kind : "", limit);
-    if (rc < 0)
-        return rc;
-    json_t *a = json_array();
-    while ((rc = ck_db_next(st, err)) == 1) {
-        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", ck_col_text(st, 0), "kind",
-                                           ck_col_text(st, 1), "subjectId", ck_col_text(st, 2), "message",
-                                           ck_col_text(st, 3), "createdAt", ck_json_time(ck_col_int(st, 4))));
-        snprintf(last_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
-    }
-    ck_db_done(st);
-    if (rc < 0) {
-        json_decref(a);
-        return rc;
-    }
-    *items = a;
-    return 0;
+    return ck_view_list(db, alert_json, items, last_id, err,
+                        "SELECT id, kind, subject_id, message, created_at FROM alerts WHERE id > ?"
+                        " AND (? = '' OR kind = ?) ORDER BY id LIMIT ?",
+                        "ttti", after, kind ? kind : "", kind ? kind : "", limit);
 }

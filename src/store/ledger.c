@@ -22,33 +22,27 @@ int ck_ledger_insert(ck_db *db, const char *account_id, const char *contract_id,
 
 int ck_ledger_credit_reserve(ck_db *db, const char *account_id, int64_t total, ck_error *err)
 {
-    int64_t changed = 0;
-    int rc = ck_db_exec(db, &changed, err,
-                        "UPDATE accounts SET credit_used = credit_used + ?, updated_at = ?"
-                        " WHERE id = ? AND credit_used + ? <= credit_limit",
-                        "iiti", total, ck_now_ms(), account_id, total);
-    return rc < 0 ? rc : (int)changed;
+    return ck_db_changed(db, err,
+                         "UPDATE accounts SET credit_used = credit_used + ?, updated_at = ?"
+                         " WHERE id = ? AND credit_used + ? <= credit_limit",
+                         "iiti", total, ck_now_ms(), account_id, total);
 }
 
 int ck_ledger_prepaid_debit(ck_db *db, const char *account_id, int64_t total, ck_error *err)
 {
-    int64_t changed = 0;
-    int rc = ck_db_exec(db, &changed, err,
-                        "UPDATE accounts SET prepaid_balance = prepaid_balance - ?, updated_at = ?"
-                        " WHERE id = ? AND prepaid_balance >= ?",
-                        "iiti", total, ck_now_ms(), account_id, total);
-    return rc < 0 ? rc : (int)changed;
+    return ck_db_changed(db, err,
+                         "UPDATE accounts SET prepaid_balance = prepaid_balance - ?, updated_at = ?"
+                         " WHERE id = ? AND prepaid_balance >= ?",
+                         "iiti", total, ck_now_ms(), account_id, total);
 }
 
 int ck_ledger_contract_debit(ck_db *db, const char *account_id, const char *contract_id, int64_t total,
                              ck_error *err)
 {
-    int64_t changed = 0;
-    int rc = ck_db_exec(db, &changed, err,
-                        "UPDATE contracts SET remaining = remaining - ?, updated_at = ?"
-                        " WHERE id = ? AND account_id = ? AND active = 1 AND remaining >= ?",
-                        "iitti", total, ck_now_ms(), contract_id, account_id, total);
-    return rc < 0 ? rc : (int)changed;
+    return ck_db_changed(db, err,
+                         "UPDATE contracts SET remaining = remaining - ?, updated_at = ?"
+                         " WHERE id = ? AND account_id = ? AND active = 1 AND remaining >= ?",
+                         "iitti", total, ck_now_ms(), contract_id, account_id, total);
 }
 
 int ck_ledger_session_open(ck_db *db, const char *session_id, ck_ledger_open **out, size_t *n, ck_error *err)
@@ -75,9 +69,9 @@ int ck_ledger_session_open(ck_db *db, const char *session_id, ck_ledger_open **o
             open = grown;
         }
         ck_ledger_open *o = &open[(*n)++];
-        snprintf(o->account, sizeof(o->account), "%s", ck_col_text(st, 0));
-        snprintf(o->contract, sizeof(o->contract), "%s", ck_col_text(st, 1));
-        snprintf(o->kind, sizeof(o->kind), "%s", ck_col_text(st, 2));
+        ck_col_copy(st, 0, o->account, sizeof(o->account));
+        ck_col_copy(st, 1, o->contract, sizeof(o->contract));
+        ck_col_copy(st, 2, o->kind, sizeof(o->kind));
         o->net = ck_col_int(st, 3);
     }
     ck_db_done(st);

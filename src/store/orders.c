@@ -5,6 +5,7 @@
 
 #include "store/orders.h"
 #include "core/json.h"
+#include "store/view.h"
 
 /* s1b: an account's page of order ids, and the /metrics count. */
 int ck_orders_list_ids_by_account(ck_db *db, const char *account_id, const char *after, int64_t limit,
@@ -17,7 +18,7 @@ int ck_orders_list_ids_by_account(ck_db *db, const char *account_id, const char 
     if (rc < 0)
         return rc;
     while (*n < limit && (rc = ck_db_next(st, err)) == 1)
-        snprintf(ids[(*n)++], CK_ID_MAX, "%s", ck_col_text(st, 0));
+        ck_col_copy(st, 0, ids[(*n)++], CK_ID_MAX);
     ck_db_done(st);
     return rc < 0 ? rc : 0;
 }
@@ -33,7 +34,6 @@ int ck_orders_count(ck_db *db, int64_t *n, ck_error *err)
     return rc < 0 ? rc : 0;
 }
 
-#include "core/json.h"
 
 #define S2_ORDER_COLS                                                                                          \
     "id, order_number, cart_id, session_id, store_id, account_id, buyer_id, status, currency, payment_method,"  \
@@ -64,7 +64,7 @@ int ck_orders_view_head(ck_db *db, const char *id, json_t **out, char session_id
     int rc = ck_db_one(db, &st, err, "SELECT " S2_ORDER_COLS " FROM orders WHERE id = ?", "t", id);
     if (rc <= 0)
         return rc;
-    snprintf(session_id, CK_ID_MAX, "%s", ck_col_text(st, 3));
+    ck_col_copy(st, 3, session_id, CK_ID_MAX);
     *created_at = ck_col_int(st, 17);
     *updated_at = ck_col_int(st, 18);
     json_t *totals = json_pack("{s:o, s:o, s:o, s:o, s:o}", "subtotal", s2_int_of(st, 11), "adjustments",
@@ -95,16 +95,6 @@ static json_t *s2_item_summary_json(ck_stmt *st)
                      "quantityReturned", s2_int_of(st, 4));
 }
 
-/* Appends row_json() of every row of a prepared query to arr and finishes it; 0 or <0. */
-static int s2_append_rows(ck_stmt *st, json_t *arr, json_t *(*row_json)(ck_stmt *), ck_error *err)
-{
-    int rc;
-    while ((rc = ck_db_next(st, err)) == 1)
-        json_array_append_new(arr, row_json(st));
-    ck_db_done(st);
-    return rc;
-}
-
 int ck_orders_items_json(ck_db *db, const char *order_id, json_t *items, ck_error *err)
 {
     ck_stmt *st = NULL;
@@ -112,7 +102,7 @@ int ck_orders_items_json(ck_db *db, const char *order_id, json_t *items, ck_erro
                          "SELECT id, product_id, sku, quantity, unit_price, adjustment, tax, total"
                          " FROM order_items WHERE order_id = ? ORDER BY id",
                          "t", order_id);
-    return rc < 0 ? rc : s2_append_rows(st, items, s2_item_json, err);
+    return rc < 0 ? rc : ck_view_append(st, items, s2_item_json, err);
 }
 
 int ck_orders_summary_json(ck_db *db, const char *order_id, json_t **out, ck_error *err)
@@ -127,7 +117,7 @@ int ck_orders_summary_json(ck_db *db, const char *order_id, json_t **out, ck_err
         return 0;
     }
     char summary_id[CK_ID_MAX];
-    snprintf(summary_id, sizeof(summary_id), "%s", ck_col_text(st, 0));
+    ck_col_copy(st, 0, summary_id, sizeof(summary_id));
     ck_db_done(st);
     json_t *items = json_array();
     *out = json_pack("{s:s, s:o}", "id", summary_id, "items", items);
@@ -136,7 +126,7 @@ int ck_orders_summary_json(ck_db *db, const char *order_id, json_t **out, ck_err
                      " quantity_returned FROM order_item_summaries WHERE summary_id = ?"
                      " ORDER BY order_item_id, id",
                      "t", summary_id);
-    return rc < 0 ? rc : s2_append_rows(st, items, s2_item_summary_json, err);
+    return rc < 0 ? rc : ck_view_append(st, items, s2_item_summary_json, err);
 }
 
 int ck_orders_account_of(ck_db *db, const char *id, char account_id[CK_ID_MAX], ck_error *err)
@@ -145,29 +135,24 @@ int ck_orders_account_of(ck_db *db, const char *id, char account_id[CK_ID_MAX], 
     int rc = ck_db_one(db, &st, err, "SELECT account_id FROM orders WHERE id = ?", "t", id);
     if (rc <= 0)
         return rc;
-    snprintf(account_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
+    ck_col_copy(st, 0, account_id, CK_ID_MAX);
     ck_db_done(st);
     return 1;
 }
 
 int ck_orders_account_given_to(ck_db *db, const char *id, const char *user_id, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err,
-                       "SELECT 1 FROM orders o JOIN user_accounts ua ON ua.account_id = o.account_id"
-                       " WHERE o.id = ? AND ua.user_id = ?",
-                       "tt", id, user_id);
-    ck_db_done(st);
-    return rc;
+    return ck_db_exists(db, err,
+                        "SELECT 1 FROM orders o JOIN user_accounts ua ON ua.account_id = o.account_id"
+                        " WHERE o.id = ? AND ua.user_id = ?",
+                        "tt", id, user_id);
 }
 
 int ck_orders_activate_pending(ck_db *db, const char *id, int64_t now, ck_error *err)
 {
-    int64_t changed = 0;
-    int rc = ck_db_exec(db, &changed, err,
-                        "UPDATE orders SET status = 'Activated', updated_at = ? WHERE id = ? AND status = 'PendingApproval'",
-                        "it", now, id);
-    return rc < 0 ? rc : (int)changed;
+    return ck_db_changed(db, err,
+                         "UPDATE orders SET status = 'Activated', updated_at = ? WHERE id = ? AND status = 'PendingApproval'",
+                         "it", now, id);
 }
 
 int ck_orders_po_used(ck_db *db, const char *account_id, const char *po_number, ck_error *err)
@@ -222,7 +207,7 @@ int ck_orders_status(ck_db *db, const char *order_id, char status[32], ck_error 
     ck_stmt *st = NULL;
     int rc = ck_db_one(db, &st, err, "SELECT status FROM orders WHERE id = ?", "t", order_id);
     if (rc == 1)
-        snprintf(status, 32, "%s", ck_col_text(st, 0));
+        ck_col_copy(st, 0, status, 32);
     ck_db_done(st);
     return rc;
 }

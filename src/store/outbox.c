@@ -26,9 +26,9 @@ int ck_outbox_undispatched(ck_db *db, int max, ck_outbox_event *out, int *n, ck_
         return rc;
     while (*n < max && (rc = ck_db_next(st, err)) == 1) {
         ck_outbox_event *e = &out[(*n)++];
-        snprintf(e->id, sizeof(e->id), "%s", ck_col_text(st, 0));
-        snprintf(e->type, sizeof(e->type), "%s", ck_col_text(st, 1));
-        snprintf(e->order_id, sizeof(e->order_id), "%s", ck_col_text(st, 2));
+        ck_col_copy(st, 0, e->id, sizeof(e->id));
+        ck_col_copy(st, 1, e->type, sizeof(e->type));
+        ck_col_copy(st, 2, e->order_id, sizeof(e->order_id));
     }
     ck_db_done(st);
     return rc < 0 ? rc : 0;

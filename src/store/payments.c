@@ -6,6 +6,7 @@
 
 #include "store/payments.h"
 #include "core/json.h"
+#include "store/view.h"
 
 int ck_payments_mark_void(ck_db *db, const char *session_id, const char *keep_key, int64_t *marked, ck_error *err)
 {
@@ -43,10 +44,10 @@ int ck_payments_void_pending(ck_db *db, const char *session_id, const char *afte
             *out = grown;
         }
         ck_hold *h = &(*out)[(*n)++];
-        snprintf(h->id, sizeof(h->id), "%s", ck_col_text(st, 0));
-        snprintf(h->session_id, sizeof(h->session_id), "%s", ck_col_text(st, 1));
-        snprintf(h->store_id, sizeof(h->store_id), "%s", ck_col_text(st, 2));
-        snprintf(h->gw_auth, sizeof(h->gw_auth), "%s", ck_col_text(st, 3));
+        ck_col_copy(st, 0, h->id, sizeof(h->id));
+        ck_col_copy(st, 1, h->session_id, sizeof(h->session_id));
+        ck_col_copy(st, 2, h->store_id, sizeof(h->store_id));
+        ck_col_copy(st, 3, h->gw_auth, sizeof(h->gw_auth));
         h->amount = ck_col_int(st, 4);
     }
     ck_db_done(st);
@@ -61,12 +62,10 @@ int ck_payments_void_pending(ck_db *db, const char *session_id, const char *afte
 
 int ck_payments_record_voided(ck_db *db, const char *auth_id, ck_error *err)
 {
-    int64_t changed = 0;
-    int rc = ck_db_exec(db, &changed, err,
-                        "UPDATE payment_authorizations SET status = 'Voided', void_pending = 0, updated_at = ?"
-                        " WHERE id = ? AND status = 'Authorized' AND void_pending = 1",
-                        "it", ck_now_ms(), auth_id);
-    return rc < 0 ? rc : (int)changed;
+    return ck_db_changed(db, err,
+                         "UPDATE payment_authorizations SET status = 'Voided', void_pending = 0, updated_at = ?"
+                         " WHERE id = ? AND status = 'Authorized' AND void_pending = 1",
+                         "it", ck_now_ms(), auth_id);
 }
 
 int ck_payments_open_auth_of_order(ck_db *db, const char *order_id, char auth_id[CK_ID_MAX], char gw_auth[128],
@@ -80,9 +79,9 @@ int ck_payments_open_auth_of_order(ck_db *db, const char *order_id, char auth_id
                        "t", order_id);
     if (rc <= 0)
         return rc;
-    snprintf(auth_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
-    snprintf(gw_auth, 128, "%s", ck_col_text(st, 1));
-    snprintf(store_id, CK_ID_MAX, "%s", ck_col_text(st, 2));
+    ck_col_copy(st, 0, auth_id, CK_ID_MAX);
+    ck_col_copy(st, 1, gw_auth, 128);
+    ck_col_copy(st, 2, store_id, CK_ID_MAX);
     ck_db_done(st);
     return 1;
 }
@@ -90,13 +89,11 @@ int ck_payments_open_auth_of_order(ck_db *db, const char *order_id, char auth_id
 int ck_payments_capture_lock(ck_db *db, const char *auth_id, const char *owner, int64_t until, int64_t now,
                              ck_error *err)
 {
-    int64_t changed = 0;
-    int rc = ck_db_exec(db, &changed, err,
-                        "UPDATE payment_authorizations SET lock_owner = ?, lock_until = ? WHERE id = ?"
-                        " AND status IN ('Authorized', 'PartiallyCaptured') AND expires_at > ?"
-                        " AND (lock_owner IS NULL OR lock_until < ?)",
-                        "titii", owner, until, auth_id, now, now);
-    return rc < 0 ? rc : (int)changed;
+    return ck_db_changed(db, err,
+                         "UPDATE payment_authorizations SET lock_owner = ?, lock_until = ? WHERE id = ?"
+                         " AND status IN ('Authorized', 'PartiallyCaptured') AND expires_at > ?"
+                         " AND (lock_owner IS NULL OR lock_until < ?)",
+                         "titii", owner, until, auth_id, now, now);
 }
 
 void ck_payments_capture_unlock(ck_db *db, const char *auth_id, const char *owner)
@@ -108,13 +105,10 @@ void ck_payments_capture_unlock(ck_db *db, const char *auth_id, const char *owne
 
 int ck_payments_auth_capturable(ck_db *db, const char *auth_id, int64_t now, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err,
-                       "SELECT 1 FROM payment_authorizations WHERE id = ? AND status IN ('Authorized', 'PartiallyCaptured')"
-                       " AND expires_at > ?",
-                       "ti", auth_id, now);
-    ck_db_done(st);
-    return rc;
+    return ck_db_exists(db, err,
+                        "SELECT 1 FROM payment_authorizations WHERE id = ? AND status IN ('Authorized', 'PartiallyCaptured')"
+                        " AND expires_at > ?",
+                        "ti", auth_id, now);
 }
 
 int ck_payments_auth_amounts(ck_db *db, const char *auth_id, int64_t *authorized, int64_t *captured,
@@ -174,7 +168,7 @@ int ck_payments_expired_sessions(ck_db *db, int64_t now, char (**ids)[CK_ID_MAX]
             }
             out = grown;
         }
-        snprintf(out[(*n)++], CK_ID_MAX, "%s", ck_col_text(st, 0));
+        ck_col_copy(st, 0, out[(*n)++], CK_ID_MAX);
     }
     ck_db_done(st);
     if (rc < 0) {
@@ -208,9 +202,9 @@ int ck_payments_testgw_get(ck_db *db, const char *key, ck_testgw_row *out, ck_er
                        "SELECT op, result, ref_id, amount FROM gateway_test_ledger WHERE idem_key = ?", "t", key);
     if (rc <= 0)
         return rc;
-    snprintf(out->op, sizeof(out->op), "%s", ck_col_text(st, 0));
-    snprintf(out->result, sizeof(out->result), "%s", ck_col_text(st, 1));
-    snprintf(out->ref_id, sizeof(out->ref_id), "%s", ck_col_text(st, 2));
+    ck_col_copy(st, 0, out->op, sizeof(out->op));
+    ck_col_copy(st, 1, out->result, sizeof(out->result));
+    ck_col_copy(st, 2, out->ref_id, sizeof(out->ref_id));
     out->amount = ck_col_int(st, 3);
     ck_db_done(st);
     return 1;
@@ -264,7 +258,6 @@ int ck_payments_testgw_approved_sum(ck_db *db, const char *op, int64_t *sum, ck_
 }
 
 /* s1b: the list of payment holds (GET /v1/authorizations). */
-#include "core/json.h"
 
 #define S1B_AUTH_COLS                                                                                          \
     "a.id, a.status, a.amount, a.captured_amount, a.gateway_auth_id, a.method, a.session_id, a.order_id,"     \
@@ -291,30 +284,13 @@ int ck_payments_list_authorizations(ck_db *db, const ck_authorizations_filter *f
                                     json_t **items, char last_id[CK_ID_MAX], ck_error *err)
 {
     const char *status = f->status ? f->status : "", *store_id = f->store_id ? f->store_id : "";
-    ck_stmt *st = NULL;
-    *items = NULL;
-    last_id[0] = '\0';
-    int rc = ck_db_query(db, &st, err,
-                         "SELECT " S1B_AUTH_COLS " FROM payment_authorizations a"
-                         " JOIN checkout_sessions s ON s.id = a.session_id"
-                         " WHERE (? = '' OR a.status = ?) AND (? = '' OR s.store_id = ?)"
-                         " AND (? = 1 OR s.account_id IN (SELECT account_id FROM user_accounts WHERE user_id = ?))"
-                         " AND a.id > ? ORDER BY a.id LIMIT ?",
-                         "ttttitti", status, status, store_id, store_id, (int64_t)f->wide, f->user_id, after, limit);
-    if (rc < 0)
-        return rc;
-    json_t *a = json_array();
-    while ((rc = ck_db_next(st, err)) == 1) {
-        json_array_append_new(a, s1b_authorization_json(st));
-        snprintf(last_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
-    }
-    ck_db_done(st);
-    if (rc < 0) {
-        json_decref(a);
-        return rc;
-    }
-    *items = a;
-    return 0;
+    return ck_view_list(db, s1b_authorization_json, items, last_id, err,
+                        "SELECT " S1B_AUTH_COLS " FROM payment_authorizations a"
+                        " JOIN checkout_sessions s ON s.id = a.session_id"
+                        " WHERE (? = '' OR a.status = ?) AND (? = '' OR s.store_id = ?)"
+                        " AND (? = 1 OR s.account_id IN (SELECT account_id FROM user_accounts WHERE user_id = ?))"
+                        " AND a.id > ? ORDER BY a.id LIMIT ?",
+                        "ttttitti", status, status, store_id, store_id, (int64_t)f->wide, f->user_id, after, limit);
 }
 
 static json_t *s2_authorization_json(ck_stmt *st)
@@ -330,16 +306,6 @@ static json_t *s2_payment_json(ck_stmt *st)
                      "amount", (json_int_t)ck_col_int(st, 2), "createdAt", ck_json_time(ck_col_int(st, 3)));
 }
 
-/* Appends row_json() of every row of a prepared query to arr and finishes it; 0 or <0. */
-static int s2_payments_append(ck_stmt *st, json_t *arr, json_t *(*row_json)(ck_stmt *), ck_error *err)
-{
-    int rc;
-    while ((rc = ck_db_next(st, err)) == 1)
-        json_array_append_new(arr, row_json(st));
-    ck_db_done(st);
-    return rc;
-}
-
 int ck_payments_order_authorizations_json(ck_db *db, const char *order_id, const char *session_id, json_t *arr,
                                           ck_error *err)
 {
@@ -348,7 +314,7 @@ int ck_payments_order_authorizations_json(ck_db *db, const char *order_id, const
                          "SELECT id, status, amount, captured_amount, gateway_auth_id FROM payment_authorizations"
                          " WHERE order_id = ? OR session_id = ? ORDER BY id",
                          "tt", order_id, session_id);
-    return rc < 0 ? rc : s2_payments_append(st, arr, s2_authorization_json, err);
+    return rc < 0 ? rc : ck_view_append(st, arr, s2_authorization_json, err);
 }
 
 int ck_payments_order_payments_json(ck_db *db, const char *order_id, json_t *arr, ck_error *err)
@@ -358,29 +324,23 @@ int ck_payments_order_payments_json(ck_db *db, const char *order_id, json_t *arr
                          "SELECT id, authorization_id, amount, created_at FROM payments WHERE order_id = ?"
                          " ORDER BY id",
                          "t", order_id);
-    return rc < 0 ? rc : s2_payments_append(st, arr, s2_payment_json, err);
+    return rc < 0 ? rc : ck_view_append(st, arr, s2_payment_json, err);
 }
 
 int ck_payments_other_open_hold(ck_db *db, const char *session_id, const char *keep_key, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err,
-                       "SELECT 1 FROM payment_authorizations WHERE session_id = ? AND status = 'Authorized'"
-                       " AND void_pending = 0 AND order_id IS NULL AND idempotency_key <> ? LIMIT 1",
-                       "tt", session_id, keep_key);
-    ck_db_done(st);
-    return rc;
+    return ck_db_exists(db, err,
+                        "SELECT 1 FROM payment_authorizations WHERE session_id = ? AND status = 'Authorized'"
+                        " AND void_pending = 0 AND order_id IS NULL AND idempotency_key <> ? LIMIT 1",
+                        "tt", session_id, keep_key);
 }
 
 int ck_payments_hold_recorded(ck_db *db, const char *key, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err,
-                       "SELECT 1 FROM payment_authorizations WHERE idempotency_key = ? AND status = 'Authorized'"
-                       " AND void_pending = 0",
-                       "t", key);
-    ck_db_done(st);
-    return rc;
+    return ck_db_exists(db, err,
+                        "SELECT 1 FROM payment_authorizations WHERE idempotency_key = ? AND status = 'Authorized'"
+                        " AND void_pending = 0",
+                        "t", key);
 }
 
 int ck_payments_insert_authorization(ck_db *db, const ck_auth_new *a, ck_error *err)

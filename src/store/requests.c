@@ -34,15 +34,42 @@ int ck_requests_count_queued_placements(ck_db *db, int64_t *n, ck_error *err)
     return rc < 0 ? rc : 0;
 }
 
-#include "core/json.h"
-
-int ck_requests_insert_session_done(ck_db *db, const char *id, const char *user_id, const char *session_id,
-                                    int64_t now, ck_error *err)
+int ck_requests_insert_succeeded(ck_db *db, const char *id, const char *kind, const char *user_id,
+                                 const char *session_id, const char *order_id, int64_t http_status, int64_t now,
+                                 ck_error *err)
 {
     return ck_db_exec(db, NULL, err,
-                      "INSERT INTO checkout_requests (id, kind, status, user_id, session_id, created_at, completed_at)"
-                      " VALUES (?, 'CheckoutSession', 'Succeeded', ?, ?, ?, ?)",
-                      "tttii", id, user_id, session_id, now, now);
+                      "INSERT INTO checkout_requests (id, kind, status, user_id, session_id, order_id, created_at,"
+                      " completed_at, http_status) VALUES (?, ?, 'Succeeded', ?, ?, ?, ?, ?, ?)",
+                      "tttttiii", id, kind, user_id, session_id, order_id, now, now, http_status);
+}
+
+int ck_requests_insert_running(ck_db *db, const char *id, const char *user_id, const char *session_id,
+                               int64_t now, ck_error *err)
+{
+    return ck_db_exec(db, NULL, err,
+                      "INSERT INTO checkout_requests (id, kind, status, user_id, session_id, created_at)"
+                      " VALUES (?, 'PlaceOrder', 'Running', ?, ?, ?)"
+                      " ON CONFLICT (id) DO UPDATE SET status = 'Running'",
+                      "ttti", id, user_id, session_id, now);
+}
+
+int ck_requests_insert_queued(ck_db *db, const char *id, const char *user_id, const char *session_id, int64_t now,
+                              ck_error *err)
+{
+    return ck_db_exec(db, NULL, err,
+                      "INSERT INTO checkout_requests (id, kind, status, user_id, session_id, created_at)"
+                      " VALUES (?, 'PlaceOrder', 'Queued', ?, ?, ?)",
+                      "ttti", id, user_id, session_id, now);
+}
+
+int ck_requests_succeed(ck_db *db, const char *id, const char *order_id, int64_t http_status, int64_t now,
+                        ck_error *err)
+{
+    return ck_db_exec(db, NULL, err,
+                      "UPDATE checkout_requests SET status = 'Succeeded', order_id = ?, completed_at = ?,"
+                      " http_status = ? WHERE id = ?",
+                      "tiit", order_id, now, http_status, id);
 }
 
 static json_t *s2_request_opt_str(ck_stmt *st, int col)
@@ -61,7 +88,7 @@ int ck_requests_json(ck_db *db, const char *id, json_t **out, char user_id[CK_ID
                        "t", id);
     if (rc <= 0)
         return rc;
-    snprintf(user_id, CK_ID_MAX, "%s", ck_col_text(st, 3));
+    ck_col_copy(st, 3, user_id, CK_ID_MAX);
     const char *text = ck_col_text(st, 6);
     json_t *errors = text[0] ? json_loads(text, 0, NULL) : NULL;
     if (!json_is_array(errors)) {
@@ -75,6 +102,15 @@ int ck_requests_json(ck_db *db, const char *id, json_t **out, char user_id[CK_ID
                      ck_col_null(st, 8) ? json_null() : ck_json_time(ck_col_int(st, 8)));
     ck_db_done(st);
     return 1;
+}
+
+/* The claimed row (id, user_id, session_id) into out; finishes st. */
+static void read_claim(ck_stmt *st, ck_request_claim *out)
+{
+    ck_col_copy(st, 0, out->request_id, CK_ID_MAX);
+    ck_col_copy(st, 1, out->user_id, CK_ID_MAX);
+    ck_col_copy(st, 2, out->session_id, CK_ID_MAX);
+    ck_db_done(st);
 }
 
 int ck_requests_claim_placement(ck_db *db, const char *runner, int64_t now, int64_t lease_until,
@@ -95,10 +131,7 @@ int ck_requests_claim_placement(ck_db *db, const char *runner, int64_t now, int6
                        "tiii", runner, lease_until, now, now);
         if (rc <= 0)
             return rc;
-        snprintf(out->request_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
-        snprintf(out->user_id, CK_ID_MAX, "%s", ck_col_text(st, 1));
-        snprintf(out->session_id, CK_ID_MAX, "%s", ck_col_text(st, 2));
-        ck_db_done(st);
+        read_claim(st, out);
         return 1;
     }
     rc = ck_db_one(db, &st, err,
@@ -108,10 +141,7 @@ int ck_requests_claim_placement(ck_db *db, const char *runner, int64_t now, int6
                    "i", now);
     if (rc <= 0)
         return rc;
-    snprintf(out->request_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
-    snprintf(out->user_id, CK_ID_MAX, "%s", ck_col_text(st, 1));
-    snprintf(out->session_id, CK_ID_MAX, "%s", ck_col_text(st, 2));
-    ck_db_done(st);
+    read_claim(st, out);
     int64_t changed = 0;
     rc = ck_db_exec(db, &changed, err,
                     "UPDATE checkout_requests SET status = 'Running', runner = ?, run_lease_until = ?"
@@ -120,11 +150,21 @@ int ck_requests_claim_placement(ck_db *db, const char *runner, int64_t now, int6
     return rc < 0 ? rc : changed == 1;
 }
 
+/* The Failed update of one request by id; ck_requests_fail_running adds its
+ * condition on the status. */
+#define REQUEST_FAIL_SQL                                                                                           \
+    "UPDATE checkout_requests SET status = 'Failed', errors = ?, completed_at = ?, http_status = ?"                \
+    " WHERE id = ?"
+
+int ck_requests_fail(ck_db *db, const char *id, const char *errors, int64_t now, int64_t http_status,
+                     ck_error *err)
+{
+    return ck_db_exec(db, NULL, err, REQUEST_FAIL_SQL, "tiit", errors, now, http_status, id);
+}
+
 int ck_requests_fail_running(ck_db *db, const char *id, const char *errors, int64_t now, int64_t http_status,
                              ck_error *err)
 {
-    return ck_db_exec(db, NULL, err,
-                      "UPDATE checkout_requests SET status = 'Failed', errors = ?, completed_at = ?, http_status = ?"
-                      " WHERE id = ? AND status = 'Running'",
-                      "tiit", errors, now, http_status, id);
+    return ck_db_exec(db, NULL, err, REQUEST_FAIL_SQL " AND status = 'Running'", "tiit", errors, now, http_status,
+                      id);
 }

@@ -20,10 +20,25 @@ int ck_requests_recover_running(ck_db *db, int64_t now, ck_error *err);
 /* How many asynchronous placements are queued and not yet started. 0 or <0. */
 int ck_requests_count_queued_placements(ck_db *db, int64_t *n, ck_error *err);
 
-/* Records a Succeeded CheckoutSession request of user_id for session_id,
- * created and completed at now. 0 or <0. */
-int ck_requests_insert_session_done(ck_db *db, const char *id, const char *user_id, const char *session_id,
-                                    int64_t now, ck_error *err);
+/* Records a request of kind ("CheckoutSession", or "PlaceOrder" for a
+ * replay without a request) of user_id for session_id that Succeeded at
+ * once: created and completed at now, with order_id (NULL for none) and the
+ * HTTP status its caller got (0 for none). 0 or <0. */
+int ck_requests_insert_succeeded(ck_db *db, const char *id, const char *kind, const char *user_id,
+                                 const char *session_id, const char *order_id, int64_t http_status, int64_t now,
+                                 ck_error *err);
+
+/* A placement's request row, inserted by the run: Running (a queued one
+ * with that id moves to Running), or Queued (for the async runner). 0 or <0. */
+int ck_requests_insert_running(ck_db *db, const char *id, const char *user_id, const char *session_id,
+                               int64_t now, ck_error *err);
+int ck_requests_insert_queued(ck_db *db, const char *id, const char *user_id, const char *session_id, int64_t now,
+                              ck_error *err);
+
+/* The request becomes Succeeded with its order and the HTTP status its
+ * caller got, completed at now, whatever its status. 0 or <0. */
+int ck_requests_succeed(ck_db *db, const char *id, const char *order_id, int64_t http_status, int64_t now,
+                        ck_error *err);
 
 /* The request as API.md's JSON (id, kind, status, sessionId, orderId,
  * errors, createdAt, completedAt) and the user who made it: 1 with *out
@@ -47,7 +62,12 @@ typedef struct ck_request_claim {
 int ck_requests_claim_placement(ck_db *db, const char *runner, int64_t now, int64_t lease_until,
                                 ck_request_claim *out, ck_error *err);
 
-/* A Running request becomes Failed with errors (JSON text), http_status and
+/* The request becomes Failed with errors (JSON text), http_status and
+ * completed_at = now, whatever its status. 0 or <0. */
+int ck_requests_fail(ck_db *db, const char *id, const char *errors, int64_t now, int64_t http_status,
+                     ck_error *err);
+
+/* A Running request (only) becomes Failed with errors (JSON text), http_status and
  * completed_at = now. 0 or <0. */
 int ck_requests_fail_running(ck_db *db, const char *id, const char *errors, int64_t now, int64_t http_status,
                              ck_error *err);

@@ -14,10 +14,10 @@ int ck_runs_status(ck_db *db, const char *session_id, ck_run_status *out, ck_err
                        "t", session_id);
     if (rc <= 0)
         return rc;
-    snprintf(out->account_id, sizeof(out->account_id), "%s", ck_col_text(st, 0));
+    ck_col_copy(st, 0, out->account_id, sizeof(out->account_id));
     out->archived = (int)ck_col_int(st, 1);
     out->completed = strcmp(ck_col_text(st, 2), "Completed") == 0;
-    snprintf(out->order_id, sizeof(out->order_id), "%s", ck_col_text(st, 3));
+    ck_col_copy(st, 3, out->order_id, sizeof(out->order_id));
     ck_db_done(st);
     return 1;
 }
@@ -34,21 +34,21 @@ int ck_runs_load(ck_db *db, const char *session_id, ck_run_session *out, ck_erro
                        "t", session_id);
     if (rc <= 0)
         return rc;
-    snprintf(out->cart_id, sizeof(out->cart_id), "%s", ck_col_text(st, 0));
-    snprintf(out->account_id, sizeof(out->account_id), "%s", ck_col_text(st, 1));
-    snprintf(out->store_id, sizeof(out->store_id), "%s", ck_col_text(st, 2));
-    snprintf(out->buyer_id, sizeof(out->buyer_id), "%s", ck_col_text(st, 3));
+    ck_col_copy(st, 0, out->cart_id, sizeof(out->cart_id));
+    ck_col_copy(st, 1, out->account_id, sizeof(out->account_id));
+    ck_col_copy(st, 2, out->store_id, sizeof(out->store_id));
+    ck_col_copy(st, 3, out->buyer_id, sizeof(out->buyer_id));
     out->inputs_version = ck_col_int(st, 4);
     out->inputs = json_loads(ck_col_text(st, 5), 0, NULL);
-    snprintf(out->last_step, sizeof(out->last_step), "%s", ck_col_text(st, 6));
+    ck_col_copy(st, 6, out->last_step, sizeof(out->last_step));
     out->totals.subtotal = ck_col_int(st, 7);
     out->totals.adjustments = ck_col_int(st, 8);
     out->totals.shipping = ck_col_int(st, 9);
     out->totals.tax = ck_col_int(st, 10);
     out->totals.grand_total = ck_col_int(st, 11);
     out->errors = json_loads(ck_col_text(st, 12), 0, NULL);
-    snprintf(out->order_id, sizeof(out->order_id), "%s", ck_col_text(st, 13));
-    snprintf(out->currency, sizeof(out->currency), "%s", ck_col_text(st, 14));
+    ck_col_copy(st, 13, out->order_id, sizeof(out->order_id));
+    ck_col_copy(st, 14, out->currency, sizeof(out->currency));
     ck_db_done(st);
     if (!json_is_object(out->inputs)) {
         json_decref(out->inputs);
@@ -95,9 +95,9 @@ int ck_runs_load_lines(ck_db *db, const char *cart_id, ck_line **out, size_t *n,
         }
         ck_line *l = &lines[count++];
         memset(l, 0, sizeof(*l));
-        snprintf(l->item_id, sizeof(l->item_id), "%s", ck_col_text(st, 0));
-        snprintf(l->product_id, sizeof(l->product_id), "%s", ck_col_text(st, 1));
-        snprintf(l->sku, sizeof(l->sku), "%s", ck_col_text(st, 2));
+        ck_col_copy(st, 0, l->item_id, sizeof(l->item_id));
+        ck_col_copy(st, 1, l->product_id, sizeof(l->product_id));
+        ck_col_copy(st, 2, l->sku, sizeof(l->sku));
         l->quantity = ck_col_int(st, 3);
         l->unit_price = ck_col_int(st, 4);
         l->sales_price = ck_col_int(st, 5);
@@ -167,71 +167,11 @@ int ck_runs_record_error(ck_db *db, const char *session_id, const char *owner, c
                       "titt", errors_json, now, session_id, owner);
 }
 
-int ck_runs_add_error_cvo(ck_db *db, const char *cart_id, const char *related_id, const char *type,
-                          const char *message, int64_t now, ck_error *err)
-{
-    char id[CK_ID_MAX];
-    ck_id_new(id, "cvo");
-    return ck_db_exec(db, NULL, err,
-                      "INSERT INTO cart_validation_outputs (id, cart_id, related_entity_id, type, level, message,"
-                      " created_at) VALUES (?, ?, ?, ?, 'Error', ?, ?)",
-                      "ttttti", id, cart_id, related_id, type, message, now);
-}
-
 int ck_runs_lease_live(ck_db *db, const char *session_id, int64_t now, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err,
-                       "SELECT 1 FROM checkout_sessions WHERE id = ? AND lease_owner IS NOT NULL AND lease_expires_at > ?",
-                       "ti", session_id, now);
-    ck_db_done(st);
-    return rc;
-}
-
-int ck_runs_request_running(ck_db *db, const char *request_id, const char *user_id, const char *session_id,
-                            int64_t now, ck_error *err)
-{
-    return ck_db_exec(db, NULL, err,
-                      "INSERT INTO checkout_requests (id, kind, status, user_id, session_id, created_at)"
-                      " VALUES (?, 'PlaceOrder', 'Running', ?, ?, ?)"
-                      " ON CONFLICT (id) DO UPDATE SET status = 'Running'",
-                      "ttti", request_id, user_id, session_id, now);
-}
-
-int ck_runs_request_queued(ck_db *db, const char *request_id, const char *user_id, const char *session_id,
-                           int64_t now, ck_error *err)
-{
-    return ck_db_exec(db, NULL, err,
-                      "INSERT INTO checkout_requests (id, kind, status, user_id, session_id, created_at)"
-                      " VALUES (?, 'PlaceOrder', 'Queued', ?, ?, ?)",
-                      "ttti", request_id, user_id, session_id, now);
-}
-
-int ck_runs_request_succeeded(ck_db *db, const char *request_id, const char *order_id, int http_status, int64_t now,
-                              ck_error *err)
-{
-    return ck_db_exec(db, NULL, err,
-                      "UPDATE checkout_requests SET status = 'Succeeded', order_id = ?, completed_at = ?,"
-                      " http_status = ? WHERE id = ?",
-                      "tiit", order_id, now, (int64_t)http_status, request_id);
-}
-
-int ck_runs_request_replayed(ck_db *db, const char *request_id, const char *user_id, const char *session_id,
-                             const char *order_id, int64_t now, ck_error *err)
-{
-    return ck_db_exec(db, NULL, err,
-                      "INSERT INTO checkout_requests (id, kind, status, user_id, session_id, order_id, created_at,"
-                      " completed_at, http_status) VALUES (?, 'PlaceOrder', 'Succeeded', ?, ?, ?, ?, ?, 200)",
-                      "ttttii", request_id, user_id, session_id, order_id, now, now);
-}
-
-int ck_runs_request_failed(ck_db *db, const char *request_id, const char *errors_json, int http_status, int64_t now,
-                           ck_error *err)
-{
-    return ck_db_exec(db, NULL, err,
-                      "UPDATE checkout_requests SET status = 'Failed', errors = ?, completed_at = ?, http_status = ?"
-                      " WHERE id = ?",
-                      "tiit", errors_json, now, (int64_t)http_status, request_id);
+    return ck_db_exists(db, err,
+                        "SELECT 1 FROM checkout_sessions WHERE id = ? AND lease_owner IS NOT NULL AND lease_expires_at > ?",
+                        "ti", session_id, now);
 }
 
 int ck_runs_line_priced(ck_db *db, const ck_line *l, int64_t total, ck_error *err)

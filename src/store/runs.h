@@ -1,8 +1,9 @@
 /* runs.h: the runs repository: what the flow engine reads and writes for one
  * run of a checkout session: the session and its cart's lines as the run
  * loads them, the conditional UPDATE that holds the session for a commit,
- * the progress and totals each commit records, a failure's record, the run's
- * request row, and what the computing steps read and write (promotions,
+ * the progress and totals each commit records, a failure's record (its
+ * request row is in store/requests.h, its validation output in
+ * store/carts.h), and what the computing steps read and write (promotions,
  * shipping fees, tax rates, the business rules' facts, priced lines). Each
  * function runs in the caller's transaction (ck_db_tx) unless its comment
  * says otherwise. */
@@ -43,7 +44,7 @@ typedef struct ck_run_session {
     int64_t inputs_version;
     json_t *inputs;     /* an object, always (owned by the caller) */
     json_t *errors;     /* an array, always (owned by the caller) */
-    char last_step[64]; /* lastSuccessfulStep, "" for none */
+    char last_step[CK_STEP_PATH_MAX]; /* lastSuccessfulStep, "" for none */
     ck_run_totals totals;
     char order_id[CK_ID_MAX]; /* "" for none */
 } ck_run_session;
@@ -87,27 +88,8 @@ int ck_runs_cart_totals(ck_db *db, const char *cart_id, const ck_run_totals *t, 
 int ck_runs_record_error(ck_db *db, const char *session_id, const char *owner, const char *errors_json, int64_t now,
                          ck_error *err);
 
-/* An Error CartValidationOutput of a failed step for the cart or one item. */
-int ck_runs_add_error_cvo(ck_db *db, const char *cart_id, const char *related_id, const char *type,
-                          const char *message, int64_t now, ck_error *err);
-
 /* 1 while the session's lease is live at now, 0 when not, <0 error. */
 int ck_runs_lease_live(ck_db *db, const char *session_id, int64_t now, ck_error *err);
-
-/* The run's PlaceOrder request row: Running (inserted, or a queued one
- * moved to Running), Queued (inserted), Succeeded (with its order and the
- * HTTP status its caller got), Succeeded at once (a replay without a
- * request: inserted), Failed (errors: a JSON array). */
-int ck_runs_request_running(ck_db *db, const char *request_id, const char *user_id, const char *session_id,
-                            int64_t now, ck_error *err);
-int ck_runs_request_queued(ck_db *db, const char *request_id, const char *user_id, const char *session_id,
-                           int64_t now, ck_error *err);
-int ck_runs_request_succeeded(ck_db *db, const char *request_id, const char *order_id, int http_status, int64_t now,
-                              ck_error *err);
-int ck_runs_request_replayed(ck_db *db, const char *request_id, const char *user_id, const char *session_id,
-                             const char *order_id, int64_t now, ck_error *err);
-int ck_runs_request_failed(ck_db *db, const char *request_id, const char *errors_json, int http_status, int64_t now,
-                           ck_error *err);
 
 /* pricing: a line's prices (tax 0, total = amount + adjustment). */
 int ck_runs_line_priced(ck_db *db, const ck_line *l, int64_t total, ck_error *err);

@@ -12,7 +12,7 @@ static int s1b_read_ids(ck_stmt *st, int64_t limit, char (*ids)[CK_ID_MAX], int6
 {
     int rc = 0;
     while (*n < limit && (rc = ck_db_next(st, err)) == 1)
-        snprintf(ids[(*n)++], CK_ID_MAX, "%s", ck_col_text(st, 0));
+        ck_col_copy(st, 0, ids[(*n)++], CK_ID_MAX);
     ck_db_done(st);
     return rc < 0 ? rc : 0;
 }
@@ -201,27 +201,23 @@ int ck_sessions_create_for_cart(ck_db *db, const ck_session_new *s, char id_out[
 int ck_sessions_set_progress(ck_db *db, const char *id, const char *last, const char *state, int any,
                              const char *from, const char *lease_owner, int64_t now, ck_error *err)
 {
-    int64_t changed = 0;
-    int rc = ck_db_exec(db, &changed, err,
-                        "UPDATE checkout_sessions SET last_successful_step = ?, state = ?, updated_at = ?"
-                        " WHERE id = ? AND state <> 'Completed'"
-                        " AND (? = 1 OR COALESCE(last_successful_step, '') = ?)"
-                        " AND (? = '' OR lease_owner = ?)",
-                        "ttitittt", last, state, now, id, (int64_t)(any != 0), any ? "" : from,
-                        lease_owner ? lease_owner : "", lease_owner ? lease_owner : "");
-    return rc < 0 ? rc : (int)changed;
+    return ck_db_changed(db, err,
+                         "UPDATE checkout_sessions SET last_successful_step = ?, state = ?, updated_at = ?"
+                         " WHERE id = ? AND state <> 'Completed'"
+                         " AND (? = 1 OR COALESCE(last_successful_step, '') = ?)"
+                         " AND (? = '' OR lease_owner = ?)",
+                         "ttitittt", last, state, now, id, (int64_t)(any != 0), any ? "" : from,
+                         lease_owner ? lease_owner : "", lease_owner ? lease_owner : "");
 }
 
 int ck_sessions_take_lease(ck_db *db, const char *id, const char *owner, int64_t now, int64_t until,
                            ck_error *err)
 {
-    int64_t changed = 0;
-    int rc = ck_db_exec(db, &changed, err,
-                        "UPDATE checkout_sessions SET lease_owner = ?, lease_expires_at = ?"
-                        " WHERE id = ? AND is_archived = 0"
-                        " AND (lease_owner IS NULL OR lease_expires_at <= ? OR lease_owner = ?)",
-                        "titit", owner, until, id, now, owner);
-    return rc < 0 ? rc : (int)changed;
+    return ck_db_changed(db, err,
+                         "UPDATE checkout_sessions SET lease_owner = ?, lease_expires_at = ?"
+                         " WHERE id = ? AND is_archived = 0"
+                         " AND (lease_owner IS NULL OR lease_expires_at <= ? OR lease_owner = ?)",
+                         "titit", owner, until, id, now, owner);
 }
 
 int ck_sessions_release_lease(ck_db *db, const char *id, const char *owner, ck_error *err)
@@ -242,15 +238,13 @@ int ck_sessions_release_all_leases(ck_db *db, ck_error *err)
 
 int ck_sessions_hold_for_change(ck_db *db, const char *id, int64_t now, ck_error *err)
 {
-    int64_t n = 0;
-    int rc = ck_db_exec(db, &n, err,
-                        "UPDATE checkout_sessions SET updated_at = ? WHERE id = ? AND is_archived = 0"
-                        " AND state <> 'Completed' AND (lease_owner IS NULL OR lease_expires_at <= ?)",
-                        "iti", now, id, now);
-    return rc < 0 ? rc : (int)n;
+    return ck_db_changed(db, err,
+                         "UPDATE checkout_sessions SET updated_at = ? WHERE id = ? AND is_archived = 0"
+                         " AND state <> 'Completed' AND (lease_owner IS NULL OR lease_expires_at <= ?)",
+                         "iti", now, id, now);
 }
 
-int ck_sessions_inputs(ck_db *db, const char *id, json_t **inputs, char last[32], ck_error *err)
+int ck_sessions_inputs(ck_db *db, const char *id, json_t **inputs, char last[CK_STEP_PATH_MAX], ck_error *err)
 {
     ck_stmt *st = NULL;
     *inputs = NULL;
@@ -259,7 +253,7 @@ int ck_sessions_inputs(ck_db *db, const char *id, json_t **inputs, char last[32]
     if (rc <= 0)
         return rc;
     *inputs = s2_parsed(ck_col_text_or_null(st, 0));
-    s2_copy(last, 32, st, 1, NULL);
+    s2_copy(last, CK_STEP_PATH_MAX, st, 1, NULL);
     ck_db_done(st);
     return 1;
 }

@@ -33,7 +33,7 @@ int ck_sessions_count_by_state(ck_db *db, json_t **out, ck_error *err);
 typedef struct ck_session_row {
     char id[CK_ID_MAX], cart_id[CK_ID_MAX], buyer_id[CK_ID_MAX], account_id[CK_ID_MAX], store_id[CK_ID_MAX];
     char flow_id[CK_ID_MAX], state[64];
-    char last_step[64]; /* "" when none */
+    char last_step[CK_STEP_PATH_MAX]; /* "" when none */
     int has_last_step;
     char order_id[CK_ID_MAX];
     int has_order_id;
@@ -100,7 +100,7 @@ int ck_sessions_hold_for_change(ck_db *db, const char *id, int64_t now, ck_error
 
 /* The session's inputs (parsed, NULL when not JSON; the caller's) and its
  * last successful step ("" for none). 1 found, 0 none, <0 error. */
-int ck_sessions_inputs(ck_db *db, const char *id, json_t **inputs, char last[32], ck_error *err);
+int ck_sessions_inputs(ck_db *db, const char *id, json_t **inputs, char last[CK_STEP_PATH_MAX], ck_error *err);
 
 /* Stores the inputs (JSON text), adds bump to inputs_version and clears
  * is_error. 0 or <0. */

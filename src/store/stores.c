@@ -27,10 +27,7 @@ static json_t *store_json(ck_stmt *st)
 
 int ck_stores_exists(ck_db *db, const char *id, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err, "SELECT 1 FROM stores WHERE id = ?", "t", id);
-    ck_db_done(st);
-    return rc;
+    return ck_db_exists(db, err, "SELECT 1 FROM stores WHERE id = ?", "t", id);
 }
 
 int ck_stores_currency(ck_db *db, const char *id, char currency[8], ck_error *err)
@@ -38,7 +35,7 @@ int ck_stores_currency(ck_db *db, const char *id, char currency[8], ck_error *er
     ck_stmt *st = NULL;
     int rc = ck_db_one(db, &st, err, "SELECT currency FROM stores WHERE id = ?", "t", id);
     if (rc == 1) {
-        snprintf(currency, 8, "%s", ck_col_text(st, 0));
+        ck_col_copy(st, 0, currency, 8);
         ck_db_done(st);
     }
     return rc;
@@ -87,11 +84,8 @@ int ck_stores_json(ck_db *db, const char *id, json_t **out, ck_error *err)
 int ck_stores_list(ck_db *db, const char *after, int64_t limit, json_t **items, char last_id[CK_ID_MAX],
                    ck_error *err)
 {
-    ck_stmt *st = NULL;
-    *items = NULL;
-    int rc = ck_db_query(db, &st, err, "SELECT " STORE_COLS " FROM stores WHERE id > ? ORDER BY id LIMIT ?", "ti",
-                         after, limit);
-    return rc < 0 ? rc : ck_view_page(st, store_json, items, last_id, err);
+    return ck_view_list(db, store_json, items, last_id, err,
+                        "SELECT " STORE_COLS " FROM stores WHERE id > ? ORDER BY id LIMIT ?", "ti", after, limit);
 }
 
 /* ---- shipping methods ---- */
@@ -123,12 +117,9 @@ int ck_stores_shipping_method_json(ck_db *db, const char *id, json_t **out, ck_e
 int ck_stores_list_shipping_methods(ck_db *db, const char *store_id, const char *after, int64_t limit,
                                     json_t **items, char last_id[CK_ID_MAX], ck_error *err)
 {
-    ck_stmt *st = NULL;
-    *items = NULL;
-    int rc = ck_db_query(db, &st, err,
-                         "SELECT " SHM_COLS " FROM shipping_methods WHERE store_id = ? AND id > ? ORDER BY id LIMIT ?",
-                         "tti", store_id, after, limit);
-    return rc < 0 ? rc : ck_view_page(st, shm_json, items, last_id, err);
+    return ck_view_list(db, shm_json, items, last_id, err,
+                        "SELECT " SHM_COLS " FROM shipping_methods WHERE store_id = ? AND id > ? ORDER BY id LIMIT ?",
+                        "tti", store_id, after, limit);
 }
 
 /* ---- tax rates ---- */
@@ -235,7 +226,7 @@ int ck_stores_active_flow(ck_db *db, const char *store_id, char flow_id[CK_ID_MA
     int rc = ck_db_one(db, &st, err, "SELECT active_flow_id FROM stores WHERE id = ?", "t", store_id);
     if (rc <= 0)
         return rc;
-    snprintf(flow_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
+    ck_col_copy(st, 0, flow_id, CK_ID_MAX);
     ck_db_done(st);
     return 1;
 }

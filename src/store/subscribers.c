@@ -5,6 +5,7 @@
 
 #include "store/subscribers.h"
 #include "core/json.h"
+#include "store/view.h"
 
 int ck_subscribers_for_event(ck_db *db, const char *event_type, ck_subscriber_ref **out, int *n, ck_error *err)
 {
@@ -30,8 +31,8 @@ int ck_subscribers_for_event(ck_db *db, const char *event_type, ck_subscriber_re
             }
             subs = grown;
         }
-        snprintf(subs[*n].id, sizeof(subs[*n].id), "%s", ck_col_text(st, 0));
-        snprintf(subs[*n].kind, sizeof(subs[*n].kind), "%s", ck_col_text(st, 1));
+        ck_col_copy(st, 0, subs[*n].id, sizeof(subs[*n].id));
+        ck_col_copy(st, 1, subs[*n].kind, sizeof(subs[*n].kind));
         (*n)++;
     }
     ck_db_done(st);
@@ -44,8 +45,6 @@ int ck_subscribers_for_event(ck_db *db, const char *event_type, ck_subscriber_re
     return 0;
 }
 
-#include "core/json.h"
-#include "store/subscribers.h"
 
 #define SUB_COLS \
     "id, kind, url, smtp_url, mail_from, events, max_attempts, backoff_base_ms, created_at, updated_at"
@@ -81,40 +80,16 @@ int ck_subscribers_insert(ck_db *db, const ck_subscriber_fields *f, char id_out[
 
 int ck_subscribers_get(ck_db *db, const char *id, json_t **out, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    *out = NULL;
-    int rc = ck_db_one(db, &st, err, "SELECT " SUB_COLS " FROM subscribers WHERE id = ? AND deleted_at IS NULL",
-                       "t", id);
-    if (rc <= 0)
-        return rc;
-    *out = subscriber_json(st);
-    ck_db_done(st);
-    return 1;
+    return ck_view_find(db, "SELECT " SUB_COLS " FROM subscribers WHERE id = ? AND deleted_at IS NULL", id,
+                        subscriber_json, out, err);
 }
 
 int ck_subscribers_list(ck_db *db, const char *after, int64_t limit, json_t **items, char last_id[CK_ID_MAX],
                         ck_error *err)
 {
-    ck_stmt *st = NULL;
-    *items = NULL;
-    last_id[0] = '\0';
-    int rc = ck_db_query(db, &st, err,
-                         "SELECT " SUB_COLS " FROM subscribers WHERE deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
-                         "ti", after, limit);
-    if (rc < 0)
-        return rc;
-    json_t *a = json_array();
-    while ((rc = ck_db_next(st, err)) == 1) {
-        json_array_append_new(a, subscriber_json(st));
-        snprintf(last_id, CK_ID_MAX, "%s", ck_col_text(st, 0));
-    }
-    ck_db_done(st);
-    if (rc < 0) {
-        json_decref(a);
-        return rc;
-    }
-    *items = a;
-    return 0;
+    return ck_view_list(db, subscriber_json, items, last_id, err,
+                        "SELECT " SUB_COLS " FROM subscribers WHERE deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
+                        "ti", after, limit);
 }
 
 int ck_subscribers_kind_url(ck_db *db, const char *id, char kind[16], char **url, ck_error *err)
@@ -126,7 +101,7 @@ int ck_subscribers_kind_url(ck_db *db, const char *id, char kind[16], char **url
                        id);
     if (rc <= 0)
         return rc;
-    snprintf(kind, 16, "%s", ck_col_text(st, 0));
+    ck_col_copy(st, 0, kind, 16);
     if (!ck_col_null(st, 1) && !(*url = strdup(ck_col_text(st, 1))))
         rc = ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
     ck_db_done(st);

@@ -23,9 +23,9 @@ static int user_from_row(ck_stmt *st, ck_user *out, ck_error *err)
 {
     int disabled = ck_col_int(st, 4) != 0;
     if (!disabled) {
-        snprintf(out->id, sizeof(out->id), "%s", ck_col_text(st, 0));
-        snprintf(out->name, sizeof(out->name), "%s", ck_col_text(st, 1));
-        snprintf(out->email, sizeof(out->email), "%s", ck_col_text(st, 2));
+        ck_col_copy(st, 0, out->id, sizeof(out->id));
+        ck_col_copy(st, 1, out->name, sizeof(out->name));
+        ck_col_copy(st, 2, out->email, sizeof(out->email));
         out->perms = (unsigned)ck_col_int(st, 3);
     }
     ck_db_done(st);
@@ -69,7 +69,7 @@ int ck_user_rotate_key(ck_db *db, const char *user_id, int64_t grace_seconds, ch
         return rc;
     if (rc == 0)
         return ck_fail(err, CK_ENOTFOUND, "NOT_FOUND", NULL, "user %s not found", user_id);
-    snprintf(old_hash, sizeof(old_hash), "%s", ck_col_text(st, 0));
+    ck_col_copy(st, 0, old_hash, sizeof(old_hash));
     ck_db_done(st);
     /* Keys replaced earlier never outlive the one replaced now; those whose
      * time has come are forgotten. */
@@ -164,9 +164,9 @@ int ck_users_give_account(ck_db *db, const char *user_id, const char *account_id
 /* Fills out from a row of USER_COLS. */
 static void user_row(ck_stmt *st, ck_user_row *out)
 {
-    snprintf(out->id, sizeof(out->id), "%s", ck_col_text(st, 0));
-    snprintf(out->name, sizeof(out->name), "%s", ck_col_text(st, 1));
-    snprintf(out->email, sizeof(out->email), "%s", ck_col_text(st, 2));
+    ck_col_copy(st, 0, out->id, sizeof(out->id));
+    ck_col_copy(st, 1, out->name, sizeof(out->name));
+    ck_col_copy(st, 2, out->email, sizeof(out->email));
     out->perms = (unsigned)ck_col_int(st, 3);
     out->disabled = ck_col_int(st, 4) != 0;
     out->created_at = ck_col_int(st, 5);
@@ -175,10 +175,7 @@ static void user_row(ck_stmt *st, ck_user_row *out)
 
 int ck_users_exists(ck_db *db, const char *id, ck_error *err)
 {
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err, "SELECT 1 FROM users WHERE id = ?", "t", id);
-    ck_db_done(st);
-    return rc;
+    return ck_db_exists(db, err, "SELECT 1 FROM users WHERE id = ?", "t", id);
 }
 
 int ck_users_get(ck_db *db, const char *id, ck_user_row *out, ck_error *err)
@@ -232,9 +229,9 @@ int ck_users_by_id(ck_db *db, const char *id, ck_user *out, ck_error *err)
     int rc = ck_db_one(db, &st, err, "SELECT id, name, email, permissions FROM users WHERE id = ?", "t", id);
     if (rc <= 0)
         return rc;
-    snprintf(out->id, sizeof(out->id), "%s", ck_col_text(st, 0));
-    snprintf(out->name, sizeof(out->name), "%s", ck_col_text(st, 1));
-    snprintf(out->email, sizeof(out->email), "%s", ck_col_text(st, 2));
+    ck_col_copy(st, 0, out->id, sizeof(out->id));
+    ck_col_copy(st, 1, out->name, sizeof(out->name));
+    ck_col_copy(st, 2, out->email, sizeof(out->email));
     out->perms = (unsigned)ck_col_int(st, 3);
     ck_db_done(st);
     return 1;
