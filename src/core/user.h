@@ -2,6 +2,8 @@
 #ifndef CK_USER_H
 #define CK_USER_H
 
+#include <jansson.h>
+
 #include "checkout/error.h"
 #include "core/util.h"
 
@@ -26,5 +28,10 @@ typedef struct ck_user {
 /* A new API key in key_out ("ck_" + 43 base64url characters; zero it after
  * use) and its SHA-256 hex, the only form stored, in hash_out. 0 or <0. */
 int ck_user_new_key(char key_out[64], char hash_out[65], ck_error *err);
+
+/* Permission names ("buyer", "admin", ...) <-> bits: 0 for an unknown name;
+ * a new JSON array of the names of perms. */
+unsigned ck_perm_from_name(const char *name);
+json_t *ck_perms_to_json(unsigned perms);
 
 #endif

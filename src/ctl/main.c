@@ -13,7 +13,6 @@
 #include "checkout/error.h"
 #include "core/user.h"
 #include "core/util.h"
-#include "http/http.h"
 #include "payments/balances.h"
 #include "store/accounts.h"
 #include "store/catalog.h"

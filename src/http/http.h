@@ -102,8 +102,5 @@ int ck_idem_save(ck_req *req, const char *key, ck_error *err);
 int ck_idem_release(ck_req *req, const char *key);
 int ck_idem_purge(ck_db *db, ck_error *err);
 
-/* Permission names <-> bits. */
-unsigned ck_perm_from_name(const char *name);
-json_t *ck_perms_to_json(unsigned perms);
 
 #endif
