@@ -580,6 +580,92 @@ static void write_conflict(void **state)
     ck_db_close(b);
 }
 
+/* Writes the row "held" (for tx_helper's lock case). */
+static int tx_lock_fn(ck_db *db, void *arg, ck_error *err)
+{
+    (void)arg;
+    return ck_db_exec(db, NULL, err, "UPDATE conf_kv SET v = v + 10 WHERE k = ?", "t", "held");
+}
+
+/* ck_db_tx: commits what fn wrote and returns fn's value; a CK_EBUSY from fn
+ * rolls back and runs the whole transaction again, up to CK_DB_TX_ATTEMPTS;
+ * any other failure rolls back at once; inside an open transaction fn runs
+ * once in it and nothing commits. */
+typedef struct tx_probe {
+    int calls, busy_first; /* calls: how many times fn ran; busy_first: fail so many times with CK_EBUSY */
+    int fail_with;         /* non-zero: return this (after writing) instead */
+} tx_probe;
+
+static int tx_probe_fn(ck_db *db, void *arg, ck_error *err)
+{
+    tx_probe *p = arg;
+    char k[16];
+    snprintf(k, sizeof(k), "try%d", ++p->calls);
+    int rc = ck_db_exec(db, NULL, err, "INSERT INTO conf_kv (k, v, s) VALUES (?, ?, NULL)", "ti", k,
+                        (int64_t)p->calls);
+    if (rc < 0)
+        return rc;
+    if (p->calls <= p->busy_first)
+        return ck_fail(err, CK_EBUSY, "INTERNAL_ERROR", NULL, "database busy (probe)");
+    if (p->fail_with)
+        return ck_fail(err, p->fail_with, "PROBE", NULL, "probe failure");
+    return 7;
+}
+
+static void tx_helper(void **state)
+{
+    fixture *f = *state;
+    /* Busy once: run again, the first attempt's write is gone, fn's value comes back. */
+    tx_probe p = {.busy_first = 1};
+    assert_int_equal(ck_db_tx(f->db, 1, tx_probe_fn, &p, &f->err), 7);
+    assert_int_equal(p.calls, 2);
+    assert_false(ck_db_in_tx(f->db));
+    assert_int_equal(count_all(f->db), 1);
+    ck_db *other = open_db();
+    assert_int_equal(count_all(other), 1); /* committed */
+    ck_db_close(other);
+
+    /* Busy every time: CK_DB_TX_ATTEMPTS runs, then CK_EBUSY, nothing kept. */
+    exec_ok(f->db, "DELETE FROM conf_kv");
+    p = (tx_probe){.busy_first = 100};
+    assert_int_equal(ck_db_tx(f->db, 1, tx_probe_fn, &p, &f->err), CK_EBUSY);
+    assert_int_equal(p.calls, CK_DB_TX_ATTEMPTS);
+    assert_int_equal(f->err.code, CK_EBUSY);
+    assert_false(ck_db_in_tx(f->db));
+    assert_int_equal(count_all(f->db), 0);
+
+    /* Any other failure: one run, rolled back. */
+    p = (tx_probe){.fail_with = CK_EINVALID};
+    assert_int_equal(ck_db_tx(f->db, 1, tx_probe_fn, &p, &f->err), CK_EINVALID);
+    assert_int_equal(p.calls, 1);
+    assert_string_equal(f->err.reason, "PROBE");
+    assert_false(ck_db_in_tx(f->db));
+    assert_int_equal(count_all(f->db), 0);
+
+    /* Inside the caller's transaction: fn runs once in it; the caller decides. */
+    assert_int_equal(ck_db_begin(f->db, 1, &f->err), 0);
+    p = (tx_probe){0};
+    assert_int_equal(ck_db_tx(f->db, 1, tx_probe_fn, &p, &f->err), 7);
+    assert_int_equal(p.calls, 1);
+    assert_true(ck_db_in_tx(f->db));
+    ck_db_rollback(f->db);
+    assert_int_equal(count_all(f->db), 0);
+
+    /* A real lock held by another connection past the busy timeout: CK_EBUSY. */
+    put(f->db, "held", 1, NULL);
+    other = open_db();
+    assert_int_equal(ck_db_begin(other, 1, &f->err), 0);
+    assert_int_equal(ck_db_exec(other, NULL, &f->err, "UPDATE conf_kv SET v = 2 WHERE k = ?", "t", "held"), 0);
+    ck_error berr;
+    ck_error_clear(&berr);
+    int rc = ck_db_tx(f->db, 1, tx_lock_fn, NULL, &berr);
+    assert_int_equal(rc, CK_EBUSY);
+    assert_false(ck_db_in_tx(f->db));
+    ck_db_rollback(other);
+    assert_int_equal(ck_db_tx(f->db, 1, tx_lock_fn, NULL, &berr), 0);
+    ck_db_close(other);
+}
+
 /* A commit that fails (a deferred foreign key) ends the transaction: nothing
  * is kept and the connection starts the next one cleanly. */
 static void failed_commit(void **state)
@@ -1022,6 +1108,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(query_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(null_values, setup, teardown),
         cmocka_unit_test_setup_teardown(int64_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(tx_helper, setup, teardown),
         cmocka_unit_test_setup_teardown(statement_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(write_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_commit, setup, teardown),
