@@ -365,6 +365,12 @@ static ckt_resp request(ckt_daemon *d, const char *method, const char *path, con
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &hb);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    /* A body over 1 MiB goes with "Expect: 100-continue": wait for the
+     * daemon's answer (a 413 before the body, or 100 Continue) however
+     * loaded the machine, instead of sending the body after curl's default
+     * 1 s; a body sent into a daemon that already answered and closed is
+     * reset by the kernel and takes the answer with it. */
+    curl_easy_setopt(c, CURLOPT_EXPECT_100_TIMEOUT_MS, 60000L);
     if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
