@@ -14,18 +14,36 @@ case $dir in /*) ;; *) dir=$PWD/$dir ;; esac
 as_pg() { if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 url="postgresql://postgres@127.0.0.1:$port/postgres"
 
+# busy PORT: something (not necessarily ours) already accepts on 127.0.0.1:PORT.
+busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 case $cmd in
 start)
   if [ -f "$dir/postmaster.pid" ] && as_pg "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
-    echo "$url"; exit 0
+    port=$(cat "$dir/ck_port" 2>/dev/null || echo "$port")
+    echo "postgresql://postgres@127.0.0.1:$port/postgres"; exit 0
   fi
+  # Another server (a stray one from an earlier run, or anything else) on the
+  # default port: take the next free one rather than fail. A port the caller
+  # chose with CK_PG_PORT is used as given.
+  if [ -z "${CK_PG_PORT:-}" ]; then
+    tries=0
+    while busy "$port" && [ "$tries" -lt 50 ]; do port=$((port + 1)) tries=$((tries + 1)); done
+  fi
+  url="postgresql://postgres@127.0.0.1:$port/postgres"
   rm -rf "$dir"
   mkdir -p "$dir"
   [ "$(id -u)" -ne 0 ] || chown postgres: "$dir"
   as_pg "$bin/initdb" -D "$dir" -U postgres --auth=trust --locale=C -E UTF8 >/dev/null
+  echo "$port" >"$dir/ck_port"
   # Test data only: no fsync. Enough connections for parallel test daemons.
-  as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=400" start >/dev/null
+  if ! as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=400" start >/dev/null; then
+    # Say why: the server's own log is the only place that does.
+    echo "pg.sh: PostgreSQL did not start on 127.0.0.1:$port; its log ($dir/server.log):" >&2
+    tail -n 30 "$dir/server.log" >&2 2>/dev/null || true
+    exit 1
+  fi
   echo "$url"
   ;;
 stop)
