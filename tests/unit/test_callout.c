@@ -399,7 +399,7 @@ static void dropped_connection_unavailable(void **state)
 /* A one-shot server that answers whatever it is sent with a fixed reply:
  * fake_http cannot set a Location header. */
 typedef struct raw_peer {
-    int fd, port, served;
+    int fd, port, served, sent_all;
     const char *reply;
     pthread_t thread;
 } raw_peer;
@@ -426,8 +426,14 @@ static void *raw_serve(void *ud)
         if ((need && len >= need) || len == sizeof(buf) - 1)
             break;
     }
-    if (send(c, rp->reply, strlen(rp->reply), MSG_NOSIGNAL) > 0)
+    for (size_t off = 0, total = strlen(rp->reply); off < total;) {
+        ssize_t n = send(c, rp->reply + off, total - off, MSG_NOSIGNAL);
+        if (n <= 0)
+            break; /* the caller stopped reading */
+        off += (size_t)n;
         rp->served = 1;
+        rp->sent_all = off == total;
+    }
     close(c);
     return NULL;
 }
@@ -437,7 +443,7 @@ static void raw_start(raw_peer *rp, const char *reply)
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t sl = sizeof(sa);
     rp->reply = reply;
-    rp->served = 0;
+    rp->served = rp->sent_all = 0;
     rp->fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(rp->fd >= 0);
     assert_int_equal(bind(rp->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
@@ -474,6 +480,38 @@ static void redirect_not_followed(void **state)
     assert_int_equal(r.status, 302);
     assert_string_equal(r.message, "HTTP 302");
     assert_int_equal(calls_of(target), 0);
+}
+
+/* Without a Content-Length the bound is found while reading: the call
+ * stops there and closes, so the peer cannot hand over all of 16 MiB
+ * (more than loopback's socket buffers hold: tcp_wmem 4 MiB at most, and
+ * the receiver's window does not grow past what curl reads). */
+static void unbounded_answer_cut(void **state)
+{
+    (void)state;
+    size_t n = 16 * 1024 * 1024;
+    const char *head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
+    json_t *doc = padded_ok(n);
+    char *answer = json_dumps(doc, JSON_COMPACT), *reply = malloc(strlen(head) + n + 1);
+    json_decref(doc);
+    assert_non_null(answer);
+    assert_non_null(reply);
+    memcpy(reply, head, strlen(head));
+    memcpy(reply + strlen(head), answer, n + 1);
+    free(answer);
+    raw_peer rp;
+    raw_start(&rp, reply);
+    char url[128];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/credit", rp.port);
+    ck_callout_result r;
+    ck_callout_post(url, 10000, SECRET, KEY, "{}", NULL, &r);
+    raw_stop(&rp);
+    free(reply);
+    assert_int_equal(rp.served, 1);
+    assert_int_equal(rp.sent_all, 0);
+    assert_int_equal(r.outcome, CK_CALLOUT_UNAVAILABLE);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.message, "the answer is longer than 65536 bytes");
 }
 
 static void abort_before_call(void **state)
@@ -557,7 +595,7 @@ int main(void)
         CASE(sends_signed_post),       CASE(large_body_without_expect), CASE(rejected_with_message),
         CASE(rejected_default_message), CASE(non_2xx_unavailable),      CASE(bad_answers_unavailable),
         CASE(answer_bound),            CASE(long_message_cut),          CASE(slow_peer_times_out),
-        CASE(closed_port_unavailable), CASE(dropped_connection_unavailable), CASE(redirect_not_followed),
+        CASE(closed_port_unavailable), CASE(dropped_connection_unavailable), CASE(redirect_not_followed), CASE(unbounded_answer_cut),
         CASE(abort_before_call),       CASE(abort_during_call),         CASE(bad_key_or_url_not_sent),
         cmocka_unit_test(url_check),
     };
