@@ -315,6 +315,12 @@ static void answer_bound(void **state)
     post(p, "/credit", 2000, "{}", NULL, &r);
     assert_int_equal(r.outcome, CK_CALLOUT_UNAVAILABLE);
     assert_string_equal(r.message, "the answer is longer than 65536 bytes");
+
+    /* A failing status is the more useful message, whatever the size. */
+    answer_json(p, 503, padded_ok(1024 * 1024));
+    post(p, "/credit", 2000, "{}", NULL, &r);
+    assert_int_equal(r.outcome, CK_CALLOUT_UNAVAILABLE);
+    assert_string_equal(r.message, "HTTP 503");
 }
 
 static void long_message_cut(void **state)
@@ -333,18 +339,20 @@ static void long_message_cut(void **state)
     assert_string_equal(r.message + n - 3, "...");
     assert_memory_equal(r.message, text, n - 3);
 
-    /* Two-byte characters: the cut falls between them, never inside one. */
-    char wide[2 * 300 + 1];
+    /* "x" then two-byte characters, so that the last byte that would fit
+     * is the first of one: the cut falls before it, never inside. */
+    char wide[1 + 2 * 300 + 1];
+    wide[0] = 'x';
     for (size_t i = 0; i < 300; i++)
-        memcpy(wide + 2 * i, "\xc3\xa9", 2); /* é */
-    wide[600] = '\0';
+        memcpy(wide + 1 + 2 * i, "\xc3\xa9", 2); /* é */
+    wide[sizeof(wide) - 1] = '\0';
     answer_json(p, 200, json_pack("{s:b,s:s}", "ok", 0, "message", wide));
     post(p, "/credit", 2000, "{}", NULL, &r);
     assert_int_equal(r.outcome, CK_CALLOUT_REJECTED);
     n = strlen(r.message);
-    assert_true(n <= sizeof(r.message) - 1 && n >= sizeof(r.message) - 2);
     assert_string_equal(r.message + n - 3, "...");
-    assert_int_equal((n - 3) % 2, 0);
+    assert_int_equal(n, sizeof(r.message) - 2); /* one byte short of full */
+    assert_int_equal((unsigned char)r.message[n - 4], 0xa9);
     assert_memory_equal(r.message, wide, n - 3);
 
     /* A message that fits is kept whole. */
