@@ -8,7 +8,7 @@
 #include "api/errors.h"
 #include "api/routes.h"
 #include "checkout/engine.h"
-#include "checkout/flow.h"
+#include "flows/flows.h"
 #include "orders/order.h"
 #include "checkout/session.h"
 #include "store/sessions.h"
@@ -114,7 +114,7 @@ static int list_checkouts_run(ck_db *db, void *arg, ck_error *err)
  * as GET /v1/checkouts/{id} shows them, archived ones included. Admins and
  * integrators see every session; a buyer only those of the accounts it was
  * given. state is the session's `state`: Start, a step of the standard
- * flow, or Completed. */
+ * flow or of one of the store's flows, or Completed. */
 static int list_checkouts(ck_req *req, ck_error *err)
 {
     const char *store_id = ck_query(req, "storeId"), *state = ck_query(req, "state");
@@ -123,9 +123,11 @@ static int list_checkouts(ck_req *req, ck_error *err)
     int rc;
     if (store_id && !ck_id_valid(store_id, "store"))
         return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "storeId", "'storeId' is not a store id");
-    if (state && strcmp(state, CK_STATE_COMPLETED) != 0 && !ck_flow_next_state(state))
-        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "state",
-                       "'state' must be Start, a step of the flow (validate_cart ... close_cart) or Completed");
+    if (state && (rc = ck_flow_state_known(req->db, store_id, state, err)) <= 0)
+        return rc < 0 ? rc
+                      : ck_fail(err, CK_EINVALID, "INVALID_FIELD", "state",
+                                "'state' must be Start, a step of a flow (validate_cart ... close_cart, or a step"
+                                " path of the store's own flows) or Completed");
     if ((rc = ck_page_params(req, "cs", &t.limit, &t.after, err)) < 0)
         return rc;
     if (!(t.ids = calloc((size_t)t.limit, sizeof(*t.ids))))

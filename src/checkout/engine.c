@@ -21,6 +21,7 @@
 #include "checkout/giveback.h"
 #include "checkout/session.h"
 #include "flows/flow.h"
+#include "flows/flows.h"
 #include "steps/step.h"
 #include "events/dispatcher.h"
 #include "events/outbox.h"
@@ -52,7 +53,7 @@ static void run_free(run *r)
     json_decref(r->ctx.inputs);
     json_decref(r->errors);
     ck_runs_lines_free(r->ctx.lines, r->ctx.nlines);
-    for (size_t i = 0; r->states && i < r->flow->nsteps; i++)
+    for (size_t i = 0; r->states && r->flow && i < r->flow->nsteps; i++)
         free(r->states[i]);
     free(r->states);
 }
@@ -81,6 +82,9 @@ static int load(run *r, ck_error *err)
     c->shipping = s.totals.shipping;
     c->tax = s.totals.tax;
     c->grand_total = s.totals.grand_total;
+    /* The flow the session was pinned to when it was created. */
+    if ((rc = ck_flow_load(c->db, s.flow_id, s.flow_version, &r->flow, err)) < 0)
+        return rc;
     if ((rc = ck_runs_load_lines(c->db, c->cart_id, &c->lines, &c->nlines, err)) < 0)
         return rc;
     if (!(r->states = calloc(r->flow->nsteps ? r->flow->nsteps : 1, sizeof(*r->states))))
@@ -100,7 +104,7 @@ static int save_progress(run *r, const char *step, int final, ck_error *err)
     ck_step_ctx *c = &r->ctx;
     int64_t now = ck_now_ms();
     ck_run_totals t = {c->subtotal, c->adjustments, c->shipping, c->tax, c->grand_total};
-    int rc = ck_session_set_progress(c->db, c->session_id, CK_ANY_STEP, step, r->owner, err);
+    int rc = ck_session_set_progress(c->db, r->flow, c->session_id, CK_ANY_STEP, step, r->owner, err);
     if (rc == 0)
         return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "the session's lease was lost");
     if (rc < 0)
@@ -213,14 +217,35 @@ typedef struct group {
     const char *failed; /* the path of the step that failed */
 } group;
 
-/* The run phase: each step of the group in order, under its fault point. */
+/* The session's payment method now (NULL: none chosen). */
+static const char *payment_method(const ck_step_ctx *c)
+{
+    return json_string_value(json_object_get(json_object_get(c->inputs, "payment"), "method"));
+}
+
+/* Points the context at step k of the run's flow. */
+static void enter_step(run *r, size_t k)
+{
+    const ck_flow_step *s = &r->flow->steps[k];
+    r->ctx.state = r->states[k];
+    r->ctx.step_path = s->path;
+    r->ctx.step_config = s->config;
+    r->ctx.step_prepared = s->prepared;
+}
+
+/* The run phase: each step of the group in order, under its fault point. A
+ * step whose `when` leaves out the session's payment method is skipped and
+ * counts as done, so progress (and a resume) moves past it exactly as past
+ * a success. */
 static ck_step_result run_phase(group *g)
 {
     ck_step_ctx *c = &g->r->ctx;
     for (size_t k = g->i; k < g->end; k++) {
         const ck_flow_step *s = &g->r->flow->steps[k];
         ck_step_result res;
-        c->state = g->r->states[k];
+        if (!ck_flow_step_applies(g->r->flow, k, payment_method(c)))
+            continue;
+        enter_step(g->r, k);
         if (ck_fault_at(c->cx->faults, "step.fail", s->path))
             res = ck_step_retry(c, "INTERNAL_ERROR", "fault injected at step %s", s->path);
         else
@@ -245,8 +270,10 @@ static int commit_phase(ck_db *db, void *arg, ck_error *err)
         return STEP_FAILED;
     for (size_t k = g->i; k < g->end; k++) {
         const ck_step_kind *kind = r->flow->steps[k].kind;
-        c->state = r->states[k];
-        if (kind->save && (g->res = kind->save(c)) != CK_STEP_OK) {
+        if (!kind->save || !ck_flow_step_applies(r->flow, k, payment_method(c)))
+            continue;
+        enter_step(r, k);
+        if ((g->res = kind->save(c)) != CK_STEP_OK) {
             g->failed = r->flow->steps[g->end - 1].path;
             return STEP_FAILED;
         }
@@ -352,7 +379,6 @@ int ck_place_order(ck_ctx *cx, ck_db *db, const ck_user *user, const char *sessi
     run r;
     memset(&r, 0, sizeof(r));
     ck_error_clear(&r.step_err);
-    r.flow = ck_flow_standard(); /* the only flow there is: every session's flowId is the standard one */
     ck_step_ctx *c = &r.ctx;
     c->cx = cx;
     c->db = db;

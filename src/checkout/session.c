@@ -11,7 +11,8 @@
 #include "core/json.h"
 #include "core/context.h"
 #include "carts/cart.h"
-#include "checkout/flow.h"
+#include "flows/flows.h"
+#include "store/flows.h"
 #include "checkout/session.h"
 
 /* The action's error table (API.md "Checkout session action"). Every row
@@ -78,15 +79,21 @@ static int write_session(ck_ctx *cx, ck_db *db, const ck_user *user, const ck_ca
         return rc;
     int64_t now = ck_now_ms();
     if (!out->session_id[0]) {
-        char flow_id[CK_ID_MAX] = CK_FLOW_STANDARD_ID;
+        char flow_id[CK_ID_MAX] = CK_FLOW_STANDARD_ID, status[CK_FLOW_STATUS_MAX];
+        int64_t flow_version = 1;
         if ((rc = ck_stores_active_flow(db, cart->store_id, flow_id, err)) < 0)
             return rc;
+        /* Pinned for good: the active flow is frozen at this version. */
+        if (strcmp(flow_id, CK_FLOW_STANDARD_ID) != 0 &&
+            (rc = ck_flows_version(db, flow_id, &flow_version, status, err)) <= 0)
+            return rc < 0 ? rc : ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "the store's flow %s is gone", flow_id);
         char id[CK_ID_MAX];
         ck_id_new(id, "cs");
         /* On PostgreSQL two creators can race past the read above; the partial
          * unique index makes the loser insert nothing, and it reads the winner's. */
         ck_session_new s = {.id = id, .cart_id = cart->id, .buyer_id = user->id, .account_id = cart->account_id,
-                            .store_id = cart->store_id, .flow_id = flow_id, .state = CK_STATE_START, .now = now};
+                            .store_id = cart->store_id, .flow_id = flow_id, .flow_version = flow_version,
+                            .state = CK_STATE_START, .now = now};
         if ((rc = ck_sessions_create_for_cart(db, &s, out->session_id, &out->created, err)) < 0)
             return rc;
     }
@@ -161,10 +168,21 @@ int ck_session_action(ck_ctx *cx, ck_db *db, const ck_user *user, json_t *cart_i
     return NOT_CREATED(err, "the session could not be written; try again");
 }
 
-int ck_session_set_progress(ck_db *db, const char *session_id, const char *from, const char *last,
-                            const char *lease_owner, ck_error *err)
+int ck_session_flow(ck_db *db, const char *session_id, const ck_flow **out, ck_error *err)
 {
-    const char *state = last ? ck_flow_next_state(last) : CK_STATE_START;
+    char flow_id[CK_ID_MAX];
+    int64_t version = 0;
+    *out = NULL;
+    int rc = ck_sessions_flow(db, session_id, flow_id, &version, err);
+    if (rc <= 0)
+        return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
+    return ck_flow_load(db, flow_id, version, out, err);
+}
+
+int ck_session_set_progress(ck_db *db, const ck_flow *flow, const char *session_id, const char *from,
+                            const char *last, const char *lease_owner, ck_error *err)
+{
+    const char *state = last ? ck_flow_state_after(flow, last) : CK_STATE_START;
     if (!state || (last && strcmp(last, CK_STATE_START) == 0))
         return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "no step '%s' in the flow", last ? last : "");
     int any = from == CK_ANY_STEP;
@@ -214,7 +232,12 @@ int ck_session_json(ck_db *db, const ck_user *user, const char *session_id, json
     json_t *in = json_pack("{s:o, s:o, s:o}", "shippingAddress", input_or_null(r.inputs, "shippingAddress"),
                            "shippingMethodId", input_or_null(r.inputs, "shippingMethodId"), "payment",
                            input_or_null(r.inputs, "payment"));
-    const char *next = ck_flow_next_state(r.state);
+    const ck_flow *flow = NULL;
+    if ((rc = ck_flow_load(db, r.flow_id, r.flow_version, &flow, err)) < 0) {
+        ck_sessions_row_clear(&r);
+        return rc;
+    }
+    const char *next = ck_flow_state_after(flow, r.state);
     json_t *s = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:o, s:o, s:b, s:b, s:b, s:o, s:I, s:o}", "id", r.id, "cartId",
         r.cart_id, "buyerId", r.buyer_id, "accountId", r.account_id, "storeId", r.store_id, "flowId", r.flow_id,

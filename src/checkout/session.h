@@ -7,6 +7,7 @@
 
 #include "core/context.h"
 #include "core/user.h"
+#include "flows/flow.h"
 
 typedef struct ck_session_action_result {
     char request_id[CK_ID_MAX];
@@ -32,8 +33,12 @@ int ck_session_action(ck_ctx *cx, ck_db *db, const ck_user *user, json_t *cart_i
  * NULL) must hold the lease. Returns 1 when it moved, 0 when a condition did
  * not hold (nothing changed), <0 on error. */
 #define CK_ANY_STEP ((const char *)-1)
-int ck_session_set_progress(ck_db *db, const char *session_id, const char *from, const char *last,
-                            const char *lease_owner, ck_error *err);
+int ck_session_set_progress(ck_db *db, const ck_flow *flow, const char *session_id, const char *from,
+                            const char *last, const char *lease_owner, ck_error *err);
+
+/* The flow session_id is pinned to (borrowed, flows/flows.h ck_flow_load):
+ * 0 with *out, CK_ENOTFOUND, or <0. */
+int ck_session_flow(ck_db *db, const char *session_id, const ck_flow **out, ck_error *err);
 
 /* Takes the session's lease for owner until now + seconds, with a conditional
  * UPDATE: 1 taken, 0 another holder's lease is live or the session is

@@ -21,9 +21,9 @@
  * the last successful step ("" for none), asked of the session's flow: 1
  * with *to the last successful step after the rewind (NULL: none), 0 when
  * no step read a changed input yet. */
-static int rewind_target(unsigned changed, const char *last, const char **to)
+static int rewind_target(const ck_flow *flow, unsigned changed, const char *last, const char **to)
 {
-    return ck_flow_rewind_target(ck_flow_standard(), last, changed, to);
+    return ck_flow_rewind_target(flow, last, changed, to);
 }
 
 /* Explains why a conditional session update changed nothing. */
@@ -149,11 +149,14 @@ static int update_inputs_tx(ck_db *db, void *arg, ck_error *err)
     }
     /* Rewind to before the first step that reads a changed input. */
     const char *to = NULL;
-    int rewind = rewind_target(changed, last, &to);
+    const ck_flow *flow = NULL;
+    if ((rc = ck_session_flow(db, session_id, &flow, err)) < 0)
+        goto done;
+    int rewind = rewind_target(flow, changed, last, &to);
     char *text = ck_json_text(inputs);
     rc = ck_sessions_set_inputs(db, session_id, text, (int64_t)(changed != 0), err);
     free(text);
-    if (rc == 0 && rewind && (rc = ck_session_set_progress(db, session_id, CK_ANY_STEP, to, NULL, err)) > 0)
+    if (rc == 0 && rewind && (rc = ck_session_set_progress(db, flow, session_id, CK_ANY_STEP, to, NULL, err)) > 0)
         rc = 0;
 done:
     for (size_t i = 0; i < 3; i++)

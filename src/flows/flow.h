@@ -19,13 +19,19 @@
 #define CK_STATE_START "Start"
 #define CK_STATE_COMPLETED "Completed"
 #define CK_FLOW_PATH_MAX CK_STEP_PATH_MAX
-#define CK_FLOW_DEPTH_MAX 4
+#define CK_FLOW_DEPTH_MAX 4   /* subflows around a step, at most */
+#define CK_FLOW_STEPS_MAX 100 /* steps in a flow, subflows' children counted */
+#define CK_FLOW_NAME_MAX 40   /* a step's name: letters, digits, '_' and '-' */
 
 typedef struct ck_flow_step {
     char path[CK_FLOW_PATH_MAX]; /* what progress records: "tax", "erp/credit_check" */
     const char *name;            /* the last part of path (points into it) */
     const ck_step_kind *kind;    /* how it runs and what it declares */
     int group;                   /* its commit group: consecutive steps of one group share a commit */
+    unsigned when;               /* CK_METHOD_* bits it runs for; 0: every method */
+    unsigned reads;              /* CK_READS_*: its kind's, plus the payment when it has a `when` */
+    json_t *config;              /* its "config" (owned; NULL: none) */
+    void *prepared;              /* its kind's prepare of config (owned; kind->release frees it) */
 } ck_flow_step;
 
 typedef struct ck_flow {
@@ -37,20 +43,42 @@ typedef struct ck_flow {
 } ck_flow;
 
 /* Resolves a step's kind: `kind` is the definition's "kind" ("builtin",
- * ...) and name its "name". NULL: no such step (the parse fails naming it). */
+ * "lua", "http") and name its "name". NULL: no such step (the parse fails
+ * naming it). */
 typedef const ck_step_kind *(*ck_step_kind_lookup)(const char *kind, const char *name, void *arg);
 
 /* The built-in lookup: kind "builtin" and a name of ck_step_builtin. */
 const ck_step_kind *ck_flow_builtin_lookup(const char *kind, const char *name, void *arg);
+/* Every kind a stored flow may use: the built-ins, "lua" and "http". */
+const ck_step_kind *ck_flow_kind_lookup(const char *kind, const char *name, void *arg);
 
-/* Parses a flow definition {"id","version","steps":[{"name","kind","config"}]}
+/* How strictly ck_flow_parse checks a definition (CK_FLOW_STRICT: as a
+ * merchant's flow is saved; 0: only what the engine needs, for the unit
+ * tests' made-up flows). */
+enum { CK_FLOW_STRICT = 1 };
+
+/* Parses a flow definition {"id","version","steps":[{"name","kind","config","when"}]}
  * (a "subflow" step's children are config.steps), resolving kinds with
- * lookup, and assigns the commit groups (ck_flow_group_rule). *out belongs
- * to the caller (ck_flow_free). CK_EINVALID, reason INVALID_FLOW and a
+ * lookup, preparing each step's config with its kind's prepare, and assigns
+ * the commit groups (ck_flow_group_rule). *out belongs to the caller
+ * (ck_flow_free). CK_EINVALID, reason INVALID_FLOW, field "steps" and a
  * message naming the step, for a definition that does not parse, an
- * unknown kind, a duplicate path or a path too long. */
+ * unknown kind or built-in, a name that repeats at one level, a path too
+ * long, nesting deeper than CK_FLOW_DEPTH_MAX, a bad `when`, or a config
+ * its kind refuses (Lua that does not compile, a bad URL); with
+ * CK_FLOW_STRICT also a built-in twice, or the built-ins out of the
+ * standard order, or payment, create_order, confirm and close_cart not all
+ * there (the last three together, at the end). */
 int ck_flow_parse(ck_flow **out, const char *json, ck_step_kind_lookup lookup, void *arg, ck_error *err);
+int ck_flow_parse_ex(ck_flow **out, const char *json, ck_step_kind_lookup lookup, void *arg, int flags,
+                     ck_error *err);
+/* ck_flow_parse_ex of a steps list alone (a json_t array), with id and version. */
+int ck_flow_parse_steps(ck_flow **out, const char *id, int64_t version, json_t *steps, int flags, ck_error *err);
 void ck_flow_free(ck_flow *f);
+
+/* 1 when step i of f runs for the payment method `method` (a name, NULL
+ * when none is chosen yet): it has no `when`, or `when` names the method. */
+int ck_flow_step_applies(const ck_flow *f, size_t i, const char *method);
 
 /* The standard flow, parsed on first use (pthread_once); process-wide and
  * read-only. Never NULL: a standard definition that does not parse aborts. */

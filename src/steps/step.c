@@ -21,6 +21,24 @@ const ck_step_kind *ck_step_builtin(const char *name)
     return NULL;
 }
 
+int ck_step_builtin_rank(const ck_step_kind *kind)
+{
+    for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+        if (builtins[i] == kind)
+            return (int)i;
+    return -1;
+}
+
+const char *const ck_payment_method_names[] = {"card", "purchase_order", "net_terms", "prepaid", "contract", NULL};
+
+unsigned ck_payment_method_bit(const char *name)
+{
+    for (size_t i = 0; name && ck_payment_method_names[i]; i++)
+        if (strcmp(ck_payment_method_names[i], name) == 0)
+            return 1u << i;
+    return 0;
+}
+
 static void vfill(ck_step_ctx *ctx, int http, const char *reason, const char *fmt, va_list ap)
 {
     char msg[256];

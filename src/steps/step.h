@@ -27,6 +27,19 @@ typedef enum {
  * first step that reads it. */
 enum { CK_READS_ADDRESS = 1, CK_READS_METHOD = 2, CK_READS_PAYMENT = 4 };
 
+/* The payment methods, as bits (a step's `when`). */
+enum {
+    CK_METHOD_CARD = 1,
+    CK_METHOD_PURCHASE_ORDER = 2,
+    CK_METHOD_NET_TERMS = 4,
+    CK_METHOD_PREPAID = 8,
+    CK_METHOD_CONTRACT = 16,
+};
+/* The bit of a payment method's name ("card", ...); 0 for NULL or unknown. */
+unsigned ck_payment_method_bit(const char *name);
+/* The names, in bit order, NULL-terminated. */
+extern const char *const ck_payment_method_names[];
+
 /* What a step kind declares about its effects (ck_step_kind.flags). */
 enum {
     CK_STEP_PURE = 1,     /* only recomputes from the cart and inputs: re-running it is harmless */
@@ -53,6 +66,10 @@ typedef struct ck_step_ctx {
     char order_id[CK_ID_MAX];
     const char *lease_owner; /* this run's lease on the session */
     void *state;             /* the running step's own state (kind->state_size bytes, zeroed per run) */
+    /* The running step as its flow defines it. */
+    const char *step_path;      /* "erp/credit_check" */
+    const json_t *step_config;  /* its "config" (NULL: none) */
+    const void *step_prepared;  /* what its kind's prepare made of the config (NULL: none) */
     /* Set by a failing step. */
     ck_error *err;
     char cvo_related[CK_ID_MAX]; /* write an Error CVO for this cart or item */
@@ -85,10 +102,19 @@ typedef struct ck_step_kind {
     unsigned reads;    /* CK_READS_* */
     unsigned flags;    /* CK_STEP_* */
     size_t state_size; /* bytes of ctx->state the engine gives it (0: none) */
+    /* Checks a step's "config" when its flow is parsed (saved or loaded)
+     * and makes what run needs of it (a compiled script): 0 with *out (may
+     * stay NULL), or -1 with msg saying what is wrong. NULL: the kind takes
+     * no config. */
+    int (*prepare)(const json_t *config, void **out, char *msg, size_t msglen);
+    void (*release)(void *prepared); /* frees what prepare made (NULL-tolerant) */
 } ck_step_kind;
 
 /* The built-in steps, by name; NULL if unknown. */
 const ck_step_kind *ck_step_builtin(const char *name);
+/* A built-in's place in the standard order (0 validate_cart ... 8
+ * close_cart), or -1 for a kind that is not built in. */
+int ck_step_builtin_rank(const ck_step_kind *kind);
 
 /* Step failure helpers: fill ctx->err (400 BAD_REQUEST or 500 UNKNOWN_EXCEPTION). */
 ck_step_result ck_step_fail(ck_step_ctx *ctx, const char *reason, const char *fmt, ...)

@@ -29,7 +29,8 @@ int ck_runs_load(ck_db *db, const char *session_id, ck_run_session *out, ck_erro
     int rc = ck_db_one(db, &st, err,
                        "SELECT s.cart_id, s.account_id, s.store_id, s.buyer_id, s.inputs_version, s.inputs,"
                        " s.last_successful_step, s.subtotal, s.adjustments, s.shipping, s.tax, s.grand_total,"
-                       " s.errors, s.order_id, c.currency FROM checkout_sessions s JOIN carts c ON c.id = s.cart_id"
+                       " s.errors, s.order_id, c.currency, s.flow_id, s.flow_version"
+                       " FROM checkout_sessions s JOIN carts c ON c.id = s.cart_id"
                        " WHERE s.id = ?",
                        "t", session_id);
     if (rc <= 0)
@@ -49,6 +50,8 @@ int ck_runs_load(ck_db *db, const char *session_id, ck_run_session *out, ck_erro
     out->errors = json_loads(ck_col_text(st, 12), 0, NULL);
     ck_col_copy(st, 13, out->order_id, sizeof(out->order_id));
     ck_col_copy(st, 14, out->currency, sizeof(out->currency));
+    ck_col_copy(st, 15, out->flow_id, sizeof(out->flow_id));
+    out->flow_version = ck_col_int(st, 16);
     ck_db_done(st);
     if (!json_is_object(out->inputs)) {
         json_decref(out->inputs);

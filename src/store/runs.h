@@ -47,6 +47,8 @@ typedef struct ck_run_session {
     char last_step[CK_STEP_PATH_MAX]; /* lastSuccessfulStep, "" for none */
     ck_run_totals totals;
     char order_id[CK_ID_MAX]; /* "" for none */
+    char flow_id[CK_ID_MAX];  /* the flow it is pinned to */
+    int64_t flow_version;
 } ck_run_session;
 
 /* What decides whether a session may run. */

@@ -177,10 +177,10 @@ int ck_sessions_create_for_cart(ck_db *db, const ck_session_new *s, char id_out[
     *created = 0;
     int rc = ck_db_exec(db, &changed, err,
                         "INSERT INTO checkout_sessions (id, cart_id, buyer_id, account_id, store_id, flow_id,"
-                        " flow_version, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)"
+                        " flow_version, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                         " ON CONFLICT (cart_id) WHERE is_archived = 0 DO NOTHING",
-                        "tttttttii", s->id, s->cart_id, s->buyer_id, s->account_id, s->store_id, s->flow_id,
-                        s->state, s->now, s->now);
+                        "ttttttitii", s->id, s->cart_id, s->buyer_id, s->account_id, s->store_id, s->flow_id,
+                        s->flow_version, s->state, s->now, s->now);
     if (rc < 0)
         return rc;
     if (changed == 1) {
@@ -293,4 +293,16 @@ int ck_sessions_bump_inputs_unordered(ck_db *db, const char *session_id, ck_erro
     return ck_db_exec(db, NULL, err,
                       "UPDATE checkout_sessions SET inputs_version = inputs_version + 1 WHERE id = ? AND order_id IS NULL",
                       "t", session_id);
+}
+
+int ck_sessions_flow(ck_db *db, const char *id, char flow_id[CK_ID_MAX], int64_t *version, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err, "SELECT flow_id, flow_version FROM checkout_sessions WHERE id = ?", "t", id);
+    if (rc == 1) {
+        ck_col_copy(st, 0, flow_id, CK_ID_MAX);
+        *version = ck_col_int(st, 1);
+    }
+    ck_db_done(st);
+    return rc;
 }

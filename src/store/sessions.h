@@ -55,6 +55,10 @@ int ck_sessions_get(ck_db *db, const char *id, int64_t now, ck_session_row *out,
 int ck_sessions_refs(ck_db *db, const char *id, char account_id[CK_ID_MAX], char store_id[CK_ID_MAX],
                      char cart_id[CK_ID_MAX], ck_error *err);
 
+/* The flow session id is pinned to: 1 with flow_id and *version, 0 no
+ * such session, or <0. */
+int ck_sessions_flow(ck_db *db, const char *id, char flow_id[CK_ID_MAX], int64_t *version, ck_error *err);
+
 /* Why a conditional update of session id may have changed nothing: whether
  * it is archived, completed, or leased at now (ms). 1 found, 0 none, <0. */
 int ck_sessions_status(ck_db *db, const char *id, int64_t now, int *archived, int *completed, int *leased,
@@ -72,7 +76,7 @@ int ck_sessions_live_for_cart(ck_db *db, const char *cart_id, int64_t now, char 
  * this call inserted id. 0 done, <0 error. */
 typedef struct ck_session_new {
     const char *id, *cart_id, *buyer_id, *account_id, *store_id, *flow_id, *state;
-    int64_t now;
+    int64_t flow_version, now;
 } ck_session_new;
 int ck_sessions_create_for_cart(ck_db *db, const ck_session_new *s, char id_out[CK_ID_MAX], int *created,
                                 ck_error *err);

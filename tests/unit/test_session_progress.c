@@ -68,11 +68,11 @@ static void state_follows_last_step(void **state)
 {
     (void)state;
     ck_error err;
-    assert_int_equal(ck_session_set_progress(db, "cs_1", CK_ANY_STEP, "tax", NULL, &err), 1);
+    assert_int_equal(ck_session_set_progress(db, ck_flow_standard(), "cs_1", CK_ANY_STEP, "tax", NULL, &err), 1);
     expect_progress("tax", "business_rules");
-    assert_int_equal(ck_session_set_progress(db, "cs_1", "tax", NULL, NULL, &err), 1);
+    assert_int_equal(ck_session_set_progress(db, ck_flow_standard(), "cs_1", "tax", NULL, NULL, &err), 1);
     expect_progress("", "Start");
-    assert_int_equal(ck_session_set_progress(db, "cs_1", "", "payment", NULL, &err), 1);
+    assert_int_equal(ck_session_set_progress(db, ck_flow_standard(), "cs_1", "", "payment", NULL, &err), 1);
     expect_progress("payment", "create_order");
 }
 
@@ -81,20 +81,20 @@ static void checks_the_transition(void **state)
     (void)state;
     ck_error err;
     /* Unknown steps are refused, Start is not a step. */
-    assert_true(ck_session_set_progress(db, "cs_1", CK_ANY_STEP, "teleport", NULL, &err) < 0);
-    assert_true(ck_session_set_progress(db, "cs_1", CK_ANY_STEP, "Start", NULL, &err) < 0);
+    assert_true(ck_session_set_progress(db, ck_flow_standard(), "cs_1", CK_ANY_STEP, "teleport", NULL, &err) < 0);
+    assert_true(ck_session_set_progress(db, ck_flow_standard(), "cs_1", CK_ANY_STEP, "Start", NULL, &err) < 0);
     /* From a step it is not at: nothing moves. */
-    assert_int_equal(ck_session_set_progress(db, "cs_1", "shipping", "tax", NULL, &err), 0);
+    assert_int_equal(ck_session_set_progress(db, ck_flow_standard(), "cs_1", "shipping", "tax", NULL, &err), 0);
     expect_progress("", "Start");
     /* Under a lease: only its holder moves it. */
     assert_int_equal(ck_db_exec(db, NULL, &err, "UPDATE checkout_sessions SET lease_owner = 'node_a' WHERE id = 'cs_1'", ""), 0);
-    assert_int_equal(ck_session_set_progress(db, "cs_1", CK_ANY_STEP, "pricing", "node_b", &err), 0);
-    assert_int_equal(ck_session_set_progress(db, "cs_1", CK_ANY_STEP, "pricing", "node_a", &err), 1);
+    assert_int_equal(ck_session_set_progress(db, ck_flow_standard(), "cs_1", CK_ANY_STEP, "pricing", "node_b", &err), 0);
+    assert_int_equal(ck_session_set_progress(db, ck_flow_standard(), "cs_1", CK_ANY_STEP, "pricing", "node_a", &err), 1);
     expect_progress("pricing", "shipping");
     /* After the last step the session is Completed and never moves again. */
-    assert_int_equal(ck_session_set_progress(db, "cs_1", CK_ANY_STEP, "close_cart", NULL, &err), 1);
+    assert_int_equal(ck_session_set_progress(db, ck_flow_standard(), "cs_1", CK_ANY_STEP, "close_cart", NULL, &err), 1);
     expect_progress("close_cart", "Completed");
-    assert_int_equal(ck_session_set_progress(db, "cs_1", CK_ANY_STEP, "business_rules", NULL, &err), 0);
+    assert_int_equal(ck_session_set_progress(db, ck_flow_standard(), "cs_1", CK_ANY_STEP, "business_rules", NULL, &err), 0);
     expect_progress("close_cart", "Completed");
 }
 
