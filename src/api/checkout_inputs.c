@@ -5,8 +5,7 @@
 
 #include "api/checkout_inputs.h"
 #include "core/jsonin.h"
-
-static const char *const pay_methods[] = {"card", "purchase_order", "net_terms", "prepaid", "contract", NULL};
+#include "steps/step.h"
 
 /* Prefixes err->field with the object's name ("shippingAddress.city"). */
 static int in_object(ck_error *err, const char *name, int rc)
@@ -41,7 +40,7 @@ static int read_payment(json_t *p, ck_payment_input *out, ck_error *err)
     if (!json_is_object(p))
         return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "payment", "'payment' must be an object");
     if ((rc = ck_in_only(p, fields, err)) < 0 ||
-        (rc = ck_in_enum(p, "method", 1, pay_methods, &out->method, err)) < 0 ||
+        (rc = ck_in_enum(p, "method", 1, ck_payment_method_names, &out->method, err)) < 0 ||
         (rc = ck_in_str(p, "cardToken", 0, 256, &out->card_token, err)) < 0 ||
         (rc = ck_in_str(p, "poNumber", 0, 64, &out->po_number, err)) < 0 ||
         (rc = ck_in_id(p, "contractId", 0, "ctr", &out->contract_id, err)) < 0)

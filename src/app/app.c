@@ -20,6 +20,7 @@
 #include "checkout/engine.h"
 #include "checkout/session.h"
 #include "events/dispatcher.h"
+#include "flows/flows.h"
 #include "jobs/jobs.h"
 
 struct ck_app {
@@ -102,6 +103,8 @@ void ck_app_close(ck_app *app)
         return;
     ck_app_stop(app);
     ck_ctx_close(&app->cx);
+    /* Nothing runs a flow any more. */
+    ck_flow_cache_clear();
     free(app);
 }
 

@@ -1,8 +1,8 @@
 /* main.c: checkoutctl, the admin command line. Every subcommand opens the
  * database named by --db, applies the migrations, and then does one thing:
- * migrate, create-user (prints a new API key once) or seed-demo (a demo store
- * with products, shipping, tax, a buyer account and two users). Exit codes:
- * 0 done, 1 failed, 2 usage error. */
+ * migrate, create-user (prints a new API key once), seed-demo (a demo store
+ * with products, shipping, tax, a buyer account and two users) or flow
+ * export/import (flow.c). Exit codes: 0 done, 1 failed, 2 usage error. */
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 
 #include "checkout/db.h"
 #include "checkout/error.h"
+#include "ctl/ctl.h"
 #include "core/user.h"
 #include "core/util.h"
 #include "payments/balances.h"
@@ -20,11 +21,9 @@
 #include "store/stores.h"
 #include "store/users.h"
 
-#define DEFAULT_DB "sqlite:./checkout.db"
 #define DEFAULT_BASE_URL "http://127.0.0.1:8080"
-#define EXIT_USAGE 2
 
-static void usage(FILE *f)
+void usage(FILE *f)
 {
     fprintf(f,
             "usage: checkoutctl COMMAND [--db URL] [options]\n"
@@ -41,12 +40,16 @@ static void usage(FILE *f)
             "                               products, shipping, tax, a buyer account, an admin and a\n"
             "                               buyer user; print their keys and curl commands for URL\n"
             "                               (default " DEFAULT_BASE_URL ")\n"
+            "  flow export FLOW_ID          print a flow (flow_standard or a store's) as JSON\n"
+            "  flow import --store STORE_ID FILE\n"
+            "                               create a Draft flow in the store from an exported\n"
+            "                               file (- for stdin), checked as PUT /v1/flows checks\n"
+            "                               it; print its id\n"
             "  help                         this text\n");
 }
 
 /* Prints a usage error and returns the usage exit code. */
-static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int usage_error(const char *cmd, const char *fmt, ...)
+int usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -58,14 +61,14 @@ static int usage_error(const char *cmd, const char *fmt, ...)
 }
 
 /* Prints a failure from err and returns 1. */
-static int failed(const char *cmd, const ck_error *err)
+int failed(const char *cmd, const ck_error *err)
 {
     fprintf(stderr, "checkoutctl %s: %s\n", cmd, err->message[0] ? err->message : "failed");
     return 1;
 }
 
 /* Opens url and applies the migrations. *out belongs to the caller (ck_db_close). */
-static int open_db(ck_db **out, const char *url, ck_error *err)
+int open_db(ck_db **out, const char *url, ck_error *err)
 {
     ck_db_options opts = {.busy_timeout_ms = 10000, .synchronous_full = 1};
     ck_db *db = NULL;
@@ -454,5 +457,7 @@ int main(int argc, char **argv)
         return cmd_create_user(argc - 1, argv + 1);
     if (strcmp(cmd, "seed-demo") == 0)
         return cmd_seed_demo(argv[0], argc - 1, argv + 1);
+    if (strcmp(cmd, "flow") == 0)
+        return ctl_flow(argc - 1, argv + 1);
     return usage_error(NULL, "unknown command '%s'", cmd);
 }

@@ -1,6 +1,7 @@
 /* test_ctl.c: checkoutctl against a real database file and the real daemon:
  * seed-demo creates the demo data once and prints two working keys and curl
  * commands that work as printed; create-user prints a key that authenticates;
+ * flow export and import round-trip a flow from one database to another;
  * usage errors exit 2. */
 #include "api/harness.h"
 
@@ -247,6 +248,114 @@ static void create_user_with_account(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* A merchant's flow with every kind of step: a lua rule, an http callout
+ * under a when, inside a subflow. */
+static const char custom_steps[] =
+    "[{\"name\":\"validate_cart\",\"kind\":\"builtin\"},{\"name\":\"pricing\",\"kind\":\"builtin\"},"
+    "{\"name\":\"shipping\",\"kind\":\"builtin\"},{\"name\":\"tax\",\"kind\":\"builtin\"},"
+    "{\"name\":\"business_rules\",\"kind\":\"builtin\"},"
+    "{\"name\":\"quote_rule\",\"kind\":\"lua\",\"config\":{\"script\":"
+    "\"function check(cart) if cart.totals.grandTotal > 1000000 then return false, 'needs a quote' end return true end\"}},"
+    "{\"name\":\"erp\",\"kind\":\"subflow\",\"when\":{\"paymentMethod\":[\"purchase_order\"]},\"config\":{\"steps\":["
+    "{\"name\":\"credit_check\",\"kind\":\"http\",\"config\":{\"url\":\"https://erp.example.com/credit\","
+    "\"timeoutMs\":1500,\"secret\":\"s3cret\"}}]}},"
+    "{\"name\":\"payment\",\"kind\":\"builtin\"},{\"name\":\"create_order\",\"kind\":\"builtin\"},"
+    "{\"name\":\"confirm\",\"kind\":\"builtin\"},{\"name\":\"close_cart\",\"kind\":\"builtin\"}]";
+
+/* Writes text to path. */
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Staging to production: a flow made through the API on one database is
+ * exported to a file, imported into a store of another database as a Draft,
+ * and exported again: name and steps are the same. A file the PUT would
+ * refuse, a malformed one and an unknown store fail with exit 1 and change
+ * nothing. */
+static void flow_export_import_round_trip(void **state)
+{
+    (void)state;
+    ckt_daemon staging, prod;
+    char s1[64], s2[64], path[400], bad_path[400], args[800], *out = NULL, *again = NULL;
+    ckt_start(&staging, NULL, NULL);
+    ckt_store(&staging, s1);
+    ckt_resp r = ckt_httpf(&staging, "POST", "/v1/flows/flow_standard/clone", CKT_ADMIN_KEY,
+                           "{\"name\":\"ERP checkout\",\"storeId\":\"%s\"}", s1);
+    ckt_expect_status(&r, 201);
+    char flow[64], pathq[128];
+    snprintf(flow, sizeof(flow), "%s", ckt_str(r.json, "id"));
+    ckt_free(&r);
+    snprintf(pathq, sizeof(pathq), "/v1/flows/%s", flow);
+    r = ckt_httpf(&staging, "PUT", pathq, CKT_ADMIN_KEY, "{\"steps\":%s}", custom_steps);
+    ckt_expect_status(&r, 200);
+    ckt_free(&r);
+
+    snprintf(args, sizeof(args), "flow export %s", flow);
+    assert_int_equal(ctl(&staging, args, &out), 0);
+    json_t *exported = json_loads(out, 0, NULL);
+    assert_non_null(exported);
+    assert_string_equal(ckt_str(exported, "name"), "ERP checkout");
+    assert_int_equal(ckt_int(exported, "version"), 2);
+    assert_null(json_object_get(exported, "inFlightSessions"));
+    snprintf(path, sizeof(path), "%s/flow.json", staging.dir);
+    write_file(path, out);
+    free(out);
+
+    ckt_start(&prod, NULL, NULL);
+    ckt_store(&prod, s2);
+    snprintf(args, sizeof(args), "flow import --store %s '%s'", s2, path);
+    assert_int_equal(ctl(&prod, args, &out), 0);
+    char imported[64];
+    assert_int_equal(sscanf(out, "flow_%26s", imported + 5), 1);
+    memcpy(imported, "flow_", 5);
+    free(out);
+    snprintf(pathq, sizeof(pathq), "/v1/flows/%s", imported);
+    r = ckt_http(&prod, "GET", pathq, CKT_ADMIN_KEY, NULL, NULL);
+    ckt_expect_status(&r, 200);
+    assert_string_equal(ckt_str(r.json, "status"), "Draft");
+    assert_string_equal(ckt_str(r.json, "storeId"), s2);
+    assert_int_equal(ckt_int(r.json, "version"), 1);
+    ckt_free(&r);
+    snprintf(args, sizeof(args), "flow export %s", imported);
+    assert_int_equal(ctl(&prod, args, &again), 0);
+    json_t *reexported = json_loads(again, 0, NULL);
+    assert_non_null(reexported);
+    assert_true(json_equal(json_object_get(exported, "steps"), json_object_get(reexported, "steps")));
+    assert_true(json_equal(json_object_get(exported, "name"), json_object_get(reexported, "name")));
+    free(again);
+
+    /* Refused, each with exit 1 and nothing written. */
+    int64_t flows = ckt_db_int(&prod, "SELECT count(*) FROM flows");
+    snprintf(bad_path, sizeof(bad_path), "%s/bad.json", prod.dir);
+    write_file(bad_path, "{\"name\":\"x\",\"steps\":[{\"name\":\"payment\",\"kind\":\"builtin\"},"
+                         "{\"name\":\"teleport\",\"kind\":\"builtin\"}]}");
+    snprintf(args, sizeof(args), "flow import --store %s '%s' 2>&1", s2, bad_path);
+    assert_int_equal(ctl(&prod, args, &out), 1);
+    assert_non_null(strstr(out, "teleport"));
+    free(out);
+    write_file(bad_path, "{\"name\":");
+    snprintf(args, sizeof(args), "flow import --store %s '%s' 2>&1", s2, bad_path);
+    assert_int_equal(ctl(&prod, args, &out), 1);
+    assert_non_null(strstr(out, "malformed JSON"));
+    free(out);
+    snprintf(args, sizeof(args), "flow import --store store_01M8TCN51160RKYC7FFSJN58DS '%s' 2>&1", path);
+    assert_int_equal(ctl(&prod, args, &out), 1);
+    assert_non_null(strstr(out, "not found"));
+    free(out);
+    assert_int_equal(ckt_db_int(&prod, "SELECT count(*) FROM flows"), flows);
+    assert_int_equal(ctl(&prod, "flow export flow_01M8TCN51160RKYC7FFSJN58DS 2>/dev/null", &out), 1);
+    free(out);
+
+    json_decref(exported);
+    json_decref(reexported);
+    ckt_finish(&prod);
+    ckt_finish(&staging);
+}
+
 static void usage_errors(void **state)
 {
     ckt_daemon d;
@@ -262,6 +371,15 @@ static void usage_errors(void **state)
         "create-user --name A --email a@b",
         "create-user --name A --email a@b --perm wizard",
         "create-user --name A --email a@b --perm buyer --account nope",
+        "flow",
+        "flow frobnicate",
+        "flow export",
+        "flow export store_x",
+        "flow export flow_a flow_b",
+        "flow import flow.json",
+        "flow import --store nope flow.json",
+        "flow import --store store_01M8TCN51160RKYC7FFSJN58DS",
+        "flow export --store store_01M8TCN51160RKYC7FFSJN58DS flow_standard",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char *out = NULL, args[256];
@@ -294,6 +412,7 @@ int main(void)
         cmocka_unit_test(seed_demo_curl_lines),
         cmocka_unit_test(create_user_key_works),
         cmocka_unit_test(create_user_with_account),
+        cmocka_unit_test(flow_export_import_round_trip),
         cmocka_unit_test(usage_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
