@@ -207,6 +207,7 @@ static int sb_getmetatable(lua_State *L)
 
 static int sb_setmetatable(lua_State *L)
 {
+    luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 2);
     if (lua_type(L, 2) == LUA_TTABLE) {
         lua_pushliteral(L, "__gc");
