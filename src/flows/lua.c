@@ -344,8 +344,8 @@ static void drop(lua_State *L, const char *field)
     lua_setfield(L, -2, field);
 }
 
-/* Replaces table[-1].field with f closed over the original (and extra, an
- * integer, when extra_is_set; a string when name is given). */
+/* Replaces table[-1].field with f closed over the original as upvalue 1;
+ * nextra 1 adds the integer extra as upvalue 2, nextra 2 the field's name. */
 static void wrap(lua_State *L, const char *field, lua_CFunction f, int nextra, lua_Integer extra)
 {
     lua_getfield(L, -1, field);

@@ -4,8 +4,8 @@
  * io, os, package, require, load, dofile, loadfile, debug, collectgarbage,
  * print or string.dump, under three limits per call: 1,000,000 instructions,
  * 8 MiB of memory and 500 ms of wall-clock time (a last resort; the first
- * two stop every hostile script we know far sooner). docs: see the comment
- * at the top of lua.c for what the sandbox allows and why. */
+ * two stop every hostile script we know far sooner). What the sandbox
+ * allows, and why, is the comment at the top of lua.c. */
 #ifndef CK_FLOWS_LUA_H
 #define CK_FLOWS_LUA_H
 
