@@ -23,6 +23,8 @@
 #include "checkout/sys/db_backend.h"
 #include "core/util.h"
 #include "payments/balances.h"
+#include "store/flows.h"
+#include "store/stores.h"
 #include "store/deliveries.h"
 #include "store/jobs.h"
 #include "store/ledger.h"
@@ -777,7 +779,7 @@ static void repo_clean(ck_db *db)
 {
     static const char *const tables[] = {"deliveries", "outbox_events", "subscribers", "payment_authorizations",
                                          "balance_ledger", "checkout_sessions", "carts", "users", "accounts",
-                                         "stores", NULL};
+                                         "flows", "stores", NULL};
     char sql[64];
     for (int i = 0; tables[i]; i++) {
         snprintf(sql, sizeof(sql), "DELETE FROM %s", tables[i]);
@@ -1043,6 +1045,96 @@ static void repo_hold_claim(void **state)
     ck_db_close(b);
 }
 
+/* The flows repository: a Draft changes only at the version it was read
+ * at; activating makes one flow Active per store (the previous one
+ * Inactive, the store naming the new one; the partial unique index refuses
+ * a second Active one); a frozen flow no longer changes; lists page by id;
+ * inFlightSessions counts the live sessions pinned to a flow. */
+static void repo_flows(void **state)
+{
+    fixture *f = *state;
+    repo_rows r;
+    repo_rows_make(f->db, &r);
+    char a[CK_ID_MAX], b[CK_ID_MAX], active[CK_ID_MAX], status[CK_FLOW_STATUS_MAX];
+    int64_t version = 0, n = 0;
+    assert_int_equal(ck_flows_insert(f->db, r.store, "A", "[1]", 5, a, &f->err), 0);
+    assert_int_equal(ck_flows_insert(f->db, r.store, "B", "[2]", 6, b, &f->err), 0);
+    ck_flows_row row;
+    assert_int_equal(ck_flows_get(f->db, a, &row, &f->err), 1);
+    assert_string_equal(row.name, "A");
+    assert_string_equal(row.status, "Draft");
+    assert_string_equal(row.steps, "[1]");
+    assert_int_equal(row.version, 1);
+    assert_int_equal(row.created_at, 5);
+    ck_flows_row_clear(&row);
+    assert_int_equal(ck_flows_get(f->db, "flow_nope", &row, &f->err), 0);
+
+    /* Only at the version read, and each change raises it. */
+    assert_int_equal(ck_flows_update_draft(f->db, a, 1, NULL, "[3]", 7, &f->err), 1);
+    assert_int_equal(ck_flows_update_draft(f->db, a, 1, "A2", "[4]", 8, &f->err), 0);
+    assert_int_equal(ck_flows_version(f->db, a, &version, status, &f->err), 1);
+    assert_int_equal(version, 2);
+    assert_int_equal(ck_flows_get(f->db, a, &row, &f->err), 1);
+    assert_string_equal(row.steps, "[3]");
+    assert_string_equal(row.name, "A");
+    ck_flows_row_clear(&row);
+
+    /* One Active flow per store. */
+    assert_int_equal(ck_flows_activate(f->db, r.store, a, 9, &f->err), 1);
+    assert_int_equal(ck_stores_active_flow(f->db, r.store, active, &f->err), 1);
+    assert_string_equal(active, a);
+    assert_int_equal(ck_flows_update_draft(f->db, a, 2, NULL, "[5]", 10, &f->err), 0);
+    assert_int_equal(ck_flows_activate(f->db, r.store, b, 11, &f->err), 1);
+    assert_int_equal(ck_flows_version(f->db, a, &version, status, &f->err), 1);
+    assert_string_equal(status, "Inactive");
+    assert_int_equal(ck_flows_version(f->db, b, &version, status, &f->err), 1);
+    assert_string_equal(status, "Active");
+    ck_error err;
+    assert_true(ck_db_exec(f->db, NULL, &err, "UPDATE flows SET status = 'Active' WHERE id = ?", "t", a) < 0);
+    assert_int_equal(ck_flows_activate(f->db, r.store, NULL, 12, &f->err), 1);
+    assert_int_equal(ck_stores_active_flow(f->db, r.store, active, &f->err), 1);
+    assert_string_equal(active, "flow_standard");
+    assert_int_equal(ck_flows_version(f->db, b, &version, status, &f->err), 1);
+    assert_string_equal(status, "Inactive");
+    assert_int_equal(ck_flows_activate(f->db, "store_nope", NULL, 13, &f->err), 0);
+
+    /* Pages by id, per store or over all. */
+    ck_flows_row *rows = NULL;
+    size_t got = 0;
+    assert_int_equal(ck_flows_list(f->db, r.store, "", 1, &rows, &got, &f->err), 0);
+    assert_int_equal(got, 1);
+    char first[CK_ID_MAX];
+    snprintf(first, sizeof(first), "%s", rows[0].id);
+    ck_flows_row_clear(&rows[0]);
+    free(rows);
+    assert_int_equal(ck_flows_list(f->db, r.store, first, 10, &rows, &got, &f->err), 0);
+    assert_int_equal(got, 1);
+    assert_string_not_equal(rows[0].id, first);
+    ck_flows_row_clear(&rows[0]);
+    free(rows);
+    assert_int_equal(ck_flows_list(f->db, NULL, "", 10, &rows, &got, &f->err), 0);
+    assert_int_equal(got, 2);
+    for (size_t i = 0; i < got; i++)
+        ck_flows_row_clear(&rows[i]);
+    free(rows);
+
+    /* The live sessions pinned to a flow, and only those. */
+    assert_int_equal(ck_flows_in_flight(f->db, "flow_standard", NULL, &n, &f->err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ck_flows_in_flight(f->db, "flow_standard", "store_nope", &n, &f->err), 0);
+    assert_int_equal(n, 0);
+    run_sql(f->db, "UPDATE checkout_sessions SET flow_id = ? WHERE id = ?", "tt", b, r.session, NULL, NULL);
+    assert_int_equal(ck_flows_in_flight(f->db, b, r.store, &n, &f->err), 0);
+    assert_int_equal(n, 1);
+    run_sql(f->db, "UPDATE checkout_sessions SET state = 'Completed' WHERE id = ?", "t", r.session, NULL, NULL, NULL);
+    assert_int_equal(ck_flows_in_flight(f->db, b, r.store, &n, &f->err), 0);
+    assert_int_equal(n, 0);
+    run_sql(f->db, "UPDATE checkout_sessions SET state = 'tax', is_archived = 1 WHERE id = ?", "t", r.session, NULL,
+            NULL, NULL);
+    assert_int_equal(ck_flows_in_flight(f->db, b, NULL, &n, &f->err), 0);
+    assert_int_equal(n, 0);
+}
+
 static void remove_sqlite_files(void)
 {
     static const char *const suffix[] = {"", "-wal", "-shm", "-journal", NULL};
@@ -1119,6 +1211,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(repo_job_lease, repo_setup, repo_teardown),
         cmocka_unit_test_setup_teardown(repo_balance_reserve_limit, repo_setup, repo_teardown),
         cmocka_unit_test_setup_teardown(repo_hold_claim, repo_setup, repo_teardown),
+        cmocka_unit_test_setup_teardown(repo_flows, repo_setup, repo_teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     if (g_file[0])
