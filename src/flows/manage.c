@@ -156,7 +156,7 @@ static int clone_tx(ck_db *db, void *arg, ck_error *err)
     memset(&src, 0, sizeof(src));
     if (strcmp(op->src_id, CK_FLOW_STANDARD_ID) == 0) {
         if (!store_id)
-            return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "storeId",
+            return ck_fail(err, CK_EINVALID, "MISSING_FIELD", "storeId",
                            "'storeId' names the store the copy of the standard flow is for");
         steps = standard_steps();
         snprintf(name, sizeof(name), "Copy of Standard");
@@ -241,7 +241,7 @@ static int activate_tx(ck_db *db, void *arg, ck_error *err)
     int rc;
     if (strcmp(op->id, CK_FLOW_STANDARD_ID) == 0) {
         if (!op->store_id)
-            return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "storeId",
+            return ck_fail(err, CK_EINVALID, "MISSING_FIELD", "storeId",
                            "'storeId' names the store that goes back to the standard flow");
         rc = ck_flows_activate(db, op->store_id, NULL, ck_now_ms(), err);
         return rc < 0 ? rc : rc == 0 ? store_missing(err, op->store_id) : 0;

@@ -19,6 +19,8 @@ typedef struct parser {
     ck_error *err;
 } parser;
 
+/* INVALID_FLOW naming the step at path (NULL: the flow's own list, which
+ * is no step: the error has none). */
 static int invalid(parser *p, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int invalid(parser *p, const char *path, const char *fmt, ...)
 {
@@ -27,6 +29,8 @@ static int invalid(parser *p, const char *path, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
+    if (!path)
+        return ck_fail(p->err, CK_EINVALID, "INVALID_FLOW", "steps", "the flow: %s", what);
     int rc = ck_fail(p->err, CK_EINVALID, "INVALID_FLOW", "steps", "step '%s': %s", path, what);
     snprintf(p->err->step, sizeof(p->err->step), "%s", path);
     return rc;
@@ -122,7 +126,7 @@ static int add_leaf(parser *p, const char *path, const ck_step_kind *k, unsigned
 static int add_steps(parser *p, json_t *list, const char *prefix, int depth, unsigned inherited)
 {
     static const char *const step_keys[] = {"name", "kind", "config", "when", NULL};
-    const char *where = prefix[0] ? prefix : "(flow)";
+    const char *where = prefix[0] ? prefix : NULL;
     size_t i;
     json_t *s;
     if (!json_is_array(list))

@@ -183,13 +183,23 @@ static const char *err_str(const ckt_resp *r, const char *member)
 
 /* A PUT of steps that must be refused: 400 INVALID_FLOW, field steps, the
  * envelope's step naming `step`, a message "step '<step>': ..." holding
- * `sub`; and the flow unchanged (version, name, steps, updatedAt). */
+ * `sub`; and the flow unchanged (version, name, steps, updatedAt). A
+ * problem of the flow's own list is no step's: step "(flow)" expects an
+ * envelope without "step" and a message "the flow: ...". */
 static void expect_invalid(ckt_fx *f, const char *id, const char *steps, const char *step, const char *sub)
 {
     json_t *before = get_flow(f, id);
     HELD = put_steps(f, id, "Changed", steps);
     char prefix[1024];
-    snprintf(prefix, sizeof(prefix), "step '%s': ", step);
+    int whole = strcmp(step, "(flow)") == 0;
+    if (whole) {
+        snprintf(prefix, sizeof(prefix), "the flow: ");
+        assert_non_null(ckt_get(HELD.json, "0"));
+        assert_null(json_object_get(ckt_get(HELD.json, "0"), "step"));
+        step = "";
+    } else {
+        snprintf(prefix, sizeof(prefix), "step '%s': ", step);
+    }
     if (HELD.status != 400 || strcmp(err_str(&HELD, "step"), step) != 0 || !strstr(err_str(&HELD, "message"), sub) ||
         strncmp(err_str(&HELD, "message"), prefix, strlen(prefix)) != 0)
         fprintf(stderr, "expected INVALID_FLOW at step %s with \"%s\" for %s\n  got %ld %s\n", step, sub, steps,
@@ -348,10 +358,10 @@ static void clone_rules(void **state)
 
     /* The standard flow is for no store: its copy must say which. */
     HELD = admin(f, "POST", "/v1/flows/flow_standard/clone", "{\"name\":\"Nowhere\"}");
-    ckt_expect_error(&HELD, 400, "BAD_REQUEST", "INVALID_FIELD", "storeId");
+    ckt_expect_error(&HELD, 400, "BAD_REQUEST", "MISSING_FIELD", "storeId");
     ckt_free(&HELD);
     HELD = admin(f, "POST", "/v1/flows/flow_standard/clone", NULL);
-    ckt_expect_error(&HELD, 400, "BAD_REQUEST", "INVALID_FIELD", "storeId");
+    ckt_expect_error(&HELD, 400, "BAD_REQUEST", "MISSING_FIELD", "storeId");
     ckt_free(&HELD);
     HELD = admin(f, "POST", "/v1/flows/flow_standard/clone", "{\"storeId\":\"" UNKNOWN_STORE "\"}");
     ckt_expect_error(&HELD, 404, "NOT_FOUND", "NOT_FOUND", "storeId");
@@ -706,7 +716,7 @@ static void activation(void **state)
 
     /* Back to the standard flow: it needs the store, a known one. */
     HELD = activate(f, STD_ID, NULL);
-    ckt_expect_error(&HELD, 400, "BAD_REQUEST", "INVALID_FIELD", "storeId");
+    ckt_expect_error(&HELD, 400, "BAD_REQUEST", "MISSING_FIELD", "storeId");
     ckt_free(&HELD);
     HELD = activate(f, STD_ID, "{\"storeId\":\"" UNKNOWN_STORE "\"}");
     ckt_expect_error(&HELD, 404, "NOT_FOUND", "NOT_FOUND", "storeId");
