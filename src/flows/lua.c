@@ -632,6 +632,7 @@ typedef struct job {
     int pooled;
     int phase;
     int verdict; /* 1, 0, <0 as ck_lua_check */
+    int define_only; /* ck_lua_defines_check: stop once check is known to be a function */
     char *msg;
     size_t msglen;
 } job;
@@ -672,6 +673,10 @@ static int run(lua_State *L)
     if (lua_rawget(L, env) != LUA_TFUNCTION) {
         set_msg(jb->msg, jb->msglen, "the script defines no function check(cart)", NULL, 0);
         jb->verdict = 0;
+        return 0;
+    }
+    if (jb->define_only) {
+        jb->verdict = 1;
         return 0;
     }
     lua_pushvalue(L, cart);
@@ -814,7 +819,10 @@ void ck_lua_thread_cleanup(void)
     pool_free(pl);
 }
 
-int ck_lua_check_with(ck_lua_mode mode, const ck_lua_chunk *chunk, const json_t *cart, char *msg, size_t msglen)
+/* ck_lua_check_with, or (define_only) only as far as knowing that the
+ * chunk defines check. */
+static int check_with(ck_lua_mode mode, const ck_lua_chunk *chunk, const json_t *cart, int define_only, char *msg,
+                      size_t msglen)
 {
     sandbox fresh_sb = {.cap = CK_LUA_MEMORY};
     sandbox *sb = &fresh_sb;
@@ -839,7 +847,7 @@ int ck_lua_check_with(ck_lua_mode mode, const ck_lua_chunk *chunk, const json_t 
     sandbox_start(sb);
     lua_sethook(L, on_count, LUA_MASKCOUNT, HOOK_CHUNK);
     job jb = {.chunk = chunk, .cart = cart, .pooled = mode == CK_LUA_POOLED, .phase = PHASE_SETUP,
-              .verdict = CK_EINTERNAL, .msg = msg, .msglen = msglen};
+              .verdict = CK_EINTERNAL, .define_only = define_only, .msg = msg, .msglen = msglen};
     lua_pushcfunction(L, run);
     lua_pushlightuserdata(L, &jb);
     int status = lua_pcall(L, 1, 0, 0);
@@ -856,9 +864,22 @@ int ck_lua_check_with(ck_lua_mode mode, const ck_lua_chunk *chunk, const json_t 
     return rc;
 }
 
+int ck_lua_check_with(ck_lua_mode mode, const ck_lua_chunk *chunk, const json_t *cart, char *msg, size_t msglen)
+{
+    return check_with(mode, chunk, cart, 0, msg, msglen);
+}
+
 int ck_lua_check(const ck_lua_chunk *chunk, const json_t *cart, char *msg, size_t msglen)
 {
-    return ck_lua_check_with(CK_LUA_DEFAULT_MODE, chunk, cart, msg, msglen);
+    return check_with(CK_LUA_DEFAULT_MODE, chunk, cart, 0, msg, msglen);
+}
+
+int ck_lua_defines_check(const ck_lua_chunk *chunk, char *msg, size_t msglen)
+{
+    json_t *cart = json_object();
+    int rc = check_with(CK_LUA_FRESH, chunk, cart, 1, msg, msglen);
+    json_decref(cart);
+    return rc;
 }
 
 typedef struct compile_job {

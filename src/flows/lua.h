@@ -51,6 +51,13 @@ int ck_lua_check(const ck_lua_chunk *chunk, const json_t *cart, char *msg, size_
  * both; ck_lua_check uses the faster one, CK_LUA_DEFAULT_MODE in lua.c). */
 int ck_lua_check_with(ck_lua_mode mode, const ck_lua_chunk *chunk, const json_t *cart, char *msg, size_t msglen);
 
+/* Runs the chunk's top level in the sandbox (a fresh state, the same
+ * limits) and stops there: 1 when it defines function check, 0 when not or
+ * when the top level fails (msg says which: a limit, a runtime error, "the
+ * script defines no function check(cart)"), <0 our failure. For saving a
+ * flow: a script that could never pass is refused then, not at checkout. */
+int ck_lua_defines_check(const ck_lua_chunk *chunk, char *msg, size_t msglen);
+
 /* Closes the calling thread's pooled state, if it has one (threads that
  * exit have theirs closed for them; this is for the main thread). */
 void ck_lua_thread_cleanup(void);

@@ -10,6 +10,12 @@
 #include "flows/extensions.h"
 #include "flows/lua.h"
 
+static void lua_release(void *prepared)
+{
+    ck_lua_chunk_free(prepared);
+    free(prepared);
+}
+
 static int lua_prepare(const json_t *config, void **out, char *msg, size_t msglen)
 {
     const char *key;
@@ -34,14 +40,14 @@ static int lua_prepare(const json_t *config, void **out, char *msg, size_t msgle
         free(chunk);
         return -1;
     }
+    /* Its top level runs once now, so a script that defines no check (or
+     * loops, or fails before defining it) is refused when it is saved. */
+    if (ck_lua_defines_check(chunk, msg, msglen) != 1) {
+        lua_release(chunk);
+        return -1;
+    }
     *out = chunk;
     return 0;
-}
-
-static void lua_release(void *prepared)
-{
-    ck_lua_chunk_free(prepared);
-    free(prepared);
 }
 
 static ck_step_result lua_run(ck_step_ctx *ctx)

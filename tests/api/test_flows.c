@@ -558,6 +558,12 @@ static void validation_errors(void **state)
         {"[" HEAD "," LUA("rule", "function check(cart) return") "," TAIL "]", "rule", "'end' expected"},
         {"[" HEAD "," SUB("erp", LUA("credit", "function check(cart) return cart.items[ end")) "," TAIL "]",
          "erp/credit", "unexpected symbol"},
+        /* compiles, but could never pass: refused when saved, not at checkout */
+        {"[" HEAD "," LUA("rule", "function chek(cart) return true end") "," TAIL "]", "rule",
+         "defines no function check"},
+        {"[" HEAD "," LUA("rule", "while true do end") "," TAIL "]", "rule", "instruction limit"},
+        {"[" HEAD "," LUA("rule", "error('no') function check(cart) return true end") "," TAIL "]", "rule",
+         "runtime error"},
         /* http */
         {"[" HEAD ",{\"name\":\"erp\",\"kind\":\"http\",\"config\":{\"url\":\"not a url\"}}," TAIL "]", "erp",
          "url"},
@@ -615,6 +621,19 @@ static void validation_errors(void **state)
     free(text);
     json_decref(big);
     json_decref(many);
+
+    /* ... and 101 at the top level: the flow's bound too, not the body's. */
+    json_t *flat = json_loads("[" HEAD "," TAIL "]", 0, NULL);
+    for (int i = 1; json_array_size(flat) < 101; i++) {
+        char n[16];
+        snprintf(n, sizeof(n), "t%d", i);
+        json_array_insert_new(flat, 5, json_pack("{s:s, s:s, s:{s:s}}", "name", n, "kind", "lua", "config", "script",
+                                                 LUA_TRUE));
+    }
+    text = json_dumps(flat, JSON_COMPACT);
+    expect_invalid(f, id, text, "close_cart", "at most 100 steps");
+    free(text);
+    json_decref(flat);
 
     /* Depth 4 is allowed; a when that agrees with its subflow's too. */
     put_ok(f, id, NULL, "[" HEAD "," SUB("a", SUB("b", SUB("c", SUB("d", LUA("deep", LUA_TRUE))))) "," TAIL "]", 4);
