@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/curl.h"
 #include "core/util.h"
 #include "events/send.h"
 
@@ -12,13 +13,6 @@ static size_t discard(char *ptr, size_t size, size_t nmemb, void *ud)
     (void)ptr;
     (void)ud;
     return size * nmemb;
-}
-
-static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-    (void)a, (void)b, (void)c, (void)d;
-    atomic_int *abort_flag = ud;
-    return abort_flag && atomic_load(abort_flag) ? 1 : 0;
 }
 
 static CURL *easy(atomic_int *abort_flag, char *errbuf, size_t errlen)
@@ -36,7 +30,7 @@ static CURL *easy(atomic_int *abort_flag, char *errbuf, size_t errlen)
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, ck_curl_abort_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, abort_flag);
     return c;
 }

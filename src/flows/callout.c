@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/curl.h"
 #include "core/util.h"
 #include "flows/callout.h"
 
@@ -84,45 +85,6 @@ done:
     return rc;
 }
 
-/* The answer's body as it arrives, up to CK_CALLOUT_ANSWER_MAX bytes. */
-typedef struct answer {
-    char *data;
-    size_t len, cap;
-    int too_large;
-} answer;
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    answer *a = ud;
-    size_t n = size * nmemb;
-    if (n > CK_CALLOUT_ANSWER_MAX - a->len) {
-        a->too_large = 1;
-        return 0; /* anything but n ends the transfer: we stop reading here */
-    }
-    if (a->len + n > a->cap) {
-        size_t cap = a->cap ? a->cap : 4096;
-        while (cap < a->len + n)
-            cap *= 2;
-        if (cap > CK_CALLOUT_ANSWER_MAX)
-            cap = CK_CALLOUT_ANSWER_MAX;
-        char *grown = realloc(a->data, cap);
-        if (!grown)
-            return 0;
-        a->data = grown;
-        a->cap = cap;
-    }
-    memcpy(a->data + a->len, ptr, n);
-    a->len += n;
-    return n;
-}
-
-static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-    (void)a, (void)b, (void)c, (void)d;
-    atomic_int *abort_flag = ud;
-    return abort_flag && atomic_load(abort_flag) ? 1 : 0;
-}
-
 /* 1 when key can be a header value: non-empty, at most KEY_MAX bytes, no
  * control characters (no CR or LF to end the header early). */
 static int key_valid(const char *key)
@@ -135,7 +97,7 @@ static int key_valid(const char *key)
 }
 
 /* Reads a 2xx answer: OK, REJECTED or UNAVAILABLE as ck_callout_post says. */
-static void read_answer(const answer *a, ck_callout_result *out)
+static void read_answer(const ck_curl_body *a, ck_callout_result *out)
 {
     json_error_t jerr;
     json_t *doc = a->len ? json_loadb(a->data, a->len, JSON_DECODE_ANY, &jerr) : NULL;
@@ -161,7 +123,7 @@ void ck_callout_post(const char *url, long timeout_ms, const char *secret, const
 {
     CURL *c = NULL;
     struct curl_slist *h = NULL, *more;
-    answer a = {0};
+    ck_curl_body a = {.max = CK_CALLOUT_ANSWER_MAX};
     char sig[65], h_sig[128], h_key[sizeof("Idempotency-Key: ") + KEY_MAX], why[CK_CALLOUT_MESSAGE_MAX];
     const char *key = secret ? secret : "";
     memset(out, 0, sizeof(*out));
@@ -210,14 +172,14 @@ void ck_callout_post(const char *url, long timeout_ms, const char *secret, const
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, ck_curl_abort_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, abort_flag);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
     /* A Content-Length over the bound is refused before the body is read. */
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CK_CALLOUT_ANSWER_MAX);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ck_curl_body_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
     CURLcode rc = curl_easy_perform(c);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);

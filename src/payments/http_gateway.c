@@ -11,43 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/curl.h"
 #include "payments/gateway.h"
 
 #define REPLY_MAX (64 * 1024)
 #define TIMEOUT_MS 10000L
 #define CONNECT_TIMEOUT_MS 5000L
-
-typedef struct reply {
-    char *data;
-    size_t len, cap;
-    int too_large;
-} reply;
-
-/* Appends to the reply; returning less than asked makes curl stop with
- * CURLE_WRITE_ERROR once the body would pass REPLY_MAX. */
-static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
-{
-    reply *r = ud;
-    size_t n = size * nmemb;
-    if (n > REPLY_MAX - r->len) {
-        r->too_large = 1;
-        return 0;
-    }
-    if (r->len + n + 1 > r->cap) {
-        size_t cap = r->cap ? r->cap : 1024;
-        while (cap < r->len + n + 1)
-            cap *= 2;
-        char *d = realloc(r->data, cap);
-        if (!d)
-            return 0;
-        r->data = d;
-        r->cap = cap;
-    }
-    memcpy(r->data + r->len, p, n);
-    r->len += n;
-    r->data[r->len] = '\0';
-    return n;
-}
 
 /* A header value must not end the header early. */
 static int header_safe(const char *s)
@@ -73,7 +42,7 @@ static int post_json(const ck_gw_config *cfg, const char *path, const char *idem
     CURL *c = NULL;
     struct curl_slist *headers = NULL;
     char *text = NULL, *url = NULL;
-    reply r = {0};
+    ck_curl_body r = {.max = REPLY_MAX};
     int rc = -1;
     *out_json = NULL;
 
@@ -137,7 +106,7 @@ static int post_json(const ck_gw_config *cfg, const char *path, const char *idem
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ck_curl_body_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, TIMEOUT_MS);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
