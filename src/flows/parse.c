@@ -146,6 +146,9 @@ static int add_steps(parser *p, json_t *list, const char *prefix, int depth, uns
                           : snprintf(path, sizeof(path), "%s", name);
         if (n < 0 || (size_t)n >= sizeof(path))
             return invalid(p, name, "the step's path is longer than %d characters", CK_FLOW_PATH_MAX - 1);
+        /* a session's state is the path of its next step, or one of these two */
+        if (!prefix[0] && (strcmp(name, CK_STATE_START) == 0 || strcmp(name, CK_STATE_COMPLETED) == 0))
+            return invalid(p, path, "the name '%s' is reserved (a checkout session's state)", name);
         const char *key;
         json_t *v;
         json_object_foreach(s, key, v) {
