@@ -175,16 +175,20 @@ static void fuzz_lua(const uint8_t *data, size_t size, ck_lua_mode mode)
 }
 
 /* A parse that failed must say why, as the API shows it: INVALID_FLOW (or
- * an internal error: out of memory) and, for INVALID_FLOW, field "steps", a
- * step and a message "step '<step>': ...". */
+ * an internal error: out of memory) and, for INVALID_FLOW, field "steps"
+ * and either a step with a message "step '<step>': ...", or (a problem of
+ * the flow's own list) no step and a message "the flow: ...". */
 static void check_refusal(int rc, const ck_error *err)
 {
     if (rc == CK_EINTERNAL)
         return;
     char prefix[sizeof(err->step) + 16];
-    snprintf(prefix, sizeof(prefix), "step '%s': ", err->step);
+    if (err->step[0])
+        snprintf(prefix, sizeof(prefix), "step '%s': ", err->step);
+    else
+        snprintf(prefix, sizeof(prefix), "the flow: ");
     if (rc != CK_EINVALID || strcmp(err->reason, "INVALID_FLOW") != 0 || strcmp(err->field, "steps") != 0 ||
-        !err->step[0] || strncmp(err->message, prefix, strlen(prefix)) != 0) {
+        strncmp(err->message, prefix, strlen(prefix)) != 0) {
         fprintf(stderr, "fuzz_flow: a refusal that does not say why: rc %d reason '%s' field '%s' step '%s' "
                         "message '%s'\n", rc, err->reason, err->field, err->step, err->message);
         abort();

@@ -684,7 +684,7 @@ static int run(lua_State *L)
     if (lua_type(L, -2) == LUA_TBOOLEAN && lua_toboolean(L, -2)) {
         set_msg(jb->msg, jb->msglen, "", NULL, 0);
         jb->verdict = 1;
-    } else if (lua_type(L, -2) == LUA_TBOOLEAN && lua_type(L, -1) == LUA_TSTRING) {
+    } else if (lua_type(L, -2) == LUA_TBOOLEAN && lua_type(L, -1) == LUA_TSTRING && lua_rawlen(L, -1) > 0) {
         size_t len = 0;
         const char *m = lua_tolstring(L, -1, &len);
         set_msg(jb->msg, jb->msglen, "", m, len);

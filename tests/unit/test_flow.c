@@ -208,6 +208,9 @@ static void bad_definitions(void **state)
         "{\"id\":\"f\",\"steps\":[{\"name\":\"a/b\",\"kind\":\"pure\"}]}",
         "{\"id\":\"f\",\"steps\":[{\"kind\":\"pure\"}]}",
         "{\"id\":\"f\",\"steps\":[{\"name\":\"s\",\"kind\":\"subflow\"}]}",
+        /* a session's state names the next step, or Start, or Completed */
+        "{\"id\":\"f\",\"steps\":[{\"name\":\"a\",\"kind\":\"pure\"},{\"name\":\"Completed\",\"kind\":\"pure\"}]}",
+        "{\"id\":\"f\",\"steps\":[{\"name\":\"Start\",\"kind\":\"pure\"}]}",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         ck_flow *f = (ck_flow *)1;
@@ -223,6 +226,14 @@ static void bad_definitions(void **state)
                       "[{\"name\":\"x\",\"kind\":\"teleport\"}]}}]}",
                   lookup, NULL, &err);
     assert_non_null(strstr(err.message, "erp/x")); /* the message names the nested step */
+    /* Inside a subflow the path has a '/': no state can be mistaken for it. */
+    f = NULL;
+    assert_int_equal(ck_flow_parse(&f, "{\"id\":\"f\",\"steps\":[{\"name\":\"erp\",\"kind\":\"subflow\","
+                                       "\"config\":{\"steps\":[{\"name\":\"Completed\",\"kind\":\"pure\"}]}}]}",
+                                   lookup, NULL, &err),
+                     0);
+    assert_string_equal(f->steps[0].path, "erp/Completed");
+    ck_flow_free(f);
 }
 
 int main(void)

@@ -170,6 +170,7 @@ static void verdicts(void **state)
     (void)state;
     expect("x = 1", 0, "the script defines no function check(cart)");
     expect("function check(c) return false end", 0, "check returned false without a message");
+    expect("function check(c) return false, \"\" end", 0, "check returned false without a message");
     expect("function check(c) return 1 end", 0, "check must return true, or false and a message; it returned number");
     expect("function check(c) end", 0, "it returned nil");
     expect("function check(c) return true, 'ignored' end", 1, "");
