@@ -38,9 +38,11 @@ test-asan: deps-test
 # never stops the server of a test run.
 bench: deps-test
 	@cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DCK_TESTS=OFF >/dev/null
-	@cmake --build build-bench -j $(JOBS) --target bench_place
+	@cmake --build build-bench -j $(JOBS) --target bench_place bench_lua
 	@build-bench/bench_place 500 4
 	@build-bench/bench_place 500 4 --sqlite-synchronous normal
+	@for flow in standard lua http; do build-bench/bench_place 300 1 --flow $$flow || exit 1; done
+	@build-bench/bench_lua 50000 2
 	@export CK_PG_DIR=/tmp/checkoutd-pg-bench CK_PG_PORT=55439; \
 	  url=$$(scripts/pg.sh start) && base=$${url%/postgres} && \
 	  psql -q "$$url" -c "DROP DATABASE IF EXISTS ck_bench" -c "CREATE DATABASE ck_bench" && \
