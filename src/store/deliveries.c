@@ -64,12 +64,16 @@ int ck_deliveries_claim(ck_db *db, const char *owner, int64_t lease_until, int64
         return rc;
     ck_col_copy(st, 0, id_out, CK_ID_MAX);
     ck_db_done(st);
+    /* The pick and the claim are two statements: another worker may have
+     * claimed, attempted and rescheduled the row in between, so the claim
+     * asks again that it be due. */
     rc = ck_db_exec(db, &changed, err,
                     "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id = ? AND status = 'Pending'"
-                    " AND (lease_owner IS NULL OR lease_until < ?) AND NOT EXISTS (SELECT 1 FROM deliveries x"
-                    " WHERE x.subscriber_id = deliveries.subscriber_id AND x.id <> deliveries.id"
-                    " AND x.status = 'Pending' AND x.lease_owner IS NOT NULL AND x.lease_until >= ?)",
-                    "titii", owner, lease_until, id_out, now, now);
+                    " AND next_attempt_at <= ? AND (lease_owner IS NULL OR lease_until < ?) AND NOT EXISTS"
+                    " (SELECT 1 FROM deliveries x WHERE x.subscriber_id = deliveries.subscriber_id"
+                    " AND x.id <> deliveries.id AND x.status = 'Pending' AND x.lease_owner IS NOT NULL"
+                    " AND x.lease_until >= ?)",
+                    "titiii", owner, lease_until, id_out, now, now, now);
     if (rc < 0 || changed != 1)
         return rc < 0 ? rc : 0;
     return 1;
