@@ -229,14 +229,14 @@ int ck_session_json(ck_db *db, const ck_user *user, const char *session_id, json
         return rc;
     if (rc == 0)
         return ck_not_found(err, "checkout session", session_id);
-    json_t *in = json_pack("{s:o, s:o, s:o}", "shippingAddress", input_or_null(r.inputs, "shippingAddress"),
-                           "shippingMethodId", input_or_null(r.inputs, "shippingMethodId"), "payment",
-                           input_or_null(r.inputs, "payment"));
     const ck_flow *flow = NULL;
     if ((rc = ck_flow_load(db, r.flow_id, r.flow_version, &flow, err)) < 0) {
         ck_sessions_row_clear(&r);
         return rc;
     }
+    json_t *in = json_pack("{s:o, s:o, s:o}", "shippingAddress", input_or_null(r.inputs, "shippingAddress"),
+                           "shippingMethodId", input_or_null(r.inputs, "shippingMethodId"), "payment",
+                           input_or_null(r.inputs, "payment"));
     const char *next = ck_flow_state_after(flow, r.state);
     json_t *s = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:o, s:o, s:b, s:b, s:b, s:o, s:I, s:o}", "id", r.id, "cartId",
