@@ -1,6 +1,6 @@
-/* checkouts.c: the checkout session action (reference-platform shape and
- * resource shape), the session view, the list of sessions and the request
- * view. */
+/* checkouts.c: the checkout session as a resource (POST /v1/checkouts, the
+ * session view, PATCH, DELETE, place-order), the list of sessions and the
+ * request view. The action shape of the session action is actions.c's. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,46 +13,6 @@
 #include "checkout/session.h"
 #include "store/sessions.h"
 #include "store/stores.h"
-
-#define ACTION_NAME "checkoutSessionAction"
-#define MAX_ACTION_INPUTS 100
-
-static json_t *action_result(int ok, const ck_session_action_result *res, const ck_error *err)
-{
-    if (ok)
-        return json_pack("{s:s, s:b, s:{s:s}, s:[]}", "actionName", ACTION_NAME, "isSuccess", 1, "outputValues",
-                         "requestId", res->request_id, "errors");
-    return json_pack("{s:s, s:b, s:n, s:[{s:s, s:s, s:s}]}", "actionName", ACTION_NAME, "isSuccess", 0,
-                     "outputValues", "errors", "statusCode", ck_api_category(err), "reason", err->reason, "message",
-                     err->message);
-}
-
-/* POST /v1/actions/standard/checkoutSessionAction {"inputs":[{"cartId"}...]}:
- * each input runs on its own (its own transaction); HTTP 200 when all
- * succeed, else the status of the first failure. */
-static int session_action(ck_req *req, ck_error *err)
-{
-    json_t *inputs = NULL;
-    int rc = ck_in_array(req->json, "inputs", CK_REQUIRED, MAX_ACTION_INPUTS, &inputs, err);
-    if (rc < 0)
-        return rc;
-    if (json_array_size(inputs) == 0)
-        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "inputs", "'inputs' needs at least one input");
-    json_t *results = json_array();
-    int status = 200;
-    size_t i;
-    json_t *in;
-    json_array_foreach(inputs, i, in) {
-        ck_session_action_result res;
-        ck_error e;
-        ck_error_clear(&e);
-        int ok = ck_session_action(req->cx, req->db, &req->user, json_object_get(in, "cartId"), &res, &e) == 0;
-        if (!ok && status == 200)
-            status = ck_api_status(&e);
-        json_array_append_new(results, action_result(ok, &res, &e));
-    }
-    return ck_reply(req, status, results);
-}
 
 /* POST /v1/checkouts {"cartId"}: 201 created or 200 existing {"requestId","session"}. */
 static int create_checkout(ck_req *req, ck_error *err)
@@ -206,7 +166,6 @@ static int place_order(ck_req *req, ck_error *err)
 
 const ck_route ck_routes_checkouts[] = {
     /* No route permission: a caller without one gets the table's CANNOT_INVOKE_ACTION, not 403. */
-    {"POST", "/v1/actions/standard/checkoutSessionAction", session_action, CK_ROUTE_BODY, 0},
     {"POST", "/v1/checkouts", create_checkout, CK_ROUTE_BODY, 0},
     {"GET", "/v1/checkouts", list_checkouts, 0, CHECKOUT_PERMS},
     {"GET", "/v1/checkouts/{id}", get_checkout, 0, CHECKOUT_PERMS},

@@ -114,7 +114,8 @@ static int save_progress(run *r, const char *step, int final, ck_error *err)
     if (rc == 0)
         rc = ck_runs_cart_totals(c->db, c->cart_id, &t, now, err);
     if (rc == 0 && final)
-        rc = ck_requests_succeed(c->db, c->request_id, c->order_id, 201, now, err);
+        rc = ck_requests_succeed(c->db, c->request_id, c->order_id[0] ? c->order_id : NULL,
+                                 c->order_id[0] ? 201 : 200, now, err);
     return rc;
 }
 
@@ -281,16 +282,17 @@ static int commit_phase(ck_db *db, void *arg, ck_error *err)
     return save_progress(r, r->flow->steps[g->end - 1].path, g->final, err);
 }
 
-/* Runs the flow from index `from`, group by group; 0 when the flow
- * completed, <0 after a recorded failure (r->ctx.err set). */
-static int run_flow(run *r, const ck_flow *flow, size_t from)
+/* Runs the flow's steps [from, to), group by group (to is a group's end);
+ * 0 when they all ran, <0 after a recorded failure (r->ctx.err set). The
+ * last group's commit releases the lease and ends the request. */
+static int run_flow(run *r, const ck_flow *flow, size_t from, size_t to)
 {
     ck_step_ctx *c = &r->ctx;
     ck_error dberr;
-    for (size_t i = from; i < flow->nsteps;) {
+    for (size_t i = from; i < to;) {
         group g = {.r = r, .i = i, .end = ck_flow_group_end(flow, i), .res = CK_STEP_OK, .failed = NULL};
         g.external = (flow->steps[i].kind->flags & CK_STEP_EXTERNAL) != 0;
-        g.final = g.end == flow->nsteps;
+        g.final = g.end >= to;
         /* An external step talks to the world outside any transaction. */
         if (g.external)
             g.res = run_phase(&g);
@@ -365,8 +367,43 @@ static int take_lease(ck_db *db, void *arg, ck_error *err)
     return ck_requests_insert_running(db, c->request_id, c->user->id, c->session_id, ck_now_ms(), err);
 }
 
+/* Where a run that stands for built-in `through` (NULL: the whole flow)
+ * ends: one past the commit group of that built-in's step, wherever the
+ * flow puts it (after the extension steps before it). A flow without that
+ * built-in ends before the first built-in that comes after it in the
+ * standard order. */
+static size_t run_end(const ck_flow *f, const ck_step_kind *through)
+{
+    if (!through)
+        return f->nsteps;
+    int rank = ck_step_builtin_rank(through);
+    for (size_t i = 0; i < f->nsteps; i++) {
+        if (f->steps[i].kind == through)
+            return ck_flow_group_end(f, i);
+        if (ck_step_builtin_rank(f->steps[i].kind) > rank)
+            return i == 0 ? 0 : ck_flow_group_end(f, i - 1);
+    }
+    return f->nsteps;
+}
+
 int ck_place_order(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id, const char *request_id,
                    ck_place_result *out, ck_error *err)
+{
+    return ck_place_run(cx, db, user, session_id, request_id, NULL, out, err);
+}
+
+/* The run had nothing left to do before its end: the lease goes back and
+ * the request is Succeeded, in one commit. */
+static int nothing_to_run(ck_db *db, void *arg, ck_error *err)
+{
+    run *r = arg;
+    ck_step_ctx *c = &r->ctx;
+    int rc = ck_session_lease_release(db, c->session_id, r->owner, err);
+    return rc < 0 ? rc : ck_requests_succeed(db, c->request_id, NULL, 200, ck_now_ms(), err);
+}
+
+int ck_place_run(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id, const char *request_id,
+                 const ck_step_kind *through, ck_place_result *out, ck_error *err)
 {
     memset(out, 0, sizeof(*out));
     char order_id[CK_ID_MAX];
@@ -416,13 +453,16 @@ int ck_place_order(ck_ctx *cx, ck_db *db, const ck_user *user, const char *sessi
         run_free(&r);
         return rc;
     }
-    rc = run_flow(&r, r.flow, ck_flow_resume_index(r.flow, r.last_step));
-    if (rc < 0) {
+    size_t from = ck_flow_resume_index(r.flow, r.last_step), to = run_end(r.flow, through);
+    if (from >= to) /* an action for a step the session is already past */
+        rc = ck_db_tx(db, 1, nothing_to_run, &r, err);
+    else if ((rc = run_flow(&r, r.flow, from, to)) < 0)
         *err = *c->err;
-    } else {
+    if (rc >= 0) {
         out->replayed = 0;
         snprintf(out->order_id, sizeof(out->order_id), "%s", c->order_id);
-        ck_dispatcher_wake(cx); /* its events are waiting */
+        if (c->order_id[0])
+            ck_dispatcher_wake(cx); /* its events are waiting */
     }
     snprintf(out->request_id, sizeof(out->request_id), "%s", c->request_id);
     run_free(&r);

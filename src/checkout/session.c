@@ -42,7 +42,7 @@ static int action_fail(ck_error *err, const char *reason, const char *field, con
  * cart id syntax checks). Returns 0 when the action may write, 1 when a row
  * of the table holds (err set), <0 when a read failed (dberr set). */
 static int check_table(ck_db *db, const ck_user *user, const ck_cart *cart, char live_session[CK_ID_MAX],
-                       ck_error *err, ck_error *dberr)
+                       int lease_matters, ck_error *err, ck_error *dberr)
 {
     int rc = ck_accounts_is_buyer(db, cart->account_id, dberr);
     if (rc < 0)
@@ -63,7 +63,7 @@ static int check_table(ck_db *db, const ck_user *user, const ck_cart *cart, char
     live_session[0] = '\0';
     if ((rc = ck_sessions_live_for_cart(db, cart->id, ck_now_ms(), live_session, &leased, dberr)) < 0)
         return rc;
-    if (rc == 1 && leased)
+    if (rc == 1 && leased && lease_matters)
         return IN_PROGRESS(err), 1;
     return 0;
 }
@@ -129,7 +129,7 @@ static int action_tx_run(ck_db *db, void *arg, ck_error *werr)
         return INVALID_CART(a->err, rc == 0 ? "no such cart" : "the cart is Closed (already ordered)");
     }
     if (rc > 0)
-        rc = check_table(db, a->user, &cart, a->out->session_id, a->err, werr);
+        rc = check_table(db, a->user, &cart, a->out->session_id, 1, a->err, werr);
     if (rc == 1) {
         a->table_row = 1;
         return a->err ? a->err->code : CK_EINVALID;
@@ -166,6 +166,39 @@ int ck_session_action(ck_ctx *cx, ck_db *db, const ck_user *user, json_t *cart_i
         ck_log(CK_LOG_ERROR, "session action failed", "cartId", id, "error", werr.message, NULL);
     memset(out, 0, sizeof(*out));
     return NOT_CREATED(err, "the session could not be written; try again");
+}
+
+int ck_session_for_cart(ck_db *db, const ck_user *user, json_t *cart_id, int need_session,
+                        char session_id[CK_ID_MAX], ck_error *err)
+{
+    ck_error dberr;
+    ck_cart cart;
+    session_id[0] = '\0';
+    if (!(user->perms & (CK_PERM_BUYER | CK_PERM_INTEGRATOR | CK_PERM_ADMIN)))
+        return CANNOT_INVOKE(err);
+    if (!cart_id || json_is_null(cart_id))
+        return INVALID_CART(err, "cartId is required");
+    if (!json_is_string(cart_id) || !ck_id_valid(json_string_value(cart_id), "cart"))
+        return INVALID_CART(err, "cartId is not a cart id");
+    ck_error_clear(&dberr);
+    int rc = ck_cart_load(db, json_string_value(cart_id), &cart, &dberr);
+    if (rc == 0)
+        return INVALID_CART(err, "no such cart");
+    if (rc > 0 && (rc = check_table(db, user, &cart, session_id, 0, err, &dberr)) == 1)
+        return err->code;
+    if (rc < 0) {
+        *err = dberr;
+        return rc;
+    }
+    /* A Closed cart is one that was ordered: the actions after the order
+     * (activateOrderAction, a repeated cartToOrderAction) answer from its
+     * completed session; with none it is the table's INVALID_CART_ID. */
+    if (cart.status == CK_CART_CLOSED && !session_id[0])
+        return INVALID_CART(err, "the cart is Closed (already ordered)");
+    if (need_session && !session_id[0])
+        return ck_fail(err, CK_EINVALID, "NO_CHECKOUT_SESSION", "cartId",
+                       "the cart has no checkout session; call checkoutSessionAction first");
+    return 0;
 }
 
 int ck_session_flow(ck_db *db, const char *session_id, const ck_flow **out, ck_error *err)

@@ -24,6 +24,15 @@ typedef struct ck_session_action_result {
 int ck_session_action(ck_ctx *cx, ck_db *db, const ck_user *user, json_t *cart_id,
                       ck_session_action_result *out, ck_error *err);
 
+/* The checks of the action table, in its order (permission, cart id,
+ * account access, store membership; not the lease: the run takes it), for
+ * the Checkout Flow actions after the session action: then session_id is
+ * the cart's unarchived session ("" when none: NO_CHECKOUT_SESSION when
+ * need_session). A Closed cart passes only with its completed session.
+ * 0, or <0 with err a row of the table. */
+int ck_session_for_cart(ck_db *db, const ck_user *user, json_t *cart_id, int need_session,
+                        char session_id[CK_ID_MAX], ck_error *err);
+
 /* The one place a session's progress changes: lastSuccessfulStep becomes
  * `last` (NULL: none) and state follows from it (Start when none, else the
  * step after it, Completed after the last), inside the caller's
@@ -95,6 +104,18 @@ int ck_session_update_inputs(ck_ctx *cx, ck_db *db, const ck_user *user, const c
  * Active. Abandoning an archived session again is a no-op; a completed one is
  * 409 SESSION_COMPLETED; a held lease is 400 CART_ALREADY_IN_PROGRESS. */
 int ck_session_abandon(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id, ck_error *err);
+
+/* updateCheckoutSessionStateAction: moves the session's state back to
+ * `next` (Start or a step path of its flow), only while its state is `exp`
+ * (else 409 STATE_MISMATCH), under the session's lease (400
+ * CART_ALREADY_IN_PROGRESS while a placement runs). A forward move is 400
+ * INVALID_STATE; the same state changes nothing. Like a PATCH rewind,
+ * progress goes back to the step before `next`; going back to or before the
+ * payment gives back what it committed (holds voided, balances released)
+ * and raises inputsVersion. Unknown or invisible session: 404; completed:
+ * 409 SESSION_COMPLETED. 0 or <0. */
+int ck_session_set_state(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id, const char *exp,
+                         const char *next, ck_error *err);
 
 /* The session as API.md's JSON, or 404 when it does not exist or the user
  * may not buy for its account. *out belongs to the caller. */

@@ -236,3 +236,105 @@ int ck_session_abandon(ck_ctx *cx, ck_db *db, const ck_user *user, const char *s
         ck_log(CK_LOG_WARN, "abandon: void left to the sweeper", "sessionId", session_id, "error", verr.message, NULL);
     return 0;
 }
+
+typedef struct state_tx {
+    const char *session_id, *exp, *next, *owner;
+    const ck_flow *flow;
+    int gave_back; /* holds may wait for their gateway void */
+} state_tx;
+
+/* A state's place in the flow: -1 for Start, nsteps for Completed, else
+ * its step's index; -2 for neither. */
+static int state_index(const ck_flow *f, const char *state)
+{
+    if (strcmp(state, CK_STATE_START) == 0)
+        return -1;
+    if (strcmp(state, CK_STATE_COMPLETED) == 0)
+        return (int)f->nsteps;
+    int i = ck_flow_index(f, state);
+    return i >= 0 ? i : -2;
+}
+
+/* The state action's one commit, under its lease: the check of the
+ * expected state, the give-back of what the rewind passes (when it goes
+ * back to or before the payment), the progress, the lease released. */
+static int state_run(ck_db *db, void *arg, ck_error *err)
+{
+    state_tx *t = arg;
+    ck_session_row row;
+    int rc = ck_sessions_get(db, t->session_id, ck_now_ms(), &row, err);
+    if (rc <= 0)
+        return rc < 0 ? rc : ck_not_found(err, "checkout session", t->session_id);
+    char state[sizeof(row.state)];
+    snprintf(state, sizeof(state), "%s", row.state);
+    int last = row.has_last_step ? ck_flow_index(t->flow, row.last_step) : -1;
+    ck_sessions_row_clear(&row);
+    t->gave_back = 0;
+    if (strcmp(state, t->exp) != 0)
+        return ck_fail(err, CK_ECONFLICT, "STATE_MISMATCH", "expCurrentState",
+                       "the checkout's state is %s, not %s: it changed meanwhile (another tab?)", state, t->exp);
+    if (strcmp(state, CK_STATE_COMPLETED) == 0)
+        return ck_fail(err, CK_ECONFLICT, "SESSION_COMPLETED", NULL, "the order was placed; the checkout is closed");
+    int from = state_index(t->flow, state), to = state_index(t->flow, t->next);
+    if (to > from)
+        return ck_fail(err, CK_EINVALID, "INVALID_STATE", "nextState",
+                       "'nextState' %s comes after the current state %s: the state only moves back here", t->next,
+                       state);
+    if (to == from)
+        return ck_session_lease_release(db, t->session_id, t->owner, err);
+    /* Going back to or before the payment takes back what it committed,
+     * as an abandon does, and a new inputsVersion gives the next
+     * authorization a new key (the old one would answer the voided hold). */
+    const char *before = NULL;
+    int paid = ck_flow_compensated(t->flow, &before);
+    if (paid >= 0 && to <= paid && last >= paid) {
+        ck_giveback_opts opts = {.lease_owner = t->owner, .idle_before = 0, .rewind = 0};
+        ck_giveback_result gb;
+        if ((rc = ck_session_give_back(db, t->session_id, &opts, &gb, err)) < 0)
+            return rc;
+        if (rc == 0)
+            return why_not(db, t->session_id, err);
+        if ((rc = ck_sessions_bump_inputs_unordered(db, t->session_id, err)) < 0)
+            return rc;
+        t->gave_back = 1;
+    }
+    const char *progress = to > 0 ? t->flow->steps[to - 1].path : NULL;
+    if ((rc = ck_session_set_progress(db, t->flow, t->session_id, CK_ANY_STEP, progress, t->owner, err)) < 0)
+        return rc;
+    if (rc == 0)
+        return why_not(db, t->session_id, err);
+    return ck_session_lease_release(db, t->session_id, t->owner, err);
+}
+
+int ck_session_set_state(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id, const char *exp,
+                         const char *next, ck_error *err)
+{
+    char account[CK_ID_MAX];
+    const ck_flow *flow = NULL;
+    int rc = ck_sessions_refs(db, session_id, account, NULL, NULL, err);
+    if (rc <= 0)
+        return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
+    if ((rc = ck_user_can_buy_for(db, user, account, err)) <= 0)
+        return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
+    if ((rc = ck_session_flow(db, session_id, &flow, err)) < 0)
+        return rc;
+    if (strcmp(next, CK_STATE_COMPLETED) == 0 || state_index(flow, next) == -2)
+        return ck_fail(err, CK_EINVALID, "INVALID_STATE", "nextState",
+                       "'nextState' must be Start or a step of the checkout's flow, not %s", next);
+    /* The lease, as place-order and abandon take it. */
+    char owner[CK_OWNER_MAX];
+    ck_owner_new(owner, cx->node_id, "state");
+    if ((rc = ck_session_lease_take(db, session_id, owner, cx->cfg.lease_seconds, err)) <= 0)
+        return rc < 0 ? rc : why_not(db, session_id, err);
+    state_tx t = {.session_id = session_id, .exp = exp, .next = next, .owner = owner, .flow = flow};
+    rc = ck_db_tx(db, 1, state_run, &t, err);
+    if (rc < 0) {
+        ck_session_lease_release(db, session_id, owner, NULL);
+        return rc;
+    }
+    ck_error verr;
+    if (t.gave_back && ck_hold_void_session(cx, db, session_id, &verr) < 0)
+        ck_log(CK_LOG_WARN, "state rewind: void left to the sweeper", "sessionId", session_id, "error", verr.message,
+               NULL);
+    return 0;
+}

@@ -366,3 +366,16 @@ int ck_payments_take_hold(ck_db *db, const char *key, const char *session_id, co
                         "titti", order_id, now, key, session_id, now);
     return rc < 0 ? rc : changed == 1;
 }
+
+int ck_payments_session_hold(ck_db *db, const char *session_id, char auth_id[CK_ID_MAX], ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err,
+                       "SELECT id FROM payment_authorizations WHERE session_id = ? AND void_pending = 0"
+                       " AND status IN ('Authorized', 'Captured') ORDER BY id DESC LIMIT 1",
+                       "t", session_id);
+    if (rc == 1)
+        ck_col_copy(st, 0, auth_id, CK_ID_MAX);
+    ck_db_done(st);
+    return rc;
+}

@@ -142,6 +142,11 @@ typedef struct ck_auth_new {
  * by no order, made under a key other than keep_key; 0 none; <0. */
 int ck_payments_other_open_hold(ck_db *db, const char *session_id, const char *keep_key, ck_error *err);
 /* 1 when an Authorized hold not marked for void is recorded under key; 0 none; <0. */
+/* The session's live hold: its newest authorization neither voided nor
+ * marked for void (Authorized, or Captured once the order is fulfilled):
+ * 1 with auth_id, 0 none (a method without a gateway hold, or none yet),
+ * or <0. */
+int ck_payments_session_hold(ck_db *db, const char *session_id, char auth_id[CK_ID_MAX], ck_error *err);
 int ck_payments_hold_recorded(ck_db *db, const char *key, ck_error *err);
 /* Records an Authorized hold; one already recorded under its key stays as it is. */
 int ck_payments_insert_authorization(ck_db *db, const ck_auth_new *a, ck_error *err);
