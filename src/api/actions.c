@@ -195,8 +195,19 @@ static int run_step(ck_req *req, const action *a, json_t *in, json_t *outputs, c
 {
     char sid[CK_ID_MAX];
     ck_place_result res;
+    int before = 0;
     int rc = ck_session_for_cart(req->db, &req->user, json_object_get(in, "cartId"), 1, sid, err);
-    if (rc < 0 || (rc = ck_place_run(req->cx, req->db, &req->user, sid, NULL, a->through, &res, err)) < 0)
+    if (rc < 0)
+        return rc;
+    /* The reference's order asks for the shipment before the delivery
+     * method is set (setCheckoutDeliveryMethod comes after it): without a
+     * method the shipping step waits, and the next action runs it. */
+    if (a->through == &ck_step_shipping && (rc = ck_session_has_shipping_method(req->db, sid, err)) <= 0) {
+        if (rc < 0)
+            return rc;
+        before = 1;
+    }
+    if ((rc = ck_place_run(req->cx, req->db, &req->user, sid, NULL, a->through, before, &res, err)) < 0)
         return rc;
     if (a->outputs & OUT_AUTH_ID) {
         char auth[CK_ID_MAX];

@@ -291,6 +291,8 @@ static int run_flow(run *r, const ck_flow *flow, size_t from, size_t to)
     ck_error dberr;
     for (size_t i = from; i < to;) {
         group g = {.r = r, .i = i, .end = ck_flow_group_end(flow, i), .res = CK_STEP_OK, .failed = NULL};
+        if (g.end > to) /* a run for an action stops inside a group: its steps so far commit */
+            g.end = to;
         g.external = (flow->steps[i].kind->flags & CK_STEP_EXTERNAL) != 0;
         g.final = g.end >= to;
         /* An external step talks to the world outside any transaction. */
@@ -368,20 +370,26 @@ static int take_lease(ck_db *db, void *arg, ck_error *err)
 }
 
 /* Where a run that stands for built-in `through` (NULL: the whole flow)
- * ends: one past the commit group of that built-in's step, wherever the
- * flow puts it (after the extension steps before it). A flow without that
- * built-in ends before the first built-in that comes after it in the
- * standard order. */
-static size_t run_end(const ck_flow *f, const ck_step_kind *through)
+ * ends, exclusive: just after that built-in's step wherever the flow puts
+ * it (so after the extension steps before it), or before it when `before`;
+ * an order step ends with its group (create_order, confirm and close_cart
+ * are one commit: no order without its events and closed cart). A flow
+ * without that built-in ends before the first built-in that comes after it
+ * in the standard order. */
+static size_t run_end(const ck_flow *f, const ck_step_kind *through, int before)
 {
     if (!through)
         return f->nsteps;
     int rank = ck_step_builtin_rank(through);
     for (size_t i = 0; i < f->nsteps; i++) {
-        if (f->steps[i].kind == through)
-            return ck_flow_group_end(f, i);
-        if (ck_step_builtin_rank(f->steps[i].kind) > rank)
-            return i == 0 ? 0 : ck_flow_group_end(f, i - 1);
+        const ck_step_kind *k = f->steps[i].kind;
+        if (k == through) {
+            if (k->flags & CK_STEP_ORDER)
+                return before ? i : ck_flow_group_end(f, i);
+            return before ? i : i + 1;
+        }
+        if (ck_step_builtin_rank(k) > rank)
+            return i;
     }
     return f->nsteps;
 }
@@ -389,7 +397,7 @@ static size_t run_end(const ck_flow *f, const ck_step_kind *through)
 int ck_place_order(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id, const char *request_id,
                    ck_place_result *out, ck_error *err)
 {
-    return ck_place_run(cx, db, user, session_id, request_id, NULL, out, err);
+    return ck_place_run(cx, db, user, session_id, request_id, NULL, 0, out, err);
 }
 
 /* The run had nothing left to do before its end: the lease goes back and
@@ -403,7 +411,7 @@ static int nothing_to_run(ck_db *db, void *arg, ck_error *err)
 }
 
 int ck_place_run(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id, const char *request_id,
-                 const ck_step_kind *through, ck_place_result *out, ck_error *err)
+                 const ck_step_kind *through, int before, ck_place_result *out, ck_error *err)
 {
     memset(out, 0, sizeof(*out));
     char order_id[CK_ID_MAX];
@@ -453,7 +461,7 @@ int ck_place_run(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session
         run_free(&r);
         return rc;
     }
-    size_t from = ck_flow_resume_index(r.flow, r.last_step), to = run_end(r.flow, through);
+    size_t from = ck_flow_resume_index(r.flow, r.last_step), to = run_end(r.flow, through, before);
     if (from >= to) /* an action for a step the session is already past */
         rc = ck_db_tx(db, 1, nothing_to_run, &r, err);
     else if ((rc = run_flow(&r, r.flow, from, to)) < 0)

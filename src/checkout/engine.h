@@ -23,14 +23,15 @@ int ck_place_order(ck_ctx *cx, ck_db *db, const ck_user *user, const char *sessi
                    ck_place_result *out, ck_error *err);
 
 /* ck_place_order that runs only as far as the built-in `through` (NULL: to
- * the end): through the commit group of that step wherever the session's
- * flow puts it (a flow without it: up to the next built-in of the standard
- * order). A session already past it runs nothing and succeeds; a completed
+ * the end): through that step wherever the session's flow puts it (an
+ * order step: through the order's whole commit), or up to it when `before`;
+ * a flow without it: up to the next built-in of the standard order. A
+ * session already past that point runs nothing and succeeds; a completed
  * one replays. The same lease, commits, keys and errors as a placement, so
  * these runs and placements mixed make one order. (The Checkout Flow
  * actions, API.md.) */
 int ck_place_run(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session_id, const char *request_id,
-                 const ck_step_kind *through, ck_place_result *out, ck_error *err);
+                 const ck_step_kind *through, int before, ck_place_result *out, ck_error *err);
 
 /* Records a Queued PlaceOrder request for the session (after the same
  * visibility and state checks) and wakes the runner; *request_id gets its id.

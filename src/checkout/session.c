@@ -201,6 +201,18 @@ int ck_session_for_cart(ck_db *db, const ck_user *user, json_t *cart_id, int nee
     return 0;
 }
 
+int ck_session_has_shipping_method(ck_db *db, const char *session_id, ck_error *err)
+{
+    json_t *inputs = NULL;
+    char last[CK_STEP_PATH_MAX];
+    int rc = ck_sessions_inputs(db, session_id, &inputs, last, err);
+    if (rc <= 0)
+        return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
+    rc = json_is_string(json_object_get(inputs, "shippingMethodId"));
+    json_decref(inputs);
+    return rc;
+}
+
 int ck_session_flow(ck_db *db, const char *session_id, const ck_flow **out, ck_error *err)
 {
     char flow_id[CK_ID_MAX];

@@ -33,6 +33,9 @@ int ck_session_action(ck_ctx *cx, ck_db *db, const ck_user *user, json_t *cart_i
 int ck_session_for_cart(ck_db *db, const ck_user *user, json_t *cart_id, int need_session,
                         char session_id[CK_ID_MAX], ck_error *err);
 
+/* 1 when the session's inputs name a shipping method, 0 when not, or <0. */
+int ck_session_has_shipping_method(ck_db *db, const char *session_id, ck_error *err);
+
 /* The one place a session's progress changes: lastSuccessfulStep becomes
  * `last` (NULL: none) and state follows from it (Start when none, else the
  * step after it, Completed after the last), inside the caller's
