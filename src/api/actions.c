@@ -140,9 +140,8 @@ static int describe(ck_req *req, int ref, ck_error *err)
     if (rc < 0)
         return rc;
     return ck_reply(req, 200,
-                    json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", a->name, "label", a->label, "type",
-                              "STANDARD_INVOCABLE_ACTION", "inputs", params_json(a->inputs, 0), "outputs",
-                              params_json(NULL, a->outputs)));
+                    json_pack("{s:s, s:s, s:o, s:o}", "name", a->name, "label", a->label, "inputs",
+                              params_json(a->inputs, 0), "outputs", params_json(NULL, a->outputs)));
 }
 
 /* The result of one input in the session action's envelope. */
