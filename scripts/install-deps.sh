@@ -18,9 +18,11 @@ pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
 #   curl           test_ctl runs the curl commands seed-demo prints
 #   prometheus     promtool (/usr/bin/promtool), to check /metrics
 #   systemd        systemd-analyze, to verify packaging/checkoutd.service
+#   nodejs npm     npm ci installs tests/jsforce (jsforce, and the Node 22 it runs on); only when no npm is on PATH (NodeSource's nodejs bundles npm and conflicts with Debian's)
 # The sanitizers' runtimes (libasan, libubsan) come with build-essential's gcc.
 if [ "$mode" = test ]; then
   pkgs+=(libcmocka-dev postgresql util-linux sqlite3 prometheus systemd)
+  command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 elif [ "$mode" != run ]; then
   echo "usage: $0 [run|test]" >&2
   exit 2
