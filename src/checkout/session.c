@@ -38,6 +38,19 @@ static int action_fail(ck_error *err, const char *reason, const char *field, con
                 "a checkout of this cart is being processed right now; try again shortly")
 #define NOT_CREATED(err, msg) action_fail(err, "SESSION_NOT_CREATED", NULL, msg)
 
+/* The table's first rows, which need no database: the permission, then
+ * the cart id's presence and form. 0 or the row's error. */
+static int first_rows(const ck_user *user, json_t *cart_id, ck_error *err)
+{
+    if (!(user->perms & (CK_PERM_BUYER | CK_PERM_INTEGRATOR | CK_PERM_ADMIN)))
+        return CANNOT_INVOKE(err);
+    if (!cart_id || json_is_null(cart_id))
+        return INVALID_CART(err, "cartId is required");
+    if (!json_is_string(cart_id) || !ck_id_valid(json_string_value(cart_id), "cart"))
+        return INVALID_CART(err, "cartId is not a cart id");
+    return 0;
+}
+
 /* The checks that only read, in the table's order (after the permission and
  * cart id syntax checks). Returns 0 when the action may write, 1 when a row
  * of the table holds (err set), <0 when a read failed (dberr set). */
@@ -143,18 +156,15 @@ int ck_session_action(ck_ctx *cx, ck_db *db, const ck_user *user, json_t *cart_i
                       ck_session_action_result *out, ck_error *err)
 {
     memset(out, 0, sizeof(*out));
-    if (!(user->perms & (CK_PERM_BUYER | CK_PERM_INTEGRATOR | CK_PERM_ADMIN)))
-        return CANNOT_INVOKE(err);
-    if (!cart_id || json_is_null(cart_id))
-        return INVALID_CART(err, "cartId is required");
-    if (!json_is_string(cart_id) || !ck_id_valid(json_string_value(cart_id), "cart"))
-        return INVALID_CART(err, "cartId is not a cart id");
+    int rc = first_rows(user, cart_id, err);
+    if (rc < 0)
+        return rc;
     const char *id = json_string_value(cart_id);
 
     ck_error werr;
     ck_error_clear(&werr);
     action_tx a = {.cx = cx, .user = user, .cart_id = id, .out = out, .err = err};
-    int rc = ck_db_tx(db, 1, action_tx_run, &a, &werr);
+    rc = ck_db_tx(db, 1, action_tx_run, &a, &werr);
     if (rc >= 0)
         return 0;
     if (a.table_row) {
@@ -174,14 +184,11 @@ int ck_session_for_cart(ck_db *db, const ck_user *user, json_t *cart_id, int nee
     ck_error dberr;
     ck_cart cart;
     session_id[0] = '\0';
-    if (!(user->perms & (CK_PERM_BUYER | CK_PERM_INTEGRATOR | CK_PERM_ADMIN)))
-        return CANNOT_INVOKE(err);
-    if (!cart_id || json_is_null(cart_id))
-        return INVALID_CART(err, "cartId is required");
-    if (!json_is_string(cart_id) || !ck_id_valid(json_string_value(cart_id), "cart"))
-        return INVALID_CART(err, "cartId is not a cart id");
+    int rc = first_rows(user, cart_id, err);
+    if (rc < 0)
+        return rc;
     ck_error_clear(&dberr);
-    int rc = ck_cart_load(db, json_string_value(cart_id), &cart, &dberr);
+    rc = ck_cart_load(db, json_string_value(cart_id), &cart, &dberr);
     if (rc == 0)
         return INVALID_CART(err, "no such cart");
     if (rc > 0 && (rc = check_table(db, user, &cart, session_id, 0, err, &dberr)) == 1)

@@ -216,3 +216,27 @@ long long ckt_now_ms(void)
 {
     return clock_ms(CLOCK_REALTIME);
 }
+
+void ckt_fx_install_flow(ckt_fx *f, const char *store, json_t *steps, char out[64])
+{
+    ckt_daemon *d = &f->d;
+    ckt_resp r = ckt_httpf(d, "POST", "/v1/flows/flow_standard/clone", CKT_ADMIN_KEY, "{\"storeId\":\"%s\"}", store);
+    ckt_expect_status(&r, 201);
+    snprintf(out, 64, "%s", ckt_str(r.json, "id"));
+    ckt_free(&r);
+    json_t *body = json_pack("{s:o}", "steps", steps);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/flows/%s", out);
+    r = ckt_http(d, "PUT", path, CKT_ADMIN_KEY, text, NULL);
+    free(text);
+    ckt_expect_status(&r, 200);
+    assert_int_equal(ckt_int(r.json, "version"), 2);
+    ckt_free(&r);
+    snprintf(path, sizeof(path), "/v1/flows/%s/activate", out);
+    r = ckt_http(d, "POST", path, CKT_ADMIN_KEY, "{}", NULL);
+    ckt_expect_status(&r, 200);
+    assert_string_equal(ckt_str(r.json, "status"), "Active");
+    ckt_free(&r);
+}

@@ -106,6 +106,11 @@ void ckt_expect_step_error(const ckt_resp *r, long status, const char *reason, c
 /* Places and expects that step failure. */
 void ckt_place_fails(ckt_fx *f, const char *sid, long status, const char *reason, const char *step);
 
+/* Makes steps (a JSON array, taken) the active flow of store: a Draft
+ * cloned from flow_standard, the steps PUT (version 2), activated. The
+ * flow's id into out. Sessions created after it pin it. */
+void ckt_fx_install_flow(ckt_fx *f, const char *store, json_t *steps, char out[64]);
+
 /* Asserts obj is an object holding exactly these keys (NULL-terminated). */
 void ckt_expect_keys(json_t *obj, const char *const keys[]);
 

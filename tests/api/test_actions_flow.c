@@ -585,31 +585,6 @@ static json_t *builtin(const char *name)
     return json_pack("{s:s, s:s}", "name", name, "kind", "builtin");
 }
 
-/* Makes steps (taken) the store's active flow: flow_standard cloned for the
- * store, the steps PUT, activated. Its id into out. (test_flow_steps.c has
- * the same helper; it could move to fixtures.) */
-static void install_flow(ckt_fx *f, json_t *steps, char out[64])
-{
-    ckt_daemon *d = &f->d;
-    ckt_resp r = ckt_httpf(d, "POST", "/v1/flows/flow_standard/clone", CKT_ADMIN_KEY, "{\"storeId\":\"%s\"}", f->store);
-    ckt_expect_status(&r, 201);
-    snprintf(out, 64, "%s", ckt_str(r.json, "id"));
-    ckt_free(&r);
-    json_t *body = json_pack("{s:o}", "steps", steps);
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    char path[128];
-    snprintf(path, sizeof(path), "/v1/flows/%s", out);
-    r = ckt_http(d, "PUT", path, CKT_ADMIN_KEY, text, NULL);
-    free(text);
-    ckt_expect_status(&r, 200);
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/flows/%s/activate", out);
-    r = ckt_http(d, "POST", path, CKT_ADMIN_KEY, "{}", NULL);
-    ckt_expect_status(&r, 200);
-    assert_string_equal(ckt_str(r.json, "status"), "Active");
-    ckt_free(&r);
-}
 
 /* The standard built-ins, leaving out skip (NULL: none), with ins (taken,
  * may be NULL) right after `after`. */
@@ -642,7 +617,7 @@ static void lua_step_before_payment(void **state)
     ckt_fx *f = &F;
     setup(f, NULL);
     char flow[64];
-    install_flow(f,
+    ckt_fx_install_flow(f, f->store,
                  std_steps(NULL, "business_rules",
                            json_pack("[{s:s, s:s, s:{s:s}}]", "name", "limit", "kind", "lua", "config", "script",
                                      LIMIT_SCRIPT)),
@@ -691,7 +666,7 @@ static void flow_without_tax(void **state)
     ckt_fx *f = &F;
     setup(f, NULL);
     char flow[64];
-    install_flow(f, std_steps("tax", NULL, NULL), flow);
+    ckt_fx_install_flow(f, f->store, std_steps("tax", NULL, NULL), flow);
     for (int ref = 0; ref < 2; ref++) {
         co c;
         ref_begin(f, &c, 3, PAY_CARD("tok_visa"));

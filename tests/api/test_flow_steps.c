@@ -207,31 +207,6 @@ static json_t *std_with(const char *after, json_t *ins)
     return steps;
 }
 
-/* Makes steps (taken) the store's active flow: a clone of flow_standard
- * for it, the steps PUT, activated. Its id into out. */
-static void install_flow(ckt_fx *f, const char *store, json_t *steps, char out[64])
-{
-    ckt_daemon *d = &f->d;
-    ckt_resp r = ckt_httpf(d, "POST", "/v1/flows/flow_standard/clone", CKT_ADMIN_KEY, "{\"storeId\":\"%s\"}", store);
-    ckt_expect_status(&r, 201);
-    snprintf(out, 64, "%s", ckt_str(r.json, "id"));
-    ckt_free(&r);
-    json_t *body = json_pack("{s:o}", "steps", steps);
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    char path[128];
-    snprintf(path, sizeof(path), "/v1/flows/%s", out);
-    r = ckt_http(d, "PUT", path, CKT_ADMIN_KEY, text, NULL);
-    free(text);
-    ckt_expect_status(&r, 200);
-    assert_int_equal(ckt_int(r.json, "version"), 2);
-    ckt_free(&r);
-    snprintf(path, sizeof(path), "/v1/flows/%s/activate", out);
-    r = ckt_http(d, "POST", path, CKT_ADMIN_KEY, "{}", NULL);
-    ckt_expect_status(&r, 200);
-    assert_string_equal(ckt_str(r.json, "status"), "Active");
-    ckt_free(&r);
-}
 
 /* A checkout of the fixture's buyer (qty x f->prod, US address, pay) that
  * pinned flow (NULL: flow_standard). */
@@ -305,7 +280,7 @@ static void lua_rule_rejects_over_total(void **state)
     ckt_fx_opts o = {.fake_gateway = 1, .default_product = 1};
     ckt_fx_setup(f, &o);
     char flow[64], big[64], small[64], msg[256];
-    install_flow(f, f->store, std_with("business_rules", json_pack("[o]", lua_step("quote", QUOTE_SCRIPT))), flow);
+    ckt_fx_install_flow(f, f->store, std_with("business_rules", json_pack("[o]", lua_step("quote", QUOTE_SCRIPT))), flow);
 
     session_on(f, flow, 6, PAY_CARD("tok_visa"), big);
     place_fails(f, big, 400, "EXTENSION_REJECTED", "quote", msg, sizeof(msg));
@@ -421,7 +396,7 @@ static void lua_sandbox_hostile_scripts(void **state)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char flow[64], sid[64], msg[256];
-        install_flow(f, f->store, std_with("business_rules", json_pack("[o]", lua_step("rule", cases[i].script))),
+        ckt_fx_install_flow(f, f->store, std_with("business_rules", json_pack("[o]", lua_step("rule", cases[i].script))),
                      flow);
         session_on(f, flow, 3, PAY_CARD("tok_visa"), sid);
         long long t0 = ckt_mono_ms();
@@ -438,7 +413,7 @@ static void lua_sandbox_hostile_scripts(void **state)
 
     /* After the tampering: a fresh sandbox, the string library intact. */
     char flow[64], sid[64];
-    install_flow(f, f->store,
+    ckt_fx_install_flow(f, f->store,
                  std_with("business_rules",
                           json_pack("[o]", lua_step("rule", "function check(cart) if string.upper(\"a\") ~= \"A\" "
                                                             "or (\"a\"):upper() ~= \"A\" or string.rep == nil "
@@ -450,7 +425,7 @@ static void lua_sandbox_hostile_scripts(void **state)
 
     /* Endless loops beside a normal checkout of another store. */
     char loop_flow[64], h[3][64], store2[64], shm2[64], prod2[64], normal[64];
-    install_flow(f, f->store, std_with("business_rules", json_pack("[o]", lua_step("rule", ENDLESS))), loop_flow);
+    ckt_fx_install_flow(f, f->store, std_with("business_rules", json_pack("[o]", lua_step("rule", ENDLESS))), loop_flow);
     for (int k = 0; k < 3; k++)
         session_on(f, loop_flow, 3, PAY_CARD("tok_visa"), h[k]);
     ckt_store(&f->d, store2);
@@ -484,7 +459,7 @@ static void http_setup(ckt_fx *f, int answer, long timeout_ms, char flow[64])
     peer_start(answer);
     ckt_fx_opts o = {.fake_gateway = 1, .sku_prefix = "ERP", .stock = 100};
     ckt_fx_setup(f, &o);
-    install_flow(f, f->store, std_with("business_rules", json_pack("[o]", http_step("credit", timeout_ms))), flow);
+    ckt_fx_install_flow(f, f->store, std_with("business_rules", json_pack("[o]", http_step("credit", timeout_ms))), flow);
 }
 
 /* 3a. {"ok":false,"message":"credit hold"}: 400 EXTENSION_REJECTED at the
@@ -648,7 +623,7 @@ static void http_patch_rewinds_to_callout(void **state)
     ckt_fx_opts o = {.fake_gateway = 1, .default_product = 1};
     ckt_fx_setup(f, &o);
     char flow[64], sid[64];
-    install_flow(f, f->store, std_with("pricing", json_pack("[o]", http_step("gate", 0))), flow);
+    ckt_fx_install_flow(f, f->store, std_with("pricing", json_pack("[o]", http_step("gate", 0))), flow);
     session_on(f, flow, 3, PAY_CARD("tok_decline"), sid);
     long long v = inputs_version(f, sid);
     place_fails(f, sid, 400, "PAYMENT_DECLINED", "payment", NULL, 0);
@@ -686,7 +661,7 @@ static void when_http_by_method(void **state)
     ckt_fx_opts o = {.faults = "step.fail:payment*1", .default_product = 1};
     ckt_fx_setup(f, &o);
     char flow[64], card[64], po[64];
-    install_flow(f, f->store, std_with("business_rules", json_pack("[o]", when_po(http_step("po_check", 0)))), flow);
+    ckt_fx_install_flow(f, f->store, std_with("business_rules", json_pack("[o]", when_po(http_step("po_check", 0)))), flow);
 
     session_on(f, flow, 3, PAY_CARD("tok_visa"), card);
     place_fails(f, card, 500, "INTERNAL_ERROR", "payment", NULL, 0);
@@ -717,7 +692,7 @@ static void when_lua_by_method(void **state)
     char flow[64], card[64], po[64], msg[256];
     json_t *rule = when_po(lua_step("po_rule", "function check(cart) return false, \"no purchase orders for \" .. "
                                                "cart.paymentMethod end"));
-    install_flow(f, f->store, std_with("business_rules", json_pack("[o]", rule)), flow);
+    ckt_fx_install_flow(f, f->store, std_with("business_rules", json_pack("[o]", rule)), flow);
     session_on(f, flow, 3, PAY_PO("PO-7002"), po);
     place_fails(f, po, 400, "EXTENSION_REJECTED", "po_rule", msg, sizeof(msg));
     assert_string_equal(msg, "no purchase orders for purchase_order");
@@ -740,7 +715,7 @@ static void erp_setup(ckt_fx *f, const char *faults, const char *const *extra, c
     ckt_fx_opts o = {.faults = faults, .extra = extra, .fake_gateway = 1, .default_product = 1};
     ckt_fx_setup(f, &o);
     json_t *erp = subflow("erp", json_pack("[o, o]", http_step("credit", 0), lua_step("limits", LIMITS_SCRIPT)));
-    install_flow(f, f->store, std_with("business_rules", json_pack("[o]", erp)), flow);
+    ckt_fx_install_flow(f, f->store, std_with("business_rules", json_pack("[o]", erp)), flow);
 }
 
 /* 5a. The nested http step fails once: 500 at "erp/credit", progress at
@@ -812,7 +787,7 @@ static void crash_setup(ckt_fx *f, const char *faults, char flow[64])
     ckt_fx_setup(f, &o);
     json_t *erp = subflow("erp", json_pack("[o, o]", http_step("credit", 0), lua_step("limits", LIMITS_SCRIPT)));
     json_t *ins = json_pack("[o, o, o]", lua_step("quote", QUOTE_SCRIPT), http_step("gate", 0), erp);
-    install_flow(f, f->store, std_with("business_rules", ins), flow);
+    ckt_fx_install_flow(f, f->store, std_with("business_rules", ins), flow);
 }
 
 /* Places after the restart: 201 (or a 200 replay); on PostgreSQL, while
