@@ -202,6 +202,15 @@ mkdir -p "$logs"
   grep -q " $suite\$" <<<"$entries" || echo "deb $mirror $suite main"
 } >"$root/etc/apt/sources.list"
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+# This machine's own CA certificates (/usr/local/share/ca-certificates: a
+# way out that re-signs TLS, as the sandbox's egress does) are part of its
+# network, like resolv.conf: every machine here has them. ca-certificates,
+# which make run installs, adds them to the system bundle; npm (the jsforce
+# test) trusts that bundle.
+if [ -d /usr/local/share/ca-certificates ]; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp -L /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
+fi
 [ -s "$root/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
 # Packages' services (postgresql's own cluster, prometheus) must not start in
 # the chroot: they would listen on this machine's network, which the chroot

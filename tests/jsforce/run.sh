@@ -41,6 +41,15 @@ install() {
   log=$(mktemp)
   # --ignore-scripts: nothing here needs an install script (core-js's only
   # prints a notice), and none of them runs under the machine's Node.
+  # npm trusts the system's CA bundle (ca-certificates), as curl and apt
+  # do, unless it was told otherwise: a machine whose way out re-signs TLS
+  # with its own CA has that CA there, not in Node's built-in list.
+  local ca=/etc/ssl/certs/ca-certificates.crt
+  if [ -z "${npm_config_cafile:-}" ] && [ -s "$ca" ]; then
+    case $(npm config get cafile 2>/dev/null) in
+      "" | null | undefined) export npm_config_cafile=$ca ;;
+    esac
+  fi
   if ! (cd "$here" && npm ci --no-audit --no-fund --ignore-scripts --no-update-notifier) >"$log" 2>&1; then
     echo "run.sh: npm ci failed in $here:" >&2
     cat "$log" >&2
