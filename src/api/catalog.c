@@ -149,7 +149,8 @@ static int patch_product(ck_req *req, ck_error *err)
 {
     const char *id = req->params[0];
     ck_product p = {0};
-    int rc = ck_catalog_get_product(req->db, id, &p, err);
+    /* Read under the row's lock: the write below sets every field. */
+    int rc = ck_catalog_get_product_for_update(req->db, id, &p, err);
     if (rc == 0)
         rc = ck_not_found(err, "product", id);
     if (rc == 1 && (rc = read_product(req->json, 0, &p, err)) == 0 &&

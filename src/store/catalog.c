@@ -58,6 +58,12 @@ int ck_catalog_get_product(ck_db *db, const char *id, ck_product *out, ck_error 
     return rc == 1 ? product_from_row(st, out, err) : rc;
 }
 
+int ck_catalog_get_product_for_update(ck_db *db, const char *id, ck_product *out, ck_error *err)
+{
+    int rc = ck_db_changed(db, err, "UPDATE products SET updated_at = updated_at WHERE id = ?", "t", id);
+    return rc <= 0 ? rc : ck_catalog_get_product(db, id, out, err);
+}
+
 int ck_catalog_find_product(ck_db *db, const char *store_id, const char *product_id, const char *sku,
                             ck_product *out, ck_error *err)
 {

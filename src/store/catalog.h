@@ -42,6 +42,14 @@ int ck_catalog_find_product(ck_db *db, const char *store_id, const char *product
  * that sku; or <0. */
 int ck_catalog_insert_product(ck_db *db, const char *store_id, ck_product *p, ck_error *err);
 
+/* ck_catalog_get_product for a read-modify-write, inside the caller's
+ * write transaction: its first statement holds the product row (a no-op
+ * UPDATE), so on PostgreSQL an order that takes stock, or another PATCH,
+ * commits before the read or waits until this transaction ends, and the
+ * write that follows cannot put back a value read before it. 1, 0 no such
+ * product, or <0. */
+int ck_catalog_get_product_for_update(ck_db *db, const char *id, ck_product *out, ck_error *err);
+
 /* Writes every field of p over product p->id (store_id excepted): 1
  * changed, 0 no such product, CK_ECONFLICT as for insert, or <0. */
 int ck_catalog_update_product(ck_db *db, const ck_product *p, ck_error *err);

@@ -1,5 +1,8 @@
-/* test_cart_races.c: an item write and a cart's move to Checkout (API.md
- * "Carts": a cart in Checkout answers item edits 409 CART_NOT_EDITABLE).
+/* test_cart_races.c: writes that race a commit held open by the test. An
+ * item write and a cart's move to Checkout (API.md "Carts": a cart in
+ * Checkout answers item edits 409 CART_NOT_EDITABLE); and a product PATCH
+ * and an order's stock decrement (the PATCH writes every field, so it must
+ * read after the decrement, never put the old stock back).
  * The item write checks the status in its own transaction, by holding the
  * cart row while it is Active. On PostgreSQL the test makes the race happen
  * for certain: its own transaction moves the cart to Checkout and holds the
@@ -120,10 +123,71 @@ static void item_write_loses_to_checkout(void **state)
     ckt_finish(d);
 }
 
+typedef struct patch_call {
+    ckt_daemon *d;
+    const char *path;
+    ckt_resp r;
+} patch_call;
+
+static void *patch_name(void *arg)
+{
+    patch_call *p = arg;
+    p->r = ckt_http(p->d, "PATCH", p->path, CKT_ADMIN_KEY, "{\"name\":\"Renamed\"}", NULL);
+    return NULL;
+}
+
+/* A PATCH of a product's name while an order's commit takes 3 of its stock
+ * (the test's own transaction, with create_order's statement): the PATCH
+ * waits for the row, then reads the new stock, and its write keeps it. A
+ * PATCH that read before the lock would write 100 back: 3 units sold twice. */
+static void product_patch_keeps_stock_taken(void **state)
+{
+    (void)state;
+    ckt_daemon *d = &D;
+    ckt_start(d, NULL, NULL);
+    char store[64], prod[64], path[256];
+    ckt_store(d, store);
+    ckt_product(d, store, NULL, prod); /* stock 100 */
+    snprintf(path, sizeof(path), "/v1/products/%s", prod);
+    patch_call p = {.d = d, .path = path};
+    char sql[512];
+    snprintf(sql, sizeof(sql), "UPDATE products SET stock = stock - 3 WHERE id = '%s' AND stock >= 3", prod);
+    if (d->pg) {
+        PGconn *c = PQconnectdb(d->pg_url), *watch = PQconnectdb(d->pg_url);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        assert_int_equal(PQstatus(watch), CONNECTION_OK);
+        pg_ok(c, "BEGIN");
+        pg_ok(c, sql);
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, patch_name, &p), 0);
+        int waited = 0;
+        for (int i = 0; i < 1000 && !(waited = daemon_waits(watch, d->pg_db)); i++) {
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        pg_ok(c, "COMMIT");
+        pthread_join(t, NULL);
+        assert_true(waited); /* the PATCH had reached the row before the commit */
+        PQfinish(c);
+        PQfinish(watch);
+    } else {
+        /* SQLite's write transactions are serial: one after the other. */
+        ckt_db_exec(d, "%s", sql);
+        patch_name(&p);
+    }
+    ckt_expect_status(&p.r, 200);
+    assert_string_equal(ckt_str(p.r.json, "name"), "Renamed");
+    assert_int_equal(ckt_int(p.r.json, "stock"), 97);
+    ckt_free(&p.r);
+    assert_int_equal(ckt_db_int(d, "SELECT stock FROM products WHERE id = '%s'", prod), 97);
+    ckt_finish(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(item_write_loses_to_checkout, teardown),
+        cmocka_unit_test_teardown(product_patch_keeps_stock_taken, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
