@@ -11,7 +11,7 @@
 #include "core/json.h"
 #include "core/context.h"
 #include "carts/cart.h"
-#include "checkout/flow.h"
+#include "flows/flow.h"
 #include "checkout/giveback.h"
 #include "checkout/session.h"
 #include "steps/step.h"

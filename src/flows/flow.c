@@ -111,8 +111,3 @@ int ck_flow_compensated(const ck_flow *f, const char **before)
         }
     return -1;
 }
-
-const char *ck_flow_next_state(const char *state)
-{
-    return ck_flow_state_after(ck_flow_standard(), state);
-}

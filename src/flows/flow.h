@@ -116,7 +116,5 @@ int ck_flow_rewind_target(const ck_flow *f, const char *last, unsigned changed, 
  * the flow has none. */
 int ck_flow_compensated(const ck_flow *f, const char **before);
 
-/* The standard flow's ck_flow_state_after. */
-const char *ck_flow_next_state(const char *state);
 
 #endif

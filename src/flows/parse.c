@@ -15,7 +15,6 @@ typedef struct parser {
     size_t cap;
     ck_step_kind_lookup lookup;
     void *arg;
-    int flags;
     ck_error *err;
 } parser;
 
@@ -246,7 +245,7 @@ static int build(ck_flow **out, const char *id, int64_t version, json_t *steps, 
                  void *arg, int flags, ck_error *err)
 {
     ck_flow *f = calloc(1, sizeof(*f));
-    parser p = {.f = f, .cap = 0, .lookup = lookup, .arg = arg, .flags = flags, .err = err};
+    parser p = {.f = f, .cap = 0, .lookup = lookup, .arg = arg, .err = err};
     int rc;
     *out = NULL;
     if (!f)

@@ -64,6 +64,38 @@ static int daemon_waits(PGconn *c, const char *dbname)
     return n > 0;
 }
 
+/* Runs sql in a commit of the test's own, racing call(arg) against it. On
+ * PostgreSQL the commit is held open until the daemon is seen waiting on a
+ * lock (pg_stat_activity), and only then committed, while call runs on a
+ * thread: the race happens for certain. On SQLite, whose write
+ * transactions are serial, the commit comes first, then the call. */
+static void race_held_commit(ckt_daemon *d, const char *sql, void *(*call)(void *), void *arg)
+{
+    if (!d->pg) {
+        ckt_db_exec(d, "%s", sql);
+        call(arg);
+        return;
+    }
+    PGconn *c = PQconnectdb(d->pg_url), *watch = PQconnectdb(d->pg_url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    assert_int_equal(PQstatus(watch), CONNECTION_OK);
+    pg_ok(c, "BEGIN");
+    pg_ok(c, sql);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, call, arg), 0);
+    int waited = 0;
+    for (int i = 0; i < 1000 && !(waited = daemon_waits(watch, d->pg_db)); i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    pg_ok(c, "COMMIT");
+    pthread_join(t, NULL);
+    /* The daemon's write had reached the row before the commit. */
+    assert_true(waited);
+    PQfinish(c);
+    PQfinish(watch);
+}
+
 static void item_write_loses_to_checkout(void **state)
 {
     (void)state;
@@ -85,32 +117,10 @@ static void item_write_loses_to_checkout(void **state)
     ckt_free(&r);
 
     add_call a = {.d = d, .key = bkey, .cart = cart, .prod = p2};
-    if (d->pg) {
-        /* The session action's commit, held open by the test. */
-        PGconn *c = PQconnectdb(d->pg_url), *watch = PQconnectdb(d->pg_url);
-        assert_int_equal(PQstatus(c), CONNECTION_OK);
-        assert_int_equal(PQstatus(watch), CONNECTION_OK);
-        pg_ok(c, "BEGIN");
-        char sql[1024];
-        snprintf(sql, sizeof(sql), "UPDATE carts SET status = 'Checkout' WHERE id = '%s' AND status = 'Active'", cart);
-        pg_ok(c, sql);
-        pthread_t t;
-        assert_int_equal(pthread_create(&t, NULL, add_item, &a), 0);
-        int waited = 0;
-        for (int i = 0; i < 1000 && !(waited = daemon_waits(watch, d->pg_db)); i++) {
-            struct timespec ts = {0, 10 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-        pg_ok(c, "COMMIT");
-        pthread_join(t, NULL);
-        /* The daemon's write had reached the cart row before the commit. */
-        assert_true(waited);
-        PQfinish(c);
-        PQfinish(watch);
-    } else {
-        ckt_db_exec(d, "UPDATE carts SET status = 'Checkout' WHERE id = '%s'", cart);
-        add_item(&a);
-    }
+    /* The session action's commit moves the cart to Checkout. */
+    char sql[1024];
+    snprintf(sql, sizeof(sql), "UPDATE carts SET status = 'Checkout' WHERE id = '%s' AND status = 'Active'", cart);
+    race_held_commit(d, sql, add_item, &a);
     ckt_expect_error(&a.r, 409, "CONFLICT", "CART_NOT_EDITABLE", NULL);
     ckt_free(&a.r);
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM cart_items WHERE cart_id = '%s'", cart), 1);
@@ -152,29 +162,7 @@ static void product_patch_keeps_stock_taken(void **state)
     patch_call p = {.d = d, .path = path};
     char sql[512];
     snprintf(sql, sizeof(sql), "UPDATE products SET stock = stock - 3 WHERE id = '%s' AND stock >= 3", prod);
-    if (d->pg) {
-        PGconn *c = PQconnectdb(d->pg_url), *watch = PQconnectdb(d->pg_url);
-        assert_int_equal(PQstatus(c), CONNECTION_OK);
-        assert_int_equal(PQstatus(watch), CONNECTION_OK);
-        pg_ok(c, "BEGIN");
-        pg_ok(c, sql);
-        pthread_t t;
-        assert_int_equal(pthread_create(&t, NULL, patch_name, &p), 0);
-        int waited = 0;
-        for (int i = 0; i < 1000 && !(waited = daemon_waits(watch, d->pg_db)); i++) {
-            struct timespec ts = {0, 10 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-        pg_ok(c, "COMMIT");
-        pthread_join(t, NULL);
-        assert_true(waited); /* the PATCH had reached the row before the commit */
-        PQfinish(c);
-        PQfinish(watch);
-    } else {
-        /* SQLite's write transactions are serial: one after the other. */
-        ckt_db_exec(d, "%s", sql);
-        patch_name(&p);
-    }
+    race_held_commit(d, sql, patch_name, &p);
     ckt_expect_status(&p.r, 200);
     assert_string_equal(ckt_str(p.r.json, "name"), "Renamed");
     assert_int_equal(ckt_int(p.r.json, "stock"), 97);
