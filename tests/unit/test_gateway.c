@@ -104,13 +104,19 @@ static int failing_void(const ck_gw_config *cfg, ck_db *db, const char *idem_key
 {
     return CK_EINVALID;
 }
+static int failing_refund(const ck_gw_config *cfg, ck_db *db, const char *idem_key, const char *payment_id,
+                          int64_t amount, ck_gw_answer *out)
+{
+    return CK_EINTERNAL;
+}
 
 /* A call that fails is an error answer: the zeroed answer it leaves would
- * read as CK_GW_APPROVED, so a hold, capture or void that never happened
- * would be recorded as done. */
+ * read as CK_GW_APPROVED, so a hold, capture, void or refund that never
+ * happened would be recorded as done. */
 static void failed_call_is_error(void **state)
 {
-    static const ck_gateway_ops failing = {"failing", failing_authorize, failing_capture, failing_void};
+    static const ck_gateway_ops failing = {"failing", failing_authorize, failing_capture, failing_void,
+                                           failing_refund};
     ck_gw_config cfg;
     memset(&cfg, 0, sizeof(cfg));
     ck_gw_answer a;
@@ -124,6 +130,17 @@ static void failed_call_is_error(void **state)
     ck_gw_void(NULL, &failing, &cfg, NULL, "k3", "auth", &a);
     assert_int_equal(a.result, CK_GW_ERROR);
     assert_true(a.message[0] != '\0');
+    memset(&a, 0, sizeof(a));
+    ck_gw_refund(NULL, &failing, &cfg, NULL, "k4", "pay", 100, &a);
+    assert_int_equal(a.result, CK_GW_ERROR);
+    assert_string_equal(a.code, "adapter_error");
+
+    /* An adapter without a refund operation answers an error, not a crash. */
+    static const ck_gateway_ops no_refund = {"norefund", failing_authorize, failing_capture, failing_void, NULL};
+    memset(&a, 0, sizeof(a));
+    ck_gw_refund(NULL, &no_refund, &cfg, NULL, "k5", "pay", 100, &a);
+    assert_int_equal(a.result, CK_GW_ERROR);
+    assert_string_equal(a.code, "not_supported");
 }
 
 static void selection(void **state)
