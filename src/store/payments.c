@@ -257,6 +257,26 @@ int ck_payments_testgw_approved_sum(ck_db *db, const char *op, int64_t *sum, ck_
     return 0;
 }
 
+int ck_payments_testgw_take_capture(ck_db *db, const char *payment_id, int64_t *amount, ck_error *err)
+{
+    int rc = ck_db_changed(db, err,
+                           "UPDATE gateway_test_ledger SET amount = amount"
+                           " WHERE ref_id = ? AND result = 'approved' AND op LIKE 'capture:%'",
+                           "t", payment_id);
+    if (rc <= 0)
+        return rc;
+    ck_stmt *st = NULL;
+    rc = ck_db_one(db, &st, err,
+                   "SELECT amount FROM gateway_test_ledger"
+                   " WHERE ref_id = ? AND result = 'approved' AND op LIKE 'capture:%'",
+                   "t", payment_id);
+    if (rc == 1) {
+        *amount = ck_col_int(st, 0);
+        ck_db_done(st);
+    }
+    return rc;
+}
+
 /* s1b: the list of payment holds (GET /v1/authorizations). */
 
 #define S1B_AUTH_COLS                                                                                          \

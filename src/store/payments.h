@@ -103,6 +103,12 @@ int ck_payments_testgw_approved(ck_db *db, const char *op, ck_error *err);
 /* The sum of the approved rows of op (0 for none) into *sum. 0 or <0. */
 int ck_payments_testgw_approved_sum(ck_db *db, const char *op, int64_t *sum, ck_error *err);
 
+/* The amount of the approved capture whose payment id (ref_id) is
+ * payment_id, its row taken first (a no-op UPDATE: on PostgreSQL a
+ * concurrent refund of the same payment waits for this transaction and then
+ * sees its refund). Call in a write transaction. 1 found, 0 none, <0. */
+int ck_payments_testgw_take_capture(ck_db *db, const char *payment_id, int64_t *amount, ck_error *err);
+
 #include <jansson.h>
 #include <stdint.h>
 
