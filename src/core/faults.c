@@ -15,8 +15,10 @@ static const struct {
 } registry[] = {
     {"session.create", 0}, /* writing the checkout session fails */
     {"step.fail", 1},      /* step.fail:<step>: the step fails with INTERNAL_ERROR */
-    {"crash.after", 1},    /* crash.after:<step>: _exit(99) right after the step's commit */
-    {"crash.gateway", 0},  /* _exit(99) after the gateway answered, before any commit */
+    {"crash.after", 1},    /* crash.after:<step>: _exit(99) right after the step's commit; also
+                            * crash.after:fulfill|cancel|return|capture after that change's last commit */
+    {"crash.gateway", 0},  /* _exit(99) after the gateway answered an authorization, or a change's
+                            * capture or refund, before any commit */
     {"crash.capture", 0},  /* _exit(99) after the gateway captured, before the payment is recorded */
     {"crash.before_void", 0}, /* _exit(99) after a void was decided and committed, before the gateway call */
 };
