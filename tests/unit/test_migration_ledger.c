@@ -1,5 +1,7 @@
-/* test_migration_ledger.c: migration 0007 on a database made before opening
- * amounts and admin changes were ledger rows. After it, the ledger
+/* test_migration_ledger.c: migrations that change existing data. 0010:
+ * orders released before fulfillment orders existed get one (so they can be
+ * fulfilled); orders still waiting for approval do not. 0007, below: on a
+ * database made before opening amounts and admin changes were ledger rows. After it, the ledger
  * reproduces every balance (API.md, "Payment step by method"): the
  * difference becomes one `adjust` row per account or contract, sorted
  * before the account's other rows; balances already explained get none.
@@ -42,21 +44,29 @@ static int64_t one_int(const char *sql)
     return v;
 }
 
+/* Applies the migrations before version `upto` as an older release did;
+ * returns how many. */
+static int migrate_until(int upto)
+{
+    int applied = 0;
+    exec_ok("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+    for (int i = 0; i < ck_migration_count && ck_migrations[i].version < upto; i++) {
+        exec_ok(ck_migrations[i].sql);
+        char sql[200];
+        snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations VALUES (%d, 'old', 0)", ck_migrations[i].version);
+        exec_ok(sql);
+        applied++;
+    }
+    return applied;
+}
+
 static void backfills_opening_rows(void **state)
 {
     (void)state;
     ck_error err;
     ck_error_clear(&err);
     /* The schema as it was before 0007. */
-    exec_ok("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
-    int before = 0;
-    for (int i = 0; i < ck_migration_count && ck_migrations[i].version < 7; i++, before++) {
-        exec_ok(ck_migrations[i].sql);
-        char sql[200];
-        snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations VALUES (%d, 'old', 0)", ck_migrations[i].version);
-        exec_ok(sql);
-    }
-    assert_true(before >= 6);
+    assert_true(migrate_until(7) >= 6);
     /* acct A: prepaid 10000 set at creation, then a 3264 debit with its row.
      * acct B: nothing. acct C: prepaid explained by its rows already.
      * Contract K of A: 50000 opened, 2000 drawn (with its row). */
@@ -103,6 +113,32 @@ static void backfills_opening_rows(void **state)
     assert_int_equal(one_int("SELECT COUNT(void_pending) FROM payment_authorizations"), 0);
 }
 
+static void makes_fulfillment_orders(void **state)
+{
+    (void)state;
+    ck_error err;
+    ck_error_clear(&err);
+    migrate_until(10);
+    /* Two orders of an older release: one released, one waiting for approval.
+     * (Only the orders' own columns matter here: the rows they point to are
+     * left out.) */
+    exec_ok("PRAGMA foreign_keys=OFF");
+    exec_ok("INSERT INTO orders (id, order_number, cart_id, session_id, store_id, account_id, buyer_id, status,"
+            " currency, payment_method, subtotal, adjustments, shipping, tax, grand_total, shipping_address,"
+            " shipping_method_id, created_at, updated_at) VALUES"
+            " ('ord_01AAAAAAAAAAAAAAAAAAAAAAAA', 'CK-1', 'cart_a', 'cs_a', 'store_s', 'acct_a', 'usr_a', 'Activated',"
+            "  'USD', 'card', 5997, 0, 1200, 495, 7692, '{}', 'shm_a', 1000, 2000),"
+            " ('ord_01BBBBBBBBBBBBBBBBBBBBBBBB', 'CK-2', 'cart_b', 'cs_b', 'store_s', 'acct_a', 'usr_a',"
+            "  'PendingApproval', 'USD', 'net_terms', 5997, 0, 1200, 495, 7692, '{}', 'shm_a', 1000, 2000)");
+    assert_int_equal(ck_migrate(db, &err), 0);
+    assert_int_equal(one_int("SELECT COUNT(*) FROM fulfillment_orders"), 1);
+    assert_int_equal(one_int("SELECT COUNT(*) FROM fulfillment_orders WHERE id = 'fo_01AAAAAAAAAAAAAAAAAAAAAAAA'"
+                             " AND order_id = 'ord_01AAAAAAAAAAAAAAAAAAAAAAAA' AND store_id = 'store_s'"
+                             " AND status = 'Allocated' AND created_at = 2000"),
+                     1);
+    assert_int_equal(one_int("SELECT COUNT(*) FROM orders WHERE shipping_state = 'open'"), 2);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -138,6 +174,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(backfills_opening_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(makes_fulfillment_orders, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

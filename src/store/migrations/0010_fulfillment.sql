@@ -96,3 +96,11 @@ CREATE TABLE refunds (
 CREATE INDEX refunds_order ON refunds (order_id, id);
 CREATE INDEX refunds_change ON refunds (change_id);
 CREATE INDEX refunds_payment ON refunds (payment_id);
+
+-- Orders released before this migration get their fulfillment order now
+-- (no FulfillmentOrderCreated event is sent for them: the warehouse heard
+-- of them through OrderReleased). The id keeps the order's time part.
+INSERT INTO fulfillment_orders (id, order_id, store_id, status, created_at, updated_at)
+SELECT 'fo_' || substr(o.id, 5), o.id, o.store_id, 'Allocated', o.updated_at, o.updated_at
+  FROM orders o
+ WHERE o.status = 'Activated';
