@@ -343,12 +343,19 @@ static int drive(ck_ctx *cx, ck_db *db, const char *change_id, ck_error *err)
                 if (strcmp(refunds[k].status, "Completed") == 0)
                     none_done = 0;
             /* A refusal before any refund of the change went through fails
-             * it; after one did, it stays Pending for the sweeper. */
+             * it. After one did, the money is half back: the change stays
+             * Pending (the sweeper asks again) and the caller hears of a
+             * gateway error, not of a refusal it could act on. */
             if (gw && ans.result == CK_GW_DECLINED && none_done) {
                 fail_tx f = {c.id, "PAYMENT_DECLINED"};
                 ck_error ferr;
                 if (ck_db_tx(db, 1, fail_run, &f, &ferr) < 0)
                     *err = ferr;
+            } else if (gw && ans.result == CK_GW_DECLINED) {
+                rc = ck_fail(err, CK_EINTERNAL, "PAYMENT_GATEWAY_ERROR", NULL,
+                             "the gateway refused refund %s after others of the same change went through; the"
+                             " change stays pending and is asked again",
+                             refunds[i].id);
             }
             goto done;
         }

@@ -41,13 +41,10 @@ static int answer(ck_db *db, const char *id, int kind, json_t **out, ck_error *e
 int ck_fulfil(ck_ctx *cx, ck_db *db, const char *fo_id, const ck_change_req *rq, json_t **out, ck_error *err)
 {
     *out = NULL;
-    json_t *fo = NULL;
-    int rc = ck_fo_view(db, fo_id, &fo, err);
-    if (rc < 0)
-        return rc;
     char order_id[CK_ID_MAX], change_id[CK_ID_MAX];
-    snprintf(order_id, sizeof(order_id), "%s", json_string_value(json_object_get(fo, "orderId")));
-    json_decref(fo);
+    int rc = ck_fo_order_of(db, fo_id, order_id, err);
+    if (rc <= 0)
+        return rc < 0 ? rc : ck_not_found(err, "fulfillment order", fo_id);
     if ((rc = ck_change_run(cx, db, order_id, "fulfill", ck_plan_fulfill, rq, change_id, err)) < 0)
         return rc;
     return answer(db, fo_id, 0, out, err);

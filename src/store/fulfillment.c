@@ -373,6 +373,11 @@ int ck_ful_fo_of_order(ck_db *db, const char *order_id, char fo_id[CK_ID_MAX], c
     return one_id(db, fo_id, err, "SELECT id FROM fulfillment_orders WHERE order_id = ?", order_id);
 }
 
+int ck_fo_order_of(ck_db *db, const char *fo_id, char order_id[CK_ID_MAX], ck_error *err)
+{
+    return one_id(db, order_id, err, "SELECT order_id FROM fulfillment_orders WHERE id = ?", fo_id);
+}
+
 int ck_changes_next_seq(ck_db *db, const char *order_id, const char *kind, int64_t *seq, ck_error *err)
 {
     ck_stmt *st = NULL;

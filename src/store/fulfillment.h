@@ -64,6 +64,8 @@ int ck_ful_payments(ck_db *db, const char *order_id, ck_ful_payment **out, size_
 
 int ck_fo_insert(ck_db *db, const char *id, const char *order_id, const char *store_id, int64_t now, ck_error *err);
 int ck_fo_set_status(ck_db *db, const char *id, const char *status, int64_t now, ck_error *err);
+/* The fulfillment order's order: 1 with order_id, 0 no such fulfillment order, <0. */
+int ck_fo_order_of(ck_db *db, const char *fo_id, char order_id[CK_ID_MAX], ck_error *err);
 /* The fulfillment order as API.md's JSON with its lines and fulfilments:
  * 1 with *out (the caller's), 0 none, <0. */
 int ck_fo_json(ck_db *db, const char *id, json_t **out, ck_error *err);
