@@ -22,10 +22,11 @@ carts    20
 orders   21
 payments 22
 events   23
-steps    24
-flows    25
-checkout 26
-jobs     27
+fulfillment 24
+steps    25
+flows    26
+checkout 27
+jobs     28
 http     30
 api      40
 app      50

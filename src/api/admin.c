@@ -41,8 +41,9 @@ static int run_sweeper(ck_req *req, ck_error *err)
     int rc = ck_job_sweeper(req->cx, req->db, &res, err);
     if (rc < 0)
         return rc;
-    return ck_reply(req, 200, json_pack("{s:I, s:I, s:I}", "voided", (json_int_t)res.voided, "expired",
-                                        (json_int_t)res.expired, "released", (json_int_t)res.released));
+    return ck_reply(req, 200, json_pack("{s:I, s:I, s:I, s:I}", "voided", (json_int_t)res.voided, "expired",
+                                        (json_int_t)res.expired, "released", (json_int_t)res.released, "settled",
+                                        (json_int_t)res.settled));
 }
 
 static int run_sla_monitor(ck_req *req, ck_error *err)

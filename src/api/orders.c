@@ -8,7 +8,6 @@
 #include "api/common.h"
 #include "api/routes.h"
 #include "orders/order.h"
-#include "payments/capture.h"
 #include "store/accounts.h"
 #include "store/orders.h"
 
@@ -117,35 +116,8 @@ static int approve_order(ck_req *req, ck_error *err)
     return rc < 0 ? rc : get_order(req, err);
 }
 
-/* POST /v1/orders/{id}/capture {"amount"?}: 201 payment. */
-static int capture_order(ck_req *req, ck_error *err)
-{
-    static const char *const fields[] = {"amount", NULL};
-    int64_t amount = -1;
-    json_t *body = NULL;
-    int rc = 0;
-    if (req->body_len) {
-        json_error_t je;
-        body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-        if (!body)
-            return ck_fail(err, CK_EJSON, "JSON_PARSER_ERROR", NULL, "malformed JSON: %s", je.text);
-        if (!json_is_object(body))
-            rc = ck_fail(err, CK_EINVALID, "INVALID_BODY", NULL, "the body must be a JSON object");
-        if (rc == 0 && (rc = ck_in_only(body, fields, err)) == 0)
-            rc = ck_in_int(body, "amount", CK_OPTIONAL, 1, CK_MONEY_MAX, &amount, err);
-        json_decref(body);
-        if (rc < 0)
-            return rc;
-    }
-    json_t *payment = NULL;
-    if ((rc = ck_order_capture(req->cx, req->db, &req->user, req->params[0], amount, &payment, err)) < 0)
-        return rc;
-    return ck_reply(req, 201, payment);
-}
-
 const ck_route ck_routes_orders[] = {
     {"POST", "/v1/orders/{id}/approve", approve_order, 0, CK_PERM_APPROVER | CK_PERM_ADMIN},
-    {"POST", "/v1/orders/{id}/capture", capture_order, 0, CK_PERM_FULFILLMENT | CK_PERM_ADMIN},
     {"GET", "/v1/orders/{id}", get_order, 0, 0},
     {"GET", "/v1/orders", list_orders, 0, 0},
     /* Here rather than in a table of its own, which router.c would have to list. */

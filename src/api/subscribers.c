@@ -13,7 +13,8 @@
 #define ADDRESS_MAX 254
 #define SECRET_MAX 512
 
-static const char *const event_types[] = {"OrderCreated", "OrderReleased", "CheckoutFailed", NULL};
+static const char *const event_types[] = {"OrderCreated",   "OrderReleased",  "CheckoutFailed", "FulfillmentOrderCreated",
+                                          "OrderFulfilled", "OrderCancelled", "OrderReturned",  NULL};
 
 /* A URL for display: a password in its user info becomes "****". Returns a new string. */
 static json_t *shown_url(const char *url)
@@ -78,7 +79,8 @@ static int read_events(json_t *b, int email, int create, char **out, ck_error *e
         if (!known || (email && strcmp(s, "OrderCreated") != 0))
             return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "events", "'events' must hold %s",
                            email ? "only OrderCreated for an email subscriber"
-                                 : "OrderCreated, OrderReleased or CheckoutFailed");
+                                 : "OrderCreated, OrderReleased, CheckoutFailed, FulfillmentOrderCreated,"
+                                   " OrderFulfilled, OrderCancelled or OrderReturned");
         for (k = 0; k < i; k++)
             if (json_equal(v, json_array_get(arr, k)))
                 return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "events", "'events' names %s twice", s);

@@ -11,6 +11,7 @@
 #include "api/routes.h"
 #include "core/context.h"
 #include "store/deliveries.h"
+#include "store/idempotency.h"
 #include "store/jobs.h"
 #include "store/payments.h"
 #include "store/requests.h"
@@ -28,8 +29,9 @@ struct ck_app {
 };
 
 /* SQLite is one process's file: whatever a dead process left running is
- * released. Session leases, delivery claims, capture locks and job leases
- * go; async placements go back to the queue; a synchronous placement
+ * released. Session leases, delivery claims, job leases and
+ * the claims of Idempotency-Keys whose request was running go (a retry under
+ * the key runs again, and a change to an order finds what its key made); async placements go back to the queue; a synchronous placement
  * interrupted by the crash is marked Failed (its caller saw the connection
  * drop, and placing again resumes the session). */
 static int recover_sqlite(ck_db *db, ck_error *err)
@@ -40,9 +42,9 @@ static int recover_sqlite(ck_db *db, ck_error *err)
     if (rc == 0)
         rc = ck_deliveries_claims_release_all(db, err);
     if (rc == 0)
-        rc = ck_payments_locks_release_all(db, err);
-    if (rc == 0)
         rc = ck_job_leases_release_all(db, err);
+    if (rc == 0)
+        rc = ck_idempotency_release_all_running(db, err);
     return rc;
 }
 

@@ -1,4 +1,5 @@
 /* approve.c: releasing a net-terms order that waited for an approver. */
+#include "fulfillment/fulfillment.h"
 #include "orders/order.h"
 #include "events/outbox.h"
 #include "store/orders.h"
@@ -17,8 +18,8 @@ static int may_approve(ck_db *db, const ck_user *user, const char *order_id, ck_
                : ck_fail(err, CK_EFORBIDDEN, "FORBIDDEN", NULL, "only an approver given this account may approve");
 }
 
-/* The approval's one commit: the order Activated and its OrderReleased
- * event. 0, 409 ORDER_NOT_PENDING_APPROVAL, or <0 (rolled back). */
+/* The approval's one commit: the order Activated, its OrderReleased
+ * event, and its fulfillment order with FulfillmentOrderCreated. 0, 409 ORDER_NOT_PENDING_APPROVAL, or <0 (rolled back). */
 static int approve_tx(ck_db *db, void *arg, ck_error *err)
 {
     const char *order_id = arg;
@@ -31,7 +32,9 @@ static int approve_tx(ck_db *db, void *arg, ck_error *err)
     json_t *order = NULL;
     if ((rc = ck_order_json(db, order_id, &order, err)) < 0)
         return rc;
-    return ck_outbox_add(db, "OrderReleased", order_id, NULL, json_pack("{s:o}", "order", order), err);
+    if ((rc = ck_outbox_add(db, "OrderReleased", order_id, NULL, json_pack("{s:o}", "order", order), err)) < 0)
+        return rc;
+    return ck_fo_create_at_release(db, order_id, err);
 }
 
 int ck_order_approve(ck_db *db, const ck_user *user, const char *order_id, ck_error *err)

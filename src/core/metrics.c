@@ -20,7 +20,7 @@ static const char *const method_names[CK_METHOD_COUNT] = {"GET",   "HEAD",   "PO
                                                           "PATCH", "DELETE", "OPTIONS", "other"};
 static const char *const placement_names[CK_PLACEMENT_RESULTS] = {"placed", "replayed", "rejected", "failed"};
 static const char *const gw_kinds[CK_MGW_KINDS] = {"test", "http", "other"};
-static const char *const gw_ops[CK_MGW_OPS] = {"authorize", "capture", "void"};
+static const char *const gw_ops[CK_MGW_OPS] = {"authorize", "capture", "void", "refund"};
 static const char *const gw_outcomes[CK_MGW_OUTCOMES] = {"approved", "declined", "error"};
 static const char *const dlv_kinds[CK_MDLV_KINDS] = {"webhook", "email"};
 static const char *const dlv_outcomes[CK_MDLV_OUTCOMES] = {"delivered", "retry", "dead"};
@@ -145,7 +145,7 @@ void ck_metrics_gateway_call(ck_metrics *m, const char *gateway, const char *ope
     int k = index_of(gw_kinds, CK_MGW_OTHER, gateway, CK_MGW_OTHER);
     int op = index_of(gw_ops, CK_MGW_OPS, operation, -1);
     if (op < 0)
-        return; /* a programming error: there are three operations */
+        return; /* a programming error: there are four operations */
     if (outcome < 0 || outcome >= CK_MGW_OUTCOMES)
         outcome = CK_MGW_ERROR;
     atomic_fetch_add_explicit(&m->gateway[k][op][outcome], 1, memory_order_relaxed);

@@ -64,7 +64,7 @@ typedef enum {
 } ck_placement_result;
 
 enum { CK_MGW_TEST, CK_MGW_HTTP, CK_MGW_OTHER, CK_MGW_KINDS };
-enum { CK_MGW_AUTHORIZE, CK_MGW_CAPTURE, CK_MGW_VOID, CK_MGW_OPS };
+enum { CK_MGW_AUTHORIZE, CK_MGW_CAPTURE, CK_MGW_VOID, CK_MGW_REFUND, CK_MGW_OPS };
 enum { CK_MGW_APPROVED, CK_MGW_DECLINED, CK_MGW_ERROR, CK_MGW_OUTCOMES }; /* = ck_gw_result */
 
 enum { CK_MDLV_WEBHOOK, CK_MDLV_EMAIL, CK_MDLV_KINDS };
@@ -111,7 +111,7 @@ void ck_metrics_placement_done(ck_metrics *m, int rc, int replayed, const ck_err
 void ck_metrics_placement_failed(ck_metrics *m, const char *reason);
 
 /* One call to a payment gateway: gateway is its kind ("test", "http"),
- * operation "authorize", "capture" or "void", outcome a ck_gw_result
+ * operation "authorize", "capture", "void" or "refund", outcome a ck_gw_result
  * (approved, declined, error); a call that returned an error is an error. */
 void ck_metrics_gateway_call(ck_metrics *m, const char *gateway, const char *operation, int outcome);
 

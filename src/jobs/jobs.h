@@ -10,6 +10,7 @@ typedef struct ck_sweep_result {
     int64_t voided;   /* stale card holds voided through the gateway */
     int64_t expired;  /* authorizations past their expiry marked Expired */
     int64_t released; /* stale sessions whose reserved balances were given back */
+    int64_t settled;  /* changes to orders left Pending that were completed or failed */
 } ck_sweep_result;
 
 /* Runs the sweeper once under its job lease: CK_ECONFLICT (JOB_RUNNING) when

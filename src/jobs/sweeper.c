@@ -4,18 +4,24 @@
  * staleAuthorizationSeconds, gives back its holds and balances through
  * ck_session_give_back (which checks, in its own commit, that the session
  * still has no order); and every hold marked for void is voided at its
- * gateway, retried on every run until the gateway confirms it. */
+ * gateway, retried on every run until the gateway confirms it. It also
+ * settles the changes to orders (fulfilments, cancellations, returns,
+ * captures) left Pending for CHANGE_STALE_MS by a caller that died or gave
+ * up on the gateway: their gateway calls are made again under the same
+ * keys and the change applied. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "checkout/giveback.h"
 #include "checkout/session.h"
+#include "fulfillment/fulfillment.h"
 #include "jobs/jobs.h"
 #include "payments/holds.h"
 #include "store/jobs.h"
 #include "store/payments.h"
 
 #define BATCH 100
+#define CHANGE_STALE_MS 30000
 
 /* Authorizations past expires_at become Expired; a session whose hold
  * expired before its order is rewound in the same commit, so it pays again
@@ -147,6 +153,11 @@ int ck_job_sweeper(ck_ctx *cx, ck_db *db, ck_sweep_result *out, ck_error *err)
         if (rc >= 0 && n > 0)
             snprintf(after, sizeof(after), "%s", batch[n - 1].id);
         rc = rc < 0 ? rc : 0;
+    }
+    if (rc == 0) {
+        int settled = 0;
+        rc = ck_changes_settle_stale(cx, db, CHANGE_STALE_MS, &settled, err);
+        out->settled = settled;
     }
     if (rc == 0)
         rc = void_pending(cx, db, &out->voided, err);

@@ -5,6 +5,7 @@
 #include "orders/order.h"
 #include "store/accounts.h"
 #include "store/deliveries.h"
+#include "store/fulfillment.h"
 #include "store/orders.h"
 #include "store/payments.h"
 
@@ -38,6 +39,18 @@ int ck_order_json(ck_db *db, const char *order_id, json_t **out, ck_error *err)
         part = json_array();
         json_object_set_new(o, "payments", part);
         rc = ck_payments_order_payments_json(db, order_id, part, err);
+    }
+    if (rc == 0) {
+        part = json_array();
+        json_object_set_new(o, "refunds", part);
+        rc = ck_refunds_order_json(db, order_id, part, err);
+    }
+    if (rc == 0) {
+        char fo_id[CK_ID_MAX];
+        rc = ck_ful_fo_of_order(db, order_id, fo_id, err);
+        if (rc >= 0)
+            json_object_set_new(o, "fulfillmentOrderId", rc == 1 ? json_string(fo_id) : json_null());
+        rc = rc < 0 ? rc : 0;
     }
     if (rc == 0) {
         part = json_array();

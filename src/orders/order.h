@@ -17,8 +17,10 @@
  *                              "quantityCancelled","quantityReturned"}]}|null,
  *    "authorizations":[{"id","status","amount","capturedAmount","gatewayAuthId"}],
  *    "payments":[{"id","authorizationId","amount","createdAt"}],
+ *    "refunds":[{"id","amount","paymentId","createdAt"}],"fulfillmentOrderId",
  *    "deliveries":[],"createdAt","updatedAt"}
- * buyerId, shippingAddress and updatedAt are extras beyond API.md. Items,
+ * buyerId, shippingAddress, fulfillmentOrderId (null before release) and
+ * updatedAt are extras beyond API.md. Items,
  * authorizations (those of the order or of its checkout session) and payments
  * are in id (creation) order. 404 when the order does not exist; no
  * visibility check (see ck_order_visible). Does not open a transaction, so it

@@ -1,5 +1,6 @@
 /* gateway.c: choosing a store's gateway adapter, loading its configuration,
- * and the error answer both adapters give. */
+ * the error answer both adapters give, and the counted, checked calls
+ * (authorize, capture, void, refund) every caller makes through. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,4 +81,16 @@ void ck_gw_void(ck_metrics *m, const ck_gateway_ops *gw, const ck_gw_config *cfg
     checked(gw->void_auth(cfg, db, idem_key, auth_id, out), out);
     if (m)
         ck_metrics_gateway_call(m, gw->kind, "void", (int)out->result);
+}
+
+void ck_gw_refund(ck_metrics *m, const ck_gateway_ops *gw, const ck_gw_config *cfg, ck_db *db,
+                  const char *idem_key, const char *payment_id, int64_t amount, ck_gw_answer *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!gw->refund) /* an adapter that cannot refund must not read as an approval */
+        ck_gw_answer_error(out, "not_supported", "gateway %s: no refund operation", gw->kind);
+    else
+        checked(gw->refund(cfg, db, idem_key, payment_id, amount, out), out);
+    if (m)
+        ck_metrics_gateway_call(m, gw->kind, "refund", (int)out->result);
 }

@@ -1,6 +1,6 @@
 /* gateway.h: the payment gateway adapter interface. Every operation carries
  * an idempotency key: the same key returns the first answer, so a retry after
- * a crash or a timeout never makes a second hold, capture or void. */
+ * a crash or a timeout never makes a second hold, capture, void or refund. */
 #ifndef CK_GATEWAY_H
 #define CK_GATEWAY_H
 
@@ -10,14 +10,14 @@
 #include "core/util.h"
 
 typedef enum {
-    CK_GW_APPROVED = 0, /* authorize/capture/void succeeded */
+    CK_GW_APPROVED = 0, /* authorize/capture/void/refund succeeded */
     CK_GW_DECLINED = 1, /* the issuer said no (buyer can fix: another card) */
     CK_GW_ERROR = 2,    /* gateway error, bad answer or timeout (transient) */
 } ck_gw_result;
 
 typedef struct ck_gw_answer {
     ck_gw_result result;
-    char ref_id[128];   /* authorizationId (authorize) or paymentId (capture) */
+    char ref_id[128];   /* authorizationId (authorize), paymentId (capture) or refundId (refund) */
     int64_t amount;     /* the amount the gateway approved */
     char code[64];      /* gateway's code, for the log and the error message */
     char message[256];
@@ -40,6 +40,9 @@ typedef struct ck_gateway_ops {
                    int64_t amount, ck_gw_answer *out);
     int (*void_auth)(const ck_gw_config *cfg, ck_db *db, const char *idem_key, const char *auth_id,
                      ck_gw_answer *out);
+    /* payment_id: the gateway's payment id (ref_id of the capture's answer). */
+    int (*refund)(const ck_gw_config *cfg, ck_db *db, const char *idem_key, const char *payment_id,
+                  int64_t amount, ck_gw_answer *out); /* ref_id = refundId */
 } ck_gateway_ops;
 
 extern const ck_gateway_ops ck_gateway_test;
@@ -65,6 +68,8 @@ void ck_gw_capture(ck_metrics *m, const ck_gateway_ops *gw, const ck_gw_config *
                    const char *auth_id, int64_t amount, ck_gw_answer *out);
 void ck_gw_void(ck_metrics *m, const ck_gateway_ops *gw, const ck_gw_config *cfg, ck_db *db, const char *idem_key,
                 const char *auth_id, ck_gw_answer *out);
+void ck_gw_refund(ck_metrics *m, const ck_gateway_ops *gw, const ck_gw_config *cfg, ck_db *db,
+                  const char *idem_key, const char *payment_id, int64_t amount, ck_gw_answer *out);
 
 /* Loads a store's gateway configuration. 1 found, 0 no store, <0 error. */
 int ck_gateway_config_load(ck_db *db, const char *store_id, ck_gw_config *out, ck_error *err);

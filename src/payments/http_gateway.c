@@ -153,7 +153,7 @@ done:
 }
 
 /* Turns a reply object into *out. ref_key names the reference field of an
- * approval ("authorizationId", "paymentId") or is NULL (void). */
+ * approval ("authorizationId", "paymentId", "refundId") or is NULL (void). */
 static void read_reply(json_t *j, const char *path, const char *ref_key, int64_t requested,
                        ck_gw_answer *out)
 {
@@ -238,9 +238,21 @@ static int hgw_void(const ck_gw_config *cfg, ck_db *db, const char *idem_key, co
     return call(cfg, "/void", idem_key, body, NULL, 0, out);
 }
 
+/* POST {url}/refund {"paymentId","amount"}: ref_id is the refundId, amount
+ * the answer's or else the amount asked for. */
+static int hgw_refund(const ck_gw_config *cfg, ck_db *db, const char *idem_key, const char *payment_id,
+                      int64_t amount, ck_gw_answer *out)
+{
+    if (!cfg || !out)
+        return CK_EINVALID;
+    json_t *body = json_pack("{s:s?, s:I}", "paymentId", payment_id, "amount", (json_int_t)amount);
+    return call(cfg, "/refund", idem_key, body, "refundId", amount, out);
+}
+
 const ck_gateway_ops ck_gateway_http = {
     .kind = "http",
     .authorize = hgw_authorize,
     .capture = hgw_capture,
     .void_auth = hgw_void,
+    .refund = hgw_refund,
 };

@@ -2,9 +2,10 @@
  * keeps its own ledger (gateway_test_ledger) keyed by idempotency key, as a
  * real gateway does: the same key returns the first answer, ref_id included.
  *
- * Ledger rows: op is "authorize", "capture:<authId>" or "void:<authId>" (the
- * authorization a capture or void belongs to is part of its op, so a key reused
- * for another operation or another authorization is detected). result is
+ * Ledger rows: op is "authorize", "capture:<authId>", "void:<authId>" or
+ * "refund:<paymentId>" (the authorization a capture or void belongs to, and
+ * the payment a refund belongs to, is part of its op, so a key reused for
+ * another operation, authorization or payment is detected). result is
  * "approved" or "declined"; a declined row has no reference, so its ref_id
  * column holds the decline code. Errors are never stored: a retry runs again. */
 #include <stdarg.h>
@@ -26,6 +27,8 @@ static const struct {
     {"amount_exceeds_authorization", "the amount exceeds what remains of the authorization"},
     {"authorization_voided", "the authorization was voided"},
     {"invalid_amount", "the amount is not valid"},
+    {"unknown_payment", "no such payment"},
+    {"amount_exceeds_payment", "the amount exceeds what remains of the payment to refund"},
     {NULL, NULL},
 };
 
@@ -83,6 +86,7 @@ typedef struct op_args {
     int64_t amount;
     const char *token;
     const char *auth_id;
+    const char *payment_id;
 } op_args;
 
 /* Computes the answer an operation would give when its key is new. Sets
@@ -164,6 +168,35 @@ static int decide_void(ck_db *db, const char *op, const op_args *a, ck_gw_answer
     return 0;
 }
 
+/* A refund of an approved capture: the refunds of one payment (the approved
+ * rows of its op) may not add up to more than it captured. */
+static int decide_refund(ck_db *db, const char *op, const op_args *a, ck_gw_answer *out, ck_error *err)
+{
+    int64_t captured = 0;
+    int rc = ck_payments_testgw_take_capture(db, a->payment_id, &captured, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        answer_declined(out, "unknown_payment");
+        return 0;
+    }
+    if (a->amount <= 0) {
+        answer_declined(out, "invalid_amount");
+        return 0;
+    }
+    int64_t refunded = 0;
+    if ((rc = ck_payments_testgw_approved_sum(db, op, &refunded, err)) < 0)
+        return rc;
+    if (a->amount > captured - refunded) {
+        answer_declined(out, "amount_exceeds_payment");
+        return 0;
+    }
+    char id[CK_ID_MAX];
+    ck_id_new(id, "tgw_ref");
+    answer_approved(out, id, a->amount);
+    return 0;
+}
+
 typedef struct run_arg {
     const char *key, *op;
     decide_fn decide;
@@ -234,7 +267,8 @@ static int tgw_authorize(const ck_gw_config *cfg, ck_db *db, const char *idem_ke
     return run_op(db, idem_key, "authorize", decide_authorize, &a, out);
 }
 
-/* An op string for an authorization, or NULL when auth_id cannot be one of ours. */
+/* An op string for an authorization (or a payment), or NULL when auth_id
+ * cannot be one of ours. */
 static const char *auth_op(char op[LEDGER_OP_MAX], const char *verb, const char *auth_id)
 {
     if (!auth_id || !*auth_id || strlen(auth_id) >= sizeof(((ck_gw_answer *)0)->ref_id))
@@ -275,9 +309,26 @@ static int tgw_void(const ck_gw_config *cfg, ck_db *db, const char *idem_key, co
     return run_op(db, idem_key, op, decide_void, &a, out);
 }
 
+static int tgw_refund(const ck_gw_config *cfg, ck_db *db, const char *idem_key, const char *payment_id,
+                      int64_t amount, ck_gw_answer *out)
+{
+    int rc = check_args(idem_key, out);
+    if (rc < 0)
+        return rc;
+    char buf[LEDGER_OP_MAX];
+    const char *op = auth_op(buf, "refund", payment_id);
+    if (!op) {
+        answer_declined(out, "unknown_payment");
+        return 0;
+    }
+    op_args a = {.amount = amount, .payment_id = payment_id};
+    return run_op(db, idem_key, op, decide_refund, &a, out);
+}
+
 const ck_gateway_ops ck_gateway_test = {
     .kind = "test",
     .authorize = tgw_authorize,
     .capture = tgw_capture,
     .void_auth = tgw_void,
+    .refund = tgw_refund,
 };

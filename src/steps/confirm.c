@@ -1,8 +1,10 @@
 /* confirm.c: an order that is Activated at once (every method but net terms)
- * is released now: its OrderReleased event joins the order's commit. A net
- * terms order is released on approval instead. */
+ * is released now: its OrderReleased event, its fulfillment order and the
+ * FulfillmentOrderCreated event join the order's commit. A net terms order
+ * is released on approval instead. */
 #include <string.h>
 
+#include "fulfillment/fulfillment.h"
 #include "orders/order.h"
 #include "steps/step.h"
 #include "events/outbox.h"
@@ -20,7 +22,8 @@ static ck_step_result run(ck_step_ctx *ctx)
     json_t *order = NULL;
     if ((rc = ck_order_json(ctx->db, ctx->order_id, &order, &dberr)) < 0 ||
         (rc = ck_outbox_add(ctx->db, "OrderReleased", ctx->order_id, ctx->session_id,
-                            json_pack("{s:o}", "order", order), &dberr)) < 0)
+                            json_pack("{s:o}", "order", order), &dberr)) < 0 ||
+        (rc = ck_fo_create_at_release(ctx->db, ctx->order_id, &dberr)) < 0)
         return ck_step_db_error(ctx, &dberr);
     return CK_STEP_OK;
 }

@@ -58,6 +58,11 @@ int ck_idempotency_release_running(ck_db *db, const char *user_id, const char *k
                       user_id, key);
 }
 
+int ck_idempotency_release_all_running(ck_db *db, ck_error *err)
+{
+    return ck_db_exec(db, NULL, err, "DELETE FROM idempotency_keys WHERE state = 'running'", "");
+}
+
 int ck_idempotency_purge_before(ck_db *db, int64_t before, ck_error *err)
 {
     return ck_db_exec(db, NULL, err, "DELETE FROM idempotency_keys WHERE created_at < ?", "i", before);

@@ -39,6 +39,10 @@ int ck_idempotency_finish(ck_db *db, const char *user_id, const char *key, int64
 /* Deletes the record of (user_id, key) if it is still running. 0 or <0. */
 int ck_idempotency_release_running(ck_db *db, const char *user_id, const char *key, ck_error *err);
 
+/* Deletes every running record (SQLite start-up: the process that ran
+ * them is gone, so a retry under the same key runs again). 0 or <0. */
+int ck_idempotency_release_all_running(ck_db *db, ck_error *err);
+
 /* Deletes every record created before `before` (ms). 0 or <0. */
 int ck_idempotency_purge_before(ck_db *db, int64_t before, ck_error *err);
 

@@ -1,5 +1,5 @@
 /* payments.c: the payments repository (store/payments.h): card holds, their
- * void marks and capture locks, captures, and the test gateway's ledger. */
+ * void marks, captures, and the test gateway's ledger. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +26,8 @@ int ck_payments_void_pending(ck_db *db, const char *session_id, const char *afte
     int rc = ck_db_query(db, &st, err,
                          "SELECT pa.id, pa.session_id, s.store_id, pa.gateway_auth_id, pa.amount"
                          " FROM payment_authorizations pa JOIN checkout_sessions s ON s.id = pa.session_id"
-                         " WHERE pa.void_pending = 1 AND pa.status = 'Authorized' AND (? = '' OR pa.session_id = ?)"
+                         " WHERE pa.void_pending = 1 AND pa.status IN ('Authorized', 'PartiallyCaptured', 'Captured')"
+                         " AND (? = '' OR pa.session_id = ?)"
                          " AND pa.id > ? ORDER BY pa.id LIMIT ?",
                          "ttti", session_id ? session_id : "", session_id ? session_id : "", after ? after : "",
                          max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
@@ -63,87 +64,17 @@ int ck_payments_void_pending(ck_db *db, const char *session_id, const char *afte
 int ck_payments_record_voided(ck_db *db, const char *auth_id, ck_error *err)
 {
     return ck_db_changed(db, err,
-                         "UPDATE payment_authorizations SET status = 'Voided', void_pending = 0, updated_at = ?"
-                         " WHERE id = ? AND status = 'Authorized' AND void_pending = 1",
+                         "UPDATE payment_authorizations SET status = CASE WHEN captured_amount > 0 THEN 'Captured'"
+                         " ELSE 'Voided' END, void_pending = 0, updated_at = ? WHERE id = ?"
+                         " AND status IN ('Authorized', 'PartiallyCaptured', 'Captured') AND void_pending = 1",
                          "it", ck_now_ms(), auth_id);
 }
 
-int ck_payments_open_auth_of_order(ck_db *db, const char *order_id, char auth_id[CK_ID_MAX], char gw_auth[128],
-                                   char store_id[CK_ID_MAX], ck_error *err)
-{
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err,
-                       "SELECT pa.id, pa.gateway_auth_id, o.store_id FROM payment_authorizations pa"
-                       " JOIN orders o ON o.id = pa.order_id WHERE pa.order_id = ?"
-                       " AND pa.status IN ('Authorized', 'PartiallyCaptured') ORDER BY pa.id LIMIT 1",
-                       "t", order_id);
-    if (rc <= 0)
-        return rc;
-    ck_col_copy(st, 0, auth_id, CK_ID_MAX);
-    ck_col_copy(st, 1, gw_auth, 128);
-    ck_col_copy(st, 2, store_id, CK_ID_MAX);
-    ck_db_done(st);
-    return 1;
-}
 
-int ck_payments_capture_lock(ck_db *db, const char *auth_id, const char *owner, int64_t until, int64_t now,
-                             ck_error *err)
-{
-    return ck_db_changed(db, err,
-                         "UPDATE payment_authorizations SET lock_owner = ?, lock_until = ? WHERE id = ?"
-                         " AND status IN ('Authorized', 'PartiallyCaptured') AND expires_at > ?"
-                         " AND (lock_owner IS NULL OR lock_until < ?)",
-                         "titii", owner, until, auth_id, now, now);
-}
 
-void ck_payments_capture_unlock(ck_db *db, const char *auth_id, const char *owner)
-{
-    ck_db_exec(db, NULL, NULL,
-               "UPDATE payment_authorizations SET lock_owner = NULL, lock_until = 0 WHERE id = ? AND lock_owner = ?",
-               "tt", auth_id, owner);
-}
 
-int ck_payments_auth_capturable(ck_db *db, const char *auth_id, int64_t now, ck_error *err)
-{
-    return ck_db_exists(db, err,
-                        "SELECT 1 FROM payment_authorizations WHERE id = ? AND status IN ('Authorized', 'PartiallyCaptured')"
-                        " AND expires_at > ?",
-                        "ti", auth_id, now);
-}
 
-int ck_payments_auth_amounts(ck_db *db, const char *auth_id, int64_t *authorized, int64_t *captured,
-                             int64_t *captures, ck_error *err)
-{
-    ck_stmt *st = NULL;
-    int rc = ck_db_one(db, &st, err,
-                       "SELECT amount, captured_amount, (SELECT count(*) FROM payments WHERE authorization_id = ?)"
-                       " FROM payment_authorizations WHERE id = ?",
-                       "tt", auth_id, auth_id);
-    if (rc == 1) {
-        *authorized = ck_col_int(st, 0);
-        *captured = ck_col_int(st, 1);
-        *captures = ck_col_int(st, 2);
-        ck_db_done(st);
-    }
-    return rc;
-}
 
-int ck_payments_record_capture(ck_db *db, const char *pay_id, const char *auth_id, const char *order_id,
-                               int64_t amount, const char *gw_payment_id, const char *idem_key, const char *owner,
-                               int64_t now, ck_error *err)
-{
-    int rc = ck_db_exec(db, NULL, err,
-                        "INSERT INTO payments (id, authorization_id, order_id, amount, gateway_payment_id,"
-                        " idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        "tttitti", pay_id, auth_id, order_id, amount, gw_payment_id, idem_key, now);
-    if (rc == 0)
-        rc = ck_db_exec(db, NULL, err,
-                        "UPDATE payment_authorizations SET captured_amount = captured_amount + ?,"
-                        " status = CASE WHEN captured_amount + ? >= amount THEN 'Captured' ELSE 'PartiallyCaptured' END,"
-                        " lock_owner = NULL, lock_until = 0, updated_at = ? WHERE id = ? AND lock_owner = ?",
-                        "iiitt", amount, amount, now, auth_id, owner);
-    return rc;
-}
 
 int ck_payments_expired_sessions(ck_db *db, int64_t now, char (**ids)[CK_ID_MAX], size_t *n, ck_error *err)
 {
@@ -184,16 +115,11 @@ int ck_payments_expire(ck_db *db, int64_t now, int64_t *count, ck_error *err)
 {
     return ck_db_exec(db, count, err,
                       "UPDATE payment_authorizations SET status = 'Expired', void_pending = 0, updated_at = ?"
-                      " WHERE status = 'Authorized' AND expires_at <= ? AND (lock_owner IS NULL OR lock_until < ?)",
-                      "iii", now, now, now);
+                      " WHERE status = 'Authorized' AND expires_at <= ? AND NOT EXISTS (SELECT 1 FROM order_changes c"
+                      " WHERE c.authorization_id = payment_authorizations.id AND c.status = 'Pending')",
+                      "ii", now, now);
 }
 
-int ck_payments_locks_release_all(ck_db *db, ck_error *err)
-{
-    return ck_db_exec(db, NULL, err,
-                      "UPDATE payment_authorizations SET lock_owner = NULL, lock_until = 0 WHERE lock_owner IS NOT NULL",
-                      "");
-}
 
 int ck_payments_testgw_get(ck_db *db, const char *key, ck_testgw_row *out, ck_error *err)
 {
@@ -255,6 +181,26 @@ int ck_payments_testgw_approved_sum(ck_db *db, const char *op, int64_t *sum, ck_
         *sum = ck_col_int(st, 0);
     ck_db_done(st);
     return 0;
+}
+
+int ck_payments_testgw_take_capture(ck_db *db, const char *payment_id, int64_t *amount, ck_error *err)
+{
+    int rc = ck_db_changed(db, err,
+                           "UPDATE gateway_test_ledger SET amount = amount"
+                           " WHERE ref_id = ? AND result = 'approved' AND op LIKE 'capture:%'",
+                           "t", payment_id);
+    if (rc <= 0)
+        return rc;
+    ck_stmt *st = NULL;
+    rc = ck_db_one(db, &st, err,
+                   "SELECT amount FROM gateway_test_ledger"
+                   " WHERE ref_id = ? AND result = 'approved' AND op LIKE 'capture:%'",
+                   "t", payment_id);
+    if (rc == 1) {
+        *amount = ck_col_int(st, 0);
+        ck_db_done(st);
+    }
+    return rc;
 }
 
 /* s1b: the list of payment holds (GET /v1/authorizations). */

@@ -1,5 +1,5 @@
 /* payments.h: the payments repository: payment_authorizations (card holds,
- * their void marks and capture locks), payments (captures), and the test
+ * their void marks), payments (captures), and the test
  * gateway's ledger. Each function runs in the caller's transaction
  * (ck_db_tx) unless its comment says otherwise. */
 #ifndef CK_STORE_PAYMENTS_H
@@ -26,58 +26,26 @@ typedef struct ck_hold {
  * none). *marked (may be NULL) gets how many. 0 or <0. */
 int ck_payments_mark_void(ck_db *db, const char *session_id, const char *keep_key, int64_t *marked, ck_error *err);
 
-/* The void-pending Authorized holds of one session (session_id) or of all
+/* The void-pending holds (Authorized, or with captures: an order's hold
+ * whose uncaptured rest is released) of one session (session_id) or of all
  * (NULL), with ids after `after` (NULL: from the first), by id, at most max,
  * each with its session's store. *out (caller frees) gets *n. 0 or <0. */
 int ck_payments_void_pending(ck_db *db, const char *session_id, const char *after, size_t max, ck_hold **out,
                              size_t *n, ck_error *err);
 
-/* Records a pending hold Voided (only if it is still Authorized and
- * void_pending). Returns the rows changed (1 recorded, 0 someone else did
+/* Records a pending hold's void: Voided, or Captured when part of it was
+ * captured (its uncaptured rest was released), only while it is still
+ * void_pending. Returns the rows changed (1 recorded, 0 someone else did
  * first) or <0. */
 int ck_payments_record_voided(ck_db *db, const char *auth_id, ck_error *err);
-
-/* The order's first open (Authorized or PartiallyCaptured) authorization:
- * its id, gateway reference and the order's store. 1 found, 0 none, <0. */
-int ck_payments_open_auth_of_order(ck_db *db, const char *order_id, char auth_id[CK_ID_MAX], char gw_auth[128],
-                                   char store_id[CK_ID_MAX], ck_error *err);
-
-/* The capture lock: taken by owner until `until` only on a hold that is open
- * and not past its date (expires_at > now) and not locked by a live lock.
- * Returns the rows changed (1 taken, 0 not) or <0. */
-int ck_payments_capture_lock(ck_db *db, const char *auth_id, const char *owner, int64_t until, int64_t now,
-                             ck_error *err);
-
-/* Releases owner's capture lock (no error reported: a lock left behind
- * expires). */
-void ck_payments_capture_unlock(ck_db *db, const char *auth_id, const char *owner);
-
-/* Whether the authorization is open and not past its date at now: 1, 0, <0. */
-int ck_payments_auth_capturable(ck_db *db, const char *auth_id, int64_t now, ck_error *err);
-
-/* The authorization's amount, what is captured of it and how many captures
- * are recorded. 1 found, 0 none, <0. */
-int ck_payments_auth_amounts(ck_db *db, const char *auth_id, int64_t *authorized, int64_t *captured,
-                             int64_t *captures, ck_error *err);
-
-/* Records a capture: the payments row, and the authorization's captured
- * amount and status (Captured once all of it is), with owner's lock
- * released. Call in a write transaction. 0 or <0. */
-int ck_payments_record_capture(ck_db *db, const char *pay_id, const char *auth_id, const char *order_id,
-                               int64_t amount, const char *gw_payment_id, const char *idem_key, const char *owner,
-                               int64_t now, ck_error *err);
 
 /* The sessions that have an Authorized hold without an order past its date
  * at now. *ids (caller frees) gets *n ids. 0 or <0. */
 int ck_payments_expired_sessions(ck_db *db, int64_t now, char (**ids)[CK_ID_MAX], size_t *n, ck_error *err);
 
-/* Marks Expired every Authorized hold past its date that no live capture
- * lock holds; *count (may be NULL) gets how many. 0 or <0. */
+/* Marks Expired every Authorized hold past its date that no Pending change
+ * of its order (a capture on its way to the gateway) holds; *count (may be NULL) gets how many. 0 or <0. */
 int ck_payments_expire(ck_db *db, int64_t now, int64_t *count, ck_error *err);
-
-/* Releases every capture lock (SQLite start-up: the process that held them
- * is gone). 0 or <0. */
-int ck_payments_locks_release_all(ck_db *db, ck_error *err);
 
 /* The test gateway's ledger (gateway_test_ledger), keyed by idempotency key. */
 typedef struct ck_testgw_row {
@@ -102,6 +70,12 @@ int ck_payments_testgw_approved(ck_db *db, const char *op, ck_error *err);
 
 /* The sum of the approved rows of op (0 for none) into *sum. 0 or <0. */
 int ck_payments_testgw_approved_sum(ck_db *db, const char *op, int64_t *sum, ck_error *err);
+
+/* The amount of the approved capture whose payment id (ref_id) is
+ * payment_id, its row taken first (a no-op UPDATE: on PostgreSQL a
+ * concurrent refund of the same payment waits for this transaction and then
+ * sees its refund). Call in a write transaction. 1 found, 0 none, <0. */
+int ck_payments_testgw_take_capture(ck_db *db, const char *payment_id, int64_t *amount, ck_error *err);
 
 #include <jansson.h>
 #include <stdint.h>

@@ -16,6 +16,12 @@ typedef struct fgw_auth {
     int voided;
 } fgw_auth;
 
+/* An approved capture: a payment, and how much of it was refunded. */
+typedef struct fgw_pay {
+    char id[48];
+    int64_t amount, refunded;
+} fgw_pay;
+
 typedef struct fgw_stored {
     char *key;
     char path[16];
@@ -26,9 +32,11 @@ struct fake_gateway {
     fake_http *http;
     pthread_mutex_t mu;
     int delay_ms, fail_next;
-    int holds, authorize_calls, voids, captures, next_id;
+    int holds, authorize_calls, voids, captures, refunds, next_id;
     fgw_auth *auths;
     size_t nauths, cap_auths;
+    fgw_pay *pays;
+    size_t npays, cap_pays;
     fgw_stored *stored;
     size_t nstored, cap_stored;
     char last_idem[256], last_auth[640];
@@ -45,6 +53,14 @@ static fgw_auth *find_auth(fake_gateway *g, const char *id)
     for (size_t i = 0; id && i < g->nauths; i++)
         if (strcmp(g->auths[i].id, id) == 0)
             return &g->auths[i];
+    return NULL;
+}
+
+static fgw_pay *find_pay(fake_gateway *g, const char *id)
+{
+    for (size_t i = 0; id && i < g->npays; i++)
+        if (strcmp(g->pays[i].id, id) == 0)
+            return &g->pays[i];
     return NULL;
 }
 
@@ -94,6 +110,23 @@ static fgw_auth *new_auth(fake_gateway *g, int64_t amount)
     snprintf(a->id, sizeof(a->id), "fgw_auth_%d", ++g->next_id);
     a->amount = amount;
     return a;
+}
+
+static fgw_pay *new_pay(fake_gateway *g, int64_t amount)
+{
+    if (g->npays == g->cap_pays) {
+        size_t cap = g->cap_pays ? g->cap_pays * 2 : 16;
+        fgw_pay *p = realloc(g->pays, cap * sizeof(*p));
+        if (!p)
+            return NULL;
+        g->pays = p;
+        g->cap_pays = cap;
+    }
+    fgw_pay *p = &g->pays[g->npays++];
+    memset(p, 0, sizeof(*p));
+    snprintf(p->id, sizeof(p->id), "fgw_pay_%d", ++g->next_id);
+    p->amount = amount;
+    return p;
 }
 
 static json_t *declined(const char *code, const char *message)
@@ -154,11 +187,37 @@ static json_t *do_capture(fake_gateway *g, json_t *req, int *status)
         return declined("invalid_amount", "the amount is not valid");
     if (amt > a->amount - a->captured)
         return declined("amount_exceeds_authorization", "the amount exceeds what remains");
+    fgw_pay *p = new_pay(g, amt);
+    if (!p) {
+        *status = 500;
+        return NULL;
+    }
     a->captured += amt;
     g->captures++;
+    return json_pack("{s:s, s:s, s:I}", "result", "approved", "paymentId", p->id, "amount", (json_int_t)amt);
+}
+
+static json_t *do_refund(fake_gateway *g, json_t *req, int *status)
+{
+    json_t *amount = json_object_get(req, "amount");
+    const char *pay_id = json_string_value(json_object_get(req, "paymentId"));
+    if (!json_is_integer(amount) || !pay_id) {
+        *status = 400;
+        return NULL;
+    }
+    int64_t amt = json_integer_value(amount);
+    fgw_pay *p = find_pay(g, pay_id);
+    if (!p)
+        return declined("unknown_payment", "no such payment");
+    if (amt <= 0)
+        return declined("invalid_amount", "the amount is not valid");
+    if (amt > p->amount - p->refunded)
+        return declined("amount_exceeds_payment", "the amount exceeds what remains of the payment");
+    p->refunded += amt;
+    g->refunds++;
     char id[48];
-    snprintf(id, sizeof(id), "fgw_pay_%d", ++g->next_id);
-    return json_pack("{s:s, s:s, s:I}", "result", "approved", "paymentId", id, "amount", (json_int_t)amt);
+    snprintf(id, sizeof(id), "fgw_ref_%d", ++g->next_id);
+    return json_pack("{s:s, s:s, s:I}", "result", "approved", "refundId", id, "amount", (json_int_t)amt);
 }
 
 static json_t *do_void(fake_gateway *g, json_t *req, int *status)
@@ -200,6 +259,8 @@ static char *answer(fake_gateway *g, const fhttp_req *q, int *status)
         op = do_capture;
     else if (strcmp(url, "/void") == 0)
         op = do_void;
+    else if (strcmp(url, "/refund") == 0)
+        op = do_refund;
     if (!op) {
         *status = 404;
         return strdup("{\"error\":\"not found\"}");
@@ -286,6 +347,7 @@ void fgw_stop(fake_gateway *g)
     }
     free(g->stored);
     free(g->auths);
+    free(g->pays);
     pthread_mutex_destroy(&g->mu);
     free(g);
 }
@@ -313,12 +375,22 @@ LOCKED_INT(fgw_holds, holds)
 LOCKED_INT(fgw_authorize_calls, authorize_calls)
 LOCKED_INT(fgw_voids, voids)
 LOCKED_INT(fgw_captures, captures)
+LOCKED_INT(fgw_refunds, refunds)
 
 int64_t fgw_captured_amount(fake_gateway *g, const char *auth_id)
 {
     pthread_mutex_lock(&g->mu);
     fgw_auth *a = find_auth(g, auth_id);
     int64_t v = a ? a->captured : 0;
+    pthread_mutex_unlock(&g->mu);
+    return v;
+}
+
+int64_t fgw_refunded_amount(fake_gateway *g, const char *payment_id)
+{
+    pthread_mutex_lock(&g->mu);
+    fgw_pay *p = find_pay(g, payment_id);
+    int64_t v = p ? p->refunded : 0;
     pthread_mutex_unlock(&g->mu);
     return v;
 }

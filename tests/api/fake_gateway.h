@@ -7,6 +7,7 @@
  *        -> {"result","authorizationId","amount","code","message"}
  *   POST /capture {"authorizationId","amount"} -> {"result","paymentId","amount","code","message"}
  *   POST /void {"authorizationId"} -> {"result","code","message"}
+ *   POST /refund {"paymentId","amount"} -> {"result","refundId","amount","code","message"}
  * It honours Idempotency-Key like a real gateway: the same key returns the
  * stored first answer and creates nothing new (a key reused on another path
  * gets HTTP 422). "error" answers and injected failures are not stored.
@@ -16,7 +17,10 @@
  * (code unknown_token). Capture: unknown_authorization, authorization_voided,
  * invalid_amount, amount_exceeds_authorization (more than remains). Void:
  * approved for a known authorization (again approved if already voided),
- * else declined unknown_authorization. Every function is thread-safe. */
+ * else declined unknown_authorization. Refund (of a capture's paymentId):
+ * unknown_payment (no such capture), invalid_amount (<= 0),
+ * amount_exceeds_payment (more than the capture less what was refunded of
+ * it). Every function is thread-safe. */
 #ifndef CK_TEST_FAKE_GATEWAY_H
 #define CK_TEST_FAKE_GATEWAY_H
 
@@ -44,6 +48,11 @@ int fgw_voids(fake_gateway *g);
 int fgw_captures(fake_gateway *g);
 /* The amount captured so far on auth_id (0 when unknown). */
 int64_t fgw_captured_amount(fake_gateway *g, const char *auth_id);
+/* Distinct approved refunds (replays do not count). */
+int fgw_refunds(fake_gateway *g);
+/* The amount refunded so far of the payment payment_id (a capture's
+ * paymentId; 0 when unknown). */
+int64_t fgw_refunded_amount(fake_gateway *g, const char *payment_id);
 
 /* 1 when the authorization auth_id was voided, else 0 (unknown included). */
 int fgw_voided(fake_gateway *g, const char *auth_id);

@@ -13,9 +13,9 @@ const char *const po_totals_keys[] = {"subtotal", "adjustments", "shipping", "ta
 const char *const po_order_keys[] = {
     "id",      "orderNumber", "cartId",  "sessionId", "storeId", "accountId", "status",  "currency",
     "paymentMethod", "poNumber", "totals", "items",   "summary", "authorizations", "payments", "deliveries",
-    "createdAt",
+    "createdAt", "refunds",
     /* extras beyond API.md, as GET /v1/orders/{id} gives them */
-    "buyerId", "shippingAddress", "updatedAt", NULL};
+    "buyerId", "shippingAddress", "updatedAt", "fulfillmentOrderId", NULL};
 const char *const po_item_keys[] = {"id",        "productId",  "sku", "quantity",
                                         "unitPrice", "adjustment", "tax", "total", NULL};
 const char *const po_item_summary_keys[] = {"orderItemId", "quantityOrdered", "quantityFulfilled",

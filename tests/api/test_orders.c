@@ -172,9 +172,9 @@ static void expect_keys(json_t *obj, const char *const keys[])
 static const char *const order_keys[] = {
     "id",       "orderNumber", "cartId",         "sessionId", "storeId",        "accountId",
     "status",   "currency",    "paymentMethod",  "poNumber",  "totals",         "items",
-    "summary",  "authorizations", "payments",    "deliveries", "createdAt",
+    "summary",  "authorizations", "payments",    "deliveries", "createdAt", "refunds",
     /* extras beyond API.md */
-    "buyerId",  "shippingAddress", "updatedAt",  NULL};
+    "buyerId",  "shippingAddress", "updatedAt",  "fulfillmentOrderId", NULL};
 static const char *const totals_keys[] = {"subtotal", "adjustments", "shipping", "tax", "grandTotal", NULL};
 static const char *const item_keys[] = {"id",         "productId", "sku",   "quantity",
                                         "unitPrice",  "adjustment", "tax",  "total", NULL};

@@ -1004,23 +1004,6 @@ static void repo_hold_claim(void **state)
                                 " VALUES (?, ?, 'card', 'test', 'gw1', 500, 'Authorized', ?, ?, 1, 1)",
                                 "ttti", auth, r.session, key, now + 1000),
                      0);
-    assert_int_equal(ck_payments_capture_lock(f->db, auth, "cap-a", now + 60000, now, &f->err), 1);
-    assert_int_equal(ck_payments_capture_lock(b, auth, "cap-b", now + 60000, now, &berr), 0);
-    assert_int_equal(ck_payments_auth_capturable(b, auth, now, &berr), 1);
-    ck_payments_capture_unlock(b, auth, "cap-b"); /* not b's lock */
-    assert_int_equal(ck_payments_capture_lock(b, auth, "cap-b", now + 60000, now, &berr), 0);
-    ck_payments_capture_unlock(f->db, auth, "cap-a");
-    assert_int_equal(ck_payments_capture_lock(b, auth, "cap-b", now + 60000, now, &berr), 1);
-    ck_payments_capture_unlock(b, auth, "cap-b");
-    /* Past its date: no lock, and not capturable. */
-    assert_int_equal(ck_payments_capture_lock(f->db, auth, "cap-a", now + 60000, now + 1000, &f->err), 0);
-    assert_int_equal(ck_payments_auth_capturable(f->db, auth, now + 1000, &f->err), 0);
-    int64_t authorized = 0, captured = -1, captures = -1;
-    assert_int_equal(ck_payments_auth_amounts(f->db, auth, &authorized, &captured, &captures, &f->err), 1);
-    assert_int_equal(authorized, 500);
-    assert_int_equal(captured, 0);
-    assert_int_equal(captures, 0);
-
     /* The void: kept under its own key, marked once, recorded once. */
     int64_t marked = -1;
     assert_int_equal(ck_payments_mark_void(f->db, r.session, key, &marked, &f->err), 0);
