@@ -23,23 +23,11 @@
 #define SHIP 1200
 #define ONE 2164
 #define STOCK 1000
-#define ROUNDS 6
-
-/* TEMPORARY-STUB: until main's fake gateway counts refunds (issue 14); the
- * real definitions win at link time. Removed at the merge. */
-int fgw_refunds(fake_gateway *g);
-int64_t fgw_refunded_amount(fake_gateway *g, const char *gw_payment_id);
-__attribute__((weak)) int fgw_refunds(fake_gateway *g)
-{
-    (void)g;
-    return -1;
-}
-__attribute__((weak)) int64_t fgw_refunded_amount(fake_gateway *g, const char *gw_payment_id)
-{
-    (void)g;
-    (void)gw_payment_id;
-    return -1;
-}
+#define ROUNDS 8
+/* Half of the rounds make the gateway slow (its answer waits this long), so
+ * that the second request surely comes while the first one's change is
+ * still waiting for the gateway; the other half race unhindered. */
+#define SLOW_GATEWAY_MS 300
 
 /* ---------------------------------------------------------------- fixture */
 
@@ -177,16 +165,18 @@ static void duel_one(void *arg, int i)
     ckt_free(&r);
 }
 
-static void duel_run(duel *x)
+static void duel_run(duel *x, int slow_gateway)
 {
+    fgw_set_delay_ms(x->f->gw, slow_gateway ? SLOW_GATEWAY_MS : 0);
     ckt_parallel(2, duel_one, x);
+    fgw_set_delay_ms(x->f->gw, 0);
 }
 
-static void duel_print(const duel *x, const char *what)
+static void duel_print(const duel *x, const char *what, int round)
 {
     for (int i = 0; i < 2; i++)
-        fprintf(stderr, "%s, request %d (%s %s): HTTP %ld %s\n", what, i, x->method[i], x->path[i], x->status[i],
-                x->text[i]);
+        fprintf(stderr, "%s, round %d, request %d (%s %s): HTTP %ld %s\n", what, round, i, x->method[i], x->path[i],
+                x->status[i], x->text[i]);
 }
 
 /* --------------------------------------------------------- fulfil vs fulfil */
@@ -211,14 +201,14 @@ static void two_fulfils_of_the_same_units(void **state)
             items_body(x.body[i], sizeof(x.body[i]), o.item, 3);
         }
         int captures0 = fgw_captures(f->gw);
-        duel_run(&x);
+        duel_run(&x, round % 2);
         int ok = 0, over = 0;
         for (int i = 0; i < 2; i++) {
             ok += x.status[i] == 200;
             over += x.status[i] == 409 && strcmp(x.reason[i], "OVER_FULFILLMENT") == 0;
         }
         if (ok != 1 || over != 1)
-            duel_print(&x, "fulfil vs fulfil");
+            duel_print(&x, "fulfil vs fulfil", round);
         assert_int_equal(ok, 1);
         assert_int_equal(over, 1);
         assert_int_equal(fgw_captures(f->gw), captures0 + 1);
@@ -259,7 +249,8 @@ static void cancel_races_fulfil(void **state)
         static duel x;
         memset(&x, 0, sizeof(x));
         x.f = f;
-        /* Alternate which thread does which, so neither always starts first. */
+        /* Alternate which thread does which, so neither always starts first,
+         * and (every other pair of rounds) a slow gateway. */
         int fi = round % 2, ci = 1 - fi;
         x.method[fi] = "POST";
         x.key[fi] = f->fkey;
@@ -269,13 +260,13 @@ static void cancel_races_fulfil(void **state)
         x.key[ci] = CKT_ADMIN_KEY;
         snprintf(x.path[ci], sizeof(x.path[ci]), "/v1/orders/%s/cancel", o.id);
         items_body(x.body[ci], sizeof(x.body[ci]), o.item, 3);
-        duel_run(&x);
+        duel_run(&x, (round / 2) % 2);
 
         int f_ok = x.status[fi] == 200, c_ok = x.status[ci] == 200;
         int f_refused = x.status[fi] == 409 && strcmp(x.reason[fi], "OVER_FULFILLMENT") == 0;
         int c_refused = x.status[ci] == 409 && strcmp(x.reason[ci], "NOTHING_TO_CANCEL") == 0;
         if (!((f_ok && c_refused) || (c_ok && f_refused)))
-            duel_print(&x, "cancel vs fulfil");
+            duel_print(&x, "cancel vs fulfil", round);
         assert_true((f_ok && c_refused) || (c_ok && f_refused));
         json_t *order = get_order(f, o.id);
         json_t *fo = get_fo(f, o.fo);
@@ -352,14 +343,14 @@ static void two_returns_of_one_unit(void **state)
             items_body(x.body[i], sizeof(x.body[i]), o.item, 1);
         }
         int refunds0 = fgw_refunds(f->gw);
-        duel_run(&x);
+        duel_run(&x, round % 2);
         int ok = 0, refused = 0;
         for (int i = 0; i < 2; i++) {
             ok += x.status[i] == 201;
             refused += x.status[i] == 409 && strcmp(x.reason[i], "NOTHING_TO_RETURN") == 0;
         }
         if (ok != 1 || refused != 1)
-            duel_print(&x, "return vs return");
+            duel_print(&x, "return vs return", round);
         assert_int_equal(ok, 1);
         assert_int_equal(refused, 1);
         assert_int_equal(fgw_refunds(f->gw), refunds0 + 1);
