@@ -11,6 +11,7 @@
 #include "api/routes.h"
 #include "core/context.h"
 #include "store/deliveries.h"
+#include "store/fulfillment.h"
 #include "store/idempotency.h"
 #include "store/jobs.h"
 #include "store/payments.h"
@@ -29,11 +30,13 @@ struct ck_app {
 };
 
 /* SQLite is one process's file: whatever a dead process left running is
- * released. Session leases, delivery claims, job leases and
- * the claims of Idempotency-Keys whose request was running go (a retry under
- * the key runs again, and a change to an order finds what its key made); async placements go back to the queue; a synchronous placement
- * interrupted by the crash is marked Failed (its caller saw the connection
- * drop, and placing again resumes the session). */
+ * released. Session leases, delivery claims, job leases, the leases of
+ * changes to orders left Pending, and the claims of Idempotency-Keys whose
+ * request was running go (a retry under the key runs again, and a change to
+ * an order finds what its key made); async placements go back to the
+ * queue; a synchronous placement interrupted by the crash is marked Failed
+ * (its caller saw the connection drop, and placing again resumes the
+ * session). */
 static int recover_sqlite(ck_db *db, ck_error *err)
 {
     int rc = ck_session_leases_release_all(db, err);
@@ -45,6 +48,8 @@ static int recover_sqlite(ck_db *db, ck_error *err)
         rc = ck_job_leases_release_all(db, err);
     if (rc == 0)
         rc = ck_idempotency_release_all_running(db, err);
+    if (rc == 0)
+        rc = ck_changes_leases_release_all(db, err);
     return rc;
 }
 

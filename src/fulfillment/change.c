@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/faults.h"
 #include "core/log.h"
@@ -13,7 +14,10 @@
 #include "payments/gateway.h"
 #include "payments/holds.h"
 
-#define RUN_ROUNDS 8 /* a change waits behind at most this many others before it gives up */
+/* How long a change waits for another caller's Pending change of the same
+ * order (its gateway call: 10 s at most) before it answers ORDER_BUSY. */
+#define WAIT_MS 12000
+#define WAIT_STEP_MS 20
 
 /* ---------------------------------------------------------------- applying */
 
@@ -262,13 +266,29 @@ static int gateway_error(const ck_gateway_ops *gw, const ck_gw_answer *ans, cons
                    ans->message[0] ? ans->message : ans->code[0] ? ans->code : "error");
 }
 
-/* Finishes a Pending change: its gateway calls (each under its own key, so
- * a second caller, or a retry after a crash, gets the first answer back),
- * then the commit that applies it, then the release of a hold's rest. 0
- * when it is Completed (by this call or another); <0 when the gateway
+/* Finishes a Pending change under its lease (taken for owner): its gateway
+ * calls (each under its own key, so a caller taking over after a crash gets
+ * the first answer back), then the commit that applies it, then the release
+ * of a hold's rest. 0 when it is Completed (by this call or another); 1
+ * when another caller holds its lease (wait for it); <0 when the gateway
  * refused it (400 PAYMENT_DECLINED, recorded Failed) or could not be asked
  * (500, still Pending). */
-static int drive(ck_ctx *cx, ck_db *db, const char *change_id, ck_error *err)
+typedef struct lease_tx {
+    const char *id, *owner;
+    int64_t until;
+    int taken; /* out */
+} lease_tx;
+
+static int lease_run(ck_db *db, void *arg, ck_error *err)
+{
+    lease_tx *t = arg;
+    int64_t now = ck_now_ms();
+    int rc = ck_changes_take_lease(db, t->id, t->owner, t->until > now ? t->until : now, now, err);
+    t->taken = rc == 1;
+    return rc < 0 ? rc : 0;
+}
+
+static int drive(ck_ctx *cx, ck_db *db, const char *change_id, const char *owner, ck_error *err)
 {
     ck_change_row c;
     ck_ful_order o;
@@ -280,6 +300,13 @@ static int drive(ck_ctx *cx, ck_db *db, const char *change_id, ck_error *err)
                        "the gateway refused this change of order %s", c.order_id);
     if (strcmp(c.status, "Pending") != 0)
         return 0;
+    /* Only the lease's holder calls the gateway: the caller that made the
+     * change, or one that took over after its lease ran out. */
+    lease_tx lt = {c.id, owner, ck_now_ms() + (int64_t)cx->cfg.lease_seconds * 1000, 0};
+    if ((rc = ck_db_tx(db, 1, lease_run, &lt, err)) < 0)
+        return rc;
+    if (!lt.taken)
+        return 1;
     if ((rc = ck_ful_read_order(db, c.order_id, &o, err)) <= 0)
         return rc < 0 ? rc : ck_not_found(err, "order", c.order_id);
 
@@ -383,6 +410,10 @@ done:
     if (need_gw)
         ck_secure_zero(cfg.secret, sizeof(cfg.secret));
     free(refunds);
+    if (rc < 0) { /* still Pending, or Failed: a retry need not wait for the lease */
+        ck_error ignored;
+        ck_changes_lease_release(db, c.id, owner, &ignored);
+    }
     return rc;
 }
 
@@ -392,8 +423,12 @@ typedef struct plan_tx {
     const char *order_id, *kind;
     ck_planner planner;
     const ck_change_req *rq;
+    const char *owner;     /* the lease owner of a change made here */
+    int64_t lease_until;
     char found[CK_ID_MAX]; /* out: the change rq->request_key made before */
     char busy[CK_ID_MAX];  /* out: the order's Pending change, to finish first */
+    int wait;              /* out: busy is another live caller's: wait for it */
+    int same;              /* out: busy asked what this request asks (its retry) */
     char made[CK_ID_MAX];  /* out: the change this commit made */
     int needs_gateway;     /* out: made Pending, to drive */
     apply_tx applied;      /* out: when made and applied in this commit */
@@ -414,7 +449,7 @@ static int plan_run(ck_db *db, void *arg, ck_error *err)
 {
     plan_tx *t = arg;
     t->found[0] = t->busy[0] = t->made[0] = '\0';
-    t->needs_gateway = 0;
+    t->needs_gateway = t->wait = t->same = 0;
     ck_ful_order o;
     int rc = ck_ful_lock_order(db, t->order_id, &o, err);
     if (rc <= 0)
@@ -426,14 +461,15 @@ static int plan_run(ck_db *db, void *arg, ck_error *err)
     if ((rc = ck_changes_pending_of_order(db, o.id, t->busy, err)) != 0) {
         if (rc < 0)
             return rc;
-        /* The same request as the Pending change: its retry (the caller
-         * lost the answer to a crash or a timeout). */
+        /* A live caller's change is waited for. One whose caller died
+         * (its lease ran out) is taken over, and when it asked what this
+         * request asks, this request is its retry. */
         ck_change_row pending;
         if ((rc = ck_changes_get(db, t->busy, &pending, err)) < 0)
             return rc;
-        if (rc == 1 && strcmp(pending.fingerprint, fp) == 0) {
-            snprintf(t->found, sizeof(t->found), "%s", t->busy);
-            t->busy[0] = '\0';
+        if (rc == 1) {
+            t->wait = pending.lease_until >= ck_now_ms() && strcmp(pending.lease_owner, t->owner) != 0;
+            t->same = strcmp(pending.fingerprint, fp) == 0;
         }
         return 0;
     }
@@ -465,6 +501,8 @@ static int plan_run(ck_db *db, void *arg, ck_error *err)
     snprintf(p.c.kind, sizeof(p.c.kind), "%s", t->kind);
     snprintf(p.c.status, sizeof(p.c.status), "Pending");
     snprintf(p.c.fingerprint, sizeof(p.c.fingerprint), "%s", fp);
+    snprintf(p.c.lease_owner, sizeof(p.c.lease_owner), "%s", t->owner);
+    p.c.lease_until = t->lease_until;
     ck_plan_in in = {&o, lines, nl, &auth, pays, np, t->rq};
     if ((rc = t->planner(db, &in, &p, err)) < 0)
         goto done;
@@ -496,12 +534,27 @@ done:
     return rc;
 }
 
+/* Sleeps WAIT_STEP_MS. */
+static void wait_step(void)
+{
+    struct timespec ts = {0, WAIT_STEP_MS * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
 int ck_change_run(ck_ctx *cx, ck_db *db, const char *order_id, const char *kind, ck_planner planner,
                   const ck_change_req *rq, char change_id[CK_ID_MAX], ck_error *err)
 {
     change_id[0] = '\0';
-    for (int round = 0; round < RUN_ROUNDS; round++) {
-        plan_tx t = {.order_id = order_id, .kind = kind, .planner = planner, .rq = rq};
+    char owner[CK_OWNER_MAX];
+    ck_owner_new(owner, cx->node_id, "chg");
+    int64_t deadline = ck_now_ms() + WAIT_MS;
+    for (;;) {
+        if (ck_now_ms() > deadline)
+            return ck_fail(err, CK_ECONFLICT, "ORDER_BUSY", NULL,
+                           "another change of order %s is still waiting for the payment gateway; try again",
+                           order_id);
+        plan_tx t = {.order_id = order_id, .kind = kind, .planner = planner, .rq = rq, .owner = owner,
+                     .lease_until = ck_now_ms() + (int64_t)cx->cfg.lease_seconds * 1000};
         int rc = ck_db_tx(db, 1, plan_run, &t, err);
         if (rc == CK_EDUP)
             continue; /* another change of the order took the Pending place, or the key, first */
@@ -509,11 +562,31 @@ int ck_change_run(ck_ctx *cx, ck_db *db, const char *order_id, const char *kind,
             return rc;
         if (t.found[0]) { /* a retry: the change its key made */
             snprintf(change_id, CK_ID_MAX, "%s", t.found);
-            return drive(cx, db, t.found, err);
+            if ((rc = drive(cx, db, t.found, owner, err)) == 1) {
+                wait_step();
+                continue;
+            }
+            return rc;
         }
-        if (t.busy[0]) { /* an earlier change waits for its gateway: finish it first */
+        if (t.busy[0] && t.wait) {
+            wait_step();
+            continue;
+        }
+        if (t.busy[0]) { /* a change whose caller died: finish it first */
             ck_error busy_err;
-            if (drive(cx, db, t.busy, &busy_err) < 0 && busy_err.code == CK_EINTERNAL)
+            ck_error_clear(&busy_err);
+            rc = drive(cx, db, t.busy, owner, &busy_err);
+            if (rc == 1) {
+                wait_step();
+                continue;
+            }
+            if (t.same) { /* this request is its retry: its answer is ours */
+                snprintf(change_id, CK_ID_MAX, "%s", t.busy);
+                if (rc < 0)
+                    *err = busy_err;
+                return rc;
+            }
+            if (rc < 0 && busy_err.code == CK_EINTERNAL)
                 return ck_fail(err, CK_EINTERNAL, busy_err.reason, NULL,
                                "an earlier change of order %s is waiting for the payment gateway: %s", order_id,
                                busy_err.message);
@@ -529,24 +602,28 @@ int ck_change_run(ck_ctx *cx, ck_db *db, const char *order_id, const char *kind,
             }
             return 0;
         }
-        return drive(cx, db, t.made, err);
+        rc = drive(cx, db, t.made, owner, err);
+        return rc == 1 ? ck_fail(err, CK_ECONFLICT, "ORDER_BUSY", NULL,
+                                 "another caller took over change %s of order %s; try again", t.made, order_id)
+                       : rc;
     }
-    return ck_fail(err, CK_ECONFLICT, "ORDER_BUSY", NULL,
-                   "order %s is being changed by other requests; try again", order_id);
 }
 
-int ck_changes_settle_stale(ck_ctx *cx, ck_db *db, int64_t older_ms, int *done, ck_error *err)
+int ck_changes_settle_stale(ck_ctx *cx, ck_db *db, int *done, ck_error *err)
 {
     *done = 0;
     char (*ids)[CK_ID_MAX] = NULL;
     size_t n = 0;
-    int rc = ck_changes_stale(db, ck_now_ms() - older_ms, 100, &ids, &n, err);
+    int rc = ck_changes_stale(db, ck_now_ms(), 100, &ids, &n, err);
     if (rc < 0)
         return rc;
+    char owner[CK_OWNER_MAX];
+    ck_owner_new(owner, cx->node_id, "sweep");
     for (size_t i = 0; i < n; i++) {
         ck_error e;
-        rc = drive(cx, db, ids[i], &e);
-        if (rc == 0 || e.code == CK_EINVALID)
+        ck_error_clear(&e);
+        rc = drive(cx, db, ids[i], owner, &e);
+        if (rc == 0 || (rc < 0 && e.code == CK_EINVALID))
             (*done)++;
     }
     free(ids);

@@ -9,9 +9,11 @@
  * a change that needs no gateway is applied in that same commit. One that
  * does is written Pending, the gateway is called, and a second commit
  * applies it (Completed) or records the gateway's refusal (Failed). An
- * order has at most one Pending change, and every later change of the
- * order, or the sweeper, completes it first with the same gateway keys, so
- * a crash between the gateway and the commit never loses money or moves it
+ * order has at most one Pending change, leased by the caller driving it:
+ * a later change of the order waits for it, and once the lease has run out
+ * (the caller died; SQLite start-up ends the leases at once) any later
+ * change, or the sweeper, completes it with the same gateway keys. So a
+ * crash between the gateway and the commit never loses money or moves it
  * twice. */
 #ifndef CK_FULFILLMENT_H
 #define CK_FULFILLMENT_H
@@ -67,9 +69,9 @@ int ck_order_return(ck_ctx *cx, ck_db *db, const char *order_id, const ck_change
 int ck_order_capture(ck_ctx *cx, ck_db *db, const ck_user *user, const char *order_id, const ck_change_req *rq,
                      json_t **out, ck_error *err);
 
-/* The sweeper's part: completes the Pending changes untouched for
- * older_ms (their caller died or gave up). *done gets how many were
- * settled (Completed or Failed). 0 or <0. */
-int ck_changes_settle_stale(ck_ctx *cx, ck_db *db, int64_t older_ms, int *done, ck_error *err);
+/* The sweeper's part: completes the Pending changes whose lease ran out
+ * (their caller died, or the gateway did not answer it). *done gets how
+ * many were settled (Completed or Failed). 0 or <0. */
+int ck_changes_settle_stale(ck_ctx *cx, ck_db *db, int *done, ck_error *err);
 
 #endif

@@ -6,8 +6,8 @@
  * still has no order); and every hold marked for void is voided at its
  * gateway, retried on every run until the gateway confirms it. It also
  * settles the changes to orders (fulfilments, cancellations, returns,
- * captures) left Pending for CHANGE_STALE_MS by a caller that died or gave
- * up on the gateway: their gateway calls are made again under the same
+ * captures) left Pending by a caller that died or gave up on the gateway
+ * (their lease ran out): their gateway calls are made again under the same
  * keys and the change applied. */
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +21,6 @@
 #include "store/payments.h"
 
 #define BATCH 100
-#define CHANGE_STALE_MS 30000
 
 /* Authorizations past expires_at become Expired; a session whose hold
  * expired before its order is rewound in the same commit, so it pays again
@@ -156,7 +155,7 @@ int ck_job_sweeper(ck_ctx *cx, ck_db *db, ck_sweep_result *out, ck_error *err)
     }
     if (rc == 0) {
         int settled = 0;
-        rc = ck_changes_settle_stale(cx, db, CHANGE_STALE_MS, &settled, err);
+        rc = ck_changes_settle_stale(cx, db, &settled, err);
         out->settled = settled;
     }
     if (rc == 0)

@@ -295,12 +295,34 @@ int ck_changes_insert(ck_db *db, const ck_change_row *c, const char *request_key
     return ck_db_exec(db, NULL, err,
                       "INSERT INTO order_changes (id, order_id, fulfillment_order_id, kind, seq, status, request_key,"
                       " fingerprint, tracking_number, amount, takes_shipping, authorization_id, capture_amount,"
-                      " capture_key, void_amount, balance_amount, created_at, updated_at)"
-                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      "ttttittttiititiiii", c->id, c->order_id, c->fo_id[0] ? c->fo_id : NULL, c->kind, c->seq,
+                      " capture_key, void_amount, balance_amount, lease_owner, lease_until, created_at, updated_at)"
+                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      "ttttittttiititiitiii", c->id, c->order_id, c->fo_id[0] ? c->fo_id : NULL, c->kind, c->seq,
                       c->status, request_key, c->fingerprint, c->has_tracking ? c->tracking : NULL, c->amount,
                       (int64_t)c->takes_shipping, c->auth_id[0] ? c->auth_id : NULL, c->capture_amount,
-                      c->capture_key[0] ? c->capture_key : NULL, c->void_amount, c->balance_amount, now, now);
+                      c->capture_key[0] ? c->capture_key : NULL, c->void_amount, c->balance_amount,
+                      c->lease_owner[0] ? c->lease_owner : NULL, c->lease_until, now, now);
+}
+
+int ck_changes_take_lease(ck_db *db, const char *id, const char *owner, int64_t until, int64_t now, ck_error *err)
+{
+    return ck_db_changed(db, err,
+                         "UPDATE order_changes SET lease_owner = ?, lease_until = ? WHERE id = ? AND status = 'Pending'"
+                         " AND (lease_until < ? OR lease_owner = ?)",
+                         "titit", owner, until, id, now, owner);
+}
+
+int ck_changes_lease_release(ck_db *db, const char *id, const char *owner, ck_error *err)
+{
+    return ck_db_exec(db, NULL, err,
+                      "UPDATE order_changes SET lease_owner = NULL, lease_until = 0 WHERE id = ? AND lease_owner = ?",
+                      "tt", id, owner);
+}
+
+int ck_changes_leases_release_all(ck_db *db, ck_error *err)
+{
+    return ck_db_exec(db, NULL, err,
+                      "UPDATE order_changes SET lease_owner = NULL, lease_until = 0 WHERE status = 'Pending'", "");
 }
 
 int ck_changes_insert_item(ck_db *db, const char *change_id, const char *item_id, int64_t qty, int64_t amount,
@@ -318,7 +340,8 @@ int ck_changes_get(ck_db *db, const char *id, ck_change_row *out, ck_error *err)
                        "SELECT id, order_id, COALESCE(fulfillment_order_id, ''), kind, status, seq, amount,"
                        " capture_amount, void_amount, balance_amount, created_at, takes_shipping, tracking_number,"
                        " COALESCE(authorization_id, ''), COALESCE(capture_key, ''), COALESCE(payment_id, ''),"
-                       " COALESCE(error_code, ''), fingerprint FROM order_changes WHERE id = ?",
+                       " COALESCE(error_code, ''), fingerprint, COALESCE(lease_owner, ''), lease_until"
+                       " FROM order_changes WHERE id = ?",
                        "t", id);
     if (rc <= 0)
         return rc;
@@ -342,6 +365,8 @@ int ck_changes_get(ck_db *db, const char *id, ck_change_row *out, ck_error *err)
     ck_col_copy(st, 15, out->payment_id, sizeof(out->payment_id));
     ck_col_copy(st, 16, out->error_code, sizeof(out->error_code));
     ck_col_copy(st, 17, out->fingerprint, sizeof(out->fingerprint));
+    ck_col_copy(st, 18, out->lease_owner, sizeof(out->lease_owner));
+    out->lease_until = ck_col_int(st, 19);
     ck_db_done(st);
     return 1;
 }
@@ -456,8 +481,8 @@ int ck_changes_stale(ck_db *db, int64_t before, size_t max, char (**ids)[CK_ID_M
     *n = 0;
     ck_stmt *st = NULL;
     int rc = ck_db_query(db, &st, err,
-                         "SELECT id FROM order_changes WHERE status = 'Pending' AND updated_at < ? ORDER BY updated_at,"
-                         " id LIMIT ?",
+                         "SELECT id FROM order_changes WHERE status = 'Pending' AND lease_until < ? ORDER BY id"
+                         " LIMIT ?",
                          "ii", before, (int64_t)max);
     if (rc < 0)
         return rc;
@@ -611,9 +636,9 @@ int ck_ful_auth_close(ck_db *db, const char *auth_id, int64_t now, ck_error *err
 {
     int rc = ck_db_changed(db, err,
                            "UPDATE payment_authorizations SET voided_amount = amount - captured_amount, void_pending = 1,"
-                           " status = CASE WHEN captured_amount > 0 THEN 'Captured' ELSE status END, updated_at = ?"
-                           " WHERE id = ? AND status IN ('Authorized', 'PartiallyCaptured', 'Captured')"
-                           " AND amount > captured_amount AND void_pending = 0",
+                           " rest_released = 1, status = CASE WHEN captured_amount > 0 THEN 'Captured' ELSE status END,"
+                           " updated_at = ? WHERE id = ? AND status IN ('Authorized', 'PartiallyCaptured', 'Captured')"
+                           " AND amount > captured_amount AND rest_released = 0",
                            "it", now, auth_id);
     return rc;
 }

@@ -85,6 +85,8 @@ typedef struct ck_change_row {
     char tracking[256];
     char auth_id[CK_ID_MAX], capture_key[192], payment_id[CK_ID_MAX], error_code[64]; /* "" none */
     char fingerprint[65];
+    char lease_owner[CK_OWNER_MAX]; /* "" none */
+    int64_t lease_until;
 } ck_change_row;
 
 typedef struct ck_change_item {
@@ -96,6 +98,13 @@ typedef struct ck_change_item {
  * when its request key, its (order, kind, seq) or the order's one Pending
  * change is taken. 0 or <0. */
 int ck_changes_insert(ck_db *db, const ck_change_row *c, const char *request_key, int64_t now, ck_error *err);
+/* owner takes the lease of a Pending change until `until`, when it is
+ * free (run out at now) or already owner's. Rows changed (1 taken) or <0. */
+int ck_changes_take_lease(ck_db *db, const char *id, const char *owner, int64_t until, int64_t now, ck_error *err);
+/* owner gives its lease of the change up (a retry may take over at once). 0 or <0. */
+int ck_changes_lease_release(ck_db *db, const char *id, const char *owner, ck_error *err);
+/* SQLite start-up: every Pending change's lease is released (its caller is gone). 0 or <0. */
+int ck_changes_leases_release_all(ck_db *db, ck_error *err);
 int ck_changes_insert_item(ck_db *db, const char *change_id, const char *item_id, int64_t qty, int64_t amount,
                            ck_error *err);
 /* 1 found (*out), 0 none, <0. */
@@ -116,8 +125,8 @@ int ck_changes_finish(ck_db *db, const char *id, const char *status, const char 
                       int64_t now, ck_error *err);
 /* The change's items; *out (caller frees) gets *n. 0 or <0. */
 int ck_changes_items(ck_db *db, const char *change_id, ck_change_item **out, size_t *n, ck_error *err);
-/* The Pending changes last touched before `before`, oldest first, at most
- * max; *ids (caller frees) gets *n. 0 or <0. */
+/* The Pending changes whose lease ran out before `before`, oldest first,
+ * at most max; *ids (caller frees) gets *n. 0 or <0. */
 int ck_changes_stale(ck_db *db, int64_t before, size_t max, char (**ids)[CK_ID_MAX], size_t *n, ck_error *err);
 
 /* ---- refunds */
@@ -158,11 +167,12 @@ int ck_ful_fo_of_order(ck_db *db, const char *order_id, char fo_id[CK_ID_MAX], c
  * left to capture, PartiallyCaptured when something is, else unchanged.
  * 0 or <0. */
 int ck_ful_auth_add(ck_db *db, const char *auth_id, int64_t captured, int64_t voided, int64_t now, ck_error *err);
-/* Closes what is left of an open authorization: voided_amount takes the
- * rest, the status becomes Captured when something was captured, and the
- * hold is marked void_pending (released at the gateway after the commit,
- * or by the sweeper) when something was left. Returns 1 when it marked the
- * hold void_pending, 0 when nothing was left, <0. */
+/* Closes what is left of an open authorization, once (rest_released):
+ * voided_amount takes the rest, the status becomes Captured when something
+ * was captured, and the hold is marked void_pending (released at the
+ * gateway after the commit, or by the sweeper) when something was left.
+ * Returns 1 when it marked the hold void_pending, 0 when nothing was left
+ * or it was closed before, <0. */
 int ck_ful_auth_close(ck_db *db, const char *auth_id, int64_t now, ck_error *err);
 
 /* A capture's payments row. 0 or <0. */

@@ -30,7 +30,10 @@ ALTER TABLE orders ADD COLUMN shipping_state TEXT NOT NULL DEFAULT 'open';
 
 -- The part of a card hold that will never be captured (cancelled units).
 -- amount = captured_amount + voided_amount + what can still be captured.
+-- rest_released: once no unit is left to fulfil, the uncaptured rest was
+-- given up (voided at the gateway), once.
 ALTER TABLE payment_authorizations ADD COLUMN voided_amount BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE payment_authorizations ADD COLUMN rest_released INTEGER NOT NULL DEFAULT 0;
 
 -- Every change to an order after checkout. A change that needs the
 -- gateway is written Pending first, with its amounts and gateway keys
@@ -39,10 +42,13 @@ ALTER TABLE payment_authorizations ADD COLUMN voided_amount BIGINT NOT NULL DEFA
 -- change of an order is Pending: every later change of the order first
 -- completes it (the same gateway key gets the gateway's first answer), so
 -- a crash between the gateway and the commit never loses or repeats money.
--- request_key: the caller's Idempotency-Key (with its user), so a retry
--- finds the change it made. fingerprint: a hash of what was asked (kind,
--- target, items, tracking number, amount): a request identical to the
--- order's Pending change is taken for its retry and answered with it.
+-- A Pending change is leased (lease_owner until lease_until) by the caller
+-- driving it; another caller waits for it, and takes it over only once the
+-- lease has run out (its caller died: SQLite start-up clears the leases at
+-- once). request_key: the caller's Idempotency-Key (with its user), so a
+-- retry finds the change it made. fingerprint: a hash of what was asked
+-- (kind, target, items, tracking number, amount): a request identical to a
+-- Pending change whose caller died is taken for its retry.
 CREATE TABLE order_changes (
   id TEXT PRIMARY KEY,
   order_id TEXT NOT NULL REFERENCES orders(id),
@@ -62,6 +68,8 @@ CREATE TABLE order_changes (
   balance_amount BIGINT NOT NULL DEFAULT 0 CHECK (balance_amount >= 0),
   payment_id TEXT REFERENCES payments(id),
   error_code TEXT,
+  lease_owner TEXT,
+  lease_until BIGINT NOT NULL DEFAULT 0,
   created_at BIGINT NOT NULL,
   updated_at BIGINT NOT NULL,
   UNIQUE (order_id, kind, seq)
