@@ -1371,7 +1371,7 @@ static void list_filters(void **state)
     /* Pages of one. */
     snprintf(q, sizeof(q), "?storeId=%s&limit=1", f->store);
     const char *order_ids[] = {a.fo, b.fo, c.fo};
-    char token[256] = "";
+    char token[64] = "";
     for (int i = 0; i < 3; i++) {
         if (token[0])
             snprintf(q, sizeof(q), "?storeId=%s&limit=1&pageToken=%s", f->store, token);
