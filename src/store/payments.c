@@ -207,7 +207,7 @@ int ck_payments_testgw_take_capture(ck_db *db, const char *payment_id, int64_t *
 
 #define S1B_AUTH_COLS                                                                                          \
     "a.id, a.status, a.amount, a.captured_amount, a.gateway_auth_id, a.method, a.session_id, a.order_id,"     \
-    " s.store_id, s.account_id, a.expires_at, a.created_at, a.updated_at"
+    " s.store_id, s.account_id, a.expires_at, a.created_at, a.updated_at, a.voided_amount"
 
 /* A row of S1B_AUTH_COLS as JSON; a new reference. */
 static json_t *s1b_authorization_json(ck_stmt *st)
@@ -223,6 +223,7 @@ static json_t *s1b_authorization_json(ck_stmt *st)
     json_object_set_new(j, "expiresAt", ck_json_time(ck_col_int(st, 10)));
     json_object_set_new(j, "createdAt", ck_json_time(ck_col_int(st, 11)));
     json_object_set_new(j, "updatedAt", ck_json_time(ck_col_int(st, 12)));
+    json_object_set_new(j, "voidedAmount", json_integer((json_int_t)ck_col_int(st, 13)));
     return j;
 }
 

@@ -91,7 +91,8 @@ typedef struct ck_authorizations_filter {
 /* Up to limit payment authorizations matching f with an id after `after`
  * ("" first), in id order, as API.md shows them (id, status, amount,
  * capturedAmount, gatewayAuthId, method, sessionId, orderId, storeId,
- * accountId, expiresAt, createdAt, updatedAt): *items (the caller's) and the
+ * accountId, expiresAt, createdAt, updatedAt, and voidedAmount: what of it
+ * cancelled units will never let be captured): *items (the caller's) and the
  * last id in last_id ("" for none). 0 or <0. */
 int ck_payments_list_authorizations(ck_db *db, const ck_authorizations_filter *f, const char *after, int64_t limit,
                                     json_t **items, char last_id[CK_ID_MAX], ck_error *err);

@@ -611,7 +611,8 @@ static void buyer_lists(void **state)
     const char *exp = ckt_str(h, "expiresAt");
     assert_int_equal(strlen(exp), 24);
     assert_true(strcmp(exp, ckt_str(h, "createdAt")) > 0);
-    assert_int_equal(json_object_size(h), 13);
+    assert_int_equal(ckt_int(h, "voidedAmount"), 0);
+    assert_int_equal(json_object_size(h), 14);
     h = json_array_get(items, 1);
     assert_string_equal(ckt_str(h, "status"), "Captured");
     assert_int_equal(ckt_int(h, "capturedAmount"), TOTAL);
