@@ -573,6 +573,65 @@ static void crash_after_fulfil_commit(void **state)
     ckt_fx_finish(&f->base);
 }
 
+/* The gateway fails the fulfilment's capture (HTTP 500): the answer is 500
+ * PAYMENT_GATEWAY_ERROR, the fulfilment stays Pending with nothing applied
+ * (no unit fulfilled, no payment), and another change of the order waits
+ * for nothing: the caller gave its lease up. Nobody retries it, so the
+ * sweeper settles it: the capture is asked again under the same key, and
+ * the fulfilment completes once. */
+static void gateway_error_settled_by_sweeper(void **state)
+{
+    (void)state;
+    fx *f = &F;
+    fx_setup(f, NULL);
+    ord o;
+    place_card(f, &o);
+    char path[256], body[512];
+    fulfil_path(&o, path, sizeof(path));
+    items_body(body, sizeof(body), o.item, 2);
+    fgw_fail_next(f->gw, 1);
+    ckt_resp r = ckt_http(&f->d, "POST", path, f->fkey, body, NULL);
+    ckt_expect_error(&r, 500, "UNKNOWN_EXCEPTION", "PAYMENT_GATEWAY_ERROR", NULL);
+    ckt_free(&r);
+    assert_int_equal(fgw_captures(f->gw), 0);
+    assert_int_equal(payment_rows(f, o.id), 0);
+    json_t *fo = get_fo(f, o.fo);
+    assert_string_equal(ckt_str(fo, "status"), "Allocated");
+    assert_int_equal(ckt_int(fo, "items.0.quantityFulfilled"), 0);
+    assert_int_equal(json_array_size(ckt_get(fo, "fulfillments")), 1);
+    assert_string_equal(ckt_str(fo, "fulfillments.0.status"), "Pending");
+    assert_int_equal(ckt_int(fo, "fulfillments.0.capturedAmount"), 0);
+    assert_true(json_is_null(ckt_get(fo, "fulfillments.0.paymentId")));
+    json_decref(fo);
+
+    r = ckt_http(&f->d, "POST", "/v1/admin/jobs/sweeper", CKT_ADMIN_KEY, "{}", NULL);
+    ckt_expect_status(&r, 200);
+    assert_int_equal(ckt_int(r.json, "settled"), 1);
+    ckt_free(&r);
+    fo = get_fo(f, o.fo);
+    assert_string_equal(ckt_str(fo, "status"), "PartiallyFulfilled");
+    assert_int_equal(ckt_int(fo, "items.0.quantityFulfilled"), 2);
+    assert_string_equal(ckt_str(fo, "fulfillments.0.status"), "Completed");
+    assert_int_equal(ckt_int(fo, "fulfillments.0.capturedAmount"), 2 * ONE + SHIP);
+    json_decref(fo);
+    assert_int_equal(fgw_captures(f->gw), 1);
+    assert_int_equal(fgw_captured_amount(f->gw, o.gw_auth), 2 * ONE + SHIP);
+    assert_int_equal(payment_rows(f, o.id), 1);
+
+    /* Settled: the next run has nothing left, and the order takes changes again. */
+    r = ckt_http(&f->d, "POST", "/v1/admin/jobs/sweeper", CKT_ADMIN_KEY, "{}", NULL);
+    ckt_expect_status(&r, 200);
+    assert_int_equal(ckt_int(r.json, "settled"), 0);
+    ckt_free(&r);
+    items_body(body, sizeof(body), o.item, 1);
+    r = ckt_http(&f->d, "POST", path, f->fkey, body, NULL);
+    ckt_expect_status(&r, 200);
+    assert_string_equal(ckt_str(r.json, "status"), "Fulfilled");
+    ckt_free(&r);
+    assert_int_equal(fgw_captured_amount(f->gw, o.gw_auth), TOTAL);
+    ckt_fx_finish(&f->base);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_ALL);
@@ -582,6 +641,7 @@ int main(void)
         cmocka_unit_test_teardown(two_returns_of_one_unit, teardown),
         cmocka_unit_test_teardown(crash_at_fulfil_capture, teardown),
         cmocka_unit_test_teardown(crash_after_fulfil_commit, teardown),
+        cmocka_unit_test_teardown(gateway_error_settled_by_sweeper, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
