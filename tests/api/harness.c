@@ -332,9 +332,10 @@ ckt_resp ckt_http(ckt_daemon *d, const char *method, const char *path, const cha
     return request(d, method, path, key, body, headers, 0);
 }
 
-ckt_resp ckt_http_try(ckt_daemon *d, const char *method, const char *path, const char *key, const char *body)
+ckt_resp ckt_http_try(ckt_daemon *d, const char *method, const char *path, const char *key, const char *body,
+                      const char *const *headers)
 {
-    return request(d, method, path, key, body, NULL, 1);
+    return request(d, method, path, key, body, headers, 1);
 }
 
 static ckt_resp request(ckt_daemon *d, const char *method, const char *path, const char *key, const char *body,

@@ -71,7 +71,8 @@ ckt_resp ckt_http(ckt_daemon *d, const char *method, const char *path, const cha
                   const char *body, const char *const *headers);
 /* As ckt_http, but a connection the daemon dropped (a crash point) is not a
  * failure: status is 0 then. */
-ckt_resp ckt_http_try(ckt_daemon *d, const char *method, const char *path, const char *key, const char *body);
+ckt_resp ckt_http_try(ckt_daemon *d, const char *method, const char *path, const char *key, const char *body,
+                      const char *const *headers);
 /* As ckt_http with a printf-formatted body. */
 ckt_resp ckt_httpf(ckt_daemon *d, const char *method, const char *path, const char *key,
                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -543,7 +543,7 @@ static void crash_between_actions(const char *step, const char *action, const ch
     json_t *body = json_pack("{s:[{s:s}]}", "inputs", "cartId", c.cart);
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
-    ckt_resp r = ckt_http_try(&f->d, "POST", path, f->bkey, text);
+    ckt_resp r = ckt_http_try(&f->d, "POST", path, f->bkey, text, NULL);
     free(text);
     if (r.status != 0)
         fprintf(stderr, "expected the daemon to die in %s, got %ld %s\n", action, r.status, r.body);

@@ -181,7 +181,7 @@ static void capture_survives_crash(void **state)
     ckt_db_text(&f->d, gw_auth, sizeof(gw_auth), "SELECT gateway_auth_id FROM payment_authorizations WHERE order_id = '%s'",
                 oid);
     snprintf(path, sizeof(path), "/v1/orders/%s/capture", oid);
-    ckt_resp r = ckt_http_try(&f->d, "POST", path, f->fkey, "{\"amount\":2000}");
+    ckt_resp r = ckt_http_try(&f->d, "POST", path, f->fkey, "{\"amount\":2000}", NULL);
     assert_int_equal(r.status, 0); /* the daemon died before answering */
     ckt_free(&r);
     assert_int_equal(ckt_wait_exit(&f->d, 10000), 99);

@@ -331,18 +331,18 @@ static void run_beside(void *arg, int i)
     if (i == 0) {
         while (b->hostile_runs < BESIDE_MAX && (b->hostile_runs == 0 || !atomic_load(&b->normal_done))) {
             snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", b->hostile_sid[b->hostile_runs % 3]);
-            ckt_resp r = ckt_http_try(&b->f->d, "POST", path, b->f->bkey, NULL);
+            ckt_resp r = ckt_http_try(&b->f->d, "POST", path, b->f->bkey, NULL, NULL);
             b->hostile_bad += r.status != 400;
             b->hostile_runs++;
             ckt_free(&r);
         }
         return;
     }
-    ckt_resp r = ckt_http_try(&b->f->d, "GET", "/healthz", NULL, NULL);
+    ckt_resp r = ckt_http_try(&b->f->d, "GET", "/healthz", NULL, NULL, NULL);
     b->health_status = r.status;
     ckt_free(&r);
     snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", b->normal_sid);
-    r = ckt_http_try(&b->f->d, "POST", path, b->f->bkey, NULL);
+    r = ckt_http_try(&b->f->d, "POST", path, b->f->bkey, NULL, NULL);
     b->normal_status = r.status;
     ckt_free(&r);
     atomic_store(&b->normal_done, 1);
@@ -824,7 +824,7 @@ static void crash_after(const char *path, int peer_before)
     crash_setup(f, faults, flow);
     session_on(f, flow, 3, PAY_CARD("tok_visa"), sid);
     snprintf(req, sizeof(req), "/v1/checkouts/%s/place-order", sid);
-    HELD = ckt_http_try(&f->d, "POST", req, f->bkey, NULL);
+    HELD = ckt_http_try(&f->d, "POST", req, f->bkey, NULL, NULL);
     if (HELD.status != 0)
         fprintf(stderr, "expected the daemon to die at %s, got %ld %s\n", path, HELD.status, HELD.body);
     assert_int_equal(HELD.status, 0);

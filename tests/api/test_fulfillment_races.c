@@ -367,72 +367,15 @@ static void two_returns_of_one_unit(void **state)
 
 /* ------------------------------------------------------------------ crashes */
 
-/* A POST that may find the daemon gone (a crash point): the status, 0 when
- * the connection died; header is one extra header line or NULL. */
-typedef struct raw {
-    long status;
-    char *body;
-    json_t *json;
-} raw;
-
-static size_t raw_data(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    raw *r = ud;
-    size_t n = size * nmemb, have = r->body ? strlen(r->body) : 0;
-    char *np = realloc(r->body, have + n + 1);
-    if (!np)
-        return 0;
-    memcpy(np + have, ptr, n);
-    np[have + n] = '\0';
-    r->body = np;
-    return n;
-}
-
-static raw post_try(ckt_daemon *d, const char *path, const char *key, const char *body, const char *header)
-{
-    raw r = {0};
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
-    char url[1024], auth[512];
-    snprintf(url, sizeof(url), "%s%s", d->base, path);
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key);
-    struct curl_slist *hl = curl_slist_append(NULL, auth);
-    hl = curl_slist_append(hl, "Content-Type: application/json");
-    hl = curl_slist_append(hl, "Expect:");
-    if (header)
-        hl = curl_slist_append(hl, header);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "POST");
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, raw_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-    curl_slist_free_all(hl);
-    curl_easy_cleanup(c);
-    r.json = r.body ? json_loads(r.body, JSON_DECODE_ANY, NULL) : NULL;
-    return r;
-}
-
-static void raw_free(raw *r)
-{
-    free(r->body);
-    json_decref(r->json);
-    memset(r, 0, sizeof(*r));
-}
-
 /* The POST dies with the daemon, which exits 99. */
 static void expect_crash(fx *f, const char *path, const char *body, const char *header)
 {
-    raw r = post_try(&f->d, path, f->fkey, body, header);
+    const char *const headers[] = {header, NULL};
+    ckt_resp r = ckt_http_try(&f->d, "POST", path, f->fkey, body, header ? headers : NULL);
     if (r.status != 0)
         fprintf(stderr, "expected the daemon to die, got HTTP %ld %s\n", r.status, r.body ? r.body : "");
     assert_int_equal(r.status, 0);
-    raw_free(&r);
+    ckt_free(&r);
     assert_int_equal(ckt_wait_exit(&f->d, 10000), 99);
 }
 

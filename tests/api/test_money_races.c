@@ -1043,7 +1043,7 @@ static void crash_between_decision_and_void(void **state)
     }
     char path[1024];
     snprintf(path, sizeof(path), "/v1/checkouts/%s", sid);
-    ckt_resp r = ckt_http_try(d, "DELETE", path, f->bkey, NULL);
+    ckt_resp r = ckt_http_try(d, "DELETE", path, f->bkey, NULL, NULL);
     assert_int_equal(r.status, 0); /* the daemon died before answering */
     ckt_free(&r);
     assert_int_equal(ckt_wait_exit(d, 10000), 99);
@@ -1064,7 +1064,7 @@ static void crash_between_decision_and_void(void **state)
     ckt_expect_status(&r, 200);
     ckt_free(&r);
     ckt_db_exec(d, "UPDATE checkout_sessions SET updated_at = updated_at - 5000 WHERE id = '%s'", sid2);
-    r = ckt_http_try(d, "POST", "/v1/admin/jobs/sweeper", CKT_ADMIN_KEY, NULL);
+    r = ckt_http_try(d, "POST", "/v1/admin/jobs/sweeper", CKT_ADMIN_KEY, NULL, NULL);
     assert_int_equal(r.status, 0);
     ckt_free(&r);
     assert_int_equal(ckt_wait_exit(d, 10000), 99);
