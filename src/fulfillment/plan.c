@@ -64,6 +64,19 @@ static void add_item(ck_plan *p, const ck_ful_line *l, int64_t qty, int64_t amou
     p->c.amount += amount;
 }
 
+/* The units asked of each line (fulfilled or cancelled), each with its
+ * share: the line's next units after those already fulfilled or cancelled. */
+static void add_next_shares(const ck_plan_in *in, const int64_t *qty, ck_plan *p)
+{
+    for (size_t k = 0; k < in->nl; k++) {
+        const ck_ful_line *l = &in->lines[k];
+        if (qty[k])
+            add_item(p, l, qty[k],
+                     ck_share_next(l->total, l->q, l->fulfilled + l->cancelled,
+                                   l->amount_fulfilled + l->amount_cancelled, qty[k]));
+    }
+}
+
 /* Card refunds of amount from the captures, newest first, each no more
  * than what is left of it. Returns what could not be placed (0 normally). */
 static int64_t plan_refunds(const ck_plan_in *in, ck_plan *p, int64_t amount)
@@ -96,13 +109,7 @@ int ck_plan_fulfill(ck_db *db, const ck_plan_in *in, ck_plan *p, ck_error *err)
                            (long long)open);
     }
     int64_t before = fulfilled_value(in);
-    for (size_t k = 0; k < in->nl; k++) {
-        const ck_ful_line *l = &in->lines[k];
-        if (qty[k])
-            add_item(p, l, qty[k],
-                     ck_share_next(l->total, l->q, l->fulfilled + l->cancelled,
-                                   l->amount_fulfilled + l->amount_cancelled, qty[k]));
-    }
+    add_next_shares(in, qty, p);
     if (strcmp(in->o->shipping_state, "open") == 0) {
         p->c.takes_shipping = 1;
         p->c.amount += in->o->shipping;
@@ -162,13 +169,7 @@ int ck_plan_cancel(ck_db *db, const ck_plan_in *in, ck_plan *p, ck_error *err)
         return ck_fail(err, CK_ECONFLICT, "NOTHING_TO_CANCEL", NULL,
                        "order %s has no unit left that is neither fulfilled nor cancelled", in->o->id);
     int64_t before = fulfilled_value(in);
-    for (size_t k = 0; k < in->nl; k++) {
-        const ck_ful_line *l = &in->lines[k];
-        if (qty[k])
-            add_item(p, l, qty[k],
-                     ck_share_next(l->total, l->q, l->fulfilled + l->cancelled,
-                                   l->amount_fulfilled + l->amount_cancelled, qty[k]));
-    }
+    add_next_shares(in, qty, p);
     /* Nothing of the order will ship: its shipping comes back too. */
     if (all_cancelled && strcmp(in->o->shipping_state, "open") == 0) {
         p->c.takes_shipping = 1;

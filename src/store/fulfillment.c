@@ -18,20 +18,6 @@ static json_t *opt_str(ck_stmt *st, int col)
     return s ? json_string(s) : json_null();
 }
 
-/* Grows *arr (of elem bytes, *cap of them) to hold n + 1. 0 or <0. */
-static int grow(void **arr, size_t *cap, size_t n, size_t elem, ck_error *err)
-{
-    if (n < *cap)
-        return 0;
-    size_t nc = *cap ? *cap * 2 : 8;
-    void *p = realloc(*arr, nc * elem);
-    if (!p)
-        return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
-    *arr = p;
-    *cap = nc;
-    return 0;
-}
-
 #define ORDER_COLS                                                                                             \
     "o.id, o.store_id, o.account_id, o.session_id, o.status, o.payment_method, o.shipping_state,"             \
     " o.shipping, o.grand_total, COALESCE((SELECT f.id FROM fulfillment_orders f WHERE f.order_id = o.id), ''),"  \
@@ -73,45 +59,33 @@ int ck_ful_read_order(ck_db *db, const char *order_id, ck_ful_order *out, ck_err
     return read_order(db, order_id, out, err);
 }
 
+static void read_line(ck_stmt *st, void *elem)
+{
+    ck_ful_line *l = elem;
+    ck_col_copy(st, 0, l->item_id, sizeof(l->item_id));
+    ck_col_copy(st, 1, l->product_id, sizeof(l->product_id));
+    l->q = ck_col_int(st, 2);
+    l->total = ck_col_int(st, 3);
+    l->fulfilled = ck_col_int(st, 4);
+    l->cancelled = ck_col_int(st, 5);
+    l->returned = ck_col_int(st, 6);
+    l->amount_fulfilled = ck_col_int(st, 7);
+    l->amount_cancelled = ck_col_int(st, 8);
+    l->amount_returned = ck_col_int(st, 9);
+}
+
 int ck_ful_lines(ck_db *db, const char *order_id, ck_ful_line **out, size_t *n, ck_error *err)
 {
-    ck_ful_line *lines = NULL;
-    size_t cap = 0;
+    ck_stmt *st = NULL;
     *out = NULL;
     *n = 0;
-    ck_stmt *st = NULL;
     int rc = ck_db_query(db, &st, err,
                          "SELECT i.id, i.product_id, i.quantity, i.total, s.quantity_fulfilled, s.quantity_cancelled,"
                          " s.quantity_returned, s.amount_fulfilled, s.amount_cancelled, s.amount_returned"
                          " FROM order_items i JOIN order_item_summaries s ON s.order_item_id = i.id"
                          " WHERE i.order_id = ? ORDER BY i.id",
                          "t", order_id);
-    if (rc < 0)
-        return rc;
-    while ((rc = ck_db_next(st, err)) == 1) {
-        if ((rc = grow((void **)&lines, &cap, *n, sizeof(*lines), err)) < 0)
-            break;
-        ck_ful_line *l = &lines[(*n)++];
-        memset(l, 0, sizeof(*l));
-        ck_col_copy(st, 0, l->item_id, sizeof(l->item_id));
-        ck_col_copy(st, 1, l->product_id, sizeof(l->product_id));
-        l->q = ck_col_int(st, 2);
-        l->total = ck_col_int(st, 3);
-        l->fulfilled = ck_col_int(st, 4);
-        l->cancelled = ck_col_int(st, 5);
-        l->returned = ck_col_int(st, 6);
-        l->amount_fulfilled = ck_col_int(st, 7);
-        l->amount_cancelled = ck_col_int(st, 8);
-        l->amount_returned = ck_col_int(st, 9);
-    }
-    ck_db_done(st);
-    if (rc < 0) {
-        free(lines);
-        *n = 0;
-        return rc;
-    }
-    *out = lines;
-    return 0;
+    return rc < 0 ? rc : ck_view_rows(st, sizeof(**out), read_line, (void **)out, n, err);
 }
 
 int ck_ful_order_auth(ck_db *db, const char *order_id, ck_ful_auth *out, ck_error *err)
@@ -138,37 +112,26 @@ int ck_ful_order_auth(ck_db *db, const char *order_id, ck_ful_auth *out, ck_erro
     return 1;
 }
 
+static void read_payment(ck_stmt *st, void *elem)
+{
+    ck_ful_payment *x = elem;
+    ck_col_copy(st, 0, x->id, sizeof(x->id));
+    ck_col_copy(st, 1, x->gw_payment_id, sizeof(x->gw_payment_id));
+    x->amount = ck_col_int(st, 2);
+    x->refunded = ck_col_int(st, 3);
+}
+
 int ck_ful_payments(ck_db *db, const char *order_id, ck_ful_payment **out, size_t *n, ck_error *err)
 {
-    ck_ful_payment *p = NULL;
-    size_t cap = 0;
+    ck_stmt *st = NULL;
     *out = NULL;
     *n = 0;
-    ck_stmt *st = NULL;
     int rc = ck_db_query(db, &st, err,
                          "SELECT p.id, p.gateway_payment_id, p.amount, COALESCE((SELECT SUM(r.amount) FROM refunds r"
                          " WHERE r.payment_id = p.id AND r.status <> 'Failed'), 0)"
                          " FROM payments p WHERE p.order_id = ? ORDER BY p.id DESC",
                          "t", order_id);
-    if (rc < 0)
-        return rc;
-    while ((rc = ck_db_next(st, err)) == 1) {
-        if ((rc = grow((void **)&p, &cap, *n, sizeof(*p), err)) < 0)
-            break;
-        ck_ful_payment *x = &p[(*n)++];
-        ck_col_copy(st, 0, x->id, sizeof(x->id));
-        ck_col_copy(st, 1, x->gw_payment_id, sizeof(x->gw_payment_id));
-        x->amount = ck_col_int(st, 2);
-        x->refunded = ck_col_int(st, 3);
-    }
-    ck_db_done(st);
-    if (rc < 0) {
-        free(p);
-        *n = 0;
-        return rc;
-    }
-    *out = p;
-    return 0;
+    return rc < 0 ? rc : ck_view_rows(st, sizeof(**out), read_payment, (void **)out, n, err);
 }
 
 /* ---------------------------------------------------------------- fulfillment orders */
@@ -441,64 +404,42 @@ int ck_changes_finish(ck_db *db, const char *id, const char *status, const char 
                          "tttit", status, payment_id, error_code, now, id);
 }
 
+static void read_change_item(ck_stmt *st, void *elem)
+{
+    ck_change_item *x = elem;
+    ck_col_copy(st, 0, x->item_id, sizeof(x->item_id));
+    ck_col_copy(st, 1, x->product_id, sizeof(x->product_id));
+    x->qty = ck_col_int(st, 2);
+    x->amount = ck_col_int(st, 3);
+}
+
 int ck_changes_items(ck_db *db, const char *change_id, ck_change_item **out, size_t *n, ck_error *err)
 {
-    ck_change_item *items = NULL;
-    size_t cap = 0;
+    ck_stmt *st = NULL;
     *out = NULL;
     *n = 0;
-    ck_stmt *st = NULL;
     int rc = ck_db_query(db, &st, err,
                          "SELECT c.order_item_id, i.product_id, c.quantity, c.amount FROM order_change_items c"
                          " JOIN order_items i ON i.id = c.order_item_id WHERE c.change_id = ? ORDER BY c.order_item_id",
                          "t", change_id);
-    if (rc < 0)
-        return rc;
-    while ((rc = ck_db_next(st, err)) == 1) {
-        if ((rc = grow((void **)&items, &cap, *n, sizeof(*items), err)) < 0)
-            break;
-        ck_change_item *x = &items[(*n)++];
-        ck_col_copy(st, 0, x->item_id, sizeof(x->item_id));
-        ck_col_copy(st, 1, x->product_id, sizeof(x->product_id));
-        x->qty = ck_col_int(st, 2);
-        x->amount = ck_col_int(st, 3);
-    }
-    ck_db_done(st);
-    if (rc < 0) {
-        free(items);
-        *n = 0;
-        return rc;
-    }
-    *out = items;
-    return 0;
+    return rc < 0 ? rc : ck_view_rows(st, sizeof(**out), read_change_item, (void **)out, n, err);
+}
+
+static void read_id(ck_stmt *st, void *elem)
+{
+    ck_col_copy(st, 0, elem, CK_ID_MAX);
 }
 
 int ck_changes_stale(ck_db *db, int64_t before, size_t max, char (**ids)[CK_ID_MAX], size_t *n, ck_error *err)
 {
-    char (*out)[CK_ID_MAX] = NULL;
-    size_t cap = 0;
+    ck_stmt *st = NULL;
     *ids = NULL;
     *n = 0;
-    ck_stmt *st = NULL;
     int rc = ck_db_query(db, &st, err,
                          "SELECT id FROM order_changes WHERE status = 'Pending' AND lease_until < ? ORDER BY id"
                          " LIMIT ?",
                          "ii", before, (int64_t)max);
-    if (rc < 0)
-        return rc;
-    while ((rc = ck_db_next(st, err)) == 1) {
-        if ((rc = grow((void **)&out, &cap, *n, sizeof(*out), err)) < 0)
-            break;
-        ck_col_copy(st, 0, out[(*n)++], CK_ID_MAX);
-    }
-    ck_db_done(st);
-    if (rc < 0) {
-        free(out);
-        *n = 0;
-        return rc;
-    }
-    *ids = out;
-    return 0;
+    return rc < 0 ? rc : ck_view_rows(st, CK_ID_MAX, read_id, (void **)ids, n, err);
 }
 
 /* ---------------------------------------------------------------- refunds */
@@ -512,39 +453,28 @@ int ck_refunds_insert(ck_db *db, const char *id, const char *order_id, const cha
                       "ttttittii", id, order_id, change_id, payment_id, amount, status, key, now, now);
 }
 
+static void read_refund(ck_stmt *st, void *elem)
+{
+    ck_refund_row *x = elem;
+    ck_col_copy(st, 0, x->id, sizeof(x->id));
+    ck_col_copy(st, 1, x->payment_id, sizeof(x->payment_id));
+    ck_col_copy(st, 2, x->gw_payment_id, sizeof(x->gw_payment_id));
+    ck_col_copy(st, 3, x->status, sizeof(x->status));
+    ck_col_copy(st, 4, x->key, sizeof(x->key));
+    x->amount = ck_col_int(st, 5);
+}
+
 int ck_refunds_of_change(ck_db *db, const char *change_id, ck_refund_row **out, size_t *n, ck_error *err)
 {
-    ck_refund_row *rows = NULL;
-    size_t cap = 0;
+    ck_stmt *st = NULL;
     *out = NULL;
     *n = 0;
-    ck_stmt *st = NULL;
     int rc = ck_db_query(db, &st, err,
                          "SELECT r.id, COALESCE(r.payment_id, ''), COALESCE(p.gateway_payment_id, ''), r.status,"
                          " COALESCE(r.idempotency_key, ''), r.amount FROM refunds r"
                          " LEFT JOIN payments p ON p.id = r.payment_id WHERE r.change_id = ? ORDER BY r.id",
                          "t", change_id);
-    if (rc < 0)
-        return rc;
-    while ((rc = ck_db_next(st, err)) == 1) {
-        if ((rc = grow((void **)&rows, &cap, *n, sizeof(*rows), err)) < 0)
-            break;
-        ck_refund_row *x = &rows[(*n)++];
-        ck_col_copy(st, 0, x->id, sizeof(x->id));
-        ck_col_copy(st, 1, x->payment_id, sizeof(x->payment_id));
-        ck_col_copy(st, 2, x->gw_payment_id, sizeof(x->gw_payment_id));
-        ck_col_copy(st, 3, x->status, sizeof(x->status));
-        ck_col_copy(st, 4, x->key, sizeof(x->key));
-        x->amount = ck_col_int(st, 5);
-    }
-    ck_db_done(st);
-    if (rc < 0) {
-        free(rows);
-        *n = 0;
-        return rc;
-    }
-    *out = rows;
-    return 0;
+    return rc < 0 ? rc : ck_view_rows(st, sizeof(**out), read_refund, (void **)out, n, err);
 }
 
 int ck_refunds_complete(ck_db *db, const char *id, const char *gw_refund_id, int64_t now, ck_error *err)

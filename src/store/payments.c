@@ -17,6 +17,16 @@ int ck_payments_mark_void(ck_db *db, const char *session_id, const char *keep_ke
                       "itt", ck_now_ms(), session_id, keep_key ? keep_key : "");
 }
 
+static void read_hold(ck_stmt *st, void *elem)
+{
+    ck_hold *h = elem;
+    ck_col_copy(st, 0, h->id, sizeof(h->id));
+    ck_col_copy(st, 1, h->session_id, sizeof(h->session_id));
+    ck_col_copy(st, 2, h->store_id, sizeof(h->store_id));
+    ck_col_copy(st, 3, h->gw_auth, sizeof(h->gw_auth));
+    h->amount = ck_col_int(st, 4);
+}
+
 int ck_payments_void_pending(ck_db *db, const char *session_id, const char *after, size_t max, ck_hold **out,
                              size_t *n, ck_error *err)
 {
@@ -31,34 +41,7 @@ int ck_payments_void_pending(ck_db *db, const char *session_id, const char *afte
                          " AND pa.id > ? ORDER BY pa.id LIMIT ?",
                          "ttti", session_id ? session_id : "", session_id ? session_id : "", after ? after : "",
                          max > (size_t)INT64_MAX ? INT64_MAX : (int64_t)max);
-    if (rc < 0)
-        return rc;
-    size_t cap = 0;
-    while ((rc = ck_db_next(st, err)) == 1) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            ck_hold *grown = realloc(*out, cap * sizeof(**out));
-            if (!grown) {
-                rc = ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
-                break;
-            }
-            *out = grown;
-        }
-        ck_hold *h = &(*out)[(*n)++];
-        ck_col_copy(st, 0, h->id, sizeof(h->id));
-        ck_col_copy(st, 1, h->session_id, sizeof(h->session_id));
-        ck_col_copy(st, 2, h->store_id, sizeof(h->store_id));
-        ck_col_copy(st, 3, h->gw_auth, sizeof(h->gw_auth));
-        h->amount = ck_col_int(st, 4);
-    }
-    ck_db_done(st);
-    if (rc < 0) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-        return rc;
-    }
-    return 0;
+    return rc < 0 ? rc : ck_view_rows(st, sizeof(**out), read_hold, (void **)out, n, err);
 }
 
 int ck_payments_record_voided(ck_db *db, const char *auth_id, ck_error *err)
@@ -70,45 +53,21 @@ int ck_payments_record_voided(ck_db *db, const char *auth_id, ck_error *err)
                          "it", ck_now_ms(), auth_id);
 }
 
-
-
-
-
-
+static void read_session_id(ck_stmt *st, void *elem)
+{
+    ck_col_copy(st, 0, elem, CK_ID_MAX);
+}
 
 int ck_payments_expired_sessions(ck_db *db, int64_t now, char (**ids)[CK_ID_MAX], size_t *n, ck_error *err)
 {
-    char (*out)[CK_ID_MAX] = NULL;
-    size_t cap = 0;
+    ck_stmt *st = NULL;
     *ids = NULL;
     *n = 0;
-    ck_stmt *st = NULL;
     int rc = ck_db_query(db, &st, err,
                          "SELECT DISTINCT session_id FROM payment_authorizations WHERE status = 'Authorized'"
                          " AND order_id IS NULL AND expires_at <= ?",
                          "i", now);
-    if (rc < 0)
-        return rc;
-    while ((rc = ck_db_next(st, err)) == 1) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            void *grown = realloc(out, cap * sizeof(*out));
-            if (!grown) {
-                rc = ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
-                break;
-            }
-            out = grown;
-        }
-        ck_col_copy(st, 0, out[(*n)++], CK_ID_MAX);
-    }
-    ck_db_done(st);
-    if (rc < 0) {
-        free(out);
-        *n = 0;
-        return rc;
-    }
-    *ids = out;
-    return 0;
+    return rc < 0 ? rc : ck_view_rows(st, CK_ID_MAX, read_session_id, (void **)ids, n, err);
 }
 
 int ck_payments_expire(ck_db *db, int64_t now, int64_t *count, ck_error *err)

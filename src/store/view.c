@@ -1,6 +1,8 @@
 /* view.c: read views as JSON from query rows (store/view.h). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "store/view.h"
 
@@ -62,4 +64,35 @@ int ck_view_list(ck_db *db, ck_row_json_fn row_json, json_t **items, char last_i
     int rc = ck_db_vquery(db, &st, err, sql, types, ap);
     va_end(ap);
     return rc < 0 ? rc : ck_view_page(st, row_json, items, last_id, err);
+}
+
+int ck_view_rows(ck_stmt *st, size_t elem_size, ck_row_read_fn read, void **out, size_t *n, ck_error *err)
+{
+    char *arr = NULL;
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    int rc;
+    while ((rc = ck_db_next(st, err)) == 1) {
+        if (*n == cap) {
+            size_t nc = cap ? cap * 2 : 8;
+            char *grown = realloc(arr, nc * elem_size);
+            if (!grown) {
+                rc = ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "out of memory");
+                break;
+            }
+            arr = grown;
+            cap = nc;
+        }
+        memset(arr + *n * elem_size, 0, elem_size);
+        read(st, arr + (*n)++ * elem_size);
+    }
+    ck_db_done(st);
+    if (rc < 0) {
+        free(arr);
+        *n = 0;
+        return rc;
+    }
+    *out = arr;
+    return 0;
 }

@@ -37,4 +37,12 @@ int ck_view_page(ck_stmt *st, ck_row_json_fn row_json, json_t **items, char last
  * finishes st: 0 or <0. */
 int ck_view_append(ck_stmt *st, json_t *arr, ck_row_json_fn row_json, ck_error *err);
 
+/* Fills one element (elem, zeroed) from the current row of a statement. */
+typedef void (*ck_row_read_fn)(ck_stmt *st, void *elem);
+
+/* Every row of st (a prepared query) read by read into a new array of
+ * elements of elem_size bytes; finishes st. 0 with *out (caller frees;
+ * NULL for none) and *n, or <0 with *out NULL and *n 0. */
+int ck_view_rows(ck_stmt *st, size_t elem_size, ck_row_read_fn read, void **out, size_t *n, ck_error *err);
+
 #endif
