@@ -47,7 +47,7 @@ static int read_items(json_t *body, int required, ck_change_req *rq, ck_error *e
             ck_in_str(e, "orderItemId", CK_REQUIRED, CK_ID_MAX - 1, &id, &inner) < 0 ||
             ck_in_int(e, "quantity", CK_REQUIRED, 1, CK_QTY_MAX, &qty, &inner) < 0)
             return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "items",
-                           "items[%zu] must be {\"orderItemId\": \"item_...\", \"quantity\": 1 to %d}", i,
+                           "items[%zu] must be {\"orderItemId\": \"oitem_...\", \"quantity\": 1 to %d}", i,
                            CK_QTY_MAX);
     }
     rq->items = items;

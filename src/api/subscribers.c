@@ -59,7 +59,7 @@ static int reply_subscriber(ck_req *req, int status, const char *id, ck_error *e
 static int read_events(json_t *b, int email, int create, char **out, ck_error *err)
 {
     json_t *arr = NULL, *v;
-    int rc = ck_in_array(b, "events", create && !email, 3, &arr, err);
+    int rc = ck_in_array(b, "events", create && !email, sizeof(event_types) / sizeof(event_types[0]) - 1, &arr, err);
     if (rc < 0 || (rc == 0 && !create))
         return rc;
     if (rc == 0) {

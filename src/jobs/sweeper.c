@@ -24,9 +24,9 @@
 
 /* Authorizations past expires_at become Expired; a session whose hold
  * expired before its order is rewound in the same commit, so it pays again
- * on resume (create_order takes no hold past its date either). A hold under
- * a capture's lock is left to that capture, which refuses it if it is past
- * its date. */
+ * on resume (create_order takes no hold past its date either). A hold with
+ * a Pending change of its order (a capture on its way to the gateway) is
+ * left to that change. */
 static int expire_tx(ck_db *db, void *arg, ck_error *err)
 {
     int64_t *count = arg, now = ck_now_ms();

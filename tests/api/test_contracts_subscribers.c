@@ -285,6 +285,19 @@ static void subscriber_bad_input(void **state)
     assert_string_equal(ckt_str(r.json, "events.0"), "OrderCreated");
     ckt_free(&r);
     assert_int_equal(ckt_db_int(&d, "SELECT count(*) FROM subscribers"), 1);
+    /* Every one of the seven event types at once; an eighth name is refused. */
+#define ALL7 "\"OrderCreated\",\"OrderReleased\",\"CheckoutFailed\",\"FulfillmentOrderCreated\",\"OrderFulfilled\"," \
+             "\"OrderCancelled\",\"OrderReturned\""
+    r = ckt_http(&d, "POST", "/v1/subscribers", CKT_ADMIN_KEY, WH(",\"events\":[" ALL7 "]"), NULL);
+    ckt_expect_status(&r, 201);
+    assert_int_equal(json_array_size(ckt_get(r.json, "events")), 7);
+    assert_string_equal(ckt_str(r.json, "events.6"), "OrderReturned");
+    ckt_free(&r);
+    r = ckt_http(&d, "POST", "/v1/subscribers", CKT_ADMIN_KEY, WH(",\"events\":[" ALL7 ",\"OrderCreated\"]"), NULL);
+    ckt_expect_error(&r, 400, "BAD_REQUEST", "INVALID_FIELD", "events");
+    ckt_free(&r);
+    assert_int_equal(ckt_db_int(&d, "SELECT count(*) FROM subscribers"), 2);
+#undef ALL7
 #undef WH
 #undef WHE
 #undef EM
