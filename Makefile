@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc)
 LISTEN     ?= 127.0.0.1:8080
 DB         ?= sqlite:./checkout.db
 
-.PHONY: all deps deps-test run test test-release test-asan bench clean
+.PHONY: all deps deps-test run test test-release test-asan bench screenshots clean
 
 # `make run` builds only what it runs: no tests (they need cmocka), no benchmark.
 all: deps
@@ -47,6 +47,13 @@ bench: deps-test
 	  url=$$(scripts/pg.sh start) && base=$${url%/postgres} && \
 	  psql -q "$$url" -c "DROP DATABASE IF EXISTS ck_bench" -c "CREATE DATABASE ck_bench" && \
 	  build-bench/bench_place 500 4 --db "$$base/ck_bench"; status=$$?; scripts/pg.sh stop; exit $$status
+
+# The dashboard's pictures in docs/img/ (dashboard.png, dashboard-narrow.png),
+# taken by its browser test (tests/dashboard) against real data, not drawn.
+screenshots: deps-test
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCK_TESTS=OFF >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target checkoutd
+	@bash tests/dashboard/run.sh $(BUILD)/checkoutd --screenshots
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-bench

@@ -19,9 +19,10 @@ pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
 #   prometheus     promtool (/usr/bin/promtool), to check /metrics
 #   systemd        systemd-analyze, to verify packaging/checkoutd.service
 #   nodejs npm     npm ci installs tests/jsforce (jsforce, and the Node 22 it runs on); only when no npm is on PATH (NodeSource's nodejs bundles npm and conflicts with Debian's)
+#   chromium       the browser tests/dashboard drives headless with playwright-core (which downloads no browser of its own)
 # The sanitizers' runtimes (libasan, libubsan) come with build-essential's gcc.
 if [ "$mode" = test ]; then
-  pkgs+=(libcmocka-dev postgresql util-linux sqlite3 prometheus systemd)
+  pkgs+=(libcmocka-dev postgresql util-linux sqlite3 prometheus systemd chromium)
   command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 elif [ "$mode" != run ]; then
   echo "usage: $0 [run|test]" >&2
