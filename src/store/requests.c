@@ -41,10 +41,10 @@ int ck_requests_placements_per_minute(ck_db *db, int64_t since, int n, int64_t *
         succeeded[i] = failed[i] = 0;
     ck_stmt *st = NULL;
     int rc = ck_db_query(db, &st, err,
-                         "SELECT (completed_at - ?) / 60000, status, count(*) FROM checkout_requests"
-                         " WHERE kind = 'PlaceOrder' AND completed_at >= ? AND completed_at < ?"
-                         " AND status IN ('Succeeded', 'Failed') GROUP BY (completed_at - ?) / 60000, status",
-                         "iiii", since, since, since + (int64_t)n * 60000, since);
+                         "SELECT m, status, count(*) FROM (SELECT (completed_at - ?) / 60000 AS m, status"
+                         " FROM checkout_requests WHERE kind = 'PlaceOrder' AND completed_at >= ? AND completed_at < ?"
+                         " AND status IN ('Succeeded', 'Failed')) x GROUP BY m, status",
+                         "iii", since, since, since + (int64_t)n * 60000);
     if (rc < 0)
         return rc;
     while ((rc = ck_db_next(st, err)) == 1) {
