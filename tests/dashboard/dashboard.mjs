@@ -33,7 +33,7 @@
 // "N passed, M failed"; exits 0 when all passed, 1 otherwise.
 
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { Daemon, api, receiver, until } from './lib.mjs';
@@ -45,6 +45,8 @@ const SHOTS = process.env.CKT_SCREENSHOTS || '';
 const CHROMIUM = process.env.CKT_CHROMIUM || '/usr/bin/chromium';
 assert.ok(BIN && TMP && ARTIFACTS, 'CKT_DAEMON, CKT_TMP and CKT_ARTIFACTS are required');
 mkdirSync(ARTIFACTS, { recursive: true });
+// This run's screenshots only: none of an earlier run is left beside them.
+for (const f of readdirSync(ARTIFACTS)) if (f.endsWith('.png')) rmSync(path.join(ARTIFACTS, f));
 if (SHOTS) mkdirSync(SHOTS, { recursive: true });
 
 const ADMIN_KEY = 'dashboard-admin-key-0123456789abcdef';
@@ -202,6 +204,8 @@ let browser = null;
 let hooks = null; // the webhook receiver
 const requests = []; // {ctx, method, url}
 const problems = []; // {ctx, text}: page errors and console errors
+const finished = []; // {ctx, method, url} of every request that got its answer
+const inflight = new Map(); // ctx -> requests sent and not answered yet
 const pages = [];
 let favicon404 = false;
 
@@ -210,7 +214,15 @@ let favicon404 = false;
 // provokes on purpose (the network log line of a 401 it asked for).
 async function newPage(name, viewport, allow = []) {
   const ctx = await browser.newContext({ viewport, serviceWorkers: 'block' });
-  ctx.on('request', (req) => requests.push({ ctx: name, method: req.method(), url: req.url() }));
+  ctx.on('request', (req) => {
+    requests.push({ ctx: name, method: req.method(), url: req.url() });
+    inflight.set(name, (inflight.get(name) ?? 0) + 1);
+  });
+  for (const ev of ['requestfinished', 'requestfailed'])
+    ctx.on(ev, (req) => {
+      inflight.set(name, inflight.get(name) - 1);
+      if (ev === 'requestfinished') finished.push({ ctx: name, method: req.method(), url: req.url() });
+    });
   const page = await ctx.newPage();
   page.on('pageerror', (e) => problems.push({ ctx: name, text: `pageerror: ${e.message}` }));
   page.on('console', (m) => {
@@ -427,11 +439,15 @@ async function main() {
     assert.ok((await dlg.innerText()).includes(d.crashId), `the dialog names ${d.crashId}`);
     await dlg.getByRole('button', { name: 'Confirm', exact: true }).waitFor({ state: 'visible' });
     // A refresh while the dialog is open leaves it open.
-    const before = requests.length;
-    await until('a refresh (a GET of the stuck sessions) while the dialog is open', async () =>
-      reqsSince(before, (x) => x.method === 'GET' && x.url.includes('/v1/admin/sessions')).length > 0, 12000);
-    await page.waitForLoadState('networkidle');
+    // The refresh: its GET of the stuck sessions answered, nothing else in
+    // flight, and a frame drawn after that.
+    const before = finished.length;
+    await until('a refresh (a GET of the stuck sessions answered) while the dialog is open', async () =>
+      finished.slice(before).some((x) => x.ctx === 'admin' && x.method === 'GET' && x.url.includes('/v1/admin/sessions')) &&
+      inflight.get('admin') === 0, 12000);
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     assert.equal(await dlg.isVisible(), true, 'the dialog stays open across a refresh');
+    assert.ok((await dlg.innerText()).includes(d.crashId), 'and still asks about H');
     await answerDialog(page, d.crashId, 'Cancel');
     await dlg.waitFor({ state: 'hidden' });
     assert.deepEqual(reqsSince(mark, (x) => x.method === 'DELETE'), [], 'Cancel sent no DELETE');
@@ -591,13 +607,34 @@ async function main() {
     await shot(page, 'flows');
   });
 
-  await scenario('orders awaiting fulfilment (read-only)', async () => {
+  await scenario('orders awaiting fulfilment: listed read-only, the order view shows the fulfillment status', async () => {
     const fos = [...await A.all('/v1/fulfillment-orders?status=Allocated'), ...await A.all('/v1/fulfillment-orders?status=PartiallyFulfilled')];
+    assert.ok(fos.some((x) => x.orderId === d.deadOrderId), `the Contoso order awaits fulfilment: ${JSON.stringify(fos)}`);
     const sec = view(page, 'Orders awaiting fulfilment');
     await sec.waitFor({ state: 'visible' });
-    for (const fo of fos.slice(0, 3))
-      await until(`fulfillment order ${fo.id} of ${fo.orderId} listed`, async () => (await sec.innerText()).includes(fo.orderId), WAIT);
-    assert.equal(await sec.getByRole('button').count(), 0, 'no buttons: read-only');
+    for (const fo of fos) {
+      const r = row(page, 'Orders awaiting fulfilment', fo.orderId);
+      await r.first().waitFor({ state: 'visible' });
+      const text = await r.first().innerText();
+      assert.ok(text.includes(fo.status), `the row of ${fo.orderId} shows ${fo.status}: "${text}"`);
+    }
+    // Read-only: a button here may open the order, never change anything.
+    const names = await sec.getByRole('button').evaluateAll((bs) => bs.map((b) => b.textContent.trim()));
+    for (const n of names) assert.match(n, /^View\b/, `a button "${n}" in a read-only view`);
+    const fo = fos.find((x) => x.orderId === d.deadOrderId);
+    const viewButtons = row(page, 'Orders awaiting fulfilment', fo.orderId).getByRole('button');
+    if (await viewButtons.count()) {
+      const order = await A.ok('GET', `/v1/orders/${fo.orderId}`, undefined, 200);
+      const mark = requests.length;
+      await viewButtons.first().click();
+      const dlg = page.getByRole('dialog');
+      await dlg.filter({ hasText: order.orderNumber }).waitFor({ state: 'visible' });
+      const t = await dlg.innerText();
+      for (const want of [fo.orderId, fo.status]) assert.ok(t.includes(want), `the order view shows ${want}: "${t}"`);
+      await shot(page, 'order-view');
+      await closeDialog(page);
+      assert.deepEqual(reqsSince(mark, (x) => x.method !== 'GET'), [], 'the order view changes nothing');
+    }
   });
 
   await scenario('refreshes on its own, without a reload', async () => {
