@@ -208,6 +208,7 @@ const finished = []; // {ctx, method, url} of every request that got its answer
 const inflight = new Map(); // ctx -> requests sent and not answered yet
 const pages = [];
 let favicon404 = false;
+const provoked = []; // URLs whose 409 a scenario provokes on purpose (the browser logs it)
 
 // A context of its own (its own sessionStorage) with every request and every
 // script or console error recorded. allow: console errors this context
@@ -229,7 +230,7 @@ async function newPage(name, viewport, allow = []) {
     if (m.type() !== 'error') return;
     const text = m.text();
     const where = m.location().url;
-    if (allow.some((re) => re.test(text))) return;
+    if (allow.some((re) => re.test(text)) || provoked.some((u) => where === u && /^Failed to load resource: .* 409\b/.test(text))) return;
     // Chromium's own fetch of /favicon.ico (the page names no icon) logs its
     // 404 as a console error; it is no script's, and it stays on 127.0.0.1.
     if (where === `${daemon.base}/favicon.ico` && /^Failed to load resource: .* 404\b/.test(text)) {
@@ -514,6 +515,28 @@ async function main() {
     await r.waitFor({ state: 'hidden' });
   });
 
+  await scenario('stuck checkout: Abandon archives it, the API shows it archived with its cart Active', async () => {
+    const id = d.crashId;
+    const r = row(page, 'Stuck checkouts', id);
+    await r.waitFor({ state: 'visible' });
+    const mark = requests.length;
+    await (await rowButton(r, 'Abandon')).click();
+    await answerDialog(page, id, 'Confirm');
+    const sess = await until(`GET /v1/checkouts/${id} archived`, async () => {
+      const x = await A.ok('GET', `/v1/checkouts/${id}`, undefined, 200);
+      return x.isArchived ? x : null;
+    });
+    assert.equal(reqsSince(mark, (x) => x.method === 'DELETE' && x.url === `${base}/v1/checkouts/${id}`).length, 1,
+      'one DELETE from the page');
+    const cart = await A.ok('GET', `/v1/carts/${sess.cartId}`, undefined, 200);
+    assert.equal(cart.status, 'Active', 'the cart is back to Active');
+    const shown = await answerShown(page, id);
+    assert.match(shown, /abandon|archived/i, `the answer: "${shown}"`);
+    await closeDialog(page);
+    assert.ok(!(await A.all('/v1/admin/sessions?stuck=true')).some((x) => x.id === id), 'H is no longer stuck in the API');
+    await r.waitFor({ state: 'hidden' });
+  });
+
   await scenario('a hold that backs an order offers no Void (the API: 409 HOLD_HAS_ORDER)', async () => {
     assert.ok(d.resumedOrderId, 'needs the order of the Resume scenario');
     const hold = await holdOf(d.stuckId);
@@ -546,6 +569,11 @@ async function main() {
     await r.waitFor({ state: 'visible' });
     assert.match(await r.innerText(), /Dead/, 'the row says Dead');
     assert.ok((await sec.innerText()).includes(d.subscriberId), 'the subscriber is named');
+    // The OrderCreated of S's order (the Resume above) dies too, while the
+    // receiver still answers 500: the next scenario needs it.
+    if (d.resumedOrderId)
+      d.secondDead = (await until(`the delivery of ${d.resumedOrderId} Dead`, async () =>
+        (await A.all('/v1/admin/dead-letters')).find((x) => x.orderId === d.resumedOrderId))).id;
     d.receiver.status = 200;
     const mark = requests.length;
     await (await rowButton(r, 'Replay')).click();
@@ -564,6 +592,31 @@ async function main() {
       (await r.count()) === 0 || (await r.getByRole('button', { name: /^Replay\b/ }).count()) === 0, WAIT);
     await shot(page, 'deliveries-replayed');
     console.log(`     answer shown: "${shown.replace(/\s+/g, ' ')}"`);
+  });
+
+  await scenario("an action's error is shown: Replay of a delivery replayed meanwhile (409 DELIVERY_NOT_DEAD)", async () => {
+    assert.ok(d.secondDead, "needs the dead delivery of the Resume scenario's order");
+    const id = d.secondDead;
+    const url = `${base}/v1/admin/dead-letters/${id}/replay`;
+    const r = row(page, 'Deliveries', id);
+    await r.waitFor({ state: 'visible' });
+    await (await rowButton(r, 'Replay')).click();
+    const dlg = page.getByRole('dialog');
+    await dlg.waitFor({ state: 'visible' });
+    // Someone else replays it while the dialog asks.
+    await A.ok('POST', `/v1/admin/dead-letters/${id}/replay`, {}, 200);
+    const again = await A.rest('POST', `/v1/admin/dead-letters/${id}/replay`, {}, ADMIN_KEY);
+    assert.equal(again.status, 409, again.text);
+    assert.equal(again.json?.[0]?.reason, 'DELIVERY_NOT_DEAD', again.text);
+    provoked.push(url);
+    await answerDialog(page, id, 'Confirm');
+    const alert = page.getByRole('alert').filter({ hasText: again.json[0].message });
+    await alert.first().waitFor({ state: 'visible' });
+    const shown = (await alert.first().innerText()).trim();
+    await shot(page, 'action-error');
+    await closeDialog(page);
+    await until(`${id} Delivered`, async () => (await A.all('/v1/admin/deliveries?status=Delivered')).some((x) => x.id === id), 20000);
+    console.log(`     error shown: "${shown.replace(/\s+/g, ' ')}"`);
   });
 
   await scenario('alerts are listed, newest first', async () => {
