@@ -98,13 +98,14 @@ cleanup() {
     kill -TERM "$npid" 2>/dev/null || true
     wait "$npid" 2>/dev/null || true
   fi
-  # A daemon dashboard.mjs could not stop (it was killed itself): SIGTERM,
-  # then wait for it to go, 30 s at most.
+  # A daemon still running: dashboard.mjs was stopped itself (its exit
+  # handler only sends SIGTERM) or it left one behind (a failure, unless
+  # this run fails already). SIGTERM, then wait for it to go, 30 s at most.
   if [ -s "$tmp/pids" ]; then
     while read -r p; do
       kill -0 "$p" 2>/dev/null || continue
-      echo "run.sh: stopping checkoutd $p left running" >&2
-      rc=1
+      echo "run.sh: checkoutd $p is still running: SIGTERM, waiting for it to exit" >&2
+      [ "$rc" -ne 0 ] || rc=1
       kill -TERM "$p" 2>/dev/null || true
       deadline=$((SECONDS + 30))
       while kill -0 "$p" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
