@@ -8,8 +8,10 @@ mode=${1:-test}
 # at run time. ca-certificates: libcurl's CA bundle for https gateways and
 # webhooks (not pulled in without recommends). curl: make run prints curl
 # commands to try. liblua5.4-dev: the Lua 5.4 that runs flows' lua steps.
+# libjs-chart.js: Chart.js, which the build embeds in the admin dashboard.
 pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
-      libsqlite3-dev libcurl4-openssl-dev libssl-dev libpq-dev liblua5.4-dev ca-certificates curl)
+      libsqlite3-dev libcurl4-openssl-dev libssl-dev libpq-dev liblua5.4-dev ca-certificates curl
+      libjs-chart.js)
 # test (`make test`): also what the tests and scripts/test.sh use.
 #   libcmocka-dev  the test framework (tests/CMakeLists.txt)
 #   postgresql     initdb and pg_ctl for scripts/pg.sh

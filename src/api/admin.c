@@ -1,7 +1,12 @@
 /* admin.c: admin views and jobs: alerts, the sweeper and SLA monitor on
- * demand, stuck sessions, dead letters and their replay, and an account's
- * balance ledger. */
+ * demand, stuck sessions, deliveries, dead letters and their replay, the
+ * dashboard's overview, and an account's balance ledger. */
 #include <string.h>
+
+#include "core/json.h"
+#include "core/metrics.h"
+#include "store/orders.h"
+#include "store/requests.h"
 
 #include "api/common.h"
 #include "api/routes.h"
@@ -93,6 +98,63 @@ static int list_dead_letters(ck_req *req, ck_error *err)
     return ck_reply(req, 200, ck_page(items, limit, last));
 }
 
+/* GET /v1/admin/deliveries?status=&subscriberId=: deliveries, oldest first. */
+static int list_deliveries(ck_req *req, ck_error *err)
+{
+    static const char *const statuses[] = {"Pending", "Delivered", "Dead", NULL};
+    const char *status = ck_query(req, "status"), *sub = ck_query(req, "subscriberId"), *after;
+    int known = 0;
+    for (int i = 0; status && statuses[i]; i++)
+        known |= strcmp(status, statuses[i]) == 0;
+    if (status && !known)
+        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "status", "'status' must be Pending, Delivered or Dead");
+    if (sub && !ck_id_valid(sub, "sub"))
+        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "subscriberId", "'subscriberId' is not a subscriber id");
+    int64_t limit;
+    int rc = ck_page_params(req, "dlv", &limit, &after, err);
+    if (rc < 0)
+        return rc;
+    json_t *items = NULL;
+    char last[CK_ID_MAX];
+    if ((rc = ck_deliveries_list(req->db, status, sub, after, limit, &items, last, err)) < 0)
+        return rc;
+    return ck_reply(req, 200, ck_page(items, limit, last));
+}
+
+#define OVERVIEW_MINUTES 30
+
+/* A quantile in seconds, or null without placements. */
+static json_t *quantile_json(ck_metrics *m, double q, int64_t *count)
+{
+    double s = ck_metrics_placement_quantile(m, q, count);
+    return s < 0 ? json_null() : json_real(s);
+}
+
+/* GET /v1/admin/overview: what the dashboard's Overview charts. Placements
+ * per minute come from the requests of every node (the database);
+ * latency from this daemon's placement histogram since it started. */
+static int overview(ck_req *req, ck_error *err)
+{
+    int64_t now = ck_now_ms(), minute = now - now % 60000, day = now - now % 86400000;
+    int64_t since = minute - (int64_t)(OVERVIEW_MINUTES - 1) * 60000;
+    int64_t ok[OVERVIEW_MINUTES], failed[OVERVIEW_MINUTES], orders = 0, count = 0;
+    int rc = ck_requests_placements_per_minute(req->db, since, OVERVIEW_MINUTES, ok, failed, err);
+    if (rc == 0)
+        rc = ck_orders_count_since(req->db, day, &orders, err);
+    if (rc < 0)
+        return rc;
+    json_t *per = json_array();
+    for (int i = 0; i < OVERVIEW_MINUTES; i++)
+        json_array_append_new(per, json_pack("{s:o, s:I, s:I}", "minute", ck_json_time(since + (int64_t)i * 60000),
+                                             "succeeded", (json_int_t)ok[i], "failed", (json_int_t)failed[i]));
+    json_t *p50 = quantile_json(&req->cx->metrics, 0.5, &count);
+    json_t *p99 = quantile_json(&req->cx->metrics, 0.99, &count);
+    return ck_reply(req, 200,
+                    json_pack("{s:o, s:I, s:o, s:{s:o, s:o, s:I}}", "generatedAt", ck_json_time(now), "ordersToday",
+                              (json_int_t)orders, "placements", per, "latency", "p50", p50, "p99", p99, "count",
+                              (json_int_t)count));
+}
+
 static int replay_dead_letter(ck_req *req, ck_error *err)
 {
     int rc = ck_delivery_replay(req->cx, req->db, req->params[0], err);
@@ -108,6 +170,8 @@ const ck_route ck_routes_admin[] = {
     {"POST", "/v1/admin/jobs/sla-monitor", run_sla_monitor, 0, CK_PERM_ADMIN},
     {"GET", "/v1/admin/sessions", list_sessions, 0, CK_PERM_ADMIN},
     {"GET", "/v1/admin/dead-letters", list_dead_letters, 0, CK_PERM_ADMIN},
+    {"GET", "/v1/admin/deliveries", list_deliveries, 0, CK_PERM_ADMIN},
+    {"GET", "/v1/admin/overview", overview, 0, CK_PERM_ADMIN},
     {"POST", "/v1/admin/dead-letters/{deliveryId}/replay", replay_dead_letter, 0, CK_PERM_ADMIN},
     {"GET", "/v1/admin/alerts", list_alerts, 0, CK_PERM_ADMIN},
     {"POST", "/v1/admin/jobs/sweeper", run_sweeper, 0, CK_PERM_ADMIN},

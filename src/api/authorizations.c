@@ -1,14 +1,28 @@
 /* authorizations.c: GET /v1/authorizations?status=&storeId=: the payment
  * holds (card authorizations), with their expiry and order, for the people
- * who capture, void and chase them. The route is in orders.c's table. */
+ * who capture, void and chase them; and voiding one that backs no order.
+ * The routes are in orders.c's table. */
 #include <string.h>
 
 #include "api/authorizations.h"
 #include "api/common.h"
+#include "payments/holds.h"
 #include "store/payments.h"
 #include "store/stores.h"
 
 static const char *const statuses[] = {"Authorized", "PartiallyCaptured", "Captured", "Voided", "Expired", NULL};
+
+int ck_authorizations_void(ck_req *req, ck_error *err)
+{
+    int rc = ck_hold_void_one(req->cx, req->db, req->params[0], err);
+    if (rc < 0)
+        return rc;
+    json_t *a = NULL;
+    if ((rc = ck_or_404(ck_payments_authorization_json(req->db, req->params[0], &a, err), "authorization",
+                        req->params[0], err)) < 0)
+        return rc;
+    return ck_reply(req, 200, a);
+}
 
 int ck_authorizations_list(ck_req *req, ck_error *err)
 {

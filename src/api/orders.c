@@ -122,5 +122,6 @@ const ck_route ck_routes_orders[] = {
     {"GET", "/v1/orders", list_orders, 0, 0},
     /* Here rather than in a table of its own, which router.c would have to list. */
     {"GET", "/v1/authorizations", ck_authorizations_list, 0, 0},
+    {"POST", "/v1/authorizations/{id}/void", ck_authorizations_void, 0, CK_PERM_ADMIN},
     {0},
 };

@@ -16,6 +16,7 @@ extern const ck_route ck_routes_checkouts[];
 extern const ck_route ck_routes_admin[];
 extern const ck_route ck_routes_orders[];
 extern const ck_route ck_routes_fulfillment[];
+extern const ck_route ck_routes_admin_page[];
 extern const ck_route ck_routes_flows[];
 extern const ck_route ck_routes_actions[];
 

@@ -116,6 +116,28 @@ void ck_metrics_placement(ck_metrics *m, ck_placement_result result, int64_t us)
     atomic_fetch_add_explicit(&m->placement[result].sum_us, us, memory_order_relaxed);
 }
 
+double ck_metrics_placement_quantile(ck_metrics *m, double q, int64_t *count)
+{
+    long long b[CK_PLACE_BUCKETS + 1] = {0}, total = 0;
+    for (int r = 0; r < CK_PLACEMENT_RESULTS; r++)
+        for (int i = 0; i <= CK_PLACE_BUCKETS; i++)
+            b[i] += atomic_load_explicit(&m->placement[r].bucket[i], memory_order_relaxed);
+    for (int i = 0; i <= CK_PLACE_BUCKETS; i++)
+        total += b[i];
+    *count = total;
+    if (total == 0)
+        return -1;
+    double rank = q * (double)total, below = 0;
+    for (int i = 0; i < CK_PLACE_BUCKETS; i++) {
+        if (below + (double)b[i] >= rank && b[i] > 0) {
+            double lo = i ? ck_place_bucket_bounds[i - 1] : 0, hi = ck_place_bucket_bounds[i];
+            return lo + (hi - lo) * (rank - below) / (double)b[i];
+        }
+        below += (double)b[i];
+    }
+    return ck_place_bucket_bounds[CK_PLACE_BUCKETS - 1];
+}
+
 void ck_metrics_placement_failed(ck_metrics *m, const char *reason)
 {
     if (!reason || strlen(reason) >= sizeof(m->fail[0].reason)) {

@@ -107,6 +107,13 @@ ck_placement_result ck_placement_result_of(int rc, int replayed, int err_code);
  * NULL) when it failed. One line at each place that calls ck_place_order. */
 void ck_metrics_placement_done(ck_metrics *m, int rc, int replayed, const ck_error *err, int64_t start_us);
 
+/* The q-quantile (0 < q < 1) of every placement's duration since start,
+ * in seconds, estimated from the histogram's buckets as Prometheus's
+ * histogram_quantile does (linear within a bucket; the bucket past the last
+ * bound answers that bound). *count gets how many placements there were;
+ * -1 when there were none. */
+double ck_metrics_placement_quantile(ck_metrics *m, double q, int64_t *count);
+
 /* Counts a failed placement under its reason. */
 void ck_metrics_placement_failed(ck_metrics *m, const char *reason);
 

@@ -36,6 +36,11 @@ typedef struct ck_req {
     int replayed;
     const char *location;
     const char *idem_redact; /* a top-level reply field never stored for replay (a secret shown once) */
+    /* A reply that is not JSON (the admin dashboard's files): static bytes,
+     * not owned, with their Content-Type; used when out and out_text are NULL. */
+    const void *raw;
+    size_t raw_len;
+    const char *raw_ctype;
 } ck_req;
 
 typedef int (*ck_handler)(ck_req *req, ck_error *err);
@@ -48,7 +53,7 @@ enum {
 
 typedef struct ck_route {
     const char *method;
-    const char *pattern; /* "/v1/stores/{id}/members/{accountId}" */
+    const char *pattern; /* "/v1/stores/{id}/members/{accountId}"; a last "{*name}" takes the rest of the path */
     ck_handler fn;
     unsigned flags;
     unsigned perms; /* the caller needs one of these; 0 = any authenticated caller */

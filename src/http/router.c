@@ -72,7 +72,21 @@ const char *ck_route_name(int id)
 static int match(const char *pattern, const char *path, ck_req *req)
 {
     int np = 0;
-    while (*pattern && *path) {
+    while (*pattern) {
+        if (pattern[0] == '{' && pattern[1] == '*') {
+            /* The rest of the path, slashes and all (empty too); kept as
+             * the parameter when it fits, else the parameter is empty. */
+            size_t n = strlen(path);
+            if (np >= CK_MAX_PARAMS)
+                return 0;
+            if (n >= sizeof(req->params[0]))
+                n = 0;
+            memcpy(req->params[np], path, n);
+            req->params[np++][n] = '\0';
+            return strchr(pattern, '}') && strchr(pattern, '}')[1] == '\0';
+        }
+        if (!*path)
+            break;
         if (*pattern == '{') {
             const char *pe = strchr(pattern, '}');
             const char *se = strchr(path, '/');

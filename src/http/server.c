@@ -235,8 +235,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, ck_req *req)
     }
     size_t n = text ? strlen(text) : 0;
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(n, text ? text : (void *)"", text ? MHD_RESPMEM_MUST_FREE
-                                                                            : MHD_RESPMEM_PERSISTENT);
+        text ? MHD_create_response_from_buffer(n, text, MHD_RESPMEM_MUST_FREE)
+        : req->raw ? MHD_create_response_from_buffer(req->raw_len, (void *)req->raw, MHD_RESPMEM_PERSISTENT)
+                   : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!resp) {
         free(text);
         return MHD_NO;
@@ -246,7 +247,17 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, ck_req *req)
                                 ? "text/plain; version=0.0.4"
                                 : "application/json";
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    } else if (req->raw) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, req->raw_ctype);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     }
+    /* The same security headers on every answer, the API's and the admin
+     * dashboard's: nothing but this origin, never in a frame, no sniffing. */
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
     if (req->status == 405 && req->allow) {
         char allow[CK_METHOD_COUNT * 10] = "";

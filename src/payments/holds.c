@@ -66,6 +66,44 @@ int ck_hold_void(ck_ctx *cx, ck_db *db, const ck_hold *h, ck_hold_voided_fn on_v
     return 1;
 }
 
+typedef struct mark_one_tx {
+    const char *id;
+    ck_hold hold; /* out */
+} mark_one_tx;
+
+/* The commit that decides the void of one hold: it must still be
+ * Authorized and taken by no order (create_order takes only an unmarked
+ * hold, so from this commit on no order can take it). */
+static int mark_one_run(ck_db *db, void *arg, ck_error *err)
+{
+    mark_one_tx *t = arg;
+    char status[32];
+    int has_order = 0;
+    int rc = ck_payments_hold_get(db, t->id, &t->hold, status, &has_order, err);
+    if (rc <= 0)
+        return rc < 0 ? rc : ck_not_found(err, "authorization", t->id);
+    if (has_order)
+        return ck_fail(err, CK_ECONFLICT, "HOLD_HAS_ORDER", NULL,
+                       "authorization %s backs an order: capture it, or cancel the order, instead", t->id);
+    if (strcmp(status, "Authorized") != 0)
+        return ck_fail(err, CK_ECONFLICT, "HOLD_NOT_AUTHORIZED", NULL, "authorization %s is %s, not Authorized",
+                       t->id, status);
+    rc = ck_payments_mark_void_one(db, t->id, err);
+    return rc < 0 ? rc : 0; /* 0 rows: marked before; the void below finishes it */
+}
+
+int ck_hold_void_one(ck_ctx *cx, ck_db *db, const char *auth_id, ck_error *err)
+{
+    mark_one_tx t = {.id = auth_id};
+    int rc = ck_db_tx(db, 1, mark_one_run, &t, err);
+    if (rc < 0)
+        return rc;
+    rc = ck_hold_void(cx, db, &t.hold, NULL, NULL, err);
+    if (rc < 0)
+        return rc;
+    return rc == 1 ? 0 : err->code ? err->code : CK_EINTERNAL;
+}
+
 int ck_hold_void_session(ck_ctx *cx, ck_db *db, const char *session_id, ck_error *err)
 {
     ck_hold *holds = NULL;

@@ -46,4 +46,12 @@ int ck_hold_void(ck_ctx *cx, ck_db *db, const ck_hold *h, ck_hold_voided_fn on_v
  * (the rest stay pending for the sweeper; err says why). */
 int ck_hold_void_session(ck_ctx *cx, ck_db *db, const char *session_id, ck_error *err);
 
+/* POST /v1/authorizations/{id}/void (the admin dashboard's "Void"): marks
+ * the hold void_pending in a commit that finds it Authorized and taken by
+ * no order, then voids it at the gateway (ck_hold_void). 0 voided; 404
+ * NOT_FOUND; 409 HOLD_HAS_ORDER (an order took it: capture or cancel the
+ * order instead); 409 HOLD_NOT_AUTHORIZED (captured, voided or expired);
+ * 500 PAYMENT_GATEWAY_ERROR (still marked: the sweeper retries it). */
+int ck_hold_void_one(ck_ctx *cx, ck_db *db, const char *auth_id, ck_error *err);
+
 #endif

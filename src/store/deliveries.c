@@ -200,9 +200,17 @@ int ck_deliveries_get(ck_db *db, const char *id, json_t **out, ck_error *err)
 int ck_deliveries_list_dead(ck_db *db, const char *after, int64_t limit, json_t **items, char last_id[CK_ID_MAX],
                             ck_error *err)
 {
+    return ck_deliveries_list(db, "Dead", NULL, after, limit, items, last_id, err);
+}
+
+int ck_deliveries_list(ck_db *db, const char *status, const char *subscriber_id, const char *after, int64_t limit,
+                       json_t **items, char last_id[CK_ID_MAX], ck_error *err)
+{
     return ck_view_list(db, s1b_delivery_json, items, last_id, err,
-                        "SELECT " S1B_DELIVERY_COLS " FROM deliveries WHERE status = 'Dead' AND id > ? ORDER BY id LIMIT ?",
-                        "ti", after, limit);
+                        "SELECT " S1B_DELIVERY_COLS " FROM deliveries WHERE (? = '' OR status = ?)"
+                        " AND (? = '' OR subscriber_id = ?) AND id > ? ORDER BY id LIMIT ?",
+                        "ttttti", status ? status : "", status ? status : "", subscriber_id ? subscriber_id : "",
+                        subscriber_id ? subscriber_id : "", after, limit);
 }
 
 int ck_deliveries_count_backlog(ck_db *db, int64_t *pending, int64_t *dead, ck_error *err)

@@ -80,6 +80,10 @@ int ck_deliveries_get(ck_db *db, const char *id, json_t **out, ck_error *err);
 int ck_deliveries_list_dead(ck_db *db, const char *after, int64_t limit, json_t **items, char last_id[CK_ID_MAX],
                             ck_error *err);
 
+/* The same for any status (NULL: every one) and subscriber (NULL: every one). */
+int ck_deliveries_list(ck_db *db, const char *status, const char *subscriber_id, const char *after, int64_t limit,
+                       json_t **items, char last_id[CK_ID_MAX], ck_error *err);
+
 /* How many deliveries are Pending and Dead. 0 or <0. */
 int ck_deliveries_count_backlog(ck_db *db, int64_t *pending, int64_t *dead, ck_error *err);
 

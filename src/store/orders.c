@@ -34,6 +34,16 @@ int ck_orders_count(ck_db *db, int64_t *n, ck_error *err)
     return rc < 0 ? rc : 0;
 }
 
+int ck_orders_count_since(ck_db *db, int64_t since, int64_t *n, ck_error *err)
+{
+    ck_stmt *st = NULL;
+    *n = 0;
+    int rc = ck_db_one(db, &st, err, "SELECT count(*) FROM orders WHERE created_at >= ?", "i", since);
+    if (rc == 1)
+        *n = ck_col_int(st, 0);
+    ck_db_done(st);
+    return rc < 0 ? rc : 0;
+}
 
 #define S2_ORDER_COLS                                                                                          \
     "id, order_number, cart_id, session_id, store_id, account_id, buyer_id, status, currency, payment_method,"  \

@@ -18,6 +18,8 @@ int ck_orders_list_ids_by_account(ck_db *db, const char *account_id, const char 
 
 /* How many orders there are. 0 or <0. */
 int ck_orders_count(ck_db *db, int64_t *n, ck_error *err);
+/* How many orders were created from `since` (ms) on. 0 or <0. */
+int ck_orders_count_since(ck_db *db, int64_t since, int64_t *n, ck_error *err);
 
 /* The order row as API.md's JSON but its lists and times (id, orderNumber,
  * cartId, sessionId, storeId, accountId, buyerId, status, currency,

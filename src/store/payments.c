@@ -186,6 +186,45 @@ static json_t *s1b_authorization_json(ck_stmt *st)
     return j;
 }
 
+int ck_payments_authorization_json(ck_db *db, const char *id, json_t **out, ck_error *err)
+{
+    return ck_view_find(db,
+                        "SELECT " S1B_AUTH_COLS " FROM payment_authorizations a"
+                        " JOIN checkout_sessions s ON s.id = a.session_id WHERE a.id = ?",
+                        id, s1b_authorization_json, out, err);
+}
+
+int ck_payments_hold_get(ck_db *db, const char *auth_id, ck_hold *out, char status[32], int *has_order,
+                         ck_error *err)
+{
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err,
+                       "SELECT pa.id, pa.session_id, s.store_id, pa.gateway_auth_id, pa.amount, pa.status,"
+                       " pa.order_id IS NOT NULL FROM payment_authorizations pa"
+                       " JOIN checkout_sessions s ON s.id = pa.session_id WHERE pa.id = ?",
+                       "t", auth_id);
+    if (rc <= 0)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    ck_col_copy(st, 0, out->id, sizeof(out->id));
+    ck_col_copy(st, 1, out->session_id, sizeof(out->session_id));
+    ck_col_copy(st, 2, out->store_id, sizeof(out->store_id));
+    ck_col_copy(st, 3, out->gw_auth, sizeof(out->gw_auth));
+    out->amount = ck_col_int(st, 4);
+    ck_col_copy(st, 5, status, 32);
+    *has_order = (int)ck_col_int(st, 6);
+    ck_db_done(st);
+    return 1;
+}
+
+int ck_payments_mark_void_one(ck_db *db, const char *auth_id, ck_error *err)
+{
+    return ck_db_changed(db, err,
+                         "UPDATE payment_authorizations SET void_pending = 1, updated_at = ? WHERE id = ?"
+                         " AND status = 'Authorized' AND order_id IS NULL AND void_pending = 0",
+                         "it", ck_now_ms(), auth_id);
+}
+
 int ck_payments_list_authorizations(ck_db *db, const ck_authorizations_filter *f, const char *after, int64_t limit,
                                     json_t **items, char last_id[CK_ID_MAX], ck_error *err)
 {

@@ -97,6 +97,19 @@ typedef struct ck_authorizations_filter {
 int ck_payments_list_authorizations(ck_db *db, const ck_authorizations_filter *f, const char *after, int64_t limit,
                                     json_t **items, char last_id[CK_ID_MAX], ck_error *err);
 
+/* One authorization as the list shows it: 1 with *out (the caller's), 0 none, <0. */
+int ck_payments_authorization_json(ck_db *db, const char *id, json_t **out, ck_error *err);
+
+/* The hold auth_id as the void path sees it, with its status and whether
+ * an order took it: 1 found, 0 none, <0. */
+int ck_payments_hold_get(ck_db *db, const char *auth_id, ck_hold *out, char status[32], int *has_order,
+                         ck_error *err);
+
+/* Marks one hold void_pending, only while it is Authorized and no order
+ * took it. Returns the rows changed (1 marked, 0 not: taken, closed, or
+ * marked before) or <0. */
+int ck_payments_mark_void_one(ck_db *db, const char *auth_id, ck_error *err);
+
 /* Appends the order's authorizations (those recorded against the order and
  * those of its checkout session) as the order view shows them (id, status,
  * amount, capturedAmount, gatewayAuthId), in id order, to arr. 0 or <0. */

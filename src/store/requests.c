@@ -34,6 +34,32 @@ int ck_requests_count_queued_placements(ck_db *db, int64_t *n, ck_error *err)
     return rc < 0 ? rc : 0;
 }
 
+int ck_requests_placements_per_minute(ck_db *db, int64_t since, int n, int64_t *succeeded, int64_t *failed,
+                                      ck_error *err)
+{
+    for (int i = 0; i < n; i++)
+        succeeded[i] = failed[i] = 0;
+    ck_stmt *st = NULL;
+    int rc = ck_db_query(db, &st, err,
+                         "SELECT m, status, count(*) FROM (SELECT (completed_at - ?) / 60000 AS m, status"
+                         " FROM checkout_requests WHERE kind = 'PlaceOrder' AND completed_at >= ? AND completed_at < ?"
+                         " AND status IN ('Succeeded', 'Failed')) x GROUP BY m, status",
+                         "iii", since, since, since + (int64_t)n * 60000);
+    if (rc < 0)
+        return rc;
+    while ((rc = ck_db_next(st, err)) == 1) {
+        int64_t m = ck_col_int(st, 0);
+        if (m < 0 || m >= n)
+            continue;
+        if (strcmp(ck_col_text(st, 1), "Succeeded") == 0)
+            succeeded[m] += ck_col_int(st, 2);
+        else
+            failed[m] += ck_col_int(st, 2);
+    }
+    ck_db_done(st);
+    return rc < 0 ? rc : 0;
+}
+
 int ck_requests_insert_succeeded(ck_db *db, const char *id, const char *kind, const char *user_id,
                                  const char *session_id, const char *order_id, int64_t http_status, int64_t now,
                                  ck_error *err)

@@ -72,4 +72,10 @@ int ck_requests_fail(ck_db *db, const char *id, const char *errors, int64_t now,
 int ck_requests_fail_running(ck_db *db, const char *id, const char *errors, int64_t now, int64_t http_status,
                              ck_error *err);
 
+/* Placements (PlaceOrder requests) completed from `since` (ms) on, per
+ * minute: counts[i] of the minute starting since + i minutes, for n
+ * minutes, succeeded and failed apart (zeroed first). 0 or <0. */
+int ck_requests_placements_per_minute(ck_db *db, int64_t since, int n, int64_t *succeeded, int64_t *failed,
+                                      ck_error *err);
+
 #endif
