@@ -28,7 +28,7 @@
     charts: { placements: null, failures: null },
     alerts: { items: [], resumeToken: null, resumeIndex: 0 },
     dialog: null,                /* the pending confirm: { run, focusKey, busy } */
-    orderFocusKey: null,
+    orderFocus: null,            /* { key, sectionId } of the "View order" button */
   };
 
   /* ------------------------------------------------------------------ API */
@@ -243,15 +243,15 @@
   const ageText = (iso) => h("span", { class: "age" }, fmtAge(ageSeconds(iso)));
   const muted = (text) => h("span", { class: "muted" }, text);
 
-  function actionButton(action, id, label, describedBy, extraClass) {
-    return h("button", {
+  function actionButton(action, id, label, describedBy, extraClass, extra) {
+    return h("button", Object.assign({
       type: "button",
       class: extraClass || null,
       "data-action": action,
       "data-id": id,
       "data-focus-key": action + ":" + id,
       "aria-describedby": describedBy || null,
-    }, label);
+    }, extra || {}), label);
   }
 
   /* A table that reads as a table (th scope, explicit roles so it stays one when
@@ -646,7 +646,8 @@
           h("span", { class: "badge fo" }, String(fo.status)),
           foQuantities(fo),
           ageText(fo.createdAt),
-          h("div", { class: "actions" }, actionButton("view-order", fo.orderId, "View order", hid, "secondary")),
+          h("div", { class: "actions" }, actionButton("view-order", fo.orderId, "View order", hid, "secondary",
+            { "data-fo-id": fo.id, "data-fo-status": fo.status })),
         ],
       };
     });
@@ -881,7 +882,7 @@
     };
   }
 
-  function openConfirm(action, id, focusKey) {
+  function openConfirm(action, id, focusKey, sectionId) {
     const spec = ACTIONS[action];
     const p = dialogParts();
     if (p.dialog.open) return;
@@ -899,7 +900,7 @@
     p.close.hidden = true;
     p.dialog.setAttribute("data-action", action);
     p.dialog.setAttribute("data-id", id);
-    state.dialog = { run: () => spec.run(id), focusKey, busy: false, done: false };
+    state.dialog = { run: () => spec.run(id), focusKey, sectionId, busy: false, done: false };
     p.dialog.showModal();
     p.cancel.focus();
   }
@@ -940,10 +941,15 @@
     refresh();
   }
 
-  function restoreFocus(key) {
-    const el = key ? findByFocusKey(document, key) : null;
-    if (el && !el.closest("[hidden]")) el.focus();
-    else if (!$("views").hidden) $("main").focus();
+  /* Back to the button that opened a dialog or, when a refresh took its row
+   * away (a resumed checkout, a voided hold), to its view's heading. */
+  function restoreFocus(key, sectionId) {
+    if ($("views").hidden) return;
+    const el = key ? findByFocusKey($("views"), key) : null;
+    const heading = sectionId ? document.querySelector("#" + CSS.escape(sectionId) + " h2") : null;
+    if (el) el.focus();
+    else if (heading) heading.focus();
+    else $("main").focus();
   }
 
   function setUpConfirmDialog() {
@@ -953,18 +959,18 @@
     p.close.addEventListener("click", () => p.dialog.close());
     p.dialog.addEventListener("cancel", (e) => { if (state.dialog && state.dialog.busy) e.preventDefault(); });
     p.dialog.addEventListener("close", () => {
-      const key = state.dialog ? state.dialog.focusKey : null;
+      const d = state.dialog;
       state.dialog = null;
-      restoreFocus(key);
+      if (d) restoreFocus(d.focusKey, d.sectionId);
     });
   }
 
   /* ----------------------------------------------------------- order view */
 
-  async function openOrder(orderId, focusKey) {
+  async function openOrder(orderId, focusKey, sectionId, fo) {
     const dlg = $("order-dialog");
     if (dlg.open) return;
-    state.orderFocusKey = focusKey;
+    state.orderFocus = { key: focusKey, sectionId };
     $("order-dialog-title").replaceChildren("Order ", h("code", { class: "id" }, orderId));
     const body = $("order-dialog-body");
     body.replaceChildren(h("p", { class: "message working" }, "Loading…"));
@@ -972,23 +978,29 @@
     $("order-close").focus();
     const gen = state.generation;
     try {
-      const { data } = await api("GET", "/v1/orders/" + encodeURIComponent(orderId));
+      const [order, current] = await Promise.all([
+        api("GET", "/v1/orders/" + encodeURIComponent(orderId)),
+        fo && fo.id ? api("GET", "/v1/fulfillment-orders/" + encodeURIComponent(fo.id)).then((r) => r.data, () => null)
+          : Promise.resolve(null),
+      ]);
       if (gen !== state.generation || !dlg.open) return;
-      body.replaceChildren(...orderDetails(data));
+      body.replaceChildren(...orderDetails(order.data, current || fo));
     } catch (e) {
       if (gen !== state.generation || !dlg.open) return;
       body.replaceChildren(h("p", { class: "message error", role: "alert" }, e instanceof ApiError ? e.describe() : String(e)));
     }
   }
 
-  function orderDetails(o) {
+  function orderDetails(o, fo) {
     const cur = o.currency;
     const t = o.totals || {};
     const summary = new Map(((o.summary && o.summary.items) || []).map((s) => [s.orderItemId, s]));
     const dl = h("dl", { class: "kv" },
       [["Order number", o.orderNumber], ["Status", o.status], ["Account", o.accountId],
         ["Session", o.sessionId], ["Payment method", o.paymentMethod], ["PO number", o.poNumber],
-        ["Grand total", money(t.grandTotal, cur)], ["Created at", o.createdAt]]
+        ["Grand total", money(t.grandTotal, cur)], ["Created at", o.createdAt],
+        ["Fulfillment order", o.fulfillmentOrderId || (fo && fo.id)],
+        ["Fulfillment status", fo && fo.status]]
         .filter(([, v]) => v !== null && v !== undefined && v !== "")
         .map(([k, v]) => h("div", null, h("dt", null, k), h("dd", null, String(v)))));
     const items = (o.items || []).map((it) => {
@@ -1020,9 +1032,9 @@
     const dlg = $("order-dialog");
     $("order-close").addEventListener("click", () => dlg.close());
     dlg.addEventListener("close", () => {
-      const key = state.orderFocusKey;
-      state.orderFocusKey = null;
-      restoreFocus(key);
+      const f = state.orderFocus;
+      state.orderFocus = null;
+      if (f) restoreFocus(f.key, f.sectionId);
     });
   }
 
@@ -1034,8 +1046,12 @@
     const action = b.getAttribute("data-action");
     const id = b.getAttribute("data-id");
     const key = b.getAttribute("data-focus-key");
-    if (action === "view-order") openOrder(id, key);
-    else if (ACTIONS[action]) openConfirm(action, id, key);
+    const section = b.closest("section");
+    const sectionId = section ? section.id : null;
+    if (action === "view-order") {
+      openOrder(id, key, sectionId, { id: b.getAttribute("data-fo-id"), status: b.getAttribute("data-fo-status") });
+    }
+    else if (ACTIONS[action]) openConfirm(action, id, key, sectionId);
   }
 
   function start() {
