@@ -702,7 +702,11 @@
     const names = Object.keys(tasks);
     const settled = await Promise.allSettled(Object.values(tasks));
     state.refreshing = false;
-    if (gen !== state.generation || !state.key) return;
+    if (gen !== state.generation || !state.key) {
+      /* signed out (and maybe in again) meanwhile: the new session's refresh waited for this one */
+      if (state.key && state.refreshAgain) { state.refreshAgain = false; scheduleRefresh(0); }
+      return;
+    }
 
     const r = {};
     const failed = {};
