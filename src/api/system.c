@@ -71,8 +71,18 @@ static int metrics(ck_req *req, ck_error *err)
     return 0;
 }
 
+/* GET /favicon.ico: 204. Browsers ask for it on the dashboard's first load;
+ * there is no icon, and a 404 would read as an error in their console. */
+static int no_icon(ck_req *req, ck_error *err)
+{
+    (void)err;
+    req->status = 204;
+    return 0;
+}
+
 const ck_route ck_routes_system[] = {
     {"GET", "/healthz", healthz, CK_ROUTE_NOAUTH, 0},
+    {"GET", "/favicon.ico", no_icon, CK_ROUTE_NOAUTH, 0},
     {"GET", "/metrics", metrics, CK_ROUTE_NOAUTH, 0},
     {0},
 };

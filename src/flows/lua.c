@@ -21,7 +21,10 @@
  * tonumber and utf8.len/offset/codepoint; string.rep of an empty string is
  * "" at once. CK_LUA_MEMORY through the allocator, and no string over
  * CK_LUA_STRING_MAX (a bound on what one comparison costs). CK_LUA_TIME_MS
- * of wall clock, checked in the hook, as the last resort. Once a limit is
+ * of the calling thread's CPU time, checked in the hook, as the last resort
+ * (CPU, not wall-clock, time: a check that a busy machine preempts is not
+ * killed for the wait, so which limit stops a script does not depend on
+ * the machine's load). Once a limit is
  * hit the call is dead: allocation is refused, the hook fires on every
  * instruction and raises, and pcall, xpcall, coroutine.resume and
  * coroutine.close re-raise, so a script cannot catch its way past a limit.
@@ -126,7 +129,7 @@ static int raise_limit(lua_State *L, const sandbox *sb)
 static int past(const struct timespec *deadline)
 {
     struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
     return now.tv_sec > deadline->tv_sec || (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
 }
 
@@ -747,7 +750,7 @@ static void sandbox_start(sandbox *sb)
     sb->limit = LIMIT_NONE;
     sb->string_refused = 0;
     sb->cap = sb->used + CK_LUA_MEMORY;
-    clock_gettime(CLOCK_MONOTONIC, &sb->deadline);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &sb->deadline);
     sb->deadline.tv_sec += CK_LUA_TIME_MS / 1000;
     sb->deadline.tv_nsec += (long)(CK_LUA_TIME_MS % 1000) * 1000000L;
     if (sb->deadline.tv_nsec >= 1000000000L) {

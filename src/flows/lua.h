@@ -16,7 +16,7 @@
 #define CK_LUA_INSTRUCTIONS 1000000          /* VM instructions (and charged C work) per call */
 #define CK_LUA_MEMORY (8 * 1024 * 1024)      /* bytes a call's state may hold */
 #define CK_LUA_STRING_MAX (1024 * 1024)      /* bytes of one Lua string */
-#define CK_LUA_TIME_MS 500                   /* wall-clock milliseconds per call */
+#define CK_LUA_TIME_MS 500                   /* CPU milliseconds (the calling thread's) per call */
 
 /* Bytecode from ck_lua_compile (lua_dump, with line information so runtime
  * errors name the line). The caller owns code; free with ck_lua_chunk_free. */

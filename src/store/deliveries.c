@@ -168,7 +168,8 @@ int ck_deliveries_claims_release_all(ck_db *db, ck_error *err)
 /* s1b: the deliveries of a deleted subscriber, the dead-letter views and the /metrics backlog. */
 
 #define S1B_DELIVERY_COLS \
-    "id, subscriber_id, event_id, event_type, order_id, status, attempts, last_error, created_at, updated_at"
+    "id, subscriber_id, event_id, event_type, order_id, status, attempts, last_error, created_at, updated_at," \
+    " next_attempt_at"
 
 /* A row of S1B_DELIVERY_COLS as JSON; a new reference. */
 static json_t *s1b_delivery_json(ck_stmt *st)
@@ -180,6 +181,9 @@ static json_t *s1b_delivery_json(ck_stmt *st)
     const char *order = ck_col_text_or_null(st, 4), *last = ck_col_text_or_null(st, 7);
     json_object_set_new(d, "orderId", order ? json_string(order) : json_null());
     json_object_set_new(d, "lastError", last ? json_string(last) : json_null());
+    /* When a Pending delivery is due next; null once it is Delivered or Dead. */
+    json_object_set_new(d, "nextAttemptAt",
+                        strcmp(ck_col_text(st, 5), "Pending") == 0 ? ck_json_time(ck_col_int(st, 10)) : json_null());
     return d;
 }
 
