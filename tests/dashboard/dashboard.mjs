@@ -207,7 +207,6 @@ const problems = []; // {ctx, text}: page errors and console errors
 const finished = []; // {ctx, method, url} of every request that got its answer
 const inflight = new Map(); // ctx -> requests sent and not answered yet
 const pages = [];
-let favicon404 = false;
 const provoked = []; // URLs whose 409 a scenario provokes on purpose (the browser logs it)
 
 // A context of its own (its own sessionStorage) with every request and every
@@ -231,12 +230,6 @@ async function newPage(name, viewport, allow = []) {
     const text = m.text();
     const where = m.location().url;
     if (allow.some((re) => re.test(text)) || provoked.some((u) => where === u && /^Failed to load resource: .* 409\b/.test(text))) return;
-    // Chromium's own fetch of /favicon.ico (the page names no icon) logs its
-    // 404 as a console error; it is no script's, and it stays on 127.0.0.1.
-    if (where === `${daemon.base}/favicon.ico` && /^Failed to load resource: .* 404\b/.test(text)) {
-      favicon404 = true;
-      return;
-    }
     problems.push({ ctx: name, text: `console.error: ${text} (${where})` });
   });
   page.on('crash', () => problems.push({ ctx: name, text: 'the page crashed' }));
@@ -737,7 +730,6 @@ async function main() {
 
   await scenario('no script errors', async () => {
     assert.deepEqual(problems, [], 'page errors or console errors');
-    if (favicon404) console.log('     note: GET /favicon.ico is 404 (Chromium asks for it; not counted as a script error)');
   });
 }
 
