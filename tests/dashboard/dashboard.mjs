@@ -401,6 +401,18 @@ async function main() {
     assert.ok(!stored.local.some((v) => v && v.includes(ADMIN_KEY)), 'the key is not in localStorage');
     assert.ok(!stored.cookie.includes(ADMIN_KEY), 'the key is not in a cookie');
     assert.equal(stored.chart, 'function', 'Chart.js (the global Chart) is loaded');
+    // Accessible: the key field has a <label for>, every table header a
+    // scope, every button is a real <button>.
+    const a11y = await page.evaluate(() => ({
+      keyLabels: [...(document.querySelector('input[type=password], input#api-key, input[name*=key i]')?.labels ?? [])]
+        .map((l) => l.textContent.trim()),
+      thNoScope: [...document.querySelectorAll('section th')].filter((th) => !['col', 'row', 'colgroup', 'rowgroup']
+        .includes(th.getAttribute('scope'))).map((th) => th.textContent.trim()),
+      fakeButtons: [...document.querySelectorAll('[role=button]')].filter((e) => e.tagName !== 'BUTTON').map((e) => e.outerHTML.slice(0, 80)),
+    }));
+    assert.ok(a11y.keyLabels.includes('API key'), `the key field's <label>: ${JSON.stringify(a11y.keyLabels)}`);
+    assert.deepEqual(a11y.thNoScope, [], '<th> without scope');
+    assert.deepEqual(a11y.fakeButtons, [], 'role=button on something that is not a <button>');
     const apiCalls = requests.filter((x) => x.ctx === 'admin' && x.url.startsWith(`${base}/v1/`));
     assert.ok(apiCalls.length > 0, 'the page called the API');
     // Overview: the charts (canvas), orders today, p50 and p99.
@@ -603,13 +615,15 @@ async function main() {
     assert.equal(again.json?.[0]?.reason, 'DELIVERY_NOT_DEAD', again.text);
     provoked.push(url);
     await answerDialog(page, id, 'Confirm');
+    // The API's message, as Playwright matches text: case and runs of white
+    // space aside (a page may start it with a capital and end it with a stop).
     const alert = page.getByRole('alert').filter({ hasText: again.json[0].message });
     await alert.first().waitFor({ state: 'visible' });
     const shown = (await alert.first().innerText()).trim();
     await shot(page, 'action-error');
     await closeDialog(page);
     await until(`${id} Delivered`, async () => (await A.all('/v1/admin/deliveries?status=Delivered')).some((x) => x.id === id), 20000);
-    console.log(`     error shown: "${shown.replace(/\s+/g, ' ')}"`);
+    console.log(`     error shown: "${shown.replace(/\s+/g, ' ')}" (the API's message: "${again.json[0].message}")`);
   });
 
   await scenario('alerts are listed, newest first', async () => {
