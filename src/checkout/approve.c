@@ -1,7 +1,6 @@
 /* approve.c: releasing a net-terms order that waited for an approver. */
 #include "fulfillment/fulfillment.h"
 #include "orders/order.h"
-#include "events/outbox.h"
 #include "store/orders.h"
 
 /* An admin, or an approver given the order's account (seeing every order
@@ -29,12 +28,7 @@ static int approve_tx(ck_db *db, void *arg, ck_error *err)
     if (rc != 1)
         return ck_fail(err, CK_ECONFLICT, "ORDER_NOT_PENDING_APPROVAL", NULL, "order %s is not waiting for approval",
                        order_id);
-    json_t *order = NULL;
-    if ((rc = ck_order_json(db, order_id, &order, err)) < 0)
-        return rc;
-    if ((rc = ck_outbox_add(db, "OrderReleased", order_id, NULL, json_pack("{s:o}", "order", order), err)) < 0)
-        return rc;
-    return ck_fo_create_at_release(db, order_id, err);
+    return ck_order_release(db, order_id, NULL, err);
 }
 
 int ck_order_approve(ck_db *db, const ck_user *user, const char *order_id, ck_error *err)

@@ -4,7 +4,7 @@
 #include "orders/order.h"
 #include "store/fulfillment.h"
 
-int ck_fo_create_at_release(ck_db *db, const char *order_id, ck_error *err)
+int ck_order_release(ck_db *db, const char *order_id, const char *session_id, ck_error *err)
 {
     ck_ful_order o;
     int rc = ck_ful_read_order(db, order_id, &o, err);
@@ -16,12 +16,18 @@ int ck_fo_create_at_release(ck_db *db, const char *order_id, ck_error *err)
     ck_id_new(id, "fo");
     if ((rc = ck_fo_insert(db, id, order_id, o.store_id, ck_now_ms(), err)) < 0)
         return rc;
+    /* One view of the order, already naming its fulfillment order, for both events. */
     json_t *fo = NULL, *order = NULL;
     if ((rc = ck_fo_json(db, id, &fo, err)) < 0 || (rc = ck_order_json(db, order_id, &order, err)) < 0) {
         json_decref(fo);
         return rc;
     }
-    return ck_outbox_add(db, "FulfillmentOrderCreated", order_id, NULL,
+    if ((rc = ck_outbox_add(db, "OrderReleased", order_id, session_id, json_pack("{s:O}", "order", order), err)) < 0) {
+        json_decref(fo);
+        json_decref(order);
+        return rc;
+    }
+    return ck_outbox_add(db, "FulfillmentOrderCreated", order_id, session_id,
                          json_pack("{s:o, s:o}", "fulfillmentOrder", fo, "order", order), err);
 }
 

@@ -24,10 +24,13 @@
 #include "core/context.h"
 #include "core/user.h"
 
-/* In the commit that releases an order (confirm step, approval): its
- * fulfillment order, Allocated, and the FulfillmentOrderCreated event
- * (data {"fulfillmentOrder","order"}). 0 or <0. */
-int ck_fo_create_at_release(ck_db *db, const char *order_id, ck_error *err);
+/* In the commit that releases an order (the confirm step, an approval):
+ * its fulfillment order, Allocated, then the OrderReleased event (data
+ * {"order"}) and the FulfillmentOrderCreated event (data
+ * {"fulfillmentOrder","order"}), in that order, both with one view of the
+ * order that already names its fulfillment order. session_id (NULL: none)
+ * goes on the events' rows. An order released before is left alone. 0 or <0. */
+int ck_order_release(ck_db *db, const char *order_id, const char *session_id, ck_error *err);
 
 /* The fulfillment order (store/fulfillment.h's JSON): 0 with *out, 404
  * NOT_FOUND, or <0. No transaction of its own. */

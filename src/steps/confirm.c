@@ -5,9 +5,7 @@
 #include <string.h>
 
 #include "fulfillment/fulfillment.h"
-#include "orders/order.h"
 #include "steps/step.h"
-#include "events/outbox.h"
 #include "store/orders.h"
 
 static ck_step_result run(ck_step_ctx *ctx)
@@ -19,11 +17,7 @@ static ck_step_result run(ck_step_ctx *ctx)
         return ck_step_db_error(ctx, &dberr);
     if (strcmp(status, "Activated") != 0)
         return CK_STEP_OK;
-    json_t *order = NULL;
-    if ((rc = ck_order_json(ctx->db, ctx->order_id, &order, &dberr)) < 0 ||
-        (rc = ck_outbox_add(ctx->db, "OrderReleased", ctx->order_id, ctx->session_id,
-                            json_pack("{s:o}", "order", order), &dberr)) < 0 ||
-        (rc = ck_fo_create_at_release(ctx->db, ctx->order_id, &dberr)) < 0)
+    if ((rc = ck_order_release(ctx->db, ctx->order_id, ctx->session_id, &dberr)) < 0)
         return ck_step_db_error(ctx, &dberr);
     return CK_STEP_OK;
 }
