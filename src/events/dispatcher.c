@@ -60,8 +60,14 @@ static int fanout_tx(ck_db *db, void *arg, ck_error *err)
 
 int ck_dispatch_fanout(ck_db *db, ck_error *err)
 {
+    /* A read first: the workers poll, and a write transaction would take
+     * the writers' turn from placements ten times a second each. */
+    ck_outbox_event first;
     int created = 0;
-    int rc = ck_db_tx(db, 1, fanout_tx, &created, err);
+    int rc = ck_outbox_undispatched(db, 1, &first, &created, err);
+    if (rc < 0 || created == 0)
+        return rc;
+    rc = ck_db_tx(db, 1, fanout_tx, &created, err);
     return rc < 0 ? rc : created;
 }
 
