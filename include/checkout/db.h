@@ -14,9 +14,15 @@
 typedef struct ck_db ck_db;     /* one connection, used by one thread at a time */
 typedef struct ck_stmt ck_stmt; /* a prepared statement, cached by its connection */
 
+typedef struct ck_faults ck_faults;
+
 typedef struct ck_db_options {
     int busy_timeout_ms;
-    int synchronous_full; /* SQLite: 1 = synchronous=FULL (default), 0 = NORMAL */
+    /* SQLite: 1 (default) = every commit is on disk before anyone can learn
+     * of it (group commit: ck_db_durable), 0 = synchronous=NORMAL, whose last
+     * commits a power loss may undo. */
+    int synchronous_full;
+    ck_faults *faults; /* crash.sync (NULL: none) */
 } ck_db_options;
 
 /* A storage backend (SQLite, PostgreSQL): a versioned struct of function
@@ -36,6 +42,16 @@ const ck_db_driver *ck_db_driver_of(const ck_db *db);
 const char *ck_db_driver_name(const ck_db_driver *drv);
 
 int ck_db_begin(ck_db *db, int write, ck_error *err);
+/* Waits until every commit this process has made on db's database is on
+ * disk. Call it before anything outside the process may learn of a commit:
+ * an HTTP answer, a gateway call, a webhook. Commits return before their
+ * fsync (SQLite); the first caller to find commits not yet synced syncs them
+ * all in one fsync while the others wait for it: group commit. PostgreSQL's
+ * COMMIT is durable already: a no-op. 0 or <0. */
+int ck_db_durable(ck_db *db, ck_error *err);
+/* Statements sent and transactions run (an autocommit statement is one) by
+ * this process since it started, over every connection: for /metrics. */
+void ck_db_counts(int64_t *transactions, int64_t *statements);
 int ck_db_commit(ck_db *db, ck_error *err);
 void ck_db_rollback(ck_db *db);
 int ck_db_in_tx(const ck_db *db);

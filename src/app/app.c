@@ -10,6 +10,7 @@
 #include "api/errors.h"
 #include "api/routes.h"
 #include "core/context.h"
+#include "core/util.h"
 #include "store/deliveries.h"
 #include "store/fulfillment.h"
 #include "store/idempotency.h"
@@ -78,9 +79,21 @@ int ck_app_open(ck_app **out, const ck_app_config *cfg, ck_error *err)
     return 0;
 }
 
+/* The outbound barrier (core/util.h): the calling thread's connection waits
+ * for this process's commits to be on disk (group commit, checkout/db.h). */
+static int outbound_barrier(void *arg)
+{
+    ck_ctx *cx = arg;
+    ck_error err;
+    ck_error_clear(&err);
+    ck_db *db = ck_ctx_db(cx, &err);
+    return db ? ck_db_durable(db, &err) : -1;
+}
+
 int ck_app_start(ck_app *app, ck_error *err)
 {
     ck_ctx *cx = &app->cx;
+    ck_curl_set_barrier(outbound_barrier, cx);
     int rc = ck_queue_start(cx, err);
     if (rc == 0)
         rc = ck_jobs_start(cx, err);
@@ -102,6 +115,7 @@ void ck_app_stop(ck_app *app)
     ck_queue_stop(cx);
     ck_jobs_stop(cx);
     ck_dispatcher_stop(cx);
+    ck_curl_set_barrier(NULL, NULL);
 }
 
 void ck_app_close(ck_app *app)

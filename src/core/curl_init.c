@@ -11,6 +11,14 @@
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int init_rc = -1;
+static int (*barrier_fn)(void *);
+static void *barrier_arg;
+
+void ck_curl_set_barrier(int (*fn)(void *arg), void *arg)
+{
+    barrier_arg = arg;
+    barrier_fn = fn;
+}
 
 static void init(void)
 {
@@ -20,6 +28,8 @@ static void init(void)
 int ck_curl_init(void)
 {
     pthread_once(&once, init);
+    if (init_rc == 0 && barrier_fn && barrier_fn(barrier_arg) < 0)
+        return -1;
     return init_rc;
 }
 

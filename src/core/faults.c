@@ -21,6 +21,8 @@ static const struct {
                             * capture or refund, before any commit */
     {"crash.capture", 0},  /* _exit(99) after the gateway captured, before the payment is recorded */
     {"crash.before_void", 0}, /* _exit(99) after a void was decided and committed, before the gateway call */
+    {"crash.sync", 0},        /* SQLite: _exit(99) at a group commit's fsync, before it returns (whoever
+                               * waits for it, an answer or an outbound call, never happens) */
 };
 
 typedef struct armed {

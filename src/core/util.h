@@ -45,7 +45,12 @@ int ck_api_key_new(char out[64]);
 /* Overwrites n bytes in a way the compiler will not remove. */
 void ck_secure_zero(void *p, size_t n);
 
-/* Initialises libcurl once per process; 0 or -1. */
+/* Initialises libcurl once per process, and, as every outbound call (gateway,
+ * callout, webhook, email) begins with it, runs the outbound barrier: the
+ * hook that waits until every commit of this process is on disk, so that no
+ * peer hears of a commit that a power loss could still undo. 0 or -1. */
 int ck_curl_init(void);
+/* Sets that hook (the app's; none until set): fn(arg) returns 0 or <0. */
+void ck_curl_set_barrier(int (*fn)(void *arg), void *arg);
 
 #endif

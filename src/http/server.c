@@ -345,6 +345,9 @@ static enum MHD_Result dispatch(ck_ctx *cx, struct MHD_Connection *conn, const c
         reply_error(&req, &err);
     }
 
+    /* Nothing is answered before every commit it could tell of is on disk. */
+    if (req.db)
+        ck_db_durable(req.db, NULL);
     enum MHD_Result r = send_reply(conn, &req);
     int64_t us = ck_mono_us() - cc->start_us;
     log_line(&req, us);

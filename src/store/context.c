@@ -61,6 +61,7 @@ int ck_ctx_init(ck_ctx *cx, const ck_app_config *cfg, ck_error *err)
     cx->key_made = 1;
     ck_id_new(cx->node_id, "node");
     int rc = cfg->fault_injection ? ck_faults_parse(&cx->faults, getenv("CHECKOUTD_FAULTS"), err) : 0;
+    cx->dbopts.faults = cx->faults;
     if (rc == 0)
         rc = ck_db_open(&cx->main_db, cx->db_url, &cx->dbopts, err);
     return rc;

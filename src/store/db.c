@@ -1,12 +1,22 @@
 /* db.c: the storage interface's generic half: driver choice, transactions and
  * the typed query helpers every repository function uses. */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "checkout/db.h"
 #include "store/db_internal.h"
+
+/* What ck_db_counts reports: BEGIN, COMMIT and ROLLBACK are statements too. */
+static atomic_llong n_transactions, n_statements;
+
+void ck_db_counts(int64_t *transactions, int64_t *statements)
+{
+    *transactions = atomic_load(&n_transactions);
+    *statements = atomic_load(&n_statements);
+}
 
 const ck_db_driver *ck_db_driver_for(const char *url)
 {
@@ -51,9 +61,17 @@ const char *ck_db_driver_name(const ck_db_driver *drv)
 int ck_db_begin(ck_db *db, int write, ck_error *err)
 {
     int rc = db->drv->begin(db, write, err);
-    if (rc == 0)
+    atomic_fetch_add(&n_statements, 1);
+    if (rc == 0) {
         db->in_tx = 1;
+        atomic_fetch_add(&n_transactions, 1);
+    }
     return rc;
+}
+
+int ck_db_durable(ck_db *db, ck_error *err)
+{
+    return db->drv->durable ? db->drv->durable(db, err) : 0;
 }
 
 int ck_db_tx(ck_db *db, int write, ck_db_tx_fn fn, void *arg, ck_error *err)
@@ -85,6 +103,7 @@ int ck_db_commit(ck_db *db, ck_error *err)
 {
     /* A failed COMMIT is rolled back by the driver: either way no transaction is open after. */
     int rc = db->drv->commit(db, err);
+    atomic_fetch_add(&n_statements, 1);
     db->in_tx = 0;
     return rc;
 }
@@ -93,6 +112,7 @@ void ck_db_rollback(ck_db *db)
 {
     if (db && db->in_tx) {
         db->drv->rollback(db);
+        atomic_fetch_add(&n_statements, 1);
         db->in_tx = 0;
     }
 }
@@ -116,6 +136,9 @@ int ck_db_vquery(ck_db *db, ck_stmt **out, ck_error *err, const char *sql, const
     int rc = db->drv->prepare(db, sql, &st, err);
     if (rc < 0)
         return rc;
+    atomic_fetch_add(&n_statements, 1);
+    if (!db->in_tx)
+        atomic_fetch_add(&n_transactions, 1);
     for (int i = 0; types && types[i]; i++) {
         switch (types[i]) {
         case 'i': rc = db->drv->bind_int(st, i + 1, va_arg(ap, int64_t)); break;

@@ -227,7 +227,72 @@ static void expect_replay(fx *f, const char *order_id)
     assert_int_equal(stock(f), STOCK - QTY);
 }
 
+/* Stops the daemon that made the fixture and starts it again armed with
+ * faults (the fixture's own requests sync their commits; armed from the
+ * start, crash.sync would fire at the first of them). */
+static void rearm(fx *f, const char *faults)
+{
+    assert_int_equal(ckt_stop(&f->d), 0);
+    ckt_restart(&f->d, faults, NULL);
+}
+
 /* ------------------------------------------------------------------ tests */
+
+/* Group commit (SQLite): COMMIT returns before its fsync; the fsync runs
+ * before the gateway hears of the placement. crash.sync dies at that
+ * fsync: the gateway was never called, and the session resumes. */
+static void crash_sync_before_gateway_call(void **state)
+{
+    (void)state;
+    fx *f = &F;
+    fx_setup(f, NULL);
+    if (f->d.pg)
+        skip(); /* PostgreSQL's COMMIT is durable when it returns: no group commit of ours */
+    rearm(f, "crash.sync");
+    place_and_crash(f);
+    assert_int_equal(fgw_authorize_calls(f->gw), 0);
+    assert_int_equal(count_auths(f, NULL), 0);
+
+    ckt_restart(&f->d, NULL, NULL);
+    ckt_resp r = place(f);
+    ckt_expect_status(&r, 201);
+    char order[64];
+    snprintf(order, sizeof(order), "%s", ckt_str(r.json, "orderId"));
+    ckt_free(&r);
+    expect_placed_once(f, order);
+    assert_int_equal(fgw_authorize_calls(f->gw), 1);
+}
+
+/* On the built-in test gateway nothing leaves the process before the
+ * answer: the placement commits, and the 201 waits for the fsync. The
+ * crash there leaves no answer; the order the commits made is the one a
+ * retry is told of. */
+static void crash_sync_before_answer(void **state)
+{
+    (void)state;
+    fx *f = &F;
+    memset(f, 0, sizeof(*f));
+    ckt_fx_opts o = {.default_product = 1};
+    ckt_fx_setup(&f->base, &o);
+    if (f->d.pg)
+        skip();
+    ckt_fx_session(&f->base, f->prod, QTY, ADDRESS, "{\"method\":\"card\",\"cardToken\":\"tok_visa\"}", f->sid,
+                   f->cart);
+    rearm(f, "crash.sync");
+    place_and_crash(f);
+
+    ckt_restart(&f->d, NULL, NULL);
+    assert_int_equal(count_orders(f), 1);
+    char order[64];
+    ckt_db_text(&f->d, order, sizeof(order), "SELECT id FROM orders WHERE session_id = '%s'", f->sid);
+    ckt_resp r = place(f);
+    ckt_expect_status(&r, 200);
+    assert_string_equal(ckt_str(r.json, "orderId"), order);
+    ckt_free(&r);
+    assert_int_equal(count_orders(f), 1);
+    assert_int_equal(count_auths(f, "Authorized"), 1);
+    assert_int_equal(stock(f), STOCK - QTY);
+}
 
 /* crash.after:payment: the authorization is committed with the payment
  * step; the restart resumes at create_order without calling the gateway. */
@@ -521,6 +586,8 @@ int main(void)
         cmocka_unit_test_teardown(sigkill_lease_released_on_restart, teardown),
         cmocka_unit_test_teardown(async_request_survives_restart, teardown),
         cmocka_unit_test_teardown(no_event_without_order, teardown),
+        cmocka_unit_test_teardown(crash_sync_before_gateway_call, teardown),
+        cmocka_unit_test_teardown(crash_sync_before_answer, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -270,7 +270,12 @@ static void metrics(void **state)
         "checkoutd_placements_total",        "checkoutd_placement_failures_total",
         "checkoutd_gateway_calls_total",     "checkoutd_delivery_attempts_total",
         "checkoutd_http_series_dropped_total", "process_cpu_seconds_total",
+        "checkoutd_db_transactions_total",   "checkoutd_db_statements_total",
     };
+    /* This node's database work so far (start-up's included): every
+     * transaction sent one statement at least. */
+    assert_true(value_of(&sc, "checkoutd_db_transactions_total") > 0);
+    assert_true(value_of(&sc, "checkoutd_db_statements_total") >= value_of(&sc, "checkoutd_db_transactions_total"));
     for (size_t i = 0; i < sc.ntypes; i++) {
         if (strcmp(sc.types[i][1], "counter") != 0)
             continue;

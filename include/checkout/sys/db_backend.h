@@ -10,7 +10,7 @@
 
 #include "checkout/db.h"
 
-#define CK_DB_DRIVER_VERSION 1
+#define CK_DB_DRIVER_VERSION 2
 
 struct ck_db_driver {
     int version; /* CK_DB_DRIVER_VERSION */
@@ -24,6 +24,8 @@ struct ck_db_driver {
     int (*begin)(ck_db *db, int write, ck_error *err);
     int (*commit)(ck_db *db, ck_error *err);
     void (*rollback)(ck_db *db);
+    /* ck_db_durable; NULL when every COMMIT is durable when it returns. */
+    int (*durable)(ck_db *db, ck_error *err);
     /* Returns the connection's cached statement for sql, reset and unbound. */
     int (*prepare)(ck_db *db, const char *sql, ck_stmt **out, ck_error *err);
     int (*bind_int)(ck_stmt *st, int idx, int64_t v);
