@@ -463,10 +463,14 @@ static int pgss_reset(PGconn *pg)
     return ok ? 0 : -1;
 }
 
-static double pgss_calls(PGconn *pg)
+/* All statements (track=all: also those run inside functions and triggers,
+ * such as the foreign key checks), or only the top-level ones the daemon sent. */
+static double pgss_calls(PGconn *pg, int toplevel)
 {
-    PGresult *r = PQexec(pg, "SELECT sum(calls) FROM pg_stat_statements WHERE dbid = "
-                             "(SELECT oid FROM pg_database WHERE datname = current_database())");
+    PGresult *r = PQexec(pg, toplevel ? "SELECT sum(calls) FROM pg_stat_statements WHERE toplevel AND dbid = "
+                                        "(SELECT oid FROM pg_database WHERE datname = current_database())"
+                                      : "SELECT sum(calls) FROM pg_stat_statements WHERE dbid = "
+                                        "(SELECT oid FROM pg_database WHERE datname = current_database())");
     double v = -1;
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
         v = atof(PQgetvalue(r, 0, 0));
@@ -692,7 +696,7 @@ int main(int argc, char **argv)
     if (md_path && !(md = fopen(md_path, "a")))
         die("cannot open %s: %s", md_path, strerror(errno));
     long failures = 0;
-    char f1[32], f2[32], f3[32], f4[32], f5[32], f6[32];
+    char f1[32], f2[32], f3[32], f4[32], f5[32], f6[32], f7[32];
 
     /* A: whole journeys. */
     PGconn *pg = pgss_open(db_arg);
@@ -704,7 +708,8 @@ int main(int argc, char **argv)
     b.deadline = now_s() + seconds;
     double secs = drive(&b);
     double cpu1 = proc_cpu(pid);
-    double pgcalls = pg_ok ? pgss_calls(pg) : -1;
+    double pgcalls = pg_ok ? pgss_calls(pg, 0) : -1;
+    double pgtop = pg_ok ? pgss_calls(pg, 1) : -1;
     double tx1 = metric(one, "checkoutd_db_transactions_total");
     double stm1 = metric(one, "checkoutd_db_statements_total");
     failures += total_fails(&b);
@@ -714,6 +719,7 @@ int main(int argc, char **argv)
     double tx_j = (tx0 >= 0 && tx1 >= 0 && journeys) ? (tx1 - tx0) / journeys : -1;
     double stm_j = (stm0 >= 0 && stm1 >= 0 && journeys) ? (stm1 - stm0) / journeys : -1;
     double pg_j = (pgcalls >= 0 && journeys) ? pgcalls / journeys : -1;
+    double pgtop_j = (pgtop >= 0 && journeys) ? pgtop / journeys : -1;
     printf("%s: concurrency %d, %d s of whole journeys: %ld journeys in %.1f s = %.1f journeys/s, %ld failed "
            "requests\n",
            label, c, seconds, journeys, secs, jps, total_fails(&b));
@@ -765,16 +771,18 @@ int main(int argc, char **argv)
            "peak RSS %s MiB\n",
            label, fmt(f1, sizeof(f1), cpu_ms, 3), fmt(f2, sizeof(f2), rss, 1));
     printf("%s: per journey: %s db transactions, %s db statements (/metrics, background work included), "
-           "%s PostgreSQL statements (pg_stat_statements)\n",
-           label, fmt(f1, sizeof(f1), tx_j, 2), fmt(f2, sizeof(f2), stm_j, 2), fmt(f3, sizeof(f3), pg_j, 2));
+           "%s PostgreSQL statements (pg_stat_statements; %s of them top-level)\n",
+           label, fmt(f1, sizeof(f1), tx_j, 2), fmt(f2, sizeof(f2), stm_j, 2), fmt(f3, sizeof(f3), pg_j, 2),
+           fmt(f4, sizeof(f4), pgtop_j, 2));
     if (md) {
         fprintf(md,
                 "- **%s**: daemon CPU %s ms/journey (all threads, background workers included); peak RSS %s MiB; "
                 "%s fsyncs/placement%s; %s tx/journey and %s statements/journey (daemon's /metrics); "
-                "%s PostgreSQL statements/journey (pg_stat_statements, BEGIN/COMMIT included)\n",
+                "%s PostgreSQL statements/journey (pg_stat_statements, BEGIN/COMMIT and trigger statements included; "
+                "%s top-level)\n",
                 label, fmt(f1, sizeof(f1), cpu_ms, 3), fmt(f2, sizeof(f2), rss, 1), fmt(f3, sizeof(f3), fsyncs, 2),
                 db_arg ? " (daemon only; PostgreSQL's WAL flushes not counted)" : "", fmt(f4, sizeof(f4), tx_j, 2),
-                fmt(f5, sizeof(f5), stm_j, 2), fmt(f6, sizeof(f6), pg_j, 2));
+                fmt(f5, sizeof(f5), stm_j, 2), fmt(f6, sizeof(f6), pg_j, 2), fmt(f7, sizeof(f7), pgtop_j, 2));
         fclose(md);
     }
     printf("kv journeys_per_s %.1f\n", jps);
@@ -789,6 +797,7 @@ int main(int argc, char **argv)
     printf("kv tx_per_journey %s\n", fmt(f1, sizeof(f1), tx_j, 2));
     printf("kv statements_per_journey %s\n", fmt(f1, sizeof(f1), stm_j, 2));
     printf("kv pg_statements_per_journey %s\n", fmt(f1, sizeof(f1), pg_j, 2));
+    printf("kv pg_toplevel_statements_per_journey %s\n", fmt(f1, sizeof(f1), pgtop_j, 2));
     printf("kv failures %ld\n", failures);
     fflush(stdout);
 
