@@ -17,6 +17,7 @@ pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
 #   postgresql     initdb and pg_ctl for scripts/pg.sh
 #   util-linux     runuser, with which pg.sh runs the server as postgres when root
 #   sqlite3        the CLI that test_ctl and test_events shell out to
+#   strace         make bench counts the daemon's fsyncs per placement with strace -c
 #   curl           test_ctl runs the curl commands seed-demo prints
 #   prometheus     promtool (/usr/bin/promtool), to check /metrics
 #   systemd        systemd-analyze, to verify packaging/checkoutd.service
@@ -24,7 +25,7 @@ pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
 #   chromium       the browser tests/dashboard drives headless with playwright-core (which downloads no browser of its own)
 # The sanitizers' runtimes (libasan, libubsan) come with build-essential's gcc.
 if [ "$mode" = test ]; then
-  pkgs+=(libcmocka-dev postgresql util-linux sqlite3 prometheus systemd chromium)
+  pkgs+=(libcmocka-dev postgresql util-linux sqlite3 strace prometheus systemd chromium)
   command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 elif [ "$mode" != run ]; then
   echo "usage: $0 [run|test]" >&2

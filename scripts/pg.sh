@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server for the tests, from Debian's packages, on
 # 127.0.0.1 only. Usage: pg.sh start  (prints the admin URL) | pg.sh stop
+# Environment: CK_PG_DIR, CK_PG_PORT, CK_PG_FSYNC=on, CK_PG_STATEMENTS=1.
 set -euo pipefail
 cmd=${1:-start}
 dir=${CK_PG_DIR:-/tmp/checkoutd-pg}
@@ -37,8 +38,19 @@ start)
   as_pg "$bin/initdb" -D "$dir" -U postgres --auth=trust --locale=C -E UTF8 >/dev/null
   echo "$port" >"$dir/ck_port"
   # Test data only: no fsync. Enough connections for parallel test daemons.
-  if ! as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=400" start >/dev/null; then
+  # CK_PG_FSYNC=on: durable commits (fsync and synchronous_commit on), for
+  # benchmarks. CK_PG_STATEMENTS=1: pg_stat_statements loaded, counting
+  # nested and utility statements too (BEGIN, COMMIT).
+  opts="-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=400"
+  if [ "${CK_PG_FSYNC:-off}" = on ]; then
+    opts="$opts -c fsync=on -c synchronous_commit=on"
+  else
+    opts="$opts -c fsync=off"
+  fi
+  if [ "${CK_PG_STATEMENTS:-0}" = 1 ]; then
+    opts="$opts -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+  fi
+  if ! as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -o "$opts" start >/dev/null; then
     # Say why: the server's own log is the only place that does.
     echo "pg.sh: PostgreSQL did not start on 127.0.0.1:$port; its log ($dir/server.log):" >&2
     tail -n 30 "$dir/server.log" >&2 2>/dev/null || true
