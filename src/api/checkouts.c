@@ -135,6 +135,18 @@ static int wants_async(ck_req *req)
     return p && strstr(p, "respond-async") != NULL;
 }
 
+/* The order's view, read in one snapshot (its ten reads are one transaction). */
+typedef struct order_view {
+    const char *id;
+    json_t **out;
+} order_view;
+
+static int order_view_run(ck_db *db, void *arg, ck_error *err)
+{
+    order_view *v = arg;
+    return ck_order_json(db, v->id, v->out, err);
+}
+
 /* POST /v1/checkouts/{id}/place-order: 201 placed, 200 replay of a completed
  * session, 202 queued; a failed step is the REST envelope with "step". */
 static int place_order(ck_req *req, ck_error *err)
@@ -156,7 +168,7 @@ static int place_order(ck_req *req, ck_error *err)
     if (rc < 0)
         return rc;
     json_t *order = NULL;
-    if ((rc = ck_order_json(req->db, res.order_id, &order, err)) < 0)
+    if ((rc = ck_db_tx(req->db, 0, order_view_run, &(order_view){res.order_id, &order}, err)) < 0)
         return rc;
     return ck_reply(req, res.replayed ? 200 : 201,
                     json_pack("{s:s, s:s, s:o}", "requestId", res.request_id, "orderId", res.order_id, "order", order));

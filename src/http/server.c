@@ -158,13 +158,20 @@ static void run(ck_req *req, const ck_route *rt)
     const char *idem = NULL;
     int rc;
 
+    /* A GET reads in one snapshot, its key's lookup included: one read
+     * transaction where each statement would be one of its own (on
+     * SQLite each also re-reads the pages another connection changed). */
+    if (!(rt->flags & CK_ROUTE_TX) && strcmp(req->method, "GET") == 0) {
+        if (!(req->db = ck_ctx_db(req->cx, &err)) || ck_db_begin(req->db, 0, &err) < 0)
+            goto fail;
+    }
     if (!(rt->flags & CK_ROUTE_NOAUTH)) {
         const char *auth = ck_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
         if (!auth || strncmp(auth, "Bearer ", 7) != 0) {
             ck_fail(&err, CK_EUNAUTH, "UNAUTHORIZED", NULL, "an 'Authorization: Bearer <apiKey>' header is required");
             goto fail;
         }
-        if (!(req->db = ck_ctx_db(req->cx, &err)))
+        if (!req->db && !(req->db = ck_ctx_db(req->cx, &err)))
             goto fail;
         if ((rc = ck_auth_lookup(req->db, auth + 7, &req->user, &err)) < 0)
             goto fail;
@@ -221,6 +228,7 @@ static void run(ck_req *req, const ck_route *rt)
     }
     return;
 fail:
+    ck_db_settle(req->db); /* a GET's snapshot */
     reply_error(req, &err);
 }
 
