@@ -205,8 +205,10 @@ static void *worker(void *arg)
         int rc = fanned < 0 ? fanned : ck_dispatch_one(cx, db, &err);
         if (rc < 0 && err.code != CK_EBUSY)
             ck_log(CK_LOG_ERROR, "dispatcher failed", "error", err.message, NULL);
-        if (rc == 1)
+        if (rc == 1) {
+            ck_dispatcher_wake(cx); /* there may be more: one more worker joins in */
             continue;
+        }
         pthread_mutex_lock(&cx->dispatch.mu);
         if (!cx->dispatch.wake && !atomic_load(&cx->stopping)) {
             struct timespec ts;
@@ -238,9 +240,12 @@ void ck_dispatcher_wake(ck_ctx *cx)
 {
     if (!cx->dispatch.started)
         return;
+    /* One worker: it wakes the next when it found work, so a backlog
+     * brings them all in and one order's events do not wake four threads
+     * to find three times nothing. */
     pthread_mutex_lock(&cx->dispatch.mu);
     cx->dispatch.wake = 1;
-    pthread_cond_broadcast(&cx->dispatch.cond);
+    pthread_cond_signal(&cx->dispatch.cond);
     pthread_mutex_unlock(&cx->dispatch.mu);
 }
 
@@ -248,7 +253,10 @@ void ck_dispatcher_stop(ck_ctx *cx)
 {
     if (!cx->dispatch.started)
         return;
-    ck_dispatcher_wake(cx);
+    pthread_mutex_lock(&cx->dispatch.mu);
+    cx->dispatch.wake = 1;
+    pthread_cond_broadcast(&cx->dispatch.cond); /* stopping is set: every worker ends */
+    pthread_mutex_unlock(&cx->dispatch.mu);
     for (int i = 0; i < cx->dispatch.started; i++)
         pthread_join(cx->dispatch.threads[i], NULL);
     pthread_cond_destroy(&cx->dispatch.cond);
