@@ -555,7 +555,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: bench_journey [--db URL] [--sqlite-synchronous full|normal] [--concurrency 32]\n"
                     "                     [--seconds 20] [--ready 2000] [--strace-batch 300] [--label TEXT]\n"
-                    "                     [--md FILE]\n");
+                    "                     [--md FILE] [--workers N]\n");
     exit(2);
 }
 
@@ -583,7 +583,7 @@ static void row(FILE *md, const char *label, const char *name, samples *s, doubl
 
 int main(int argc, char **argv)
 {
-    const char *db_arg = NULL, *sync = "full", *label = NULL, *md_path = NULL;
+    const char *db_arg = NULL, *sync = "full", *label = NULL, *md_path = NULL, *workers = NULL;
     int c = 32, seconds = 20, ready = 2000, batch = 300;
     for (int i = 1; i < argc; i += 2) {
         if (i + 1 >= argc)
@@ -605,6 +605,8 @@ int main(int argc, char **argv)
             label = v;
         else if (strcmp(k, "--md") == 0)
             md_path = v;
+        else if (strcmp(k, "--workers") == 0)
+            workers = v; /* the daemon's --workers (unset: its default) */
         else
             usage();
     }
@@ -634,8 +636,12 @@ int main(int argc, char **argv)
         FILE *devnull = freopen("/dev/null", "w", stderr);
         (void)devnull;
         setenv("CHECKOUTD_ADMIN_KEY", ADMIN, 1);
-        execl(CHECKOUTD_BIN, "checkoutd", "--listen", "127.0.0.1:0", "--db", db, "--sqlite-synchronous", sync,
-              (char *)NULL);
+        if (workers)
+            execl(CHECKOUTD_BIN, "checkoutd", "--listen", "127.0.0.1:0", "--db", db, "--sqlite-synchronous", sync,
+                  "--workers", workers, (char *)NULL);
+        else
+            execl(CHECKOUTD_BIN, "checkoutd", "--listen", "127.0.0.1:0", "--db", db, "--sqlite-synchronous", sync,
+                  (char *)NULL);
         _exit(127);
     }
     close(pfd[1]);

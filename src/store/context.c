@@ -46,8 +46,13 @@ int ck_ctx_init(ck_ctx *cx, const ck_app_config *cfg, ck_error *err)
     cx->cfg.listen_host = cx->listen_host;
     cx->cfg.db_url = cx->db_url;
     if (cx->cfg.workers <= 0) {
+        /* Four per core, 8 to 64: a request waiting on a gateway or an
+         * fsync holds only its own worker, and more of them queue for one
+         * group commit (make bench: 8 on this 2-core machine gave 40% more
+         * ready placements/s and a third less p99 than 2; 32 gave less). */
         long n = sysconf(_SC_NPROCESSORS_ONLN);
-        cx->cfg.workers = n > 0 ? (int)n : 2;
+        long w = n > 0 ? 4 * n : 8;
+        cx->cfg.workers = (int)(w < 8 ? 8 : w > 64 ? 64 : w);
     }
     cx->dbopts.busy_timeout_ms = 10000;
     cx->dbopts.synchronous_full = cfg->sqlite_synchronous_full;
