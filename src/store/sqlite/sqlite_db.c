@@ -297,15 +297,32 @@ static void sq_close(ck_db *db)
     free(d);
 }
 
+static int sq_prepare(ck_db *db, const char *sql, ck_stmt **out, ck_error *err);
+
+/* BEGIN, COMMIT and ROLLBACK through the statement cache: sqlite3_exec
+ * parsed them again on every transaction. */
+static int control(ck_db *db, const char *sql, ck_error *err)
+{
+    sq_db *d = (sq_db *)db;
+    ck_stmt *st = NULL;
+    int rc = sq_prepare(db, sql, &st, err);
+    if (rc < 0)
+        return rc;
+    rc = sqlite3_step(((sq_stmt *)st)->st);
+    int code = rc == SQLITE_DONE ? 0 : sq_error(d, err, rc);
+    sqlite3_reset(((sq_stmt *)st)->st);
+    return code;
+}
+
 static int sq_begin(ck_db *db, int write, ck_error *err)
 {
     sq_db *d = (sq_db *)db;
     if (!write)
-        return sq_exec_script(db, "BEGIN", err);
+        return control(db, "BEGIN", err);
     int rc = turn_take(d, err);
     if (rc < 0)
         return rc;
-    if ((rc = sq_exec_script(db, "BEGIN IMMEDIATE", err)) < 0)
+    if ((rc = control(db, "BEGIN IMMEDIATE", err)) < 0)
         turn_give(d);
     else
         d->holds_turn = 1;
@@ -323,16 +340,17 @@ static void end_turn(sq_db *d)
 
 static int sq_commit(ck_db *db, ck_error *err)
 {
-    int rc = sq_exec_script(db, "COMMIT", err);
-    if (rc < 0)
-        sq_exec_script(db, "ROLLBACK", NULL);
+    int rc = control(db, "COMMIT", err);
+    if (rc < 0 && !sqlite3_get_autocommit(((sq_db *)db)->h))
+        control(db, "ROLLBACK", NULL);
     end_turn((sq_db *)db);
     return rc;
 }
 
 static void sq_rollback(ck_db *db)
 {
-    sq_exec_script(db, "ROLLBACK", NULL);
+    if (!sqlite3_get_autocommit(((sq_db *)db)->h))
+        control(db, "ROLLBACK", NULL);
     end_turn((sq_db *)db);
 }
 
