@@ -57,8 +57,8 @@ static int db_gauges(ck_req *req, ck_text *t, ck_error *err)
     ck_text_put(t, "# HELP checkoutd_db_transactions_total Database transactions this process ran (an autocommit "
                    "statement is one).\n# TYPE checkoutd_db_transactions_total counter\n"
                    "checkoutd_db_transactions_total %lld\n"
-                   "# HELP checkoutd_db_statements_total Statements this process sent to the database, BEGIN, "
-                   "COMMIT and ROLLBACK included.\n# TYPE checkoutd_db_statements_total counter\n"
+                   "# HELP checkoutd_db_statements_total Statements this process sent to the database, "
+                   "transaction control included.\n# TYPE checkoutd_db_statements_total counter\n"
                    "checkoutd_db_statements_total %lld\n",
                 (long long)txs, (long long)stmts);
     return 0;

@@ -162,7 +162,7 @@ static void run(ck_req *req, const ck_route *rt)
      * transaction where each statement would be one of its own (on
      * SQLite each also re-reads the pages another connection changed). */
     if (!(rt->flags & CK_ROUTE_TX) && strcmp(req->method, "GET") == 0) {
-        if (!(req->db = ck_ctx_db(req->cx, &err)) || ck_db_begin(req->db, 0, &err) < 0)
+        if (!(req->db = ck_ctx_db(req->cx, &err)) || ck_db_snapshot(req->db, &err) < 0)
             goto fail;
     }
     if (!(rt->flags & CK_ROUTE_NOAUTH)) {

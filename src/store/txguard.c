@@ -1,4 +1,5 @@
-/* txguard.c: rolling back a transaction left open on a connection (store/txguard.h). */
+/* txguard.c: a request's read snapshot, and rolling back a transaction left
+ * open on a connection (store/txguard.h). */
 #include "store/txguard.h"
 
 int ck_db_settle(ck_db *db)
@@ -7,4 +8,9 @@ int ck_db_settle(ck_db *db)
         return 0;
     ck_db_rollback(db);
     return 1;
+}
+
+int ck_db_snapshot(ck_db *db, ck_error *err)
+{
+    return ck_db_begin(db, 0, err);
 }

@@ -10,4 +10,9 @@
  * Returns 1 when there was one, 0 when not. */
 int ck_db_settle(ck_db *db);
 
+/* Opens a read snapshot on db for a request that writes nothing (a GET),
+ * so its statements read one state; the pipeline ends it with
+ * ck_db_settle. Returns 0, or -1 with err. */
+int ck_db_snapshot(ck_db *db, ck_error *err);
+
 #endif
