@@ -208,23 +208,26 @@ static int run_step(ck_req *req, const action *a, json_t *in, json_t *outputs, c
     }
     if ((rc = ck_place_run(req->cx, req->db, &req->user, sid, NULL, a->through, before, &res, err)) < 0)
         return rc;
+    /* The order's view from its commit, when this run made it. */
+    json_t *order = res.order;
     if (a->outputs & OUT_AUTH_ID) {
         char auth[CK_ID_MAX];
         if ((rc = ck_payments_session_hold(req->db, sid, auth, err)) < 0)
-            return rc;
+            goto out;
         json_object_set_new(outputs, "paymentAuthorizationId", rc == 1 ? json_string(auth) : json_null());
     }
     if (a->outputs & OUT_ORDER_ID)
         json_object_set_new(outputs, "orderId", res.order_id[0] ? json_string(res.order_id) : json_null());
     if (a->outputs & OUT_ORDER_STATUS) {
-        json_t *order = NULL;
-        if (res.order_id[0] && (rc = ck_order_json(req->db, res.order_id, &order, err)) < 0)
-            return rc;
+        if (!order && res.order_id[0] && (rc = ck_order_json(req->db, res.order_id, &order, err)) < 0)
+            goto out;
         json_t *status = json_object_get(order, "status");
         json_object_set_new(outputs, "orderStatus", status ? json_incref(status) : json_null());
-        json_decref(order);
     }
-    return 0;
+    rc = 0;
+out:
+    json_decref(order);
+    return rc;
 }
 
 /* One input of any action: 0 with its outputs filled, or <0 with err. */

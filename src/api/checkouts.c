@@ -167,8 +167,10 @@ static int place_order(ck_req *req, ck_error *err)
     ck_metrics_placement_done(&req->cx->metrics, rc, res.replayed, err, start);
     if (rc < 0)
         return rc;
-    json_t *order = NULL;
-    if ((rc = ck_db_tx(req->db, 0, order_view_run, &(order_view){res.order_id, &order}, err)) < 0)
+    /* The view the order's commit built for its events, when this call
+     * made the order: the state it committed, read once. */
+    json_t *order = res.order;
+    if (!order && (rc = ck_db_tx(req->db, 0, order_view_run, &(order_view){res.order_id, &order}, err)) < 0)
         return rc;
     return ck_reply(req, res.replayed ? 200 : 201,
                     json_pack("{s:s, s:s, s:o}", "requestId", res.request_id, "orderId", res.order_id, "order", order));

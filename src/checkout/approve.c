@@ -28,7 +28,7 @@ static int approve_tx(ck_db *db, void *arg, ck_error *err)
     if (rc != 1)
         return ck_fail(err, CK_ECONFLICT, "ORDER_NOT_PENDING_APPROVAL", NULL, "order %s is not waiting for approval",
                        order_id);
-    return ck_order_release(db, order_id, NULL, err);
+    return ck_order_release(db, order_id, NULL, NULL, err);
 }
 
 int ck_order_approve(ck_db *db, const ck_user *user, const char *order_id, ck_error *err)

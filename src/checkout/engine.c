@@ -48,14 +48,21 @@ static int in_progress(ck_error *err)
                       "a checkout of this cart is being processed right now; try again shortly");
 }
 
+/* Frees what load and the steps put in r, and zeroes it (load may run again). */
 static void run_free(run *r)
 {
     json_decref(r->ctx.inputs);
+    json_decref(r->ctx.order_view);
     json_decref(r->errors);
     ck_runs_lines_free(r->ctx.lines, r->ctx.nlines);
     for (size_t i = 0; r->states && r->flow && i < r->flow->nsteps; i++)
         free(r->states[i]);
     free(r->states);
+    r->ctx.inputs = r->ctx.order_view = r->errors = NULL;
+    r->ctx.lines = NULL;
+    r->ctx.nlines = 0;
+    r->states = NULL;
+    r->flow = NULL;
 }
 
 /* Loads the session, its cart's lines and totals into r, and gives each
@@ -291,6 +298,9 @@ static int run_flow(run *r, const ck_flow *flow, size_t from, size_t to)
     ck_error dberr;
     for (size_t i = from; i < to;) {
         group g = {.r = r, .i = i, .end = ck_flow_group_end(flow, i), .res = CK_STEP_OK, .failed = NULL};
+        /* A view of the order stands only for the commit that built it. */
+        json_decref(c->order_view);
+        c->order_view = NULL;
         if (g.end > to) /* a run for an action stops inside a group: its steps so far commit */
             g.end = to;
         g.external = (flow->steps[i].kind->flags & CK_STEP_EXTERNAL) != 0;
@@ -303,6 +313,8 @@ static int run_flow(run *r, const ck_flow *flow, size_t from, size_t to)
             g.failed = flow->steps[g.end - 1].path;
         }
         if (g.res != CK_STEP_OK) {
+            json_decref(c->order_view);
+            c->order_view = NULL;
             if (c->compensate)
                 compensate(r);
             record_failure(r, g.failed);
@@ -354,19 +366,46 @@ static int replay(ck_db *db, const ck_user *user, const char *session_id, const 
 
 typedef struct take {
     run *r;
-    int taken; /* the lease: 1 taken, 0 not, -1 not asked */
+    const char *request_id; /* the caller's (a queued request), or NULL */
+    ck_place_result *out;
+    int taken;    /* the lease: 1 taken, 0 not, -1 not asked */
+    int replayed; /* the session was completed: answered as a replay in this commit */
+    int finished; /* completed by the previous holder just before the lease was taken */
 } take;
 
-/* The lease and the request's Running record, in one commit. Not taken:
- * rolled back, nothing written. */
+/* One commit starts a run: the session's checks, then its lease, the
+ * request's Running record and the run's load (session, flow, lines). A
+ * completed session is answered as a replay instead. Not taken, not
+ * visible, or completed meanwhile: rolled back, nothing written. */
 static int take_lease(ck_db *db, void *arg, ck_error *err)
 {
     take *t = arg;
-    ck_step_ctx *c = &t->r->ctx;
-    t->taken = ck_session_lease_take(db, c->session_id, t->r->owner, c->cx->cfg.lease_seconds, err);
+    run *r = t->r;
+    ck_step_ctx *c = &r->ctx;
+    char order_id[CK_ID_MAX];
+    run_free(r); /* an attempt before this one (ck_db_tx retries) */
+    t->taken = -1;
+    t->replayed = t->finished = 0;
+    int rc = check_session(db, c->user, c->session_id, order_id, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 1) {
+        t->replayed = 1;
+        return replay(db, c->user, c->session_id, order_id, t->request_id, t->out, err);
+    }
+    t->taken = ck_session_lease_take(db, c->session_id, r->owner, c->cx->cfg.lease_seconds, err);
     if (t->taken <= 0)
         return t->taken < 0 ? t->taken : CK_ECONFLICT;
-    return ck_requests_insert_running(db, c->request_id, c->user->id, c->session_id, ck_now_ms(), err);
+    if ((rc = ck_requests_insert_running(db, c->request_id, c->user->id, c->session_id, ck_now_ms(), err)) < 0 ||
+        (rc = load(r, err)) < 0)
+        return rc;
+    /* PostgreSQL reads each statement's own snapshot: the previous holder
+     * may have committed the order between the check and the lease. */
+    if (c->order_id[0] && check_session(db, c->user, c->session_id, order_id, err) == 1) {
+        t->finished = 1;
+        return CK_ECONFLICT;
+    }
+    return 0;
 }
 
 /* Where a run that stands for built-in `through` (NULL: the whole flow)
@@ -415,12 +454,7 @@ int ck_place_run(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session
 {
     memset(out, 0, sizeof(*out));
     char order_id[CK_ID_MAX];
-    int rc = check_session(db, user, session_id, order_id, err);
-    if (rc < 0)
-        return rc;
-    if (rc == 1)
-        return replay(db, user, session_id, order_id, request_id, out, err);
-
+    int rc;
     run r;
     memset(&r, 0, sizeof(r));
     ck_error_clear(&r.step_err);
@@ -437,30 +471,21 @@ int ck_place_run(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session
     snprintf(r.owner, sizeof(r.owner), "%s:%s", cx->node_id, c->request_id);
     c->lease_owner = r.owner;
 
-    take t = {.r = &r, .taken = -1};
+    take t = {.r = &r, .request_id = request_id, .out = out, .taken = -1};
     rc = ck_db_tx(db, 1, take_lease, &t, err);
-    if (t.taken == 0) {
+    if (t.replayed || t.taken == 0 || t.finished || rc < 0)
+        run_free(&r);
+    if (t.replayed)
+        return rc;
+    if (t.taken == 0 || t.finished) {
         /* Not taken: held by another caller, or abandoned or completed
-         * since check_session read it. */
+         * since check_session read it (PostgreSQL). */
         if ((rc = check_session(db, user, session_id, order_id, err)) == 1)
-            return replay(db, user, session_id, order_id, request_id, out, err);
+            return replay(db, user, session_id, order_id, t.finished ? c->request_id : request_id, out, err);
         return rc < 0 ? rc : in_progress(err);
     }
     if (rc < 0)
         return rc;
-
-    rc = load(&r, err);
-    if (rc == 1 && c->order_id[0] && check_session(db, user, session_id, order_id, err) == 1) {
-        /* Completed by the previous holder just before this run took the lease. */
-        ck_session_lease_release(db, session_id, r.owner, NULL);
-        run_free(&r);
-        return replay(db, user, session_id, order_id, c->request_id, out, err);
-    }
-    if (rc < 0) {
-        ck_session_lease_release(db, session_id, r.owner, NULL);
-        run_free(&r);
-        return rc;
-    }
     size_t from = ck_flow_resume_index(r.flow, r.last_step), to = run_end(r.flow, through, before);
     if (from >= to) /* an action for a step the session is already past */
         rc = ck_db_tx(db, 1, nothing_to_run, &r, err);
@@ -469,6 +494,8 @@ int ck_place_run(ck_ctx *cx, ck_db *db, const ck_user *user, const char *session
     if (rc >= 0) {
         out->replayed = 0;
         snprintf(out->order_id, sizeof(out->order_id), "%s", c->order_id);
+        out->order = c->order_view;
+        c->order_view = NULL;
         if (c->order_id[0])
             ck_dispatcher_wake(cx); /* its events are waiting */
     }

@@ -11,6 +11,9 @@ typedef struct ck_place_result {
     int replayed; /* 0: placed by this call; 1: the session was already completed */
     char request_id[CK_ID_MAX];
     char order_id[CK_ID_MAX];
+    /* The order's view as the run's last commit left it, when that commit
+     * made the order (the caller's to free); NULL: read it. */
+    json_t *order;
 } ck_place_result;
 
 /* Places the order of session_id for user. request_id names a queued request

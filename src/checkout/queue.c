@@ -61,6 +61,8 @@ static void *runner(void *arg)
                 int64_t t0 = ck_mono_us();
                 rc = ck_place_order(cx, db, &user, c.session_id, c.request_id, &res, &err);
                 ck_metrics_placement_done(&cx->metrics, rc, res.replayed, &err, t0);
+                if (rc >= 0)
+                    json_decref(res.order);
             }
             if (rc < 0)
                 finish_failed(cx, db, c.request_id, &err);

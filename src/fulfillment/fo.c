@@ -4,7 +4,7 @@
 #include "orders/order.h"
 #include "store/fulfillment.h"
 
-int ck_order_release(ck_db *db, const char *order_id, const char *session_id, ck_error *err)
+int ck_order_release(ck_db *db, const char *order_id, const char *session_id, json_t **view, ck_error *err)
 {
     ck_ful_order o;
     int rc = ck_ful_read_order(db, order_id, &o, err);
@@ -27,6 +27,8 @@ int ck_order_release(ck_db *db, const char *order_id, const char *session_id, ck
         json_decref(order);
         return rc;
     }
+    if (view)
+        *view = json_incref(order);
     return ck_outbox_add(db, "FulfillmentOrderCreated", order_id, session_id,
                          json_pack("{s:o, s:o}", "fulfillmentOrder", fo, "order", order), err);
 }

@@ -29,8 +29,10 @@
  * {"order"}) and the FulfillmentOrderCreated event (data
  * {"fulfillmentOrder","order"}), in that order, both with one view of the
  * order that already names its fulfillment order. session_id (NULL: none)
- * goes on the events' rows. An order released before is left alone. 0 or <0. */
-int ck_order_release(ck_db *db, const char *order_id, const char *session_id, ck_error *err);
+ * goes on the events' rows. view (NULL: not wanted) gets that view of the
+ * order (the caller's to free) when this call released it. An order
+ * released before is left alone. 0 or <0. */
+int ck_order_release(ck_db *db, const char *order_id, const char *session_id, json_t **view, ck_error *err);
 
 /* The fulfillment order (store/fulfillment.h's JSON): 0 with *out, 404
  * NOT_FOUND, or <0. No transaction of its own. */

@@ -17,8 +17,15 @@ static ck_step_result run(ck_step_ctx *ctx)
         return ck_step_db_error(ctx, &dberr);
     if (strcmp(status, "Activated") != 0)
         return CK_STEP_OK;
-    if ((rc = ck_order_release(ctx->db, ctx->order_id, ctx->session_id, &dberr)) < 0)
+    json_t *view = NULL;
+    if ((rc = ck_order_release(ctx->db, ctx->order_id, ctx->session_id, &view, &dberr)) < 0) {
+        json_decref(view);
         return ck_step_db_error(ctx, &dberr);
+    }
+    if (view) {
+        json_decref(ctx->order_view);
+        ctx->order_view = view;
+    }
     return CK_STEP_OK;
 }
 

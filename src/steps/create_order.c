@@ -123,6 +123,8 @@ static ck_step_result run(ck_step_ctx *ctx)
     json_t *order = NULL;
     if ((rc = ck_order_json(ctx->db, id, &order, &dberr)) < 0)
         goto db_error;
+    json_decref(ctx->order_view);
+    ctx->order_view = json_incref(order);
     if ((rc = ck_outbox_add(ctx->db, "OrderCreated", id, ctx->session_id, json_pack("{s:o}", "order", order),
                             &dberr)) < 0)
         goto db_error;

@@ -64,6 +64,9 @@ typedef struct ck_step_ctx {
     size_t nlines;
     int64_t subtotal, adjustments, shipping, tax, grand_total;
     char order_id[CK_ID_MAX];
+    /* The order's view as the running commit leaves it, built by the order
+     * steps for their events (owned by the run; NULL: none built). */
+    json_t *order_view;
     const char *lease_owner; /* this run's lease on the session */
     void *state;             /* the running step's own state (kind->state_size bytes, zeroed per run) */
     /* The running step as its flow defines it. */
