@@ -25,7 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ADMIN "bench-admin-key-0123456789"
+#include "bench_http.h"
+
+#define ADMIN BENCH_ADMIN_KEY
 #define ID_MAX 64
 
 enum op { OP_CART, OP_ITEM, OP_SESSION, OP_PATCH, OP_PLACE, OP_ORDER, OP_COUNT };
@@ -34,10 +36,7 @@ static const long op_status[OP_COUNT] = {201, 201, 201, 200, 201, 200};
 
 enum mode { MODE_JOURNEY, MODE_PREPARE, MODE_PLACE };
 
-typedef struct buf {
-    char *p;
-    size_t n;
-} buf;
+typedef bench_buf buf;
 
 /* A growable array of latencies in seconds. */
 typedef struct samples {
@@ -72,13 +71,6 @@ typedef struct bench {
 } bench;
 
 static char base[64], store[ID_MAX], account[ID_MAX], shm[ID_MAX];
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void die(const char *fmt, ...)
 {
@@ -122,20 +114,6 @@ static double pct_ms(const samples *s, size_t q)
     return s->v[i] * 1e3;
 }
 
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    buf *b = ud;
-    size_t add = size * nmemb;
-    char *np = realloc(b->p, b->n + add + 1);
-    if (!np)
-        return 0;
-    b->p = np;
-    memcpy(b->p + b->n, ptr, add);
-    b->n += add;
-    b->p[b->n] = '\0';
-    return add;
-}
-
 /* Copies the string at key (or at "session" then key when nested) of a JSON
  * body into out; 0, or -1 when the body or the key is missing. */
 static int json_id(const char *body, const char *outer, const char *key, char out[ID_MAX])
@@ -152,34 +130,10 @@ static int json_id(const char *body, const char *outer, const char *key, char ou
     return rc;
 }
 
-/* One blocking request for the setup and /metrics; returns the HTTP status
- * and, when out is given, the body (caller frees). */
+/* One blocking request for the setup and /metrics (bench_http.h). */
 static long call(CURL *c, const char *method, const char *path, const char *body, char **out)
 {
-    char url[512], auth[128];
-    buf b = {0};
-    snprintf(url, sizeof(url), "%s%s", base, path);
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", ADMIN);
-    struct curl_slist *h = curl_slist_append(NULL, auth);
-    h = curl_slist_append(h, "Content-Type: application/json");
-    curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    if (body)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    long status = 0;
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(h);
-    if (out)
-        *out = b.p;
-    else
-        free(b.p);
-    return status;
+    return bench_call(c, base, method, path, body, out);
 }
 
 /* A setup call that must answer want; copies the id at key into out. */
@@ -243,7 +197,7 @@ static void start(bench *b, slot *s, enum op op)
         curl_easy_setopt(s->h, CURLOPT_HTTPGET, 1L);
     }
     s->busy = 1;
-    s->t_req = now_s();
+    s->t_req = bench_now_s();
     if (curl_multi_add_handle(b->m, s->h) != CURLM_OK)
         die("curl_multi_add_handle failed");
 }
@@ -254,9 +208,9 @@ static void next_work(bench *b, slot *s)
 {
     s->busy = 0;
     if (b->mode == MODE_JOURNEY) {
-        if (now_s() >= b->deadline)
+        if (bench_now_s() >= b->deadline)
             return;
-        s->t_journey = now_s();
+        s->t_journey = bench_now_s();
         start(b, s, OP_CART);
         return;
     }
@@ -278,7 +232,7 @@ static void next_work(bench *b, slot *s)
 /* A finished request of slot s with HTTP status st (0: no answer). */
 static void finished(bench *b, slot *s, long st)
 {
-    double t = now_s();
+    double t = bench_now_s();
     enum op op = s->op;
     int ok = st == op_status[op];
     if (ok && op == OP_CART)
@@ -319,7 +273,7 @@ static void finished(bench *b, slot *s, long st)
  * from the first request to the last answer. */
 static double drive(bench *b)
 {
-    double t0 = now_s();
+    double t0 = bench_now_s();
     for (int i = 0; i < b->c; i++)
         next_work(b, &b->slots[i]);
     for (;;) {
@@ -349,7 +303,7 @@ static double drive(bench *b)
         if (curl_multi_poll(b->m, NULL, 0, 100, NULL) != CURLM_OK)
             die("curl_multi_poll failed");
     }
-    return now_s() - t0;
+    return bench_now_s() - t0;
 }
 
 static void bench_reset(bench *b, enum mode mode)
@@ -694,7 +648,7 @@ int main(int argc, char **argv)
         slot *s = &b.slots[i];
         s->h = curl_easy_init();
         curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, b.hdr);
-        curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, bench_on_data);
         curl_easy_setopt(s->h, CURLOPT_WRITEDATA, &s->resp);
         curl_easy_setopt(s->h, CURLOPT_PRIVATE, (char *)s);
         curl_easy_setopt(s->h, CURLOPT_NOSIGNAL, 1L);
@@ -713,7 +667,7 @@ int main(int argc, char **argv)
     int pg_ok = pg && pgss_reset(pg) == 0;
     double cpu0 = proc_cpu(pid);
     bench_reset(&b, MODE_JOURNEY);
-    b.deadline = now_s() + seconds;
+    b.deadline = bench_now_s() + seconds;
     double secs = drive(&b);
     double cpu1 = proc_cpu(pid);
     double pgcalls = pg_ok ? pgss_calls(pg, 0) : -1;

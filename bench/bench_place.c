@@ -24,53 +24,20 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#define ADMIN "bench-admin-key-0123456789"
+#include "bench_http.h"
+
+#define ADMIN BENCH_ADMIN_KEY
 
 static char base[64];
-
-typedef struct buf {
-    char *p;
-    size_t n;
-} buf;
-
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    buf *b = ud;
-    char *np = realloc(b->p, b->n + size * nmemb + 1);
-    if (!np)
-        return 0;
-    b->p = np;
-    memcpy(b->p + b->n, ptr, size * nmemb);
-    b->n += size * nmemb;
-    b->p[b->n] = '\0';
-    return size * nmemb;
-}
 
 /* One request; returns the HTTP status and *out the parsed body (may be NULL). */
 static long call(CURL *c, const char *method, const char *path, const char *body, json_t **out)
 {
-    char url[512], auth[128];
-    buf b = {0};
-    snprintf(url, sizeof(url), "%s%s", base, path);
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", ADMIN);
-    struct curl_slist *h = curl_slist_append(NULL, auth);
-    h = curl_slist_append(h, "Content-Type: application/json");
-    curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    if (body)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    long status = 0;
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(h);
+    char *text = NULL;
+    long status = bench_call(c, base, method, path, body, out ? &text : NULL);
     if (out)
-        *out = b.p ? json_loads(b.p, JSON_DECODE_ANY, NULL) : NULL;
-    free(b.p);
+        *out = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+    free(text);
     return status;
 }
 
@@ -82,13 +49,6 @@ static const char *id_of(json_t *j, const char *key)
         exit(1);
     }
     return s;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 typedef struct job {
@@ -110,9 +70,9 @@ static void *placer(void *arg)
             break;
         char path[128];
         snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", j->sessions[i]);
-        double t0 = now_s();
+        double t0 = bench_now_s();
         long st = call(c, "POST", path, NULL, NULL);
-        j->lat[i] = now_s() - t0;
+        j->lat[i] = bench_now_s() - t0;
         if (st == 201) {
             pthread_mutex_lock(&j->mu);
             j->ok++;
@@ -305,12 +265,12 @@ int main(int argc, char **argv)
     job jb = {.sessions = sessions, .n = n, .lat = calloc((size_t)n, sizeof(double))};
     pthread_mutex_init(&jb.mu, NULL);
     pthread_t *t = calloc((size_t)threads, sizeof(*t));
-    double t0 = now_s();
+    double t0 = bench_now_s();
     for (int i = 0; i < threads; i++)
         pthread_create(&t[i], NULL, placer, &jb);
     for (int i = 0; i < threads; i++)
         pthread_join(t[i], NULL);
-    double secs = now_s() - t0;
+    double secs = bench_now_s() - t0;
     qsort(jb.lat, (size_t)n, sizeof(double), cmp);
     if (db_arg)
         printf("placements: %d ok of %d, %d client threads, database %s, flow %s\n", jb.ok, n, threads, db_arg,
