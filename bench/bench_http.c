@@ -1,10 +1,50 @@
-/* bench_http.c: the benchmarks' shared HTTP client parts (bench_http.h). */
+/* bench_http.c: the benchmarks' shared daemon start and HTTP client parts (bench_http.h). */
 #include "bench_http.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
+
+pid_t bench_start_daemon(const char *bin, const char *db, const char *sync, const char *workers, char base[64])
+{
+    int pfd[2];
+    if (pipe(pfd) != 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(pfd[1], 1);
+        FILE *devnull = freopen("/dev/null", "w", stderr);
+        (void)devnull;
+        setenv("CHECKOUTD_ADMIN_KEY", BENCH_ADMIN_KEY, 1);
+        if (workers)
+            execl(bin, "checkoutd", "--listen", "127.0.0.1:0", "--db", db, "--sqlite-synchronous", sync, "--workers",
+                  workers, (char *)NULL);
+        else
+            execl(bin, "checkoutd", "--listen", "127.0.0.1:0", "--db", db, "--sqlite-synchronous", sync,
+                  (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    char line[256] = "";
+    ssize_t r = read(pfd[0], line, sizeof(line) - 1);
+    close(pfd[0]);
+    line[r > 0 ? r : 0] = '\0';
+    int port = 0;
+    if (sscanf(line, "checkoutd listening on http://127.0.0.1:%d", &port) != 1) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return -1;
+    }
+    snprintf(base, 64, "http://127.0.0.1:%d", port);
+    return pid;
+}
 
 size_t bench_on_data(char *ptr, size_t size, size_t nmemb, void *ud)
 {

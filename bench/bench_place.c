@@ -26,7 +26,6 @@
 
 #include "bench_http.h"
 
-#define ADMIN BENCH_ADMIN_KEY
 
 static char base[64];
 
@@ -190,29 +189,11 @@ int main(int argc, char **argv)
         snprintf(db, sizeof(db), "%s", db_arg);
     else
         snprintf(db, sizeof(db), "sqlite:%s/bench.db", dir);
-    int pfd[2];
-    if (pipe(pfd) != 0)
-        return 1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(pfd[1], 1);
-        FILE *devnull = freopen("/dev/null", "w", stderr);
-        (void)devnull;
-        setenv("CHECKOUTD_ADMIN_KEY", ADMIN, 1);
-        execl(CHECKOUTD_BIN, "checkoutd", "--listen", "127.0.0.1:0", "--db", db, "--sqlite-synchronous", sync,
-              (char *)NULL);
-        _exit(127);
-    }
-    close(pfd[1]);
-    char line[256] = "";
-    ssize_t r = read(pfd[0], line, sizeof(line) - 1);
-    line[r > 0 ? r : 0] = '\0';
-    int port = 0;
-    if (sscanf(line, "checkoutd listening on http://127.0.0.1:%d", &port) != 1) {
+    pid_t pid = bench_start_daemon(CHECKOUTD_BIN, db, sync, NULL, base);
+    if (pid < 0) {
         fprintf(stderr, "bench: daemon did not start\n");
         return 1;
     }
-    snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     CURL *c = curl_easy_init();
     json_t *j = NULL;

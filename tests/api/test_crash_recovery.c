@@ -215,6 +215,17 @@ static void expect_placed_once(fx *f, const char *order_id)
     json_decref(s);
 }
 
+/* Places the session, expects 201 and everything expect_placed_once checks;
+ * order gets its id. */
+static void place_created(fx *f, char order[64])
+{
+    ckt_resp r = place(f);
+    ckt_expect_status(&r, 201);
+    snprintf(order, 64, "%s", ckt_str(r.json, "orderId"));
+    ckt_free(&r);
+    expect_placed_once(f, order);
+}
+
 /* Places again on a completed session: 200, the same order, nothing new. */
 static void expect_replay(fx *f, const char *order_id)
 {
@@ -254,12 +265,8 @@ static void crash_sync_before_gateway_call(void **state)
     assert_int_equal(count_auths(f, NULL), 0);
 
     ckt_restart(&f->d, NULL, NULL);
-    ckt_resp r = place(f);
-    ckt_expect_status(&r, 201);
     char order[64];
-    snprintf(order, sizeof(order), "%s", ckt_str(r.json, "orderId"));
-    ckt_free(&r);
-    expect_placed_once(f, order);
+    place_created(f, order);
     assert_int_equal(fgw_authorize_calls(f->gw), 1);
 }
 
@@ -349,12 +356,8 @@ static void crash_gateway(void **state)
 
     ckt_restart(&f->d, NULL, NULL);
     assert_int_equal(ckt_db_int(&f->d, "SELECT count(*) FROM checkout_sessions WHERE lease_owner IS NOT NULL"), 0);
-    ckt_resp r = place(f);
-    ckt_expect_status(&r, 201);
     char order[64];
-    snprintf(order, sizeof(order), "%s", ckt_str(r.json, "orderId"));
-    ckt_free(&r);
-    expect_placed_once(f, order);
+    place_created(f, order);
     /* The gateway was asked again, with the same key: a replay, no new hold. */
     assert_int_equal(fgw_authorize_calls(f->gw), 2);
     fgw_last_idem_key(f->gw, key, sizeof(key));
@@ -421,12 +424,8 @@ static void step_fail_create_order_resumes(void **state)
     assert_int_equal(fgw_holds(f->gw), 1);
     assert_int_equal(fgw_authorize_calls(f->gw), 1);
 
-    r = place(f);
-    ckt_expect_status(&r, 201);
     char order[64];
-    snprintf(order, sizeof(order), "%s", ckt_str(r.json, "orderId"));
-    ckt_free(&r);
-    expect_placed_once(f, order);
+    place_created(f, order);
     assert_int_equal(fgw_authorize_calls(f->gw), 1);
     ckt_finish(&f->d);
 }
@@ -449,12 +448,8 @@ static void step_fail_validate_cart_resumes(void **state)
     assert_int_equal(fgw_authorize_calls(f->gw), 0);
     assert_int_equal(count_orders(f), 0);
 
-    r = place(f);
-    ckt_expect_status(&r, 201);
     char order[64];
-    snprintf(order, sizeof(order), "%s", ckt_str(r.json, "orderId"));
-    ckt_free(&r);
-    expect_placed_once(f, order);
+    place_created(f, order);
     assert_int_equal(fgw_authorize_calls(f->gw), 1);
     ckt_finish(&f->d);
 }
@@ -477,12 +472,8 @@ static void sigkill_lease_released_on_restart(void **state)
     ckt_kill(&f->d);
     ckt_restart(&f->d, NULL, NULL);
     assert_int_equal(ckt_db_int(&f->d, "SELECT count(*) FROM checkout_sessions WHERE lease_owner IS NOT NULL"), 0);
-    r = place(f);
-    ckt_expect_status(&r, 201);
     char order[64];
-    snprintf(order, sizeof(order), "%s", ckt_str(r.json, "orderId"));
-    ckt_free(&r);
-    expect_placed_once(f, order);
+    place_created(f, order);
     ckt_finish(&f->d);
 }
 
@@ -562,12 +553,8 @@ static void no_event_without_order(void **state)
                      1);
 
     /* The resume creates the order and its one event; the failure event stays orderless. */
-    r = place(f);
-    ckt_expect_status(&r, 201);
     char order[64];
-    snprintf(order, sizeof(order), "%s", ckt_str(r.json, "orderId"));
-    ckt_free(&r);
-    expect_placed_once(f, order);
+    place_created(f, order);
     assert_int_equal(ckt_db_int(&f->d, "SELECT count(*) FROM outbox_events WHERE type = 'CheckoutFailed'"
                                        " AND order_id IS NULL"),
                      1);
