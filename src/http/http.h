@@ -41,6 +41,7 @@ typedef struct ck_req {
     const void *raw;
     size_t raw_len;
     const char *raw_ctype;
+    int close; /* answer with Connection: close (the request's framing was refused) */
 } ck_req;
 
 typedef int (*ck_handler)(ck_req *req, ck_error *err);

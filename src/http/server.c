@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -16,6 +17,8 @@ typedef struct conn_ctx {
     char *body;
     size_t len, cap;
     int too_large;
+    const char *refused; /* why the request's headers are refused (400, then the connection closes), or NULL */
+    const char *refused_reason;
     int64_t start_us;
 } conn_ctx;
 
@@ -287,6 +290,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, ck_req *req)
         MHD_add_response_header(resp, "Idempotent-Replayed", "true");
     if (req->location)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, req->location);
+    if (req->close)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result r = MHD_queue_response(conn, (unsigned)req->status, resp);
     MHD_destroy_response(resp);
     return r;
@@ -335,7 +340,11 @@ static enum MHD_Result dispatch(ck_ctx *cx, struct MHD_Connection *conn, const c
     ck_error_clear(&err);
     int mismatch = 0;
     const ck_route *rt = NULL;
-    if (cc->too_large) {
+    if (cc->refused) {
+        ck_fail(&err, CK_EINVALID, cc->refused_reason, NULL, "%s", cc->refused);
+        reply_error(&req, &err);
+        req.close = 1;
+    } else if (cc->too_large) {
         ck_fail(&err, CK_ETOOLARGE, "PAYLOAD_TOO_LARGE", NULL, "request bodies are limited to %d bytes", CK_MAX_BODY);
         reply_error(&req, &err);
     } else if (!(rt = ck_route_match(method, url, &req, &mismatch))) {
@@ -366,6 +375,61 @@ static enum MHD_Result dispatch(ck_ctx *cx, struct MHD_Connection *conn, const c
     return r;
 }
 
+/* The headers that frame a request or name its caller, counted. */
+typedef struct framing {
+    int content_length, transfer_encoding, authorization;
+    const char *cl_value, *te_value;
+} framing;
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    framing *f = cls;
+    (void)kind;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        f->content_length++;
+        f->cl_value = value;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_encoding++;
+        f->te_value = value;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0) {
+        f->authorization++;
+    }
+    return MHD_YES;
+}
+
+/* RFC 9112 section 6.3: a request whose body two HTTP parsers could frame
+ * differently (a proxy in front of us and libmicrohttpd) is refused, and its
+ * connection closed, so no request can hide behind it; and a request with
+ * two Authorization headers names two callers. Returns why (and sets
+ * *reason), or NULL when the headers are sound. */
+static const char *refuse_framing(struct MHD_Connection *conn, const char *version, const char **reason)
+{
+    framing f = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &f);
+    *reason = "AMBIGUOUS_FRAMING";
+    if (f.content_length > 1)
+        return "a request may carry one Content-Length header";
+    if (f.transfer_encoding > 1)
+        return "a request may carry one Transfer-Encoding header";
+    if (f.content_length && f.transfer_encoding)
+        return "a request may carry Content-Length or Transfer-Encoding, not both";
+    if (f.transfer_encoding && strcasecmp(f.te_value, "chunked") != 0)
+        return "Transfer-Encoding must be exactly 'chunked'";
+    if (f.transfer_encoding && strcmp(version, MHD_HTTP_VERSION_1_1) != 0)
+        return "Transfer-Encoding needs HTTP/1.1";
+    if (f.content_length) {
+        const char *v = f.cl_value;
+        size_t n = strspn(v, "0123456789");
+        if (n == 0 || v[n] != '\0' || n > 19)
+            return "Content-Length must be a decimal number of bytes";
+    }
+    if (f.authorization > 1) {
+        *reason = "DUPLICATE_HEADER";
+        return "a request may carry one Authorization header";
+    }
+    return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -379,6 +443,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cc->start_us = ck_mono_us();
         *con_cls = cc;
         atomic_fetch_add(&cx->metrics.in_flight, 1);
+        if ((cc->refused = refuse_framing(conn, version, &cc->refused_reason)))
+            return dispatch(cx, conn, method, url, cc);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > CK_MAX_BODY) {
             cc->too_large = 1;
