@@ -15,6 +15,7 @@
 #define CK_OPTIONAL 0
 
 #define CK_QTY_MAX 1000000
+#define CK_CART_LINES_MAX 500 /* lines in one cart (400 TOO_MANY_LINES past it) */
 #define CK_NAME_MAX 200
 #define CK_TEXT_MAX 2000
 #define CK_URL_MAX 2000

@@ -128,22 +128,45 @@ int ck_carts_list(ck_db *db, const char *store_id, const char *account_id, const
     return rc < 0 ? rc : 0;
 }
 
-/* Adds quantity to the cart's line of product p, or makes a new line. */
-static int add_line(ck_db *db, const char *cart_id, const ck_product *p, int64_t quantity,
+/* A line's list total, unit_price x quantity: 0 with *total, or 400 on
+ * quantity when it would pass CK_MONEY_MAX (checked, never wrapped). */
+static int line_total(int64_t unit_price, int64_t quantity, int64_t *total, ck_error *err)
+{
+    if (__builtin_mul_overflow(unit_price, quantity, total) || *total > CK_MONEY_MAX)
+        return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "quantity",
+                       "%lld units at %lld would cost more than one line may hold (%lld minor units)",
+                       (long long)quantity, (long long)unit_price, (long long)CK_MONEY_MAX);
+    return 0;
+}
+
+/* Adds quantity to the cart's line of product p, or makes a new line (at
+ * most CK_CART_LINES_MAX lines; field names the product's input). */
+static int add_line(ck_db *db, const char *cart_id, const ck_product *p, int64_t quantity, const char *field,
                     char item_id_out[CK_ID_MAX], ck_error *err)
 {
     ck_stmt *st = NULL;
+    int64_t total = 0;
     int rc = ck_db_one(db, &st, err, "SELECT id, quantity FROM cart_items WHERE cart_id = ? AND product_id = ?",
                        "tt", cart_id, p->id);
     if (rc < 0)
         return rc;
     if (rc == 0) {
+        int64_t lines = 0;
+        if ((rc = ck_db_one(db, &st, err, "SELECT count(*) FROM cart_items WHERE cart_id = ?", "t", cart_id)) < 0)
+            return rc;
+        lines = rc == 1 ? ck_col_int(st, 0) : 0;
+        ck_db_done(st);
+        if (lines >= CK_CART_LINES_MAX)
+            return ck_fail(err, CK_EINVALID, "TOO_MANY_LINES", field, "a cart holds at most %d lines",
+                           CK_CART_LINES_MAX);
+        if ((rc = line_total(p->unit_price, quantity, &total, err)) < 0)
+            return rc;
         ck_id_new(item_id_out, "item");
         return ck_db_exec(db, NULL, err,
                           "INSERT INTO cart_items (id, cart_id, product_id, sku, quantity, list_price, sales_price,"
                           " total, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                           "ttttiiiii", item_id_out, cart_id, p->id, p->sku, quantity, p->unit_price, p->unit_price,
-                          p->unit_price * quantity, ck_now_ms());
+                          total, ck_now_ms());
     }
     ck_col_copy(st, 0, item_id_out, CK_ID_MAX);
     int64_t total_qty = ck_col_int(st, 1) + quantity;
@@ -151,10 +174,12 @@ static int add_line(ck_db *db, const char *cart_id, const ck_product *p, int64_t
     if (total_qty > CK_QTY_MAX)
         return ck_fail(err, CK_EINVALID, "INVALID_FIELD", "quantity", "the line would hold %lld units; at most %d",
                        (long long)total_qty, CK_QTY_MAX);
+    if ((rc = line_total(p->unit_price, total_qty, &total, err)) < 0)
+        return rc;
     return ck_db_exec(db, NULL, err,
                       "UPDATE cart_items SET quantity = ?, list_price = ?, sales_price = ?, adjustment = 0,"
                       " tax = 0, total = ? WHERE id = ?",
-                      "iiiit", total_qty, p->unit_price, p->unit_price, p->unit_price * total_qty, item_id_out);
+                      "iiiit", total_qty, p->unit_price, p->unit_price, total, item_id_out);
 }
 
 int ck_carts_add_item(ck_db *db, const char *cart_id, const char *store_id, const char *product_id,
@@ -169,7 +194,7 @@ int ck_carts_add_item(ck_db *db, const char *cart_id, const char *store_id, cons
     else if (rc == 1 && !p.active)
         rc = ck_fail(err, CK_EINVALID, "PRODUCT_INACTIVE", field, "product %s is not for sale", p.id);
     else if (rc == 1)
-        rc = add_line(db, cart_id, &p, quantity, item_id_out, err);
+        rc = add_line(db, cart_id, &p, quantity, field, item_id_out, err);
     ck_catalog_product_clear(&p);
     return rc;
 }
@@ -177,11 +202,20 @@ int ck_carts_add_item(ck_db *db, const char *cart_id, const char *store_id, cons
 int ck_carts_set_item_quantity(ck_db *db, const char *cart_id, const char *item_id, int64_t quantity,
                                ck_error *err)
 {
+    ck_stmt *st = NULL;
+    int rc = ck_db_one(db, &st, err, "SELECT list_price FROM cart_items WHERE id = ? AND cart_id = ?", "tt",
+                       item_id, cart_id);
+    if (rc <= 0)
+        return rc;
+    int64_t list_price = ck_col_int(st, 0), total = 0;
+    ck_db_done(st);
+    if ((rc = line_total(list_price, quantity, &total, err)) < 0)
+        return rc;
     int64_t changed = 0;
-    int rc = ck_db_exec(db, &changed, err,
-                        "UPDATE cart_items SET quantity = ?, sales_price = list_price, adjustment = 0, tax = 0,"
-                        " total = list_price * ? WHERE id = ? AND cart_id = ?",
-                        "iitt", quantity, quantity, item_id, cart_id);
+    rc = ck_db_exec(db, &changed, err,
+                    "UPDATE cart_items SET quantity = ?, sales_price = list_price, adjustment = 0, tax = 0,"
+                    " total = ? WHERE id = ? AND cart_id = ?",
+                    "iitt", quantity, total, item_id, cart_id);
     return rc < 0 ? rc : changed > 0;
 }
 
@@ -269,6 +303,9 @@ int ck_carts_hold_active(ck_db *db, const char *id, ck_error *err)
 
 int ck_carts_recompute(ck_db *db, const char *id, int64_t now, ck_error *err)
 {
+    /* Each line is at most CK_MONEY_MAX and a cart at most CK_CART_LINES_MAX
+     * lines, so the sums cannot pass int64 (a cart over CK_MONEY_MAX is kept,
+     * and its checkout fails at pricing with TOTAL_TOO_LARGE). */
     return ck_db_exec(db, NULL, err,
                       "UPDATE carts SET subtotal = (SELECT COALESCE(SUM(list_price * quantity), 0)"
                       " FROM cart_items WHERE cart_id = carts.id), adjustments = 0, shipping = 0, tax = 0,"

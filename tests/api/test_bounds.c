@@ -202,12 +202,100 @@ static void sla_monitor_counts_past_500(void **state)
     ckt_finish(d);
 }
 
+/* A line's cost is unit price x quantity, checked: at 10^14 (the money
+ * bound) a second unit is 400 on quantity, by adding, by adding the same
+ * product again (the line's quantities merge) and by a PATCH, and a million
+ * units (10^20: past int64, undefined behaviour before the check) too;
+ * nothing of the refused write is kept. */
+static void line_cost_bound(void **state)
+{
+    (void)state;
+    ckt_daemon *d = &D;
+    ckt_start(d, NULL, NULL);
+    char store[64], shm[64], acct[64], buyer[64], bkey[128], prod[64], path[1024], cart[64], item[64];
+    ckt_shop_setup(d, NULL, store, shm, acct, buyer, bkey);
+    ckt_product(d, store, "{\"sku\":\"DEAR\",\"name\":\"Dear\",\"unitPrice\":100000000000000,\"stock\":1000000}",
+                prod);
+    ckt_cart(d, bkey, store, acct, cart);
+    snprintf(path, sizeof(path), "/v1/carts/%s/items", cart);
+    static const char *const too_many[] = {"2", "1000000"};
+    for (size_t i = 0; i < 2; i++) {
+        ckt_resp r = ckt_httpf(d, "POST", path, bkey, "{\"sku\":\"DEAR\",\"quantity\":%s}", too_many[i]);
+        ckt_expect_error(&r, 400, "BAD_REQUEST", "INVALID_FIELD", "quantity");
+        ckt_free(&r);
+        assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM cart_items"), 0);
+    }
+    ckt_cart_item(d, bkey, cart, prod, 1, item);
+    /* The same product again: the merged line would cost 2 x 10^14. */
+    ckt_resp r = ckt_httpf(d, "POST", path, bkey, "{\"sku\":\"DEAR\",\"quantity\":1}");
+    ckt_expect_error(&r, 400, "BAD_REQUEST", "INVALID_FIELD", "quantity");
+    ckt_free(&r);
+    snprintf(path, sizeof(path), "/v1/carts/%s/items/%s", cart, item);
+    r = ckt_httpf(d, "PATCH", path, bkey, "{\"quantity\":1000000}");
+    ckt_expect_error(&r, 400, "BAD_REQUEST", "INVALID_FIELD", "quantity");
+    ckt_free(&r);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM cart_items WHERE id = '%s' AND quantity = 1"
+                                   " AND total = 100000000000000",
+                                item),
+                     1);
+    assert_int_equal(ckt_db_int(d, "SELECT subtotal FROM carts WHERE id = '%s'", cart), 100000000000000LL);
+    ckt_finish(d);
+}
+
+/* A cart holds at most 500 lines (CK_CART_LINES_MAX): the 500th is added,
+ * the 501st is 400 TOO_MANY_LINES on the product's field and not kept, and
+ * more of a product already in the cart still merges into its line. 499
+ * products and lines are written directly, so the test is about the bound,
+ * not about 1,000 requests. */
+static void cart_lines_bound(void **state)
+{
+    (void)state;
+    ckt_daemon *d = &D;
+    ckt_start(d, NULL, NULL);
+    char store[64], shm[64], acct[64], buyer[64], bkey[128], prod[64], path[1024], cart[64], item[64];
+    ckt_shop_setup(d, NULL, store, shm, acct, buyer, bkey);
+    ckt_cart(d, bkey, store, acct, cart);
+    ckt_db_exec(d,
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 501)"
+                " INSERT INTO products (id, store_id, sku, name, unit_price, stock, min_quantity, hazmat,"
+                " export_controlled, weight_grams, active, created_at, updated_at)"
+                " SELECT 'prod_bulk' || i, '%s', 'BULK-' || i, 'Bulk', 100, 1000, 1, 0, 0, 1, 1, 0, 0 FROM n",
+                store);
+    ckt_db_exec(d,
+                "INSERT INTO cart_items (id, cart_id, product_id, sku, quantity, list_price, sales_price, total,"
+                " created_at) SELECT 'item_bulk' || substr(id, 10), '%s', id, sku, 1, 100, 100, 100, 0"
+                " FROM products WHERE sku <> 'BULK-500' AND sku <> 'BULK-501'",
+                cart);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM cart_items WHERE cart_id = '%s'", cart), 499);
+    snprintf(path, sizeof(path), "/v1/carts/%s/items", cart);
+    ckt_resp r = ckt_http(d, "POST", path, bkey, "{\"sku\":\"BULK-500\",\"quantity\":1}", NULL);
+    ckt_expect_status(&r, 201);
+    ckt_free(&r);
+    r = ckt_http(d, "POST", path, bkey, "{\"sku\":\"BULK-501\",\"quantity\":1}", NULL);
+    ckt_expect_error(&r, 400, "BAD_REQUEST", "TOO_MANY_LINES", "sku");
+    ckt_free(&r);
+    r = ckt_http(d, "POST", path, bkey, "{\"productId\":\"prod_bulk501\",\"quantity\":1}", NULL);
+    ckt_expect_error(&r, 400, "BAD_REQUEST", "TOO_MANY_LINES", "productId");
+    ckt_free(&r);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM cart_items WHERE cart_id = '%s'", cart), 500);
+    r = ckt_http(d, "POST", path, bkey, "{\"sku\":\"BULK-7\",\"quantity\":2}", NULL);
+    ckt_expect_status(&r, 201);
+    snprintf(item, sizeof(item), "%s", ckt_str(r.json, "id"));
+    assert_int_equal(ckt_int(r.json, "quantity"), 3);
+    ckt_free(&r);
+    assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM cart_items WHERE cart_id = '%s'", cart), 500);
+    (void)prod;
+    ckt_finish(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(price_tiers_bound, teardown),
         cmocka_unit_test_teardown(embargoed_countries_bound, teardown),
         cmocka_unit_test_teardown(sla_monitor_counts_past_500, teardown),
+        cmocka_unit_test_teardown(line_cost_bound, teardown),
+        cmocka_unit_test_teardown(cart_lines_bound, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
