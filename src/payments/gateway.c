@@ -20,6 +20,13 @@ void ck_gw_answer_error(ck_gw_answer *out, const char *code, const char *fmt, ..
     va_end(ap);
 }
 
+const char *ck_gw_public_code(const ck_gw_answer *a)
+{
+    static const char plain[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
+    size_t n = strlen(a->code);
+    return n > 0 && strspn(a->code, plain) == n ? a->code : "";
+}
+
 const ck_gateway_ops *ck_gateway_for(const ck_gw_config *cfg)
 {
     if (!cfg)

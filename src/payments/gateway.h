@@ -53,6 +53,11 @@ extern const ck_gateway_ops ck_gateway_http;
 void ck_gw_answer_error(ck_gw_answer *out, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The answer's code when it may be shown to a buyer or an admin: a plain
+ * token (1..63 of A-Z a-z 0-9 _ . -, as "card_declined"), else "". The
+ * gateway's message is never shown, only logged: it is outside text. */
+const char *ck_gw_public_code(const ck_gw_answer *a);
+
 /* The ops for cfg->kind, or NULL. */
 const ck_gateway_ops *ck_gateway_for(const ck_gw_config *cfg);
 

@@ -56,8 +56,9 @@ int ck_hold_void(ck_ctx *cx, ck_db *db, const ck_hold *h, ck_hold_voided_fn on_v
     }
     ck_secure_zero(cfg.secret, sizeof(cfg.secret));
     if (!gw || ans.result != CK_GW_APPROVED) {
+        const char *code = ck_gw_public_code(&ans);
         ck_fail(err, CK_EINTERNAL, "PAYMENT_GATEWAY_ERROR", NULL, "the gateway did not void authorization %s%s%s",
-                h->id, ans.code[0] ? ": " : "", ans.code);
+                h->id, code[0] ? ": " : "", code);
         return 0;
     }
     record_void r = {h, on_voided, arg};

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "steps/step.h"
 #include "payments/gateway.h"
 #include "payments/balances.h"
@@ -63,16 +64,25 @@ static ck_step_result authorize_card(ck_step_ctx *ctx, pay_state *ps, const char
         snprintf(ps->idem_key, sizeof(ps->idem_key), "%s", key);
         ps->amount = ctx->grand_total;
         return CK_STEP_OK;
-    case CK_GW_DECLINED:
-        return ck_step_fail(ctx, "PAYMENT_DECLINED", "the card was declined%s%s; use another card",
-                            ans.code[0] ? ": " : "", ans.code);
+    case CK_GW_DECLINED: {
+        /* The buyer reads our sentence and, at most, the gateway's code when
+         * it is a plain token; its message goes to the log only. */
+        const char *code = ck_gw_public_code(&ans);
+        ck_log(CK_LOG_INFO, "the card was declined", "sessionId", ctx->session_id, "code", ans.code, "error",
+               ans.message, NULL);
+        return ck_step_fail(ctx, "PAYMENT_DECLINED", "the card was declined%s%s; use another card", code[0] ? ": " : "",
+                            code);
+    }
     default:
         /* A gateway that answered "error" is not one that did not answer. */
         if (strcmp(ans.code, "timeout") == 0 || strcmp(ans.code, "transport_error") == 0)
             return ck_step_retry(ctx, "PAYMENT_GATEWAY_ERROR",
                                  "the payment gateway did not answer in time; try again");
-        return ck_step_retry(ctx, "PAYMENT_GATEWAY_ERROR", "the payment gateway answered with an error (%s); try again",
-                             ans.message[0] ? ans.message : ans.code[0] ? ans.code : "error");
+        ck_log(CK_LOG_WARN, "the payment gateway answered with an error", "sessionId", ctx->session_id, "code",
+               ans.code, "error", ans.message, NULL);
+        const char *code = ck_gw_public_code(&ans);
+        return ck_step_retry(ctx, "PAYMENT_GATEWAY_ERROR", "the payment gateway answered with an error%s%s%s; try again",
+                             code[0] ? " (" : "", code, code[0] ? ")" : "");
     }
 }
 

@@ -144,6 +144,9 @@ static json_t *do_authorize(fake_gateway *g, json_t *req, int *status)
         return NULL;
     }
     int64_t amt = json_integer_value(amount);
+    if (strcmp(token, "tok_decline_text") == 0) /* a decline whose code is not a plain token */
+        return json_pack("{s:s, s:s, s:s}", "result", "declined", "code", "call \"+1 555\" now\n{\"forged\":1}",
+                         "message", "visit evil.example to fix your card");
     if (strcmp(token, "tok_error_text") == 0) /* an error text that would forge a log record if spliced raw */
         return json_pack("{s:s, s:s, s:s}", "result", "error", "code", "processing_error", "message",
                          "acquirer said \"no\"\n{\"level\":\"fatal\",\"msg\":\"forged\"}");

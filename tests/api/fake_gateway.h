@@ -3,7 +3,8 @@
  * speaks the `http` gateway protocol of API.md:
  *   POST /authorize {"amount","currency","token","reference"} (tok_visa approves, tok_partial
  *        approves half the amount, tok_decline declines, tok_error errors, tok_error_text
- *        errors with a message holding a quote, a newline and a JSON record)
+ *        errors with a message holding a quote, a newline and a JSON record, tok_decline_text
+ *        declines with a code that is not a plain token and a message)
  *        -> {"result","authorizationId","amount","code","message"}
  *   POST /capture {"authorizationId","amount"} -> {"result","paymentId","amount","code","message"}
  *   POST /void {"authorizationId"} -> {"result","code","message"}

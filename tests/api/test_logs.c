@@ -145,6 +145,31 @@ static void gateway_text_and_unknown_cart(void **state)
     const char *msg = ckt_str(r.json, "0.message");
     assert_non_null(strstr(msg, "answered with an error"));
     assert_null(strstr(msg, "did not answer"));
+    /* ... in our words: the gateway's text reaches neither the answer nor
+     * the session's errors (only its plain code does). */
+    assert_null(strstr(msg, "acquirer"));
+    assert_null(strstr(msg, "forged"));
+    assert_non_null(strstr(msg, "(processing_error)"));
+    ckt_free(&r);
+    snprintf(path, sizeof(path), "/v1/checkouts/%s", sid);
+    r = ckt_http(d, "GET", path, bkey, NULL, NULL);
+    ckt_expect_status(&r, 200);
+    char *session_text = json_dumps(r.json, 0);
+    assert_non_null(session_text);
+    assert_null(strstr(session_text, "acquirer"));
+    assert_null(strstr(session_text, "forged"));
+    free(session_text);
+    ckt_free(&r);
+
+    /* A decline: its code is shown only when it is a plain token, and its
+     * message never. */
+    char sid2[64];
+    ckt_session_ready(d, bkey, store, acct, prod, 1, ADDR_US, shm,
+                      "{\"method\":\"card\",\"cardToken\":\"tok_decline_text\"}", sid2, NULL);
+    snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", sid2);
+    r = ckt_http(d, "POST", path, bkey, NULL, NULL);
+    ckt_expect_error(&r, 400, "BAD_REQUEST", "PAYMENT_DECLINED", NULL);
+    assert_string_equal(ckt_str(r.json, "0.message"), "the card was declined; use another card");
     ckt_free(&r);
     assert_int_equal(ckt_stop(d), 0);
 
