@@ -17,8 +17,11 @@ typedef struct conn_ctx {
     char *body;
     size_t len, cap;
     int too_large;
-    const char *refused; /* why the request's headers are refused (400, then the connection closes), or NULL */
+    int started;  /* the first call of on_request was made */
+    int raw_nul;  /* the request line's URI holds %00 (decoding would cut the path or a value short) */
+    const char *refused; /* why the request is refused with 400, or NULL */
     const char *refused_reason;
+    int refused_close; /* and its connection closed (its framing) */
     int64_t start_us;
 } conn_ctx;
 
@@ -343,7 +346,7 @@ static enum MHD_Result dispatch(ck_ctx *cx, struct MHD_Connection *conn, const c
     if (cc->refused) {
         ck_fail(&err, CK_EINVALID, cc->refused_reason, NULL, "%s", cc->refused);
         reply_error(&req, &err);
-        req.close = 1;
+        req.close = cc->refused_close;
     } else if (cc->too_large) {
         ck_fail(&err, CK_ETOOLARGE, "PAYLOAD_TOO_LARGE", NULL, "request bodies are limited to %d bytes", CK_MAX_BODY);
         reply_error(&req, &err);
@@ -430,20 +433,62 @@ static const char *refuse_framing(struct MHD_Connection *conn, const char *versi
     return NULL;
 }
 
+/* Called with the request line's URI before libmicrohttpd decodes it: a
+ * %00 would decode to a NUL that cuts the path (or a query value) short, so
+ * "/healthz%00x" would be answered as "/healthz". Returns the request's
+ * context (on_request's *con_cls), or NULL when out of memory. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    conn_ctx *cc = calloc(1, sizeof(*cc));
+    if (cc)
+        cc->raw_nul = strstr(uri, "%00") != NULL;
+    return cc;
+}
+
+static enum MHD_Result check_utf8(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    int *bad = cls;
+    (void)kind;
+    json_t *k = json_string(key), *v = value ? json_string(value) : json_null();
+    *bad |= !k || !v;
+    json_decref(k);
+    json_decref(v);
+    return *bad ? MHD_NO : MHD_YES;
+}
+
+/* A path or query that is not text: 400 INVALID_PATH (sets *reason), or NULL. */
+static const char *refuse_path(struct MHD_Connection *conn, const char *url, const conn_ctx *cc, const char **reason)
+{
+    *reason = "INVALID_PATH";
+    if (cc->raw_nul)
+        return "the path or query holds %00";
+    int bad = 0;
+    check_utf8(&bad, MHD_GET_ARGUMENT_KIND, url, NULL); /* jansson's UTF-8 check */
+    if (!bad)
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_utf8, &bad);
+    return bad ? "the path and query must be UTF-8 once percent-decoded" : NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
 {
     ck_ctx *cx = cls;
     conn_ctx *cc = *con_cls;
-    if (!cc) {
-        cc = calloc(1, sizeof(*cc));
-        if (!cc)
+    if (!cc || !cc->started) {
+        if (!cc && !(cc = calloc(1, sizeof(*cc))))
             return MHD_NO;
+        cc->started = 1;
         cc->start_us = ck_mono_us();
         *con_cls = cc;
         atomic_fetch_add(&cx->metrics.in_flight, 1);
-        if ((cc->refused = refuse_framing(conn, version, &cc->refused_reason)))
+        if ((cc->refused = refuse_framing(conn, version, &cc->refused_reason))) {
+            cc->refused_close = 1;
+            return dispatch(cx, conn, method, url, cc);
+        }
+        if ((cc->refused = refuse_path(conn, url, cc, &cc->refused_reason)))
             return dispatch(cx, conn, method, url, cc);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > CK_MAX_BODY) {
@@ -487,7 +532,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     ck_ctx *cx = cls;
     conn_ctx *cc = *con_cls;
     if (cc) {
-        atomic_fetch_sub(&cx->metrics.in_flight, 1);
+        if (cc->started)
+            atomic_fetch_sub(&cx->metrics.in_flight, 1);
         free(cc->body);
         free(cc);
         *con_cls = NULL;
@@ -514,7 +560,7 @@ int ck_http_start(ck_ctx *cx, const ck_route *const *tables, ck_error *err)
         MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)cx->cfg.port, NULL,
         NULL, on_request, cx, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cx->cfg.workers, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, cx, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+        on_completed, cx, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_END);
     if (!cx->mhd)

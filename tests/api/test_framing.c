@@ -5,7 +5,9 @@
  * it is never answered, and nothing was written. A request with two
  * Authorization headers is refused the same way. Sound requests (chunked,
  * Content-Length, two pipelined requests on one keep-alive connection) are
- * still answered. */
+ * still answered. A path or query that is not text once percent-decoded (a
+ * %00, which would cut it short, or bytes that are not UTF-8) is 400
+ * INVALID_PATH in the same envelope. */
 #include "api/harness.h"
 
 #include <arpa/inet.h>
@@ -108,7 +110,8 @@ static int responses(const char *out)
 }
 
 /* One answer, 400 with reason in the JSON envelope, then the connection
- * closed, and no store written. */
+ * closed (the request asks for that itself when its framing is sound), and
+ * no store written. */
 static void expect_refused(const char *req, const char *reason)
 {
     int closed = 0;
@@ -183,6 +186,28 @@ static void two_authorization_headers(void **state)
                    "DUPLICATE_HEADER");
 }
 
+static void paths_that_are_not_text(void **state)
+{
+    (void)state;
+    /* Decoded, %00 would make this /healthz (200) and /v1/stores (a write). */
+    expect_refused("GET /healthz%00x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "INVALID_PATH");
+    expect_refused("POST /v1/stores%00/x HTTP/1.1\r\nHost: x\r\n" AUTH "Content-Type: application/json\r\n"
+                   "Content-Length: 29\r\nConnection: close\r\n\r\n" STORE_BODY,
+                   "INVALID_PATH");
+    expect_refused("GET /v1/stores?pageToken=a%00b HTTP/1.1\r\nHost: x\r\n" AUTH "Connection: close\r\n\r\n",
+                   "INVALID_PATH");
+    /* Not UTF-8 once decoded: a lone 0xFF, a broken two-byte sequence. */
+    expect_refused("GET /v1/stores/%FF HTTP/1.1\r\nHost: x\r\n" AUTH "Connection: close\r\n\r\n", "INVALID_PATH");
+    expect_refused("GET /v1/stores?pageToken=%C3%28 HTTP/1.1\r\nHost: x\r\n" AUTH "Connection: close\r\n\r\n",
+                   "INVALID_PATH");
+    /* UTF-8 is fine: an unknown route is still the usual JSON 404. */
+    int closed = 0;
+    char *out = exchange("GET /v1/caf%C3%A9 HTTP/1.1\r\nHost: x\r\n" AUTH "Connection: close\r\n\r\n", &closed);
+    assert_int_equal(strncmp(out, "HTTP/1.1 404 ", 13), 0);
+    assert_non_null(strstr(out, "\"ROUTE_NOT_FOUND\""));
+    free(out);
+}
+
 /* The control: sound framing still works, kept alive and pipelined. */
 static void sound_requests_are_answered(void **state)
 {
@@ -211,6 +236,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(two_content_lengths, setup, teardown),
         cmocka_unit_test_setup_teardown(transfer_encodings_other_than_chunked, setup, teardown),
         cmocka_unit_test_setup_teardown(two_authorization_headers, setup, teardown),
+        cmocka_unit_test_setup_teardown(paths_that_are_not_text, setup, teardown),
         cmocka_unit_test_setup_teardown(sound_requests_are_answered, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
