@@ -12,7 +12,8 @@
 #define USAGE                                                                        \
     "usage: checkoutd [--listen HOST:PORT] [--db URL] [--workers N] [--lease-seconds N]\n" \
     "                 [--jobs-interval N] [--sqlite-synchronous full|normal]\n"         \
-    "                 [--authorization-ttl SECONDS]\n"                                  \
+    "                 [--authorization-ttl SECONDS] [--max-connections N]\n"           \
+    "                 [--max-connections-per-ip N]\n"                                  \
     "                 [--enable-fault-injection] [--version]\n"
 
 /* A usage error: one log record (stderr carries only JSON), exit status 2. */
@@ -43,6 +44,7 @@ int main(int argc, char **argv)
         {"jobs-interval", required_argument, 0, 'j'}, {"sqlite-synchronous", required_argument, 0, 'y'},
         {"enable-fault-injection", no_argument, 0, 'f'}, {"help", no_argument, 0, 'h'},
         {"authorization-ttl", required_argument, 0, 'a'}, {"version", no_argument, 0, 'V'},
+        {"max-connections", required_argument, 0, 'c'}, {"max-connections-per-ip", required_argument, 0, 'p'},
         {0, 0, 0, 0},
     };
     int c;
@@ -87,6 +89,16 @@ int main(int argc, char **argv)
         case 'a':
             if (parse_int(optarg, 1, 365 * 86400, &cfg.authorization_ttl)) {
                 return usage_error("--authorization-ttl takes 1..31536000 seconds");
+            }
+            break;
+        case 'c':
+            if (parse_int(optarg, 16, 1000000, &cfg.max_connections)) {
+                return usage_error("--max-connections takes 16..1000000");
+            }
+            break;
+        case 'p':
+            if (parse_int(optarg, 0, 1000000, &cfg.max_connections_per_ip)) {
+                return usage_error("--max-connections-per-ip takes 0..1000000 (0: no cap)");
             }
             break;
         case 'f': cfg.fault_injection = 1; break;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -540,9 +541,38 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
+/* The connection cap, within the process's open-file limit: the soft limit
+ * is raised to the hard one (1024 by default, which cut new clients off
+ * past about a thousand connections), and a cap that still does not fit
+ * is lowered, leaving room for database files, sockets and logs. */
+static unsigned connection_cap(const ck_ctx *cx)
+{
+    struct rlimit rl;
+    unsigned cap = (unsigned)cx->cfg.max_connections;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return cap;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    rlim_t room = (rlim_t)cx->cfg.workers * 2 + 128;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)cap + room) {
+        unsigned fit = rl.rlim_cur > room + 16 ? (unsigned)(rl.rlim_cur - room) : 16;
+        char want[24], got[24];
+        snprintf(want, sizeof(want), "%u", cap);
+        snprintf(got, sizeof(got), "%u", fit);
+        ck_log(CK_LOG_WARN, "--max-connections lowered to fit the open-file limit (ulimit -n)", "asked", want,
+               "cap", got, NULL);
+        cap = fit;
+    }
+    return cap;
+}
+
 int ck_http_start(ck_ctx *cx, const ck_route *const *tables, ck_error *err)
 {
     ck_router_use(tables);
+    unsigned cap = connection_cap(cx);
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
@@ -561,7 +591,12 @@ int ck_http_start(ck_ctx *cx, const ck_route *const *tables, ck_error *err)
         NULL, on_request, cx, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cx->cfg.workers, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, cx, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_CONNECTION_LIMIT, cap, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)cx->cfg.max_connections_per_ip,
+        /* Each connection's buffer for its request line, headers and reply
+         * headers (bodies are ours, up to 1 MiB): 32 KiB, so 2,000 idle
+         * keep-alive connections hold 64 MiB, not 512. */
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_END);
     if (!cx->mhd)
         return ck_fail(err, CK_EINTERNAL, "LISTEN_FAILED", "listen", "cannot listen on %s:%d",
