@@ -14,10 +14,16 @@
 #include "http/http.h"
 #include "store/txguard.h"
 
+/* The largest body past CK_MAX_BODY that is still read (and dropped)
+ * before the 413, so the client can finish sending and read the answer. */
+#define DRAIN_MAX (16 * 1024 * 1024)
+
 typedef struct conn_ctx {
     char *body;
     size_t len, cap;
     int too_large;
+    size_t drained; /* body bytes read and dropped after too_large */
+    int answered;   /* dispatched before the body's end (refused, or too large to drain) */
     int started;  /* the first call of on_request was made */
     int raw_nul;  /* the request line's URI holds %00 (decoding would cut the path or a value short) */
     const char *refused; /* why the request is refused with 400, or NULL */
@@ -351,6 +357,7 @@ static enum MHD_Result dispatch(ck_ctx *cx, struct MHD_Connection *conn, const c
     } else if (cc->too_large) {
         ck_fail(&err, CK_ETOOLARGE, "PAYLOAD_TOO_LARGE", NULL, "request bodies are limited to %d bytes", CK_MAX_BODY);
         reply_error(&req, &err);
+        req.close = cc->refused_close;
     } else if (!(rt = ck_route_match(method, url, &req, &mismatch))) {
         if (mismatch)
             ck_fail(&err, CK_EMETHOD, "METHOD_NOT_ALLOWED", NULL, "%s is not allowed on %s", method, url);
@@ -472,6 +479,14 @@ static const char *refuse_path(struct MHD_Connection *conn, const char *url, con
     return bad ? "the path and query must be UTF-8 once percent-decoded" : NULL;
 }
 
+/* Answers before the request's body is read (or read whole). */
+static enum MHD_Result answer_now(ck_ctx *cx, struct MHD_Connection *conn, const char *method, const char *url,
+                                  conn_ctx *cc)
+{
+    cc->answered = 1;
+    return dispatch(cx, conn, method, url, cc);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -487,25 +502,45 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         atomic_fetch_add(&cx->metrics.in_flight, 1);
         if ((cc->refused = refuse_framing(conn, version, &cc->refused_reason))) {
             cc->refused_close = 1;
-            return dispatch(cx, conn, method, url, cc);
+            return answer_now(cx, conn, method, url, cc);
         }
         if ((cc->refused = refuse_path(conn, url, cc, &cc->refused_reason)))
-            return dispatch(cx, conn, method, url, cc);
+            return answer_now(cx, conn, method, url, cc);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > CK_MAX_BODY) {
+        unsigned long long length = cl ? strtoull(cl, NULL, 10) : 0;
+        if (length > CK_MAX_BODY) {
             cc->too_large = 1;
-            return dispatch(cx, conn, method, url, cc);
+            /* A body up to DRAIN_MAX is read and dropped, then answered 413:
+             * answering at once and closing while the client still sends
+             * makes its TCP stack reset the connection, and the client
+             * may never read the 413. A larger one is answered at once
+             * and the connection closed. */
+            if (length <= DRAIN_MAX)
+                return MHD_YES;
+            cc->refused_close = 1;
+            return answer_now(cx, conn, method, url, cc);
         }
+        return MHD_YES;
+    }
+    if (cc->answered) { /* answered before its body: the rest is dropped */
+        *upload_size = 0;
         return MHD_YES;
     }
     if (*upload_size) {
         if (cc->too_large || cc->len + *upload_size > CK_MAX_BODY) {
-            /* A chunked body past the limit: keep nothing, drain, answer 413 at the end. */
+            /* A body past the limit: keep nothing, drain, answer 413 at the
+             * end; past DRAIN_MAX (a chunked body has no end we know of)
+             * answer now and close. */
             cc->too_large = 1;
+            cc->drained += cc->len + *upload_size;
             free(cc->body);
             cc->body = NULL;
             cc->len = cc->cap = 0;
             *upload_size = 0;
+            if (cc->drained > DRAIN_MAX) {
+                cc->refused_close = 1;
+                return answer_now(cx, conn, method, url, cc);
+            }
             return MHD_YES;
         }
         if (cc->len + *upload_size + 1 > cc->cap) {

@@ -208,6 +208,25 @@ static void paths_that_are_not_text(void **state)
     free(out);
 }
 
+/* A body declared far past the limit (over 16 MiB) is answered 413 at once,
+ * before any of it is sent, and the connection closed; one just past 1 MiB
+ * is read and dropped first, so its sender can read the 413 (body_limit in
+ * test_daemon). */
+static void huge_declared_body(void **state)
+{
+    (void)state;
+    int closed = 0;
+    char *out = exchange("POST /v1/stores HTTP/1.1\r\nHost: x\r\n" AUTH "Content-Type: application/json\r\n"
+                         "Content-Length: 104857600\r\n\r\n",
+                         &closed);
+    assert_true(closed);
+    assert_int_equal(responses(out), 1);
+    assert_int_equal(strncmp(out, "HTTP/1.1 413 ", 13), 0);
+    assert_non_null(strstr(out, "\"PAYLOAD_TOO_LARGE\""));
+    free(out);
+    assert_int_equal(ckt_db_int(&D, "SELECT count(*) FROM stores"), 0);
+}
+
 /* The control: sound framing still works, kept alive and pipelined. */
 static void sound_requests_are_answered(void **state)
 {
@@ -237,6 +256,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(transfer_encodings_other_than_chunked, setup, teardown),
         cmocka_unit_test_setup_teardown(two_authorization_headers, setup, teardown),
         cmocka_unit_test_setup_teardown(paths_that_are_not_text, setup, teardown),
+        cmocka_unit_test_setup_teardown(huge_declared_body, setup, teardown),
         cmocka_unit_test_setup_teardown(sound_requests_are_answered, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
