@@ -1,19 +1,24 @@
 /* main.c: checkoutd, the daemon. Parses the command line, opens the app,
  * prints the listening line, and stops cleanly on SIGTERM or SIGINT. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "checkout/app.h"
 #include "core/log.h"
+#include "core/util.h"
 
 #define USAGE                                                                        \
     "usage: checkoutd [--listen HOST:PORT] [--db URL] [--workers N] [--lease-seconds N]\n" \
     "                 [--jobs-interval N] [--sqlite-synchronous full|normal]\n"         \
     "                 [--authorization-ttl SECONDS] [--max-connections N]\n"           \
-    "                 [--max-connections-per-ip N]\n"                                  \
+    "                 [--max-connections-per-ip N] [--api-key-file PATH]\n"            \
     "                 [--enable-fault-injection] [--version]\n"
 
 /* A usage error: one log record (stderr carries only JSON), exit status 2. */
@@ -21,6 +26,56 @@ static int usage_error(const char *msg)
 {
     ck_log(CK_LOG_ERROR, msg, "usage", USAGE, NULL);
     return 2;
+}
+
+#define KEY_FILE_MAX 1024
+
+/* --api-key-file: the admin key, the file's whole content but one trailing
+ * newline. The file must be a regular file that neither group nor others
+ * may read or write (as ssh asks of a private key), and the key printable
+ * ASCII without spaces. 0 with key filled, or -1 with *why. */
+static int read_key_file(const char *path, char key[KEY_FILE_MAX + 1], const char **why)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        *why = strerror(errno);
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        *why = "not a regular file";
+        return -1;
+    }
+    if (st.st_mode & 077) {
+        close(fd);
+        *why = "group or others may read or write it (chmod 600)";
+        return -1;
+    }
+    size_t len = 0;
+    ssize_t n;
+    while (len <= KEY_FILE_MAX && (n = read(fd, key + len, KEY_FILE_MAX + 1 - len)) > 0)
+        len += (size_t)n;
+    close(fd);
+    if (len > KEY_FILE_MAX) {
+        *why = "longer than 1024 bytes";
+        return -1;
+    }
+    if (len > 0 && key[len - 1] == '\n')
+        len--;
+    if (len > 0 && key[len - 1] == '\r')
+        len--;
+    key[len] = '\0';
+    if (len == 0) {
+        *why = "empty";
+        return -1;
+    }
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)key[i] <= 0x20 || (unsigned char)key[i] >= 0x7f) {
+            *why = "the key holds a space, a control character or a byte outside ASCII";
+            return -1;
+        }
+    return 0;
 }
 
 static int parse_int(const char *s, int min, int max, int *out)
@@ -45,8 +100,10 @@ int main(int argc, char **argv)
         {"enable-fault-injection", no_argument, 0, 'f'}, {"help", no_argument, 0, 'h'},
         {"authorization-ttl", required_argument, 0, 'a'}, {"version", no_argument, 0, 'V'},
         {"max-connections", required_argument, 0, 'c'}, {"max-connections-per-ip", required_argument, 0, 'p'},
+        {"api-key-file", required_argument, 0, 'k'},
         {0, 0, 0, 0},
     };
+    const char *key_file = NULL;
     int c;
     opterr = 0; /* getopt's own messages are plain text: ours are records */
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -101,6 +158,7 @@ int main(int argc, char **argv)
                 return usage_error("--max-connections-per-ip takes 0..1000000 (0: no cap)");
             }
             break;
+        case 'k': key_file = optarg; break;
         case 'f': cfg.fault_injection = 1; break;
         case 'h': fputs(USAGE, stdout); return 0;
         case 'V': printf("checkoutd %s\n", ck_version()); return 0;
@@ -132,9 +190,31 @@ int main(int argc, char **argv)
         ck_log(CK_LOG_FATAL, "cannot start", "reason", err.reason, "error", err.message, NULL);
         return 1;
     }
-    const char *admin_key = getenv("CHECKOUTD_ADMIN_KEY");
-    if (admin_key && *admin_key && ck_app_ensure_admin_key(app, admin_key, &err) < 0) {
-        ck_log(CK_LOG_FATAL, "cannot set up CHECKOUTD_ADMIN_KEY", "reason", err.reason, "error", err.message, NULL);
+    /* The admin key: from --api-key-file or CHECKOUTD_ADMIN_KEY, never both
+     * (which one would win is a guess an operator should not have to make). */
+    static char file_key[KEY_FILE_MAX + 1];
+    const char *admin_key = getenv("CHECKOUTD_ADMIN_KEY"), *source = "CHECKOUTD_ADMIN_KEY", *why = NULL;
+    if (key_file && admin_key && *admin_key) {
+        ck_log(CK_LOG_FATAL, "cannot set up the admin key", "reason", "ADMIN_KEY_TWICE", "error",
+               "give the admin key in CHECKOUTD_ADMIN_KEY or in --api-key-file, not both", NULL);
+        ck_app_close(app);
+        return 1;
+    }
+    if (key_file) {
+        if (read_key_file(key_file, file_key, &why) < 0) {
+            ck_log(CK_LOG_FATAL, "cannot read --api-key-file", "reason", "ADMIN_KEY_FILE", "file", key_file, "error",
+                   why, NULL);
+            ck_app_close(app);
+            return 1;
+        }
+        admin_key = file_key;
+        source = "--api-key-file";
+    }
+    int key_rc = admin_key && *admin_key ? ck_app_ensure_admin_key(app, admin_key, &err) : 0;
+    ck_secure_zero(file_key, sizeof(file_key));
+    if (key_rc < 0) {
+        ck_log(CK_LOG_FATAL, "cannot set up the admin key", "source", source, "reason", err.reason, "error",
+               err.message, NULL);
         ck_app_close(app);
         return 1;
     }

@@ -110,8 +110,7 @@ int ck_user_ensure_admin_key(ck_db *db, const char *key, ck_error *err)
 {
     char hash[65], id[CK_ID_MAX];
     if (strlen(key) < 16)
-        return ck_fail(err, CK_EINVALID, "WEAK_ADMIN_KEY", "CHECKOUTD_ADMIN_KEY",
-                       "CHECKOUTD_ADMIN_KEY must be at least 16 characters");
+        return ck_fail(err, CK_EINVALID, "WEAK_ADMIN_KEY", NULL, "the admin key must be at least 16 characters");
     ck_sha256_hex(hash, key, strlen(key));
     int rc = ck_db_begin(db, 1, err);
     if (rc < 0)

@@ -163,7 +163,15 @@ static void spawn(ckt_daemon *d, const char *faults, const char *const *extra)
             dup2(logfd, 2);
         close(pipefd[0]);
         close(pipefd[1]);
-        setenv("CHECKOUTD_ADMIN_KEY", CKT_ADMIN_KEY, 1);
+        /* A daemon given its admin key in a file gets none from the
+         * environment (both at once is refused). */
+        int key_file = 0;
+        for (int i = 0; extra && extra[i]; i++)
+            key_file |= strcmp(extra[i], "--api-key-file") == 0;
+        if (key_file)
+            unsetenv("CHECKOUTD_ADMIN_KEY");
+        else
+            setenv("CHECKOUTD_ADMIN_KEY", CKT_ADMIN_KEY, 1);
         if (faults)
             setenv("CHECKOUTD_FAULTS", faults, 1);
         else

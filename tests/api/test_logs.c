@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -196,6 +197,83 @@ static void gateway_text_and_unknown_cart(void **state)
     ckt_finish(d);
 }
 
+/* Writes text to path with mode. */
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+/* --api-key-file: the admin key from a file only its owner may read, its
+ * trailing newline dropped; refused (exit 1, one fatal record naming the
+ * reason, the key never in it) when the file is readable by others, empty,
+ * holds a space, is missing, or when CHECKOUTD_ADMIN_KEY is set too. */
+static void admin_key_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ck_keyfile_XXXXXX", key_path[128], log_path[128], args[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(key_path, sizeof(key_path), "%s/admin.key", dir);
+    snprintf(log_path, sizeof(log_path), "%s/err.log", dir);
+    static const char key[] = "file-admin-key-0123456789abcdef";
+
+    struct {
+        const char *text;
+        mode_t mode;
+        int env, missing;
+        const char *reason;
+    } refused[] = {
+        {"file-admin-key-0123456789abcdef\n", 0644, 0, 0, "ADMIN_KEY_FILE"},
+        {"file-admin-key-0123456789abcdef\n", 0640, 0, 0, "ADMIN_KEY_FILE"},
+        {"\n", 0600, 0, 0, "ADMIN_KEY_FILE"},
+        {"file-admin key-0123456789abcdef\n", 0600, 0, 0, "ADMIN_KEY_FILE"},
+        {"short\n", 0600, 0, 0, "WEAK_ADMIN_KEY"},
+        {"", 0600, 0, 1, "ADMIN_KEY_FILE"},
+        {"file-admin-key-0123456789abcdef\n", 0600, 1, 0, "ADMIN_KEY_TWICE"},
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        unlink(key_path);
+        if (!refused[i].missing)
+            write_file(key_path, refused[i].text, refused[i].mode);
+        snprintf(args, sizeof(args), "--listen 127.0.0.1:0 --db sqlite:%s/x.db --api-key-file %s", dir, key_path);
+        if (refused[i].env)
+            setenv("CHECKOUTD_ADMIN_KEY", CKT_ADMIN_KEY, 1);
+        else
+            unsetenv("CHECKOUTD_ADMIN_KEY");
+        int status = run_checkoutd(args, log_path);
+        unsetenv("CHECKOUTD_ADMIN_KEY");
+        if (status != 1)
+            fail_msg("case %zu: exit %d", i, status);
+        json_t *recs = records(log_path);
+        assert_int_equal(count_where(recs, "reason", refused[i].reason), 1);
+        assert_int_equal(count_where(recs, "level", "fatal"), 1);
+        char *all = json_dumps(recs, 0);
+        assert_null(strstr(all, "0123456789abcdef"));
+        free(all);
+        json_decref(recs);
+    }
+
+    /* Owner-only, with a trailing newline: the key works; the environment's does not exist. */
+    char text[128];
+    snprintf(text, sizeof(text), "%s\r\n", key);
+    write_file(key_path, text, 0400);
+    const char *const extra[] = {"--api-key-file", key_path, NULL};
+    ckt_daemon *d = &D;
+    ckt_start(d, NULL, extra);
+    ckt_resp r = ckt_http(d, "GET", "/v1/stores", key, NULL, NULL);
+    ckt_expect_status(&r, 200);
+    ckt_free(&r);
+    r = ckt_http(d, "GET", "/v1/stores", CKT_ADMIN_KEY, NULL, NULL);
+    ckt_expect_status(&r, 401);
+    ckt_free(&r);
+    ckt_finish(d);
+    unlink(key_path);
+    unlink(log_path);
+}
+
 static void delivery_attempts_at_info(void **state)
 {
     (void)state;
@@ -250,6 +328,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(usage_and_startup_errors),
         cmocka_unit_test_teardown(gateway_text_and_unknown_cart, teardown),
+        cmocka_unit_test_teardown(admin_key_file, teardown),
         cmocka_unit_test_teardown(delivery_attempts_at_info, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
