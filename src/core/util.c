@@ -140,6 +140,23 @@ void ck_hmac_sha256_hex(char out[65], const void *key, size_t keylen, const void
     to_hex(out, d, dl);
 }
 
+int ck_sign_timestamped(char out[CK_SIG_T_MAX], const char *secret, int64_t unix_s, const char *body, size_t len)
+{
+    char t[24], mac[65];
+    int tl = snprintf(t, sizeof(t), "%lld", (long long)unix_s);
+    char *signed_text = malloc((size_t)tl + 1 + len);
+    out[0] = '\0';
+    if (!signed_text)
+        return -1;
+    memcpy(signed_text, t, (size_t)tl);
+    signed_text[tl] = '.';
+    memcpy(signed_text + tl + 1, body, len);
+    ck_hmac_sha256_hex(mac, secret, strlen(secret), signed_text, (size_t)tl + 1 + len);
+    free(signed_text);
+    snprintf(out, CK_SIG_T_MAX, "t=%s,v1=%s", t, mac);
+    return 0;
+}
+
 int ck_api_key_new(char out[64])
 {
     static const char b64[] =

@@ -39,6 +39,13 @@ void ck_sha256_hex(char out[65], const void *data, size_t len);
 /* Lower-case hex HMAC-SHA256 of data with key; out holds 65 bytes. */
 void ck_hmac_sha256_hex(char out[65], const void *key, size_t keylen, const void *data, size_t len);
 
+/* The value of a Checkoutd-Signature header, as Stripe signs: "t=<unix
+ * seconds>,v1=<lowercase hex HMAC-SHA256 of "<t>.<body>" keyed with
+ * secret>", so a receiver can refuse a captured request replayed later.
+ * Returns 0, or -1 when out of memory (out is ""). */
+#define CK_SIG_T_MAX 96
+int ck_sign_timestamped(char out[CK_SIG_T_MAX], const char *secret, int64_t unix_s, const char *body, size_t len);
+
 /* A new API key: "ck_" + 43 base64url characters of 32 random bytes. */
 int ck_api_key_new(char out[64]);
 

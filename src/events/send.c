@@ -41,16 +41,24 @@ int ck_send_webhook(const char *url, const char *secret, const char *event_type,
     CURL *c = easy(abort_flag, errbuf, errlen);
     if (!c)
         return -1;
-    char sig[65], h_event[128], h_delivery[128], h_sig[128];
+    char sig[65], h_event[128], h_delivery[128], h_sig[128], tsig[CK_SIG_T_MAX], h_tsig[CK_SIG_T_MAX + 32];
     const char *key = secret ? secret : "";
     ck_hmac_sha256_hex(sig, key, strlen(key), body, strlen(body));
+    /* Signed at each attempt: a receiver refuses a t outside its window. */
+    if (ck_sign_timestamped(tsig, key, ck_now_ms() / 1000, body, strlen(body)) < 0) {
+        curl_easy_cleanup(c);
+        snprintf(errbuf, errlen, "out of memory");
+        return -1;
+    }
+    snprintf(h_tsig, sizeof(h_tsig), "Checkoutd-Signature: %s", tsig);
     snprintf(h_event, sizeof(h_event), "X-Checkoutd-Event: %s", event_type);
     snprintf(h_delivery, sizeof(h_delivery), "X-Checkoutd-Delivery: %s", delivery_id);
     snprintf(h_sig, sizeof(h_sig), "X-Checkoutd-Signature: sha256=%s", sig);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     h = curl_slist_append(h, h_event);
     h = curl_slist_append(h, h_delivery);
-    h = curl_slist_append(h, h_sig);
+    h = curl_slist_append(h, h_sig); /* the old, untimed header: kept for one release */
+    h = curl_slist_append(h, h_tsig);
     h = curl_slist_append(h, "Expect:");
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");

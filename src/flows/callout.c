@@ -125,6 +125,7 @@ void ck_callout_post(const char *url, long timeout_ms, const char *secret, const
     struct curl_slist *h = NULL, *more;
     ck_curl_body a = {.max = CK_CALLOUT_ANSWER_MAX};
     char sig[65], h_sig[128], h_key[sizeof("Idempotency-Key: ") + KEY_MAX], why[CK_CALLOUT_MESSAGE_MAX];
+    char tsig[CK_SIG_T_MAX], h_tsig[CK_SIG_T_MAX + 32];
     const char *key = secret ? secret : "";
     memset(out, 0, sizeof(*out));
     if (!body)
@@ -148,9 +149,14 @@ void ck_callout_post(const char *url, long timeout_ms, const char *secret, const
         goto done;
     }
     ck_hmac_sha256_hex(sig, key, strlen(key), body, strlen(body));
-    snprintf(h_sig, sizeof(h_sig), "X-Checkoutd-Signature: sha256=%s", sig);
+    snprintf(h_sig, sizeof(h_sig), "X-Checkoutd-Signature: sha256=%s", sig); /* untimed: kept for one release */
+    if (ck_sign_timestamped(tsig, key, ck_now_ms() / 1000, body, strlen(body)) < 0) {
+        settle(out, CK_CALLOUT_UNAVAILABLE, "out of memory");
+        goto done;
+    }
+    snprintf(h_tsig, sizeof(h_tsig), "Checkoutd-Signature: %s", tsig);
     snprintf(h_key, sizeof(h_key), "Idempotency-Key: %s", idempotency_key); /* fits: key_valid bounds it */
-    const char *lines[] = {"Content-Type: application/json", h_sig, h_key, "Expect:"};
+    const char *lines[] = {"Content-Type: application/json", h_sig, h_tsig, h_key, "Expect:"};
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
         if (!(more = curl_slist_append(h, lines[i]))) {
             settle(out, CK_CALLOUT_UNAVAILABLE, "out of memory");

@@ -11,7 +11,7 @@
 
 typedef struct fwh_req {
     char *body;
-    char *event, *delivery, *signature, *content_type;
+    char *event, *delivery, *signature, *signature_t, *content_type;
     int status;
 } fwh_req;
 
@@ -62,13 +62,15 @@ static long record(fake_webhook *w, const fhttp_req *q, int *status)
     r->event = dup_or_empty(fhttp_header(q, "X-Checkoutd-Event"));
     r->delivery = dup_or_empty(fhttp_header(q, "X-Checkoutd-Delivery"));
     r->signature = dup_or_empty(fhttp_header(q, "X-Checkoutd-Signature"));
+    r->signature_t = dup_or_empty(fhttp_header(q, "Checkoutd-Signature"));
     r->content_type = dup_or_empty(fhttp_header(q, "Content-Type"));
     r->status = *status;
-    if (!r->body || !r->event || !r->delivery || !r->signature || !r->content_type) {
+    if (!r->body || !r->event || !r->delivery || !r->signature || !r->signature_t || !r->content_type) {
         free(r->body);
         free(r->event);
         free(r->delivery);
         free(r->signature);
+        free(r->signature_t);
         free(r->content_type);
         return -1;
     }
@@ -125,6 +127,7 @@ void fwh_stop(fake_webhook *w)
         free(w->reqs[i].event);
         free(w->reqs[i].delivery);
         free(w->reqs[i].signature);
+        free(w->reqs[i].signature_t);
         free(w->reqs[i].content_type);
     }
     free(w->reqs);
@@ -203,6 +206,7 @@ FIELD_ACCESSOR(fwh_body, body)
 FIELD_ACCESSOR(fwh_event, event)
 FIELD_ACCESSOR(fwh_delivery, delivery)
 FIELD_ACCESSOR(fwh_signature, signature)
+FIELD_ACCESSOR(fwh_signature_t, signature_t)
 FIELD_ACCESSOR(fwh_content_type, content_type)
 
 int fwh_status(fake_webhook *w, int i)

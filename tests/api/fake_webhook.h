@@ -49,6 +49,7 @@ int fwh_body(fake_webhook *w, int i, char *out, size_t n);
 int fwh_event(fake_webhook *w, int i, char *out, size_t n);
 int fwh_delivery(fake_webhook *w, int i, char *out, size_t n);
 int fwh_signature(fake_webhook *w, int i, char *out, size_t n);
+int fwh_signature_t(fake_webhook *w, int i, char *out, size_t n); /* Checkoutd-Signature: t=...,v1=... */
 int fwh_content_type(fake_webhook *w, int i, char *out, size_t n);
 /* The HTTP status request i was (or will be) answered with; 0 when unknown. */
 int fwh_status(fake_webhook *w, int i);

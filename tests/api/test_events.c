@@ -240,6 +240,37 @@ static void expect_signature(const char *secret, const char *body, const char *h
     assert_string_equal(header, want);
 }
 
+/* Checkoutd-Signature must be "t=<unix seconds>,v1=" + the lowercase hex
+ * HMAC-SHA256 of "<t>.<body>" with the secret (computed here with
+ * OpenSSL), with t within 5 minutes of now: what a receiver checks to
+ * refuse a captured request replayed later. A body signed at another t, or
+ * the untimed signature, does not match. Returns t. */
+static long expect_timed_signature(const char *secret, const char *body, const char *header)
+{
+    long t = 0;
+    int off = 0;
+    if (sscanf(header, "t=%ld,v1=%n", &t, &off) != 1 || off == 0)
+        fail_msg("Checkoutd-Signature is '%s'", header);
+    long now = (long)time(NULL);
+    assert_true(t > now - 300 && t <= now + 5);
+    size_t blen = strlen(body);
+    char *signed_text = malloc(blen + 32);
+    assert_non_null(signed_text);
+    int tl = snprintf(signed_text, 32, "%ld.", t);
+    memcpy(signed_text + tl, body, blen);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    assert_non_null(HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)signed_text,
+                         (size_t)tl + blen, mac, &len));
+    free(signed_text);
+    char want[65];
+    for (unsigned i = 0; i < len; i++)
+        snprintf(want + 2 * i, 3, "%02x", mac[i]);
+    assert_int_equal(strlen(header + off), 64);
+    assert_string_equal(header + off, want);
+    return t;
+}
+
 /* The event body of a webhook request: {"id":"evt_...","type","createdAt","data":{"order":{...}}}
  * for this order. Returns the parsed body (owned). */
 static json_t *expect_event_body(const char *body, const char *type, const char *order)
@@ -379,6 +410,8 @@ static void test_delivery_after_failures(void **state)
         assert_true(strncmp(hdr, "application/json", 16) == 0);
         fwh_signature(f->wh[0], i, hdr, sizeof(hdr));
         expect_signature(secret, body, hdr);
+        fwh_signature_t(f->wh[0], i, hdr, sizeof(hdr));
+        expect_timed_signature(secret, body, hdr);
     }
     json_t *ev = expect_event_body(body0, "OrderCreated", order);
     assert_string_equal(ckt_str(ev, "data.order.orderNumber"), ckt_str(o, "orderNumber"));
@@ -875,6 +908,8 @@ static void test_net_terms_released_on_approval(void **state)
     fwh_body(f->wh[0], idx, body, sizeof(body));
     fwh_signature(f->wh[0], idx, hdr, sizeof(hdr));
     expect_signature(secret, body, hdr);
+    fwh_signature_t(f->wh[0], idx, hdr, sizeof(hdr));
+    expect_timed_signature(secret, body, hdr);
     json_t *ev = expect_event_body(body, "OrderReleased", order);
     assert_string_equal(ckt_str(ev, "data.order.status"), "Activated");
     json_decref(ev);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PAY_PO(po) "{\"method\":\"purchase_order\",\"poNumber\":\"" po "\"}"
@@ -37,7 +38,7 @@ enum { ANS_OK, ANS_REJECT, ANS_503, ANS_TEXT, ANS_NO_OK };
 #define PEER_MAX 32
 
 typedef struct peer_call {
-    char path[128], sig[160], key[300];
+    char path[128], sig[160], tsig[160], key[300];
     char *body;
 } peer_call;
 
@@ -65,6 +66,7 @@ static void peer_handle(void *ud, const fhttp_req *q, fhttp_resp *a)
         peer_call *c = &p->calls[i];
         snprintf(c->path, sizeof(c->path), "%s", q->path);
         copy_header(q, "X-Checkoutd-Signature", c->sig, sizeof(c->sig));
+        copy_header(q, "Checkoutd-Signature", c->tsig, sizeof(c->tsig));
         copy_header(q, "Idempotency-Key", c->key, sizeof(c->key));
         c->body = q->body ? strdup(q->body) : NULL;
     }
@@ -523,6 +525,19 @@ static void http_signed_and_keyed(void **state)
     for (unsigned int i = 0; i < maclen; i++)
         snprintf(want + 7 + 2 * i, sizeof(want) - 7 - 2 * i, "%02x", mac[i]);
     assert_string_equal(c->sig, want);
+    /* The timed one: t=<unix>,v1=HMAC("<t>.<body>"), t within 5 minutes. */
+    long t = 0;
+    int off = 0;
+    assert_int_equal(sscanf(c->tsig, "t=%ld,v1=%n", &t, &off), 1);
+    assert_true(off > 0 && t > (long)time(NULL) - 300 && t <= (long)time(NULL) + 5);
+    char *signed_text = NULL;
+    assert_true(asprintf(&signed_text, "%ld.%s", t, c->body) > 0);
+    assert_non_null(HMAC(EVP_sha256(), SECRET, (int)strlen(SECRET), (const unsigned char *)signed_text,
+                         strlen(signed_text), mac, &maclen));
+    free(signed_text);
+    for (unsigned int i = 0; i < maclen; i++)
+        snprintf(want + 2 * i, sizeof(want) - 2 * i, "%02x", mac[i]);
+    assert_string_equal(c->tsig + off, want);
     expect_key(c, sid, "credit", v);
 
     json_t *b = json_loads(c->body, 0, NULL);
