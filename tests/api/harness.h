@@ -77,6 +77,14 @@ ckt_resp ckt_http_try(ckt_daemon *d, const char *method, const char *path, const
 ckt_resp ckt_httpf(ckt_daemon *d, const char *method, const char *path, const char *key,
                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void ckt_free(ckt_resp *r);
+/* Registers s (8 bytes or more) as a secret no daemon log may hold (checked
+ * by ckt_finish and ckt_cleanup). Keys sent and secret-named JSON fields of
+ * requests and replies are registered by ckt_http itself. */
+void ckt_secret(const char *s);
+void ckt_secret_forget(const char *s);
+/* The lines of d's log that hold a registered secret (each printed to
+ * stderr by line number, the secret cut to 4 bytes). */
+int ckt_log_secrets(ckt_daemon *d);
 /* A response header value (case-insensitive name), copied into out; 1 if found. */
 int ckt_header(const ckt_resp *r, const char *name, char *out, size_t n);
 

@@ -197,6 +197,27 @@ static void gateway_text_and_unknown_cart(void **state)
     ckt_finish(d);
 }
 
+/* The harness's secret grep finds what it is told to look for: a request
+ * id the log does hold, registered as if it were a secret, is found; so a
+ * clean grep at every ckt_finish means something. */
+static void secret_grep_finds(void **state)
+{
+    (void)state;
+    ckt_daemon *d = &D;
+    ckt_start(d, NULL, NULL);
+    ckt_resp r = ckt_http(d, "GET", "/v1/stores", CKT_ADMIN_KEY, NULL, NULL);
+    char rid[128];
+    assert_true(ckt_header(&r, "X-Request-Id", rid, sizeof(rid)));
+    ckt_free(&r);
+    assert_int_equal(ckt_stop(d), 0);
+    assert_int_equal(ckt_log_secrets(d), 0);
+    ckt_secret(rid);
+    assert_int_equal(ckt_log_secrets(d), 1);
+    ckt_secret_forget(rid);
+    assert_int_equal(ckt_log_secrets(d), 0);
+    ckt_finish(d);
+}
+
 /* Writes text to path with mode. */
 static void write_file(const char *path, const char *text, mode_t mode)
 {
@@ -329,6 +350,7 @@ int main(void)
         cmocka_unit_test(usage_and_startup_errors),
         cmocka_unit_test_teardown(gateway_text_and_unknown_cart, teardown),
         cmocka_unit_test_teardown(admin_key_file, teardown),
+        cmocka_unit_test_teardown(secret_grep_finds, teardown),
         cmocka_unit_test_teardown(delivery_attempts_at_info, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
