@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc)
 LISTEN     ?= 127.0.0.1:8080
 DB         ?= sqlite:./checkout.db
 
-.PHONY: all deps deps-test run test test-release test-asan bench screenshots clean
+.PHONY: all deps deps-test run test test-release test-asan bench fuzz screenshots clean
 
 # `make run` builds only what it runs: no tests (they need cmocka), no benchmark.
 all: deps
@@ -44,6 +44,14 @@ bench: deps-test
 	@build-bench/bench_lua 50000 2
 	@bench/run.sh build-bench
 
+# libFuzzer over every target in fuzz/ (clang, ASan+UBSan, libcheckout
+# instrumented), FUZZ_SECONDS each (default 60), from its corpus; fails on a
+# crash, a leak or a timeout, and prints each target's runs (scripts/fuzz.sh).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/install-deps.sh fuzz
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh build-fuzz
+
 # The dashboard's pictures in docs/img/ (dashboard.png, dashboard-narrow.png),
 # taken by its browser test (tests/dashboard) against real data, not drawn.
 screenshots: deps-test
@@ -52,4 +60,4 @@ screenshots: deps-test
 	@bash tests/dashboard/run.sh $(BUILD)/checkoutd --screenshots
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-bench
+	rm -rf $(BUILD) $(ASAN_BUILD) build-bench build-fuzz

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages checkoutd needs to build, run and test.
-# Idempotent and quiet when everything is present. Usage: install-deps.sh [run|test]
+# Idempotent and quiet when everything is present. Usage: install-deps.sh [run|test|fuzz]
 set -euo pipefail
 mode=${1:-test}
 
@@ -24,11 +24,13 @@ pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
 #   nodejs npm     npm ci installs tests/jsforce (jsforce, and the Node 22 it runs on); only when no npm is on PATH (NodeSource's nodejs bundles npm and conflicts with Debian's)
 #   chromium       the browser tests/dashboard drives headless with playwright-core (which downloads no browser of its own)
 # The sanitizers' runtimes (libasan, libubsan) come with build-essential's gcc.
-if [ "$mode" = test ]; then
+# fuzz (`make fuzz`): also clang and its libFuzzer runtime (libclang-rt-14-dev).
+if [ "$mode" = test ] || [ "$mode" = fuzz ]; then
   pkgs+=(libcmocka-dev postgresql util-linux sqlite3 strace prometheus systemd chromium)
   command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
+  [ "$mode" = fuzz ] && pkgs+=(clang libclang-rt-14-dev)
 elif [ "$mode" != run ]; then
-  echo "usage: $0 [run|test]" >&2
+  echo "usage: $0 [run|test|fuzz]" >&2
   exit 2
 fi
 

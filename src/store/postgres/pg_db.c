@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "store/db_internal.h"
+#include "store/postgres/pg_sql.h"
 
 #define MAX_PARAMS 32
 
@@ -149,35 +150,6 @@ static void pg_rollback(ck_db *db)
     pg_exec_script(db, "ROLLBACK", NULL);
 }
 
-/* "... ? ... '?' ..." -> "... $1 ... '?' ...": placeholders outside quotes. */
-static char *translate(const char *sql, int *nparams)
-{
-    size_t n = strlen(sql);
-    char *out = malloc(n * 4 + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    int k = 0;
-    char quote = 0;
-    for (const char *p = sql; *p; p++) {
-        if (quote) {
-            if (*p == quote)
-                quote = 0;
-            out[o++] = *p;
-        } else if (*p == '\'' || *p == '"') {
-            quote = *p;
-            out[o++] = *p;
-        } else if (*p == '?') {
-            o += (size_t)sprintf(out + o, "$%d", ++k);
-        } else {
-            out[o++] = *p;
-        }
-    }
-    out[o] = '\0';
-    *nparams = k;
-    return out;
-}
-
 static int pg_prepare(ck_db *db, const char *sql, ck_stmt **out, ck_error *err)
 {
     pg_db *d = (pg_db *)db;
@@ -189,7 +161,7 @@ static int pg_prepare(ck_db *db, const char *sql, ck_stmt **out, ck_error *err)
         return 0;
     }
     int nparams = 0;
-    char *text = translate(sql, &nparams);
+    char *text = ck_pg_translate(sql, &nparams);
     pg_stmt *s = calloc(1, sizeof(*s));
     if (!text || !s || nparams > MAX_PARAMS) {
         free(text);
