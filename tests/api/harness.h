@@ -77,6 +77,9 @@ ckt_resp ckt_http_try(ckt_daemon *d, const char *method, const char *path, const
 ckt_resp ckt_httpf(ckt_daemon *d, const char *method, const char *path, const char *key,
                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void ckt_free(ckt_resp *r);
+/* A raw TCP connection to d (for what an HTTP library will not send), with
+ * a 10 s receive timeout, so a daemon that never answers fails the test. */
+int ckt_dial(ckt_daemon *d);
 /* Registers s (8 bytes or more) as a secret no daemon log may hold (checked
  * by ckt_finish and ckt_cleanup). Keys sent and secret-named JSON fields of
  * requests and replies are registered by ckt_http itself. */

@@ -49,13 +49,7 @@ static int teardown(void **state)
  * to close it). Returns what came back (the caller frees). */
 static char *exchange(const char *req, int *closed)
 {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(s >= 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)D.port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    struct timeval tv = {.tv_sec = 10};
-    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    int s = ckt_dial(&D);
     size_t len = strlen(req), sent = 0;
     while (sent < len) {
         ssize_t n = send(s, req + sent, len - sent, MSG_NOSIGNAL);
