@@ -584,6 +584,9 @@ static unsigned connection_cap(const ck_ctx *cx)
 {
     struct rlimit rl;
     unsigned cap = (unsigned)cx->cfg.max_connections;
+    /* libmicrohttpd gives each worker cap / workers: at least one each. */
+    if (cap < (unsigned)cx->cfg.workers)
+        cap = (unsigned)cx->cfg.workers;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
         return cap;
     if (rl.rlim_cur < rl.rlim_max) {
@@ -623,7 +626,8 @@ int ck_http_start(ck_ctx *cx, const ck_route *const *tables, ck_error *err)
          * test run in five at SIGTERM. With poll, quiescing only flags the
          * workers through their ITC. */
         MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)cx->cfg.port, NULL,
-        NULL, on_request, cx, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        NULL, on_request, cx, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, /* first: it logs the others */
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cx->cfg.workers, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, cx, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
         MHD_OPTION_CONNECTION_LIMIT, cap, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
@@ -631,8 +635,7 @@ int ck_http_start(ck_ctx *cx, const ck_route *const *tables, ck_error *err)
         /* Each connection's buffer for its request line, headers and reply
          * headers (bodies are ours, up to 1 MiB): 32 KiB, so 2,000 idle
          * keep-alive connections hold 64 MiB, not 512. */
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_END);
     if (!cx->mhd)
         return ck_fail(err, CK_EINTERNAL, "LISTEN_FAILED", "listen", "cannot listen on %s:%d",
                        cx->listen_host, cx->cfg.port);
