@@ -167,8 +167,10 @@ int ck_dispatch_one(ck_ctx *cx, ck_db *db, ck_error *err)
         sent = ck_send_webhook(a.url ? a.url : "", a.secret, a.event_type, a.id, a.payload ? a.payload : "{}",
                                &cx->stopping, error, sizeof(error));
     }
-    if (sent != 0 && atomic_load(&cx->stopping)) {
-        /* Cut short by shutdown: not the receiver's fault, no attempt counted. */
+    if (sent == CK_SEND_ABORTED) {
+        /* Cut short by shutdown: not the receiver's fault, no attempt
+         * counted. (An answer that came before the stop, a 503 say, is an
+         * attempt like any other: counting it as cut short lost it.) */
         ck_deliveries_unclaim(db, a.id, owner);
         ck_delivery_attempt_free(&a);
         return 1;

@@ -73,7 +73,7 @@ int ck_send_webhook(const char *url, const char *secret, const char *event_type,
     curl_easy_cleanup(c);
     if (rc != CURLE_OK) {
         snprintf(errbuf, errlen, "%s", curl_easy_strerror(rc));
-        return -1;
+        return rc == CURLE_ABORTED_BY_CALLBACK ? CK_SEND_ABORTED : -1;
     }
     if (status < 200 || status > 299) {
         snprintf(errbuf, errlen, "HTTP %ld", status);
@@ -120,7 +120,7 @@ int ck_send_email(const char *smtp_url, const char *from, const char *to, const 
     curl_easy_cleanup(c);
     if (rc != CURLE_OK) {
         snprintf(errbuf, errlen, "%s", curl_easy_strerror(rc));
-        return -1;
+        return rc == CURLE_ABORTED_BY_CALLBACK ? CK_SEND_ABORTED : -1;
     }
     return 0;
 }
