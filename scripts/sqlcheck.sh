@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -gt 0 ]; then files=("$@"); else mapfile -t files < <(find src -name '*.[ch]' ! -path 'src/store/*' | sort); fi
-sql='"[^"]*\b(SELECT|INSERT INTO|UPDATE [a-z_]+ SET|DELETE FROM|BEGIN|COMMIT|ROLLBACK|CREATE TABLE|ALTER TABLE)\b'
+# BEGIN counts unless it is a PEM boundary ("-----BEGIN CERTIFICATE-----").
+sql='"[^"]*\b(SELECT|INSERT INTO|UPDATE [a-z_]+ SET|DELETE FROM|COMMIT|ROLLBACK|CREATE TABLE|ALTER TABLE)\b|"([^"]*[^"-])?\bBEGIN\b'
 calls='\bck_(db_(v?query|exec|one|changed|exists|next|done|begin|commit|rollback)|col_(int|text|text_or_null|null|copy))\('
 hits=$(grep -nE "$sql|$calls" "${files[@]}" /dev/null || true)
 if [ -n "$hits" ]; then

@@ -20,6 +20,17 @@ typedef struct ck_app_config {
     int fault_injection;       /* honour CHECKOUTD_FAULTS */
     int sqlite_synchronous_full;
     int authorization_ttl;     /* seconds a card authorization lives (default 7 days) */
+    /* HTTPS: the certificate chain and the private key, PEM text (both or
+     * neither; NULL: plain HTTP). Read by the caller (--tls-cert, --tls-key). */
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
+    /* A connection's deadlines, seconds: idle between requests (and while a
+     * request line is still arriving), from the request line to the end of
+     * the headers, and from there to the end of the body. */
+    int idle_timeout;   /* default 30 */
+    int header_timeout; /* default 10 */
+    int body_timeout;   /* default 30 */
+    int outbound_workers; /* threads that run the routes that may call out (gateway, http steps); default 16 */
 } ck_app_config;
 
 void ck_app_config_defaults(ck_app_config *cfg);

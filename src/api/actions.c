@@ -328,9 +328,9 @@ static int invoke_ref(ck_req *req, ck_error *err) { return invoke(req, 1, err); 
 const ck_route ck_routes_actions[] = {
     {"GET", "/v1/actions/standard", list_v1, 0, 0},
     {"GET", "/v1/actions/standard/{name}", describe_v1, 0, 0},
-    {"POST", "/v1/actions/standard/{name}", invoke_v1, CK_ROUTE_BODY, 0},
+    {"POST", "/v1/actions/standard/{name}", invoke_v1, CK_ROUTE_BODY | CK_ROUTE_OUTBOUND, 0},
     {"GET", "/services/data/{version}/actions/standard", list_ref, 0, 0},
     {"GET", "/services/data/{version}/actions/standard/{name}", describe_ref, 0, 0},
-    {"POST", "/services/data/{version}/actions/standard/{name}", invoke_ref, CK_ROUTE_BODY, 0},
+    {"POST", "/services/data/{version}/actions/standard/{name}", invoke_ref, CK_ROUTE_BODY | CK_ROUTE_OUTBOUND, 0},
     {0},
 };

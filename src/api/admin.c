@@ -167,13 +167,13 @@ static int replay_dead_letter(ck_req *req, ck_error *err)
 }
 
 const ck_route ck_routes_admin[] = {
-    {"POST", "/v1/admin/jobs/sla-monitor", run_sla_monitor, 0, CK_PERM_ADMIN},
+    {"POST", "/v1/admin/jobs/sla-monitor", run_sla_monitor, CK_ROUTE_OUTBOUND, CK_PERM_ADMIN},
     {"GET", "/v1/admin/sessions", list_sessions, 0, CK_PERM_ADMIN},
     {"GET", "/v1/admin/dead-letters", list_dead_letters, 0, CK_PERM_ADMIN},
     {"GET", "/v1/admin/deliveries", list_deliveries, 0, CK_PERM_ADMIN},
     {"GET", "/v1/admin/overview", overview, 0, CK_PERM_ADMIN},
-    {"POST", "/v1/admin/dead-letters/{deliveryId}/replay", replay_dead_letter, 0, CK_PERM_ADMIN},
+    {"POST", "/v1/admin/dead-letters/{deliveryId}/replay", replay_dead_letter, CK_ROUTE_OUTBOUND, CK_PERM_ADMIN},
     {"GET", "/v1/admin/alerts", list_alerts, 0, CK_PERM_ADMIN},
-    {"POST", "/v1/admin/jobs/sweeper", run_sweeper, 0, CK_PERM_ADMIN},
+    {"POST", "/v1/admin/jobs/sweeper", run_sweeper, CK_ROUTE_OUTBOUND, CK_PERM_ADMIN},
     {0},
 };

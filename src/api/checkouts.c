@@ -180,12 +180,12 @@ static int place_order(ck_req *req, ck_error *err)
 
 const ck_route ck_routes_checkouts[] = {
     /* No route permission: a caller without one gets the table's CANNOT_INVOKE_ACTION, not 403. */
-    {"POST", "/v1/checkouts", create_checkout, CK_ROUTE_BODY, 0},
+    {"POST", "/v1/checkouts", create_checkout, CK_ROUTE_BODY | CK_ROUTE_OUTBOUND, 0},
     {"GET", "/v1/checkouts", list_checkouts, 0, CHECKOUT_PERMS},
     {"GET", "/v1/checkouts/{id}", get_checkout, 0, CHECKOUT_PERMS},
-    {"PATCH", "/v1/checkouts/{id}", patch_checkout, CK_ROUTE_BODY, CHECKOUT_PERMS},
-    {"DELETE", "/v1/checkouts/{id}", delete_checkout, 0, CHECKOUT_PERMS},
-    {"POST", "/v1/checkouts/{id}/place-order", place_order, 0, CHECKOUT_PERMS},
+    {"PATCH", "/v1/checkouts/{id}", patch_checkout, CK_ROUTE_BODY | CK_ROUTE_OUTBOUND, CHECKOUT_PERMS},
+    {"DELETE", "/v1/checkouts/{id}", delete_checkout, CK_ROUTE_OUTBOUND, CHECKOUT_PERMS},
+    {"POST", "/v1/checkouts/{id}/place-order", place_order, CK_ROUTE_OUTBOUND, CHECKOUT_PERMS},
     {"GET", "/v1/requests/{id}", get_request, 0, 0},
     {0},
 };

@@ -168,9 +168,9 @@ static int capture(ck_req *req, ck_error *err)
 const ck_route ck_routes_fulfillment[] = {
     {"GET", "/v1/fulfillment-orders", list_fos, 0, CK_PERM_FULFILLMENT | CK_PERM_ADMIN},
     {"GET", "/v1/fulfillment-orders/{id}", get_fo, 0, CK_PERM_FULFILLMENT | CK_PERM_ADMIN},
-    {"POST", "/v1/fulfillment-orders/{id}/fulfill", fulfil, CK_ROUTE_BODY, CK_PERM_FULFILLMENT | CK_PERM_ADMIN},
-    {"POST", "/v1/orders/{id}/cancel", cancel, 0, CK_PERM_ADMIN},
-    {"POST", "/v1/orders/{id}/returns", returns, CK_ROUTE_BODY, CK_PERM_ADMIN},
-    {"POST", "/v1/orders/{id}/capture", capture, 0, CK_PERM_FULFILLMENT | CK_PERM_ADMIN},
+    {"POST", "/v1/fulfillment-orders/{id}/fulfill", fulfil, CK_ROUTE_BODY | CK_ROUTE_OUTBOUND, CK_PERM_FULFILLMENT | CK_PERM_ADMIN},
+    {"POST", "/v1/orders/{id}/cancel", cancel, CK_ROUTE_OUTBOUND, CK_PERM_ADMIN},
+    {"POST", "/v1/orders/{id}/returns", returns, CK_ROUTE_BODY | CK_ROUTE_OUTBOUND, CK_PERM_ADMIN},
+    {"POST", "/v1/orders/{id}/capture", capture, CK_ROUTE_OUTBOUND, CK_PERM_FULFILLMENT | CK_PERM_ADMIN},
     {0},
 };

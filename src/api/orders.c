@@ -117,11 +117,11 @@ static int approve_order(ck_req *req, ck_error *err)
 }
 
 const ck_route ck_routes_orders[] = {
-    {"POST", "/v1/orders/{id}/approve", approve_order, 0, CK_PERM_APPROVER | CK_PERM_ADMIN},
+    {"POST", "/v1/orders/{id}/approve", approve_order, CK_ROUTE_OUTBOUND, CK_PERM_APPROVER | CK_PERM_ADMIN},
     {"GET", "/v1/orders/{id}", get_order, 0, 0},
     {"GET", "/v1/orders", list_orders, 0, 0},
     /* Here rather than in a table of its own, which router.c would have to list. */
     {"GET", "/v1/authorizations", ck_authorizations_list, 0, 0},
-    {"POST", "/v1/authorizations/{id}/void", ck_authorizations_void, 0, CK_PERM_ADMIN},
+    {"POST", "/v1/authorizations/{id}/void", ck_authorizations_void, CK_ROUTE_OUTBOUND, CK_PERM_ADMIN},
     {0},
 };

@@ -29,6 +29,7 @@ struct ck_ctx {
     ck_db *main_db; /* the opening thread's connection */
     pthread_t main_thread;
     struct MHD_Daemon *mhd;
+    struct ck_http_state *http; /* http's own threads and connections (src/http/), opaque here */
     int port;
     int64_t started_ms;
     ck_metrics metrics;

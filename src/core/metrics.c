@@ -245,6 +245,18 @@ static void write_http(const ck_metrics *m, ck_text *t, const char *(*route_name
     ck_text_put(t, "checkoutd_http_series_dropped_total %lld\n", (long long)atomic_load(&m->http_dropped));
     family(t, "checkoutd_http_requests_in_flight", "gauge", "Requests being answered now.");
     ck_text_put(t, "checkoutd_http_requests_in_flight %lld\n", (long long)atomic_load(&m->in_flight));
+    family(t, "checkoutd_http_connections_timed_out_total", "counter",
+           "Connections closed because a request did not arrive in time (--idle-timeout, --header-timeout, "
+           "--body-timeout).");
+    static const char *const phase[] = {"idle", "headers", "body"};
+    for (int i = 0; i < 3; i++)
+        ck_text_put(t, "checkoutd_http_connections_timed_out_total{phase=\"%s\"} %lld\n", phase[i],
+                    (long long)atomic_load(&m->conn_deadline[i]));
+    family(t, "checkoutd_outbound_queue_depth", "gauge",
+           "Requests that may call out (placements, captures, actions) waiting for an outbound worker.");
+    ck_text_put(t, "checkoutd_outbound_queue_depth %lld\n", (long long)atomic_load(&m->outbound_queued));
+    family(t, "checkoutd_outbound_workers_busy", "gauge", "Outbound workers running a request now.");
+    ck_text_put(t, "checkoutd_outbound_workers_busy %lld\n", (long long)atomic_load(&m->outbound_busy));
 }
 
 static void write_placements(const ck_metrics *m, ck_text *t)

@@ -76,6 +76,9 @@ typedef struct ck_metrics {
     ck_http_series http[CK_HTTP_SERIES];
     atomic_llong http_dropped;
     atomic_llong in_flight; /* also what ck_http_stop waits on */
+    atomic_llong conn_deadline[3]; /* connections closed past a deadline: idle, headers, body (http/conns.c) */
+    atomic_llong outbound_queued;  /* requests waiting for an outbound worker (http/pool.c) */
+    atomic_llong outbound_busy;    /* outbound workers running a request */
     CK_HIST_SERIES(CK_PLACE_BUCKETS) placement[CK_PLACEMENT_RESULTS];
     atomic_llong gateway[CK_MGW_KINDS][CK_MGW_OPS][CK_MGW_OUTCOMES];
     atomic_llong delivery[CK_MDLV_KINDS][CK_MDLV_OUTCOMES];

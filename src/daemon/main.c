@@ -19,6 +19,8 @@
     "                 [--jobs-interval N] [--sqlite-synchronous full|normal]\n"         \
     "                 [--authorization-ttl SECONDS] [--max-connections N]\n"           \
     "                 [--max-connections-per-ip N] [--api-key-file PATH]\n"            \
+    "                 [--tls-cert PATH --tls-key PATH] [--idle-timeout S]\n"          \
+    "                 [--header-timeout S] [--body-timeout S] [--outbound-workers N]\n" \
     "                 [--enable-fault-injection] [--version]\n"
 
 /* A usage error: one log record (stderr carries only JSON), exit status 2. */
@@ -29,12 +31,13 @@ static int usage_error(const char *msg)
 }
 
 #define KEY_FILE_MAX 1024
+#define PEM_FILE_MAX (64 * 1024)
 
-/* --api-key-file: the admin key, the file's whole content but one trailing
- * newline. The file must be a regular file that neither group nor others
- * may read or write (as ssh asks of a private key), and the key printable
- * ASCII without spaces. 0 with key filled, or -1 with *why. */
-static int read_key_file(const char *path, char key[KEY_FILE_MAX + 1], const char **why)
+/* Reads a small file whole into buf (max bytes at most, NUL-terminated):
+ * a regular file, none of whose mode bits in `forbidden` are set. 0 with
+ * *len, or -1 with *why. */
+static int read_small_file(const char *path, char *buf, size_t max, mode_t forbidden, const char *forbidden_why,
+                           size_t *len, const char **why)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -47,20 +50,36 @@ static int read_key_file(const char *path, char key[KEY_FILE_MAX + 1], const cha
         *why = "not a regular file";
         return -1;
     }
-    if (st.st_mode & 077) {
+    if (st.st_mode & forbidden) {
         close(fd);
-        *why = "group or others may read or write it (chmod 600)";
+        *why = forbidden_why;
         return -1;
     }
-    size_t len = 0;
-    ssize_t n;
-    while (len <= KEY_FILE_MAX && (n = read(fd, key + len, KEY_FILE_MAX + 1 - len)) > 0)
-        len += (size_t)n;
+    size_t n = 0;
+    ssize_t r;
+    while (n <= max && (r = read(fd, buf + n, max + 1 - n)) > 0)
+        n += (size_t)r;
     close(fd);
-    if (len > KEY_FILE_MAX) {
-        *why = "longer than 1024 bytes";
+    if (n > max) {
+        ck_secure_zero(buf, max + 1);
+        *why = max == KEY_FILE_MAX ? "longer than 1024 bytes" : "longer than 64 KiB";
         return -1;
     }
+    buf[n] = '\0';
+    *len = n;
+    return 0;
+}
+
+/* --api-key-file: the admin key, the file's whole content but one trailing
+ * newline. The file must be a regular file that neither group nor others
+ * may read or write (as ssh asks of a private key), and the key printable
+ * ASCII without spaces. 0 with key filled, or -1 with *why (key wiped). */
+static int read_key_file(const char *path, char key[KEY_FILE_MAX + 1], const char **why)
+{
+    size_t len = 0;
+    if (read_small_file(path, key, KEY_FILE_MAX, 077, "group or others may read or write it (chmod 600)", &len,
+                        why) < 0)
+        return -1;
     if (len > 0 && key[len - 1] == '\n')
         len--;
     if (len > 0 && key[len - 1] == '\r')
@@ -72,9 +91,27 @@ static int read_key_file(const char *path, char key[KEY_FILE_MAX + 1], const cha
     }
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)key[i] <= 0x20 || (unsigned char)key[i] >= 0x7f) {
+            ck_secure_zero(key, KEY_FILE_MAX + 1);
             *why = "the key holds a space, a control character or a byte outside ASCII";
             return -1;
         }
+    return 0;
+}
+
+/* --tls-cert and --tls-key: PEM text. The key may be readable by its group
+ * (Debian's ssl-cert group), never by others. 0 or -1 with *why. */
+static int read_pem(const char *path, int secret, char pem[PEM_FILE_MAX + 1], const char **why)
+{
+    size_t len = 0;
+    if (read_small_file(path, pem, PEM_FILE_MAX, secret ? 007 : 0,
+                        "others may read or write it (chmod 600, or 640 for a group such as ssl-cert)", &len,
+                        why) < 0)
+        return -1;
+    if (!strstr(pem, "-----BEGIN ")) {
+        ck_secure_zero(pem, PEM_FILE_MAX + 1);
+        *why = "not PEM text (no -----BEGIN line)";
+        return -1;
+    }
     return 0;
 }
 
@@ -101,9 +138,12 @@ int main(int argc, char **argv)
         {"authorization-ttl", required_argument, 0, 'a'}, {"version", no_argument, 0, 'V'},
         {"max-connections", required_argument, 0, 'c'}, {"max-connections-per-ip", required_argument, 0, 'p'},
         {"api-key-file", required_argument, 0, 'k'},
+        {"tls-cert", required_argument, 0, 'C'},      {"tls-key", required_argument, 0, 'K'},
+        {"idle-timeout", required_argument, 0, 'I'},  {"header-timeout", required_argument, 0, 'H'},
+        {"body-timeout", required_argument, 0, 'B'},  {"outbound-workers", required_argument, 0, 'o'},
         {0, 0, 0, 0},
     };
-    const char *key_file = NULL;
+    const char *key_file = NULL, *tls_cert = NULL, *tls_key = NULL;
     int c;
     opterr = 0; /* getopt's own messages are plain text: ours are records */
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -159,6 +199,24 @@ int main(int argc, char **argv)
             }
             break;
         case 'k': key_file = optarg; break;
+        case 'C': tls_cert = optarg; break;
+        case 'K': tls_key = optarg; break;
+        case 'I':
+            if (parse_int(optarg, 1, 3600, &cfg.idle_timeout))
+                return usage_error("--idle-timeout takes 1..3600 seconds");
+            break;
+        case 'H':
+            if (parse_int(optarg, 1, 3600, &cfg.header_timeout))
+                return usage_error("--header-timeout takes 1..3600 seconds");
+            break;
+        case 'B':
+            if (parse_int(optarg, 1, 3600, &cfg.body_timeout))
+                return usage_error("--body-timeout takes 1..3600 seconds");
+            break;
+        case 'o':
+            if (parse_int(optarg, 1, 256, &cfg.outbound_workers))
+                return usage_error("--outbound-workers takes 1..256");
+            break;
         case 'f': cfg.fault_injection = 1; break;
         case 'h': fputs(USAGE, stdout); return 0;
         case 'V': printf("checkoutd %s\n", ck_version()); return 0;
@@ -173,6 +231,25 @@ int main(int argc, char **argv)
         char msg[300];
         snprintf(msg, sizeof(msg), "unexpected argument: %.200s", argv[optind]);
         return usage_error(msg);
+    }
+
+    if (!tls_cert != !tls_key)
+        return usage_error("--tls-cert and --tls-key go together");
+    static char cert_pem[PEM_FILE_MAX + 1], key_pem[PEM_FILE_MAX + 1];
+    if (tls_cert) {
+        const char *why = NULL, *which = "--tls-cert", *path = tls_cert;
+        if (read_pem(tls_cert, 0, cert_pem, &why) == 0) {
+            which = "--tls-key";
+            path = tls_key;
+            read_pem(tls_key, 1, key_pem, &why);
+        }
+        if (why) {
+            ck_log(CK_LOG_FATAL, "cannot read the TLS certificate or key", "reason", "TLS_FILE", "option", which,
+                   "file", path, "error", why, NULL);
+            return 1;
+        }
+        cfg.tls_cert_pem = cert_pem;
+        cfg.tls_key_pem = key_pem;
     }
 
     /* Signals are taken synchronously by this thread; workers never see them. */
@@ -223,7 +300,8 @@ int main(int argc, char **argv)
         ck_app_close(app);
         return 1;
     }
-    printf("checkoutd listening on http://%s:%d\n", cfg.listen_host, ck_app_port(app));
+    ck_secure_zero(key_pem, sizeof(key_pem)); /* libmicrohttpd keeps its own parsed copy */
+    printf("checkoutd listening on %s://%s:%d\n", tls_cert ? "https" : "http", cfg.listen_host, ck_app_port(app));
     fflush(stdout);
 
     int sig = 0;

@@ -50,6 +50,7 @@ enum {
     CK_ROUTE_NOAUTH = 1 << 0, /* no API key needed */
     CK_ROUTE_BODY = 1 << 1,   /* the body must be a JSON object */
     CK_ROUTE_TX = 1 << 2,     /* run inside one write transaction (commit on success) */
+    CK_ROUTE_OUTBOUND = 1 << 3, /* may call out (gateway, http steps, webhooks): runs on an outbound worker */
 };
 
 typedef struct ck_route {

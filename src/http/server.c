@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "core/log.h"
 #include "http/http.h"
+#include "http/http_internal.h"
 #include "store/txguard.h"
 
 /* The largest body past CK_MAX_BODY that is still read (and dropped)
@@ -30,7 +32,13 @@ typedef struct conn_ctx {
     const char *refused_reason;
     int refused_close; /* and its connection closed (its framing) */
     int64_t start_us;
+    ck_req req;           /* the request being answered */
+    const ck_route *rt;   /* its route, for an outbound worker */
+    ck_job job;           /* its place in the outbound queue */
+    _Atomic int outbound; /* OUTBOUND_*: where an outbound route's run is */
 } conn_ctx;
+
+enum { OUTBOUND_NONE, OUTBOUND_QUEUED, OUTBOUND_DONE };
 
 const char *ck_query(ck_req *req, const char *name)
 {
@@ -332,19 +340,76 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     free(msg);
 }
 
+/* After the handler, on whichever thread ran it: a reply there must be, and
+ * nothing is answered before every commit it could tell of is on disk. The
+ * database connection was that thread's own. */
+static void settle_reply(ck_req *req)
+{
+    if (!req->status) {
+        ck_error err;
+        ck_error_clear(&err);
+        ck_fail(&err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "handler set no reply");
+        reply_error(req, &err);
+    }
+    if (req->db)
+        ck_db_durable(req->db, NULL);
+    req->db = NULL;
+}
+
+/* Sends the settled reply, logs and counts the request. */
+static enum MHD_Result answer(ck_ctx *cx, struct MHD_Connection *conn, conn_ctx *cc)
+{
+    ck_req *req = &cc->req;
+    enum MHD_Result r = send_reply(conn, req);
+    int64_t us = ck_mono_us() - cc->start_us;
+    log_line(req, us);
+    ck_metrics_http(&cx->metrics, req->route_id, ck_method_index(req->method), req->status, us);
+    json_decref(req->out);
+    json_decref(req->json);
+    free(req->out_text);
+    req->out = req->json = NULL;
+    req->out_text = NULL;
+    return r;
+}
+
+/* An outbound worker's run of a suspended request (pool.c), and what
+ * stands in for it when the pool stops before it ran. */
+static void run_outbound(void *arg)
+{
+    conn_ctx *cc = arg;
+    run(&cc->req, cc->rt);
+    settle_reply(&cc->req);
+    cc->outbound = OUTBOUND_DONE;
+    MHD_resume_connection(cc->req.conn); /* its HTTP worker calls on_request again: answer() */
+}
+
+static void cancel_outbound(void *arg)
+{
+    conn_ctx *cc = arg;
+    ck_error err;
+    ck_error_clear(&err);
+    ck_fail(&err, CK_EINTERNAL, "SHUTTING_DOWN", NULL, "checkoutd is stopping; nothing was done, try again");
+    reply_error(&cc->req, &err);
+    cc->req.close = 1;
+    cc->outbound = OUTBOUND_DONE;
+    MHD_resume_connection(cc->req.conn);
+}
+
 static enum MHD_Result dispatch(ck_ctx *cx, struct MHD_Connection *conn, const char *method,
                                 const char *url, conn_ctx *cc)
 {
-    ck_req req;
-    memset(&req, 0, sizeof(req));
-    req.cx = cx;
-    req.conn = conn;
-    req.method = method;
-    req.path = url;
-    req.body = cc->body;
-    req.body_len = cc->len;
-    req.route_id = -1;
-    ck_id_new(req.request_id, "rid");
+    ck_req *req = &cc->req;
+    memset(req, 0, sizeof(*req));
+    req->cx = cx;
+    req->conn = conn;
+    req->method = method;
+    req->path = url;
+    req->body = cc->body;
+    req->body_len = cc->len;
+    req->route_id = -1;
+    ck_id_new(req->request_id, "rid");
+    if (ck_conns_phase(cx->http, conn, CK_CONN_BUSY))
+        return MHD_NO; /* the watchdog closed it past its deadline */
 
     ck_error err;
     ck_error_clear(&err);
@@ -352,38 +417,35 @@ static enum MHD_Result dispatch(ck_ctx *cx, struct MHD_Connection *conn, const c
     const ck_route *rt = NULL;
     if (cc->refused) {
         ck_fail(&err, CK_EINVALID, cc->refused_reason, NULL, "%s", cc->refused);
-        reply_error(&req, &err);
-        req.close = cc->refused_close;
+        reply_error(req, &err);
+        req->close = cc->refused_close;
     } else if (cc->too_large) {
         ck_fail(&err, CK_ETOOLARGE, "PAYLOAD_TOO_LARGE", NULL, "request bodies are limited to %d bytes", CK_MAX_BODY);
-        reply_error(&req, &err);
-        req.close = cc->refused_close;
-    } else if (!(rt = ck_route_match(method, url, &req, &mismatch))) {
+        reply_error(req, &err);
+        req->close = cc->refused_close;
+    } else if (!(rt = ck_route_match(method, url, req, &mismatch))) {
         if (mismatch)
             ck_fail(&err, CK_EMETHOD, "METHOD_NOT_ALLOWED", NULL, "%s is not allowed on %s", method, url);
         else
             ck_fail(&err, CK_ENOTFOUND, "ROUTE_NOT_FOUND", NULL, "no route %s", url);
-        reply_error(&req, &err);
+        reply_error(req, &err);
     } else {
-        req.route = rt->pattern;
-        run(&req, rt);
+        req->route = rt->pattern;
+        if (rt->flags & CK_ROUTE_OUTBOUND) {
+            /* Suspended first, so the worker's resume cannot come before it. */
+            cc->rt = rt;
+            cc->outbound = OUTBOUND_QUEUED;
+            cc->job = (ck_job){.fn = run_outbound, .cancel = cancel_outbound, .arg = cc};
+            MHD_suspend_connection(conn);
+            if (ck_pool_submit(cx->http, &cc->job) == 0)
+                return MHD_YES;
+            MHD_resume_connection(conn); /* the pool is stopping: run it here */
+            cc->outbound = OUTBOUND_NONE;
+        }
+        run(req, rt);
     }
-    if (!req.status) {
-        ck_fail(&err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "handler set no reply");
-        reply_error(&req, &err);
-    }
-
-    /* Nothing is answered before every commit it could tell of is on disk. */
-    if (req.db)
-        ck_db_durable(req.db, NULL);
-    enum MHD_Result r = send_reply(conn, &req);
-    int64_t us = ck_mono_us() - cc->start_us;
-    log_line(&req, us);
-    ck_metrics_http(&cx->metrics, req.route_id, ck_method_index(method), req.status, us);
-    json_decref(req.out);
-    json_decref(req.json);
-    free(req.out_text);
-    return r;
+    settle_reply(req);
+    return answer(cx, conn, cc);
 }
 
 /* The headers that frame a request or name its caller, counted. */
@@ -447,8 +509,8 @@ static const char *refuse_framing(struct MHD_Connection *conn, const char *versi
  * context (on_request's *con_cls), or NULL when out of memory. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    (void)cls;
-    (void)conn;
+    ck_ctx *cx = cls;
+    ck_conns_phase(cx->http, conn, CK_CONN_HEADERS);
     conn_ctx *cc = calloc(1, sizeof(*cc));
     if (cc)
         cc->raw_nul = strstr(uri, "%00") != NULL;
@@ -500,6 +562,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cc->start_us = ck_mono_us();
         *con_cls = cc;
         atomic_fetch_add(&cx->metrics.in_flight, 1);
+        if (ck_conns_phase(cx->http, conn, CK_CONN_BODY))
+            return MHD_NO; /* the watchdog closed it past its header deadline */
         if ((cc->refused = refuse_framing(conn, version, &cc->refused_reason))) {
             cc->refused_close = 1;
             return answer_now(cx, conn, method, url, cc);
@@ -522,6 +586,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         return MHD_YES;
     }
+    if (cc->outbound == OUTBOUND_DONE) { /* resumed by its outbound worker */
+        cc->outbound = OUTBOUND_NONE;
+        return answer(cx, conn, cc);
+    }
+    if (cc->outbound == OUTBOUND_QUEUED)
+        return MHD_YES;
     if (cc->answered) { /* answered before its body: the rest is dropped */
         *upload_size = 0;
         return MHD_YES;
@@ -567,6 +637,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     ck_ctx *cx = cls;
     conn_ctx *cc = *con_cls;
+    (void)toe;
+    ck_conns_phase(cx->http, conn, CK_CONN_IDLE);
     if (cc) {
         if (cc->started)
             atomic_fetch_sub(&cx->metrics.in_flight, 1);
@@ -618,27 +690,68 @@ int ck_http_start(ck_ctx *cx, const ck_route *const *tables, ck_error *err)
     if (inet_pton(AF_INET, cx->listen_host, &sa.sin_addr) != 1)
         return ck_fail(err, CK_EINVALID, "BAD_LISTEN", "listen", "--listen needs an IPv4 address, not '%s'",
                        cx->listen_host);
-    cx->mhd = MHD_start_daemon(
-        /* poll, not epoll (AUTO picks epoll on Linux): libmicrohttpd 0.9.75's
-         * MHD_quiesce_daemon removes the listen socket from each pool
-         * worker's epoll set while the workers run, and aborted the process
-         * ("Failed to remove listen FD from epoll set") in about one full
-         * test run in five at SIGTERM. With poll, quiescing only flags the
-         * workers through their ITC. */
-        MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)cx->cfg.port, NULL,
-        NULL, on_request, cx, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, /* first: it logs the others */
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cx->cfg.workers, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, cx, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-        MHD_OPTION_CONNECTION_LIMIT, cap, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)cx->cfg.max_connections_per_ip,
-        /* Each connection's buffer for its request line, headers and reply
-         * headers (bodies are ours, up to 1 MiB): 32 KiB, so 2,000 idle
-         * keep-alive connections hold 64 MiB, not 512. */
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_END);
+    struct ck_http_state *hs = calloc(1, sizeof(*hs));
+    if (!hs)
+        return ck_fail(err, CK_EINTERNAL, "OUT_OF_MEMORY", NULL, "out of memory");
+    hs->cx = cx;
+    hs->tls = cx->cfg.tls_cert_pem != NULL;
+    cx->http = hs;
+    if (ck_conns_start(hs) < 0 || ck_pool_start(hs, cx->cfg.outbound_workers) < 0) {
+        ck_http_stop(cx);
+        return ck_fail(err, CK_EINTERNAL, "THREADS", NULL, "cannot start the HTTP watchdog or outbound workers");
+    }
+    /* libmicrohttpd's own inactivity timeout stays above ours: it is what
+     * closes a client that stops reading its answer. */
+    unsigned inactivity = 60;
+    if ((unsigned)cx->cfg.idle_timeout > inactivity)
+        inactivity = (unsigned)cx->cfg.idle_timeout;
+    if ((unsigned)cx->cfg.body_timeout > inactivity)
+        inactivity = (unsigned)cx->cfg.body_timeout;
+    unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    struct MHD_OptionItem opts[16];
+    size_t n = 0;
+#define OPT(o, v, p) (opts[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)})
+    OPT(MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL); /* first: it logs the others */
+    OPT(MHD_OPTION_SOCK_ADDR, 0, &sa);
+    OPT(MHD_OPTION_THREAD_POOL_SIZE, cx->cfg.workers, NULL);
+    OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, cx);
+    OPT(MHD_OPTION_URI_LOG_CALLBACK, on_uri, cx);
+    OPT(MHD_OPTION_NOTIFY_CONNECTION, ck_conns_notify, hs);
+    OPT(MHD_OPTION_CONNECTION_TIMEOUT, inactivity, NULL);
+    OPT(MHD_OPTION_CONNECTION_LIMIT, cap, NULL);
+    OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, cx->cfg.max_connections_per_ip, NULL);
+    /* Each connection's buffer for its request line, headers and reply
+     * headers (bodies are ours, up to 1 MiB): 32 KiB, so 2,000 idle
+     * keep-alive connections hold 64 MiB, not 512. */
+    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32 * 1024, NULL);
+    if (cx->cfg.tls_cert_pem) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            ck_http_stop(cx);
+            return ck_fail(err, CK_EINVALID, "TLS_UNSUPPORTED", "tls", "this libmicrohttpd was built without TLS");
+        }
+        flags |= MHD_USE_TLS;
+        OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cx->cfg.tls_cert_pem);
+        OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cx->cfg.tls_key_pem);
+    }
+    OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
+    /* poll, not epoll (AUTO picks epoll on Linux): libmicrohttpd 0.9.75's
+     * MHD_quiesce_daemon removes the listen socket from each pool worker's
+     * epoll set while the workers run, and aborted the process ("Failed to
+     * remove listen FD from epoll set") in about one full test run in five
+     * at SIGTERM. With poll, quiescing only flags the workers through their
+     * ITC. */
+    cx->mhd = MHD_start_daemon(flags, (uint16_t)cx->cfg.port, NULL, NULL, on_request, cx, MHD_OPTION_ARRAY, opts,
+                               MHD_OPTION_END);
     if (!cx->mhd)
-        return ck_fail(err, CK_EINTERNAL, "LISTEN_FAILED", "listen", "cannot listen on %s:%d",
+        ck_http_stop(cx);
+    if (!cx->mhd && cx->cfg.tls_cert_pem)
+        return ck_fail(err, CK_EINVALID, "TLS_FAILED", "tls",
+                       "cannot listen on %s:%d with this certificate and key (libmicrohttpd's record above says why)",
                        cx->listen_host, cx->cfg.port);
+    if (!cx->mhd)
+        return ck_fail(err, CK_EINTERNAL, "LISTEN_FAILED", "listen", "cannot listen on %s:%d", cx->listen_host,
+                       cx->cfg.port);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(cx->mhd, MHD_DAEMON_INFO_BIND_PORT);
     cx->port = info ? info->port : cx->cfg.port;
     return 0;
@@ -646,15 +759,29 @@ int ck_http_start(ck_ctx *cx, const ck_route *const *tables, ck_error *err)
 
 void ck_http_stop(ck_ctx *cx)
 {
-    if (!cx->mhd)
-        return;
-    MHD_socket s = MHD_quiesce_daemon(cx->mhd);
-    /* Finish requests in flight (bounded), then stop the workers. The
-     * quiesced listen socket may be closed only after MHD_stop_daemon. */
-    for (int i = 0; i < 3000 && atomic_load(&cx->metrics.in_flight) > 0; i++)
-        usleep(10000);
-    MHD_stop_daemon(cx->mhd);
-    cx->mhd = NULL;
-    if (s != MHD_INVALID_SOCKET)
-        close(s);
+    MHD_socket s = MHD_INVALID_SOCKET;
+    if (cx->mhd) {
+        s = MHD_quiesce_daemon(cx->mhd);
+        /* Finish requests in flight (bounded), then stop the workers. The
+         * quiesced listen socket may be closed only after MHD_stop_daemon. */
+        for (int i = 0; i < 3000 && atomic_load(&cx->metrics.in_flight) > 0; i++)
+            usleep(10000);
+    }
+    struct ck_http_state *hs = cx->http;
+    /* Outbound requests not yet started are answered 500 SHUTTING_DOWN and
+     * their connections resumed before libmicrohttpd stops: it must not
+     * stop with a connection suspended. */
+    if (hs)
+        ck_pool_stop(hs);
+    if (cx->mhd) {
+        MHD_stop_daemon(cx->mhd);
+        cx->mhd = NULL;
+        if (s != MHD_INVALID_SOCKET)
+            close(s);
+    }
+    if (hs) {
+        ck_conns_stop(hs); /* every connection's close notice came with MHD_stop_daemon */
+        free(hs);
+        cx->http = NULL;
+    }
 }

@@ -20,6 +20,10 @@ void ck_app_config_defaults(ck_app_config *cfg)
     cfg->jobs_interval = 60;
     cfg->sqlite_synchronous_full = 1;
     cfg->authorization_ttl = 7 * 86400; /* the card networks' usual window */
+    cfg->idle_timeout = 30;
+    cfg->header_timeout = 10;
+    cfg->body_timeout = 30;
+    cfg->outbound_workers = 16;
 }
 
 static void close_thread_db(void *p)

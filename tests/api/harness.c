@@ -154,8 +154,12 @@ static void spawn(ckt_daemon *d, const char *faults, const char *const *extra)
     argv[n++] = "4";
     if (faults)
         argv[n++] = "--enable-fault-injection";
-    for (int i = 0; extra && extra[i] && n < 30; i++)
+    d->cainfo[0] = '\0';
+    for (int i = 0; extra && extra[i] && n < 30; i++) {
+        if (strcmp(extra[i], "--tls-cert") == 0 && extra[i + 1])
+            snprintf(d->cainfo, sizeof(d->cainfo), "%s", extra[i + 1]);
         argv[n++] = extra[i];
+    }
     argv[n] = NULL;
 
     pid_t pid = fork();
@@ -203,7 +207,10 @@ static void spawn(ckt_daemon *d, const char *faults, const char *const *extra)
     }
     close(pipefd[0]);
     int port = 0;
-    if (sscanf(line, "checkoutd listening on http://127.0.0.1:%d", &port) != 1 || port <= 0) {
+    const char *scheme = d->cainfo[0] ? "https" : "http";
+    char want[64];
+    snprintf(want, sizeof(want), "checkoutd listening on %s://127.0.0.1:%%d", scheme);
+    if (sscanf(line, want, &port) != 1 || port <= 0) {
         fprintf(stderr, "checkoutd did not start; stdout: '%s'; see %s\n", line, d->log_path);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
@@ -211,7 +218,7 @@ static void spawn(ckt_daemon *d, const char *faults, const char *const *extra)
         fail_msg("checkoutd did not start");
     }
     d->port = port;
-    snprintf(d->base, sizeof(d->base), "http://127.0.0.1:%d", port);
+    snprintf(d->base, sizeof(d->base), "%s://127.0.0.1:%d", scheme, port);
 }
 
 void ckt_start(ckt_daemon *d, const char *faults, const char *const *extra)
@@ -473,6 +480,8 @@ static ckt_resp request(ckt_daemon *d, const char *method, const char *path, con
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    if (d->cainfo[0])
+        curl_easy_setopt(c, CURLOPT_CAINFO, d->cainfo);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &bb);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
@@ -965,4 +974,33 @@ void ckt_parallel(int n, void (*fn)(void *arg, int i), void *arg)
     pthread_barrier_destroy(&bar);
     free(t);
     free(ps);
+}
+
+int ckt_run_checkoutd(const char *args, const char *err_path)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "%s %s >/dev/null 2>%s </dev/null", CHECKOUTD_BIN, args, err_path);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+json_t *ckt_log_records(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    json_t *all = json_array();
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        json_error_t je;
+        json_t *j = json_loads(line, 0, &je);
+        if (!json_is_object(j) || !json_is_string(json_object_get(j, "ts")) ||
+            !json_is_string(json_object_get(j, "level")) || !json_is_string(json_object_get(j, "msg")))
+            fail_msg("a stderr line that is not a log record: %s", line);
+        json_array_append_new(all, j);
+    }
+    free(line);
+    fclose(f);
+    return all;
 }

@@ -30,6 +30,9 @@ typedef struct ckt_daemon {
     int pg;
     char pg_db[64];
     char pg_url[400];
+    /* HTTPS (a daemon started with --tls-cert): the certificate, which the
+     * harness's requests trust as their only CA; "" for plain HTTP. */
+    char cainfo[300];
 } ckt_daemon;
 
 /* Which backend the API tests drive: SQLite by default; PostgreSQL when the
@@ -88,6 +91,12 @@ void ckt_secret_forget(const char *s);
 /* The lines of d's log that hold a registered secret (each printed to
  * stderr by line number, the secret cut to 4 bytes). */
 int ckt_log_secrets(ckt_daemon *d);
+/* Runs checkoutd with these arguments (shell words), stdout to /dev/null and
+ * stderr to err_path; returns its exit status (for start-up refusals). */
+int ckt_run_checkoutd(const char *args, const char *err_path);
+/* The log records of a stderr file, each checked to be one JSON record per
+ * line (ts, level, msg); the caller's array. */
+json_t *ckt_log_records(const char *path);
 /* A response header value (case-insensitive name), copied into out; 1 if found. */
 int ckt_header(const ckt_resp *r, const char *name, char *out, size_t n);
 

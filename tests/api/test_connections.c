@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -143,11 +145,217 @@ static void idle_connections_memory(void **state)
     ckt_finish(&D);
 }
 
+/* Reads what the daemon sends on s until it closes (or 10 s pass, the
+ * socket's receive timeout: then -1). 1 when closed, with its bytes in buf. */
+static int read_to_close(int s, char *buf, size_t cap)
+{
+    size_t got = 0;
+    buf[0] = '\0';
+    for (;;) {
+        ssize_t n = recv(s, buf + got, cap - 1 - got, 0);
+        if (n == 0)
+            return 1;
+        if (n < 0)
+            return -1;
+        got += (size_t)n;
+        buf[got] = '\0';
+        if (got == cap - 1)
+            return -1;
+    }
+}
+
+/* Sends text on s one byte every 100 ms until the daemon closes the
+ * connection (recv sees the end) or 100 bytes went (10 s, far past the
+ * 1-s deadlines); then reads the rest. 1 when the daemon closed it. */
+static int trickle_until_closed(int s, const char *text, char *buf, size_t cap)
+{
+    size_t len = strlen(text), got = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < 100; i++) {
+        if (send(s, text + (i % len), 1, MSG_NOSIGNAL) != 1)
+            break; /* closed under us: read what came */
+        struct timeval tv = {.tv_usec = 100 * 1000};
+        fd_set rd;
+        FD_ZERO(&rd);
+        FD_SET(s, &rd);
+        if (select(s + 1, &rd, NULL, NULL, &tv) > 0) {
+            ssize_t n = recv(s, buf + got, cap - 1 - got, 0);
+            if (n <= 0)
+                return 1;
+            got += (size_t)n;
+            buf[got] = '\0';
+        }
+    }
+    int closed = read_to_close(s, buf + got, cap - got);
+    return closed;
+}
+
+/* A 408 in the error envelope with reason REQUEST_TIMEOUT and Connection: close. */
+static void expect_408(const char *answer)
+{
+    if (strncmp(answer, "HTTP/1.1 408 ", 13) != 0)
+        fail_msg("not a 408: '%.200s'", answer);
+    assert_non_null(strcasestr(answer, "\r\nConnection: close\r\n"));
+    const char *body = strstr(answer, "\r\n\r\n");
+    assert_non_null(body);
+    json_t *j = json_loads(body + 4, 0, NULL);
+    assert_true(json_is_array(j) && json_array_size(j) == 1);
+    assert_string_equal(ckt_str(json_array_get(j, 0), "reason"), "REQUEST_TIMEOUT");
+    assert_string_equal(ckt_str(json_array_get(j, 0), "errorCode"), "BAD_REQUEST");
+    json_decref(j);
+}
+
+/* Slow clients (issue 17, Found 1): a client that sends its request line,
+ * headers or body a byte at a time, never idle long enough for
+ * libmicrohttpd's inactivity timeout (60 s), is closed past its deadline:
+ * headers and body with a 408, an idle connection or a request line
+ * still arriving without an answer. A client that sends its request at
+ * once is answered, and the closes are counted in /metrics. */
+static void slow_clients_deadlines(void **state)
+{
+    (void)state;
+    static const char *const extra[] = {"--idle-timeout", "2", "--header-timeout", "1", "--body-timeout", "1", NULL};
+    ckt_start(&D, NULL, extra);
+    char buf[4096];
+
+    /* Headers a byte at a time: 408 after the request line's second. */
+    int s = dial();
+    static const char line[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+    assert_int_equal(send(s, line, sizeof(line) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(line) - 1));
+    assert_int_equal(trickle_until_closed(s, "X-Slow: aaaaaaaa\r\n", buf, sizeof(buf)), 1);
+    expect_408(buf);
+    assert_non_null(strstr(buf, "headers"));
+    close(s);
+
+    /* A body a byte at a time: 408. */
+    s = dial();
+    static const char head[] = "POST /v1/stores HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " CKT_ADMIN_KEY
+                               "\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n";
+    assert_int_equal(send(s, head, sizeof(head) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(head) - 1));
+    assert_int_equal(trickle_until_closed(s, "{\"name\":\"slow\"      ", buf, sizeof(buf)), 1);
+    expect_408(buf);
+    assert_non_null(strstr(buf, "body"));
+    close(s);
+    assert_int_equal(ckt_db_int(&D, "SELECT count(*) FROM stores"), 0);
+
+    /* A request line a byte at a time: closed, no answer (it is not yet a request). */
+    s = dial();
+    assert_int_equal(trickle_until_closed(s, "GET /healthz/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", buf,
+                                          sizeof(buf)),
+                     1);
+    assert_string_equal(buf, "");
+    close(s);
+
+    /* An idle connection, after a request and before any: closed, no answer. */
+    s = dial();
+    assert_true(healthz(s));
+    assert_int_equal(read_to_close(s, buf, sizeof(buf)), 1);
+    assert_string_equal(buf, "");
+    close(s);
+    s = dial();
+    assert_int_equal(read_to_close(s, buf, sizeof(buf)), 1);
+    close(s);
+
+    /* A request sent at once is answered, twice on one connection. */
+    s = dial();
+    assert_true(healthz(s));
+    assert_true(healthz(s));
+    close(s);
+
+    ckt_resp r = ckt_http(&D, "GET", "/metrics", CKT_ADMIN_KEY, NULL, NULL);
+    ckt_expect_status(&r, 200);
+    assert_non_null(strstr(r.body, "checkoutd_http_connections_timed_out_total{phase=\"headers\"} 1\n"));
+    assert_non_null(strstr(r.body, "checkoutd_http_connections_timed_out_total{phase=\"body\"} 1\n"));
+    assert_null(strstr(r.body, "checkoutd_http_connections_timed_out_total{phase=\"idle\"} 0\n"));
+    ckt_free(&r);
+    ckt_finish(&D);
+}
+
+/* The global cap: with one HTTP worker and --max-connections 16, the 17th
+ * connection is not served while the 16 are held: libmicrohttpd stops
+ * accepting, so it waits in the kernel's listen queue (an idle one of the
+ * 16 leaves within --idle-timeout). It is served once one of the 16 closes,
+ * and the 16 are served meanwhile. */
+static void global_cap(void **state)
+{
+    (void)state;
+    static const char *const extra[] = {"--workers", "1", "--max-connections", "16", "--max-connections-per-ip", "0",
+                                        NULL};
+    ckt_start(&D, NULL, extra);
+    int held[16];
+    for (int i = 0; i < 16; i++) {
+        held[i] = dial();
+        assert_true(healthz(held[i]));
+    }
+    int waiting = dial();
+    static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(send(waiting, req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(req) - 1));
+    /* No answer in half a second (a daemon past its cap would answer in a
+     * millisecond; a slow machine can only make this pass, never fail). */
+    struct timeval tv = {.tv_usec = 500 * 1000};
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(waiting, &rd);
+    assert_int_equal(select(waiting + 1, &rd, NULL, NULL, &tv), 0);
+    for (int i = 1; i < 16; i++)
+        assert_true(healthz(held[i]));
+    close(held[0]);
+    char buf[4096];
+    size_t got = 0;
+    buf[0] = '\0';
+    while (!strstr(buf, "{\"status\":\"ok\"}") && got < sizeof(buf) - 1) {
+        ssize_t n = recv(waiting, buf + got, sizeof(buf) - 1 - got, 0); /* 10 s at most each */
+        assert_true(n > 0);
+        got += (size_t)n;
+        buf[got] = '\0';
+    }
+    assert_true(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
+    close(waiting);
+    for (int i = 1; i < 16; i++)
+        close(held[i]);
+    ckt_finish(&D);
+}
+
+/* The soft open-file limit is raised to the hard one at start: a daemon
+ * started with a soft limit of 256 runs with soft = hard. */
+static void raises_open_file_limit(void **state)
+{
+    (void)state;
+    struct rlimit saved, low;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+    if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max <= 256)
+        skip(); /* nothing to raise to */
+    low = saved;
+    low.rlim_cur = 256;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    ckt_start(&D, NULL, NULL);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/limits", (int)D.pid);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    int found = 0;
+    while (fgets(line, sizeof(line), f)) {
+        char soft[32], hard[32];
+        if (sscanf(line, "Max open files %31s %31s", soft, hard) == 2) {
+            found = 1;
+            if (strcmp(soft, hard) != 0)
+                fail_msg("soft %s, hard %s", soft, hard);
+        }
+    }
+    fclose(f);
+    assert_true(found);
+    ckt_finish(&D);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(per_ip_cap, teardown),
         cmocka_unit_test_teardown(idle_connections_memory, teardown),
+        cmocka_unit_test_teardown(slow_clients_deadlines, teardown),
+        cmocka_unit_test_teardown(global_cap, teardown),
+        cmocka_unit_test_teardown(raises_open_file_limit, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

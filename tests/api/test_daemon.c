@@ -244,6 +244,12 @@ static void metrics(void **state)
     assert_true(value_of(&sc, "checkoutd_delivery_attempts_total{kind=\"email\",outcome=\"dead\"}") == 0);
     expect_type(&sc, "checkoutd_placement_queue_depth", "gauge");
     assert_true(value_of(&sc, "checkoutd_placement_queue_depth") == 0);
+    expect_type(&sc, "checkoutd_http_connections_timed_out_total", "counter");
+    assert_true(value_of(&sc, "checkoutd_http_connections_timed_out_total{phase=\"headers\"}") == 0);
+    expect_type(&sc, "checkoutd_outbound_queue_depth", "gauge");
+    assert_true(value_of(&sc, "checkoutd_outbound_queue_depth") == 0);
+    expect_type(&sc, "checkoutd_outbound_workers_busy", "gauge");
+    assert_true(value_of(&sc, "checkoutd_outbound_workers_busy") == 0);
 
     expect_type(&sc, "checkoutd_build_info", "gauge");
     assert_true(value_of(&sc, "checkoutd_build_info{version=\"" CKT_VERSION "\"}") == 1);
@@ -271,6 +277,7 @@ static void metrics(void **state)
         "checkoutd_gateway_calls_total",     "checkoutd_delivery_attempts_total",
         "checkoutd_http_series_dropped_total", "process_cpu_seconds_total",
         "checkoutd_db_transactions_total",   "checkoutd_db_statements_total",
+        "checkoutd_http_connections_timed_out_total",
     };
     /* This node's database work so far (start-up's included): every
      * transaction sent one statement at least. */

@@ -34,36 +34,6 @@ static int teardown(void **state)
 
 /* Every line of path: a JSON object with string ts, level and msg. Returns
  * the records (caller frees); fails the test on any other line. */
-static json_t *records(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    json_t *all = json_array();
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, f)) > 0) {
-        json_error_t je;
-        json_t *j = json_loads(line, 0, &je);
-        if (!json_is_object(j) || !json_is_string(json_object_get(j, "ts")) ||
-            !json_is_string(json_object_get(j, "level")) || !json_is_string(json_object_get(j, "msg")))
-            fail_msg("a stderr line that is not a log record: %s", line);
-        json_array_append_new(all, j);
-    }
-    free(line);
-    fclose(f);
-    return all;
-}
-
-/* Runs checkoutd with these arguments, stderr to a file; returns its exit status. */
-static int run_checkoutd(const char *args, const char *err_path)
-{
-    char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "%s %s >/dev/null 2>%s </dev/null", CHECKOUTD_BIN, args, err_path);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void usage_and_startup_errors(void **state)
 {
     (void)state;
@@ -85,8 +55,8 @@ static void usage_and_startup_errors(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char args[512];
         snprintf(args, sizeof(args), cases[i].args, dir);
-        assert_int_equal(run_checkoutd(args, path), cases[i].status);
-        json_t *recs = records(path);
+        assert_int_equal(ckt_run_checkoutd(args, path), cases[i].status);
+        json_t *recs = ckt_log_records(path);
         if (json_array_size(recs) != 1)
             fail_msg("'%s': %zu records", cases[i].args, json_array_size(recs));
         json_t *r = json_array_get(recs, 0);
@@ -174,7 +144,7 @@ static void gateway_text_and_unknown_cart(void **state)
     ckt_free(&r);
     assert_int_equal(ckt_stop(d), 0);
 
-    json_t *recs = records(d->log_path);
+    json_t *recs = ckt_log_records(d->log_path);
     /* No record was forged by the gateway's text: it sits inside one. */
     assert_int_equal(count_where(recs, "msg", "forged"), 0);
     int inside = 0;
@@ -264,11 +234,11 @@ static void admin_key_file(void **state)
             setenv("CHECKOUTD_ADMIN_KEY", CKT_ADMIN_KEY, 1);
         else
             unsetenv("CHECKOUTD_ADMIN_KEY");
-        int status = run_checkoutd(args, log_path);
+        int status = ckt_run_checkoutd(args, log_path);
         unsetenv("CHECKOUTD_ADMIN_KEY");
         if (status != 1)
             fail_msg("case %zu: exit %d", i, status);
-        json_t *recs = records(log_path);
+        json_t *recs = ckt_log_records(log_path);
         assert_int_equal(count_where(recs, "reason", refused[i].reason), 1);
         assert_int_equal(count_where(recs, "level", "fatal"), 1);
         char *all = json_dumps(recs, 0);
@@ -325,7 +295,7 @@ static void delivery_attempts_at_info(void **state)
     }
     assert_int_equal(ckt_db_int(d, "SELECT count(*) FROM deliveries WHERE status = 'Dead'"), 1);
     assert_int_equal(ckt_stop(d), 0);
-    json_t *recs = records(d->log_path);
+    json_t *recs = ckt_log_records(d->log_path);
     int retry = 0, dead = 0;
     for (size_t i = 0; i < json_array_size(recs); i++) {
         json_t *rec = json_array_get(recs, i);

@@ -9,6 +9,7 @@
 #include "api/fixtures.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -386,6 +387,91 @@ static void reads_while_placing(void **state)
     ckt_finish(&f->d);
 }
 
+/* A GET with a short deadline: what the API answers while placements wait
+ * on a slow gateway. */
+static void quick_get(ckt_daemon *d, const char *path, const char *key, long *status, CURLcode *cc, char **body)
+{
+    CURL *c = curl_easy_init();
+    assert_non_null(c);
+    char url[512], auth[256];
+    snprintf(url, sizeof(url), "%s%s", d->base, path);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key);
+    struct curl_slist *hl = curl_slist_append(NULL, auth);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    *status = 0;
+    *cc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(c);
+}
+
+typedef struct slow_place {
+    fx *f;
+    int i;
+    outcome o;
+} slow_place;
+
+static void *place_slow(void *arg)
+{
+    slow_place *p = arg;
+    char path[256];
+    snprintf(path, sizeof(path), "/v1/checkouts/%s/place-order", p->f->sid[p->i]);
+    raw_http(&p->f->d, "POST", path, p->f->bkey, &p->o);
+    return NULL;
+}
+
+/* Issue 17, Found 7: with one HTTP worker, two placements waiting 4 s on
+ * the gateway hold no HTTP worker (they run on the outbound workers), so
+ * /healthz, a read of a session and /metrics are answered within 2 s while
+ * they wait; then both are placed. Without the outbound pool the one HTTP
+ * worker is in a gateway call and these reads wait for it. */
+static void slow_gateway_keeps_api_up(void **state)
+{
+    (void)state;
+    fx *f = &F;
+    static const char *const extra[] = {"--workers", "1", "--outbound-workers", "4", NULL};
+    fx_setup(f, 100, 2, 1, extra);
+    fgw_set_delay_ms(f->gw, 4000);
+    static slow_place x[2];
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) {
+        x[i] = (slow_place){.f = f, .i = i};
+        assert_int_equal(pthread_create(&t[i], NULL, place_slow, &x[i]), 0);
+    }
+    /* Both authorizations reached the gateway (bounded wait, not a sleep). */
+    for (int i = 0; i < 1000 && fgw_authorize_calls(f->gw) < 2; i++)
+        usleep(10 * 1000);
+    assert_int_equal(fgw_authorize_calls(f->gw), 2);
+    char path[600];
+    snprintf(path, sizeof(path), "/v1/checkouts/%s", f->sid[0]);
+    const char *paths[] = {"/healthz", path, "/metrics"};
+    const char *keys[] = {f->bkey, f->bkey, CKT_ADMIN_KEY};
+    for (int i = 0; i < 3; i++) {
+        long status = 0;
+        CURLcode cc;
+        char *body = NULL;
+        quick_get(&f->d, paths[i], keys[i], &status, &cc, &body);
+        if (cc != CURLE_OK || status != 200)
+            fail_msg("GET %s while the gateway is slow: %s, HTTP %ld", paths[i], curl_easy_strerror(cc), status);
+        if (i == 2 && !strstr(body, "checkoutd_outbound_workers_busy 2\n"))
+            fail_msg("the two placements are not on outbound workers:\n%s", body);
+        free(body);
+    }
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        if (x[i].o.status != 201)
+            fprintf(stderr, "placement %d: HTTP %ld %s\n", i, x[i].o.status, x[i].o.body);
+        assert_int_equal(x[i].o.status, 201);
+    }
+    ckt_finish(&f->d);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -393,6 +479,7 @@ int main(void)
         cmocka_unit_test_teardown(twenty_placements_one_order, teardown),
         cmocka_unit_test_teardown(last_unit_one_winner, teardown),
         cmocka_unit_test_teardown(reads_while_placing, teardown),
+        cmocka_unit_test_teardown(slow_gateway_keeps_api_up, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
