@@ -329,7 +329,7 @@ static int run_flow(run *r, const ck_flow *flow, size_t from, size_t to)
     return 0;
 }
 
-/* Visibility, archive and completion checks. 1: completed (order_id set),
+/* Account access (API.md's table), archive and completion checks. 1: completed (order_id set),
  * 0: may run, <0: error. */
 static int check_session(ck_db *db, const ck_user *user, const char *session_id, char order_id[CK_ID_MAX],
                          ck_error *err)
@@ -340,7 +340,7 @@ static int check_session(ck_db *db, const ck_user *user, const char *session_id,
         return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
     snprintf(order_id, CK_ID_MAX, "%s", s.order_id);
     if ((rc = ck_user_can_buy_for(db, user, s.account_id, err)) <= 0)
-        return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
+        return rc < 0 ? rc : ck_session_no_access(err, session_id);
     if (s.completed)
         return 1;
     if (s.archived)

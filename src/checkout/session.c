@@ -208,6 +208,12 @@ int ck_session_for_cart(ck_db *db, const ck_user *user, json_t *cart_id, int nee
     return 0;
 }
 
+int ck_session_no_access(ck_error *err, const char *session_id)
+{
+    return ck_fail(err, CK_EINVALID, "NO_ACCESS_TO_EFFECTIVE_ACCOUNT", NULL,
+                   "the caller was not given the account of checkout session %s", session_id);
+}
+
 int ck_session_has_shipping_method(ck_db *db, const char *session_id, ck_error *err)
 {
     json_t *inputs = NULL;

@@ -34,6 +34,12 @@ int ck_session_for_cart(ck_db *db, const ck_user *user, json_t *cart_id, int nee
                         char session_id[CK_ID_MAX], ck_error *err);
 
 /* 1 when the session's inputs name a shipping method, 0 when not, or <0. */
+/* Checkout operations on a session (place-order, session updates, the
+ * state action) follow the session action's table (API.md Conventions): a
+ * session the caller may not buy for is 400 NO_ACCESS_TO_EFFECTIVE_ACCOUNT,
+ * not 404. Returns CK_EINVALID with err filled. */
+int ck_session_no_access(ck_error *err, const char *session_id);
+
 int ck_session_has_shipping_method(ck_db *db, const char *session_id, ck_error *err);
 
 /* The one place a session's progress changes: lastSuccessfulStep becomes

@@ -87,9 +87,10 @@ static int update_inputs_tx(ck_db *db, void *arg, ck_error *err)
     int rc = ck_sessions_refs(db, session_id, account, store, NULL, err);
     if (rc <= 0)
         return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
-    /* Visibility first: a session the caller may not see is 404 whatever the body. */
+    /* Account access first, whatever the body: API.md's table for checkout
+     * operations (NO_ACCESS_TO_EFFECTIVE_ACCOUNT). */
     if ((rc = ck_user_can_buy_for(db, u->user, account, err)) <= 0) {
-        rc = rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
+        rc = rc < 0 ? rc : ck_session_no_access(err, session_id);
         goto done;
     }
     if (ch->invalid) {
@@ -315,7 +316,7 @@ int ck_session_set_state(ck_ctx *cx, ck_db *db, const ck_user *user, const char 
     if (rc <= 0)
         return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
     if ((rc = ck_user_can_buy_for(db, user, account, err)) <= 0)
-        return rc < 0 ? rc : ck_not_found(err, "checkout session", session_id);
+        return rc < 0 ? rc : ck_session_no_access(err, session_id);
     if ((rc = ck_session_flow(db, session_id, &flow, err)) < 0)
         return rc;
     if (strcmp(next, CK_STATE_COMPLETED) == 0 || state_index(flow, next) == -2)

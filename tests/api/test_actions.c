@@ -256,10 +256,11 @@ static void precondition_rows(void **state)
                        json_pack("{s:s, s:s, s:s}", "checkoutSessionId", UNKNOWN_CS, "expCurrentState", "Start",
                                  "nextState", "Start"),
                        404, "NOT_FOUND");
+        /* Another account's session: the table's account-access row, as for every other action. */
         ax_input_fails(d, ref, skey, st,
                        json_pack("{s:s, s:s, s:s}", "checkoutSessionId", sid, "expCurrentState", "Start", "nextState",
                                  "Start"),
-                       404, "NOT_FOUND");
+                       400, "NO_ACCESS_TO_EFFECTIVE_ACCOUNT");
         ax_input_fails(d, ref, f->bkey, st, json_pack("{s:s, s:s}", "checkoutSessionId", sid, "nextState", "Start"),
                        400, "INVALID_INPUT");
         ax_input_fails(d, ref, f->bkey, st,
