@@ -23,10 +23,11 @@ pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
 #   systemd        systemd-analyze, to verify packaging/checkoutd.service
 #   nodejs npm     npm ci installs tests/jsforce (jsforce, and the Node 22 it runs on); only when no npm is on PATH (NodeSource's nodejs bundles npm and conflicts with Debian's)
 #   chromium       the browser tests/dashboard drives headless with playwright-core (which downloads no browser of its own)
+#   openssl        the CLI with which test_tls makes its certificate
 # The sanitizers' runtimes (libasan, libubsan) come with build-essential's gcc.
 # fuzz (`make fuzz`): also clang and its libFuzzer runtime (libclang-rt-14-dev).
 if [ "$mode" = test ] || [ "$mode" = fuzz ]; then
-  pkgs+=(libcmocka-dev postgresql util-linux sqlite3 strace prometheus systemd chromium)
+  pkgs+=(libcmocka-dev postgresql util-linux sqlite3 strace prometheus systemd chromium openssl)
   command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
   [ "$mode" = fuzz ] && pkgs+=(clang libclang-rt-14-dev)
 elif [ "$mode" != run ]; then

@@ -1,8 +1,11 @@
 /* pg_db.c: the PostgreSQL backend of the storage interface (libpq). The
  * portable SQL's `?` placeholders become $1..$n; statements are prepared once
  * per connection and cached by their SQL text; parameters travel as text and
- * the server infers their types; SQLSTATE maps to the interface's codes. */
+ * the server infers their types; SQLSTATE maps to the interface's codes.
+ * A connection the server dropped is opened again before the next
+ * transaction or statement outside one (pg_revive). */
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +17,7 @@
 
 typedef struct pg_stmt {
     struct ck_stmt base;
-    char *text; /* the SQL with $n placeholders, until prepared */
+    char *text; /* the SQL with $n placeholders (kept: a new connection prepares it again) */
     char name[24];
     int prepared;
     int is_int[MAX_PARAMS]; /* integer parameters are declared bigint */
@@ -31,6 +34,8 @@ typedef struct pg_db {
     PGconn *conn;
     ck_stmt_cache cache;
     unsigned next_name;
+    int lock_timeout_ms;
+    int unset; /* reconnected, but pg_session_setup has not succeeded yet */
 } pg_db;
 
 /* Maps a failed result to the interface's codes. */
@@ -61,6 +66,15 @@ static void notice_quiet(void *arg, const char *message)
     (void)message; /* NOTICEs (e.g. "relation already exists, skipping") are not errors */
 }
 
+/* The settings of a new server session (pg_open, pg_revive). */
+static int pg_session_setup(pg_db *d, ck_error *err)
+{
+    /* Like SQLite's busy timeout: a row lock held too long is CK_EBUSY, not a hang. */
+    char set[64];
+    snprintf(set, sizeof(set), "SET lock_timeout = %d", d->lock_timeout_ms);
+    return pg_exec_script(&d->base, set, err);
+}
+
 static int pg_open(ck_db **out, const char *url, const ck_db_options *opts, ck_error *err)
 {
     pg_db *d = calloc(1, sizeof(*d));
@@ -75,18 +89,69 @@ static int pg_open(ck_db **out, const char *url, const ck_db_options *opts, ck_e
         free(d);
         return CK_EINTERNAL;
     }
-    PQsetNoticeProcessor(d->conn, notice_quiet, NULL);
-    /* Like SQLite's busy timeout: a row lock held too long is CK_EBUSY, not a hang. */
-    char set[64];
-    snprintf(set, sizeof(set), "SET lock_timeout = %d",
-             opts && opts->busy_timeout_ms ? opts->busy_timeout_ms : 10000);
-    if (pg_exec_script(&d->base, set, err) < 0) {
+    PQsetNoticeProcessor(d->conn, notice_quiet, NULL); /* kept by PQreset */
+    d->lock_timeout_ms = opts && opts->busy_timeout_ms ? opts->busy_timeout_ms : 10000;
+    if (pg_session_setup(d, err) < 0) {
         PQfinish(d->conn);
         free(d);
         return err ? err->code : CK_EINTERNAL;
     }
     *out = &d->base;
     return 0;
+}
+
+/* Whether an idle connection (no query running on it) is still up, as far
+ * as can be told without a round trip. Nothing is due on an idle
+ * connection, so anything readable is news: a notice, or, from a server
+ * that went away, its last words (FATAL "terminating connection due to
+ * unexpected postmaster exit", which libpq takes as a notice) and then
+ * end-of-file, on which PQconsumeInput marks the connection bad. So this
+ * reads and parses until nothing is left to read (a few rounds at most),
+ * never waiting. */
+static int pg_idle_alive(PGconn *c)
+{
+    for (int round = 0; round < 8 && PQstatus(c) == CONNECTION_OK; round++) {
+        struct pollfd p = {.fd = PQsocket(c), .events = POLLIN};
+        if (poll(&p, 1, 0) <= 0)
+            break; /* nothing to read */
+        if (!PQconsumeInput(c))
+            break; /* end-of-file or an error: the connection is now bad */
+        (void)PQisBusy(c); /* parses what came (an idle connection's notices) */
+    }
+    return PQstatus(c) == CONNECTION_OK;
+}
+
+/* A connection the server dropped (it crashed, was restarted, or a standby
+ * was promoted in its place) is CONNECTION_BAD for good: libpq does not
+ * reconnect by itself, and every later call fails with "no connection to
+ * the server". So before a transaction, and before a statement outside
+ * one, a bad connection is opened again with PQreset, which walks the URL's
+ * host list again with its target_session_attrs: with
+ * postgresql://h1,h2/db?target_session_attrs=read-write it lands on
+ * whichever host now takes writes. What lived in the old server session
+ * goes with it: every cached statement is prepared again at its next
+ * execution, and lock_timeout is set again. Never inside a transaction: a
+ * transaction that lost its connection is lost (its caller gets the error
+ * and rolls back; the next one reconnects). Returns 0 on a good
+ * connection. */
+static int pg_revive(pg_db *d, ck_error *err)
+{
+    if (pg_idle_alive(d->conn) && !d->unset)
+        return 0;
+    if (PQstatus(d->conn) != CONNECTION_OK) {
+        PQreset(d->conn);
+        if (PQstatus(d->conn) != CONNECTION_OK)
+            return ck_fail(err, CK_EINTERNAL, "INTERNAL_ERROR", NULL, "database unavailable: %s",
+                           PQerrorMessage(d->conn));
+        for (size_t i = 0; i < d->cache.cap; i++)
+            if (d->cache.slot[i])
+                ((pg_stmt *)d->cache.slot[i])->prepared = 0;
+        d->unset = 1;
+    }
+    int rc = pg_session_setup(d, err); /* until it succeeds, on every use */
+    if (rc == 0)
+        d->unset = 0;
+    return rc;
 }
 
 static void stmt_reset(pg_stmt *s)
@@ -129,7 +194,17 @@ static int pg_begin(ck_db *db, int write, ck_error *err)
      * PATCH; the cart: ck_cart_hold_editable; the account: adjustments), and
      * a concurrent writer of the row waits for it and then sees its commit. */
     (void)write;
-    return pg_exec_script(db, "BEGIN", err);
+    pg_db *d = (pg_db *)db;
+    int rc = pg_revive(d, err);
+    if (rc < 0)
+        return rc;
+    rc = pg_exec_script(db, "BEGIN", err);
+    /* A connection that died while idle (the server went away since the
+     * last transaction) is found out only now; BEGIN changes nothing, so
+     * it is safe to open the connection again and send it once more. */
+    if (rc < 0 && PQstatus(d->conn) == CONNECTION_BAD && (rc = pg_revive(d, err)) == 0)
+        rc = pg_exec_script(db, "BEGIN", err);
+    return rc;
 }
 
 static int pg_commit(ck_db *db, ck_error *err)
@@ -212,6 +287,11 @@ static int pg_step(ck_stmt *st, ck_error *err)
 {
     pg_stmt *s = (pg_stmt *)st;
     pg_db *d = (pg_db *)st->db;
+    if (!s->res && !d->base.in_tx) {
+        int rc = pg_revive(d, err); /* a statement outside a transaction */
+        if (rc < 0)
+            return rc;
+    }
     if (!s->prepared) {
         /* Integers are bigint (money and milliseconds do not fit an integer
          * the server might infer); text parameters are left to inference. */
@@ -224,8 +304,6 @@ static int pg_step(ck_stmt *st, ck_error *err)
         if (rc < 0)
             return rc;
         s->prepared = 1;
-        free(s->text);
-        s->text = NULL;
     }
     if (!s->res) {
         s->res = PQexecPrepared(d->conn, s->name, s->nparams, (const char *const *)s->params, NULL, NULL, 0);
