@@ -37,12 +37,14 @@ test-asan: deps-test
 # The issue-16 matrix (bench/run.sh): whole journeys and ready placements at
 # concurrency 32 on SQLite FULL, NORMAL and PostgreSQL (fsync on, its own
 # server on port 55439, never the test server's), written into
-# docs/benchmarks.md. bench_place stays built for one-off runs.
+# docs/benchmarks.md; then /healthz under hostile connections (bench/attack.sh),
+# written into docs/security.md. bench_place stays built for one-off runs.
 bench: deps-test
 	@cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DCK_TESTS=OFF >/dev/null
-	@cmake --build build-bench -j $(JOBS) --target bench_journey disk_commit bench_place bench_lua
+	@cmake --build build-bench -j $(JOBS) --target bench_journey disk_commit bench_place bench_lua bench_attack
 	@build-bench/bench_lua 50000 2
 	@bench/run.sh build-bench
+	@bench/attack.sh build-bench
 
 # libFuzzer over every target in fuzz/ (clang, ASan+UBSan, libcheckout
 # instrumented), FUZZ_SECONDS each (default 60), from its corpus; fails on a

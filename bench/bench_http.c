@@ -9,11 +9,19 @@
 #include <time.h>
 #include <unistd.h>
 
-pid_t bench_start_daemon(const char *bin, const char *db, const char *sync, const char *workers, char base[64])
+pid_t bench_start_daemon_argv(const char *bin, const char *const *args, char base[64])
 {
     int pfd[2];
     if (pipe(pfd) != 0)
         return -1;
+    const char *argv[40];
+    int n = 0;
+    argv[n++] = "checkoutd";
+    argv[n++] = "--listen";
+    argv[n++] = "127.0.0.1:0";
+    for (int i = 0; args && args[i] && n < 39; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0)
@@ -23,12 +31,7 @@ pid_t bench_start_daemon(const char *bin, const char *db, const char *sync, cons
         FILE *devnull = freopen("/dev/null", "w", stderr);
         (void)devnull;
         setenv("CHECKOUTD_ADMIN_KEY", BENCH_ADMIN_KEY, 1);
-        if (workers)
-            execl(bin, "checkoutd", "--listen", "127.0.0.1:0", "--db", db, "--sqlite-synchronous", sync, "--workers",
-                  workers, (char *)NULL);
-        else
-            execl(bin, "checkoutd", "--listen", "127.0.0.1:0", "--db", db, "--sqlite-synchronous", sync,
-                  (char *)NULL);
+        execv(bin, (char *const *)argv);
         _exit(127);
     }
     close(pfd[1]);
@@ -44,6 +47,12 @@ pid_t bench_start_daemon(const char *bin, const char *db, const char *sync, cons
     }
     snprintf(base, 64, "http://127.0.0.1:%d", port);
     return pid;
+}
+
+pid_t bench_start_daemon(const char *bin, const char *db, const char *sync, const char *workers, char base[64])
+{
+    const char *args[] = {"--db", db, "--sqlite-synchronous", sync, workers ? "--workers" : NULL, workers, NULL};
+    return bench_start_daemon_argv(bin, args, base);
 }
 
 size_t bench_on_data(char *ptr, size_t size, size_t nmemb, void *ud)

@@ -21,6 +21,9 @@ typedef struct bench_buf {
  * "http://127.0.0.1:PORT" once it listens, or -1 when it did not start. */
 pid_t bench_start_daemon(const char *bin, const char *db, const char *sync, const char *workers, char base[64]);
 
+/* As bench_start_daemon with these arguments after --listen (NULL-terminated). */
+pid_t bench_start_daemon_argv(const char *bin, const char *const *args, char base[64]);
+
 /* CURLOPT_WRITEFUNCTION for a bench_buf (CURLOPT_WRITEDATA). */
 size_t bench_on_data(char *ptr, size_t size, size_t nmemb, void *ud);
 

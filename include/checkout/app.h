@@ -13,7 +13,7 @@ typedef struct ck_app_config {
     int port;                  /* 0 picks a free port */
     const char *db_url;        /* "sqlite:./checkout.db" */
     int workers;               /* HTTP worker threads; 0 = four per core, 8 to 64 */
-    int max_connections;       /* open HTTP connections at most (default 1024; capped by the open-file limit) */
+    int max_connections;       /* open HTTP connections at most (default 4096; capped by the open-file limit) */
     int max_connections_per_ip; /* from one client address at most (default 256; 0 = no cap, behind a proxy) */
     int lease_seconds;         /* checkout session lease length */
     int jobs_interval;         /* seconds between background job runs */

@@ -41,6 +41,7 @@ void ck_conns_notify(void *cls, struct MHD_Connection *conn, void **socket_conte
         if (hs->conns)
             hs->conns->prev = c;
         hs->conns = c;
+        hs->nconns++;
         pthread_mutex_unlock(&hs->mu);
         *socket_context = c;
         return;
@@ -58,6 +59,7 @@ void ck_conns_notify(void *cls, struct MHD_Connection *conn, void **socket_conte
         hs->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    hs->nconns--;
     pthread_mutex_unlock(&hs->mu);
     free(c);
     *socket_context = NULL;
@@ -103,10 +105,13 @@ static char *timeout_answer(ck_ctx *cx, ck_conn_phase phase, int seconds, size_t
     return out;
 }
 
-static int deadline_of(const ck_ctx *cx, ck_conn_phase phase)
+/* Under pressure (three quarters of the connection cap in use) an idle
+ * keep-alive connection gets 1 s, not --idle-timeout: a slot an honest
+ * client waits for is worth more than a connection someone may reuse. */
+static int deadline_of(const ck_ctx *cx, ck_conn_phase phase, int pressure)
 {
     switch (phase) {
-    case CK_CONN_IDLE: return cx->cfg.idle_timeout;
+    case CK_CONN_IDLE: return pressure && cx->cfg.idle_timeout > 1 ? 1 : cx->cfg.idle_timeout;
     case CK_CONN_HEADERS: return cx->cfg.header_timeout;
     case CK_CONN_BODY: return cx->cfg.body_timeout;
     default: return 0;
@@ -118,8 +123,9 @@ static void sweep(struct ck_http_state *hs)
     ck_ctx *cx = hs->cx;
     int64_t now = ck_mono_us();
     pthread_mutex_lock(&hs->mu);
+    int pressure = hs->cap && hs->nconns * 4 >= hs->cap * 3;
     for (ck_conn *c = hs->conns; c; c = c->next) {
-        int secs = deadline_of(cx, c->phase);
+        int secs = deadline_of(cx, c->phase, pressure);
         if (c->closed || secs <= 0 || now - c->since_us < (int64_t)secs * 1000000)
             continue;
         if (c->phase != CK_CONN_IDLE && !hs->tls) {

@@ -28,6 +28,7 @@ struct ck_http_state {
     pthread_mutex_t mu;
     pthread_cond_t cond;
     ck_conn *conns;
+    unsigned nconns, cap; /* connections in the list; the connection cap in force */
     pthread_t watchdog;
     int watchdog_started, stop;
     /* The outbound pool (pool.c). */

@@ -695,6 +695,7 @@ int ck_http_start(ck_ctx *cx, const ck_route *const *tables, ck_error *err)
         return ck_fail(err, CK_EINTERNAL, "OUT_OF_MEMORY", NULL, "out of memory");
     hs->cx = cx;
     hs->tls = cx->cfg.tls_cert_pem != NULL;
+    hs->cap = cap;
     cx->http = hs;
     if (ck_conns_start(hs) < 0 || ck_pool_start(hs, cx->cfg.outbound_workers) < 0) {
         ck_http_stop(cx);

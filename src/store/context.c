@@ -14,7 +14,7 @@ void ck_app_config_defaults(ck_app_config *cfg)
     cfg->port = 8080;
     cfg->db_url = "sqlite:./checkout.db";
     cfg->workers = 0;
-    cfg->max_connections = 1024;
+    cfg->max_connections = 4096;
     cfg->max_connections_per_ip = 256;
     cfg->lease_seconds = 30;
     cfg->jobs_interval = 60;

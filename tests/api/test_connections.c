@@ -110,8 +110,9 @@ static long rss_kib(pid_t pid)
 static void idle_connections_memory(void **state)
 {
     (void)state;
-    /* 200: libmicrohttpd divides --max-connections (1024) among the workers
-     * (8 here, 128 each), and accepts are not spread evenly. */
+    /* 200: libmicrohttpd divides --max-connections (4096) among the workers
+     * (8 here, 512 each), and accepts are not spread evenly; 200 stays under
+     * the three quarters at which idle connections are closed early. */
     enum { N = 200 };
     /* Past the default per-address cap (256): 0 lifts it, as behind a proxy. */
     static const char *const extra[] = {"--max-connections-per-ip", "0", NULL};
@@ -271,11 +272,14 @@ static void slow_clients_deadlines(void **state)
     ckt_finish(&D);
 }
 
-/* The global cap: with one HTTP worker and --max-connections 16, the 17th
- * connection is not served while the 16 are held: libmicrohttpd stops
- * accepting, so it waits in the kernel's listen queue (an idle one of the
- * 16 leaves within --idle-timeout). It is served once one of the 16 closes,
- * and the 16 are served meanwhile. */
+/* The global cap and the pressure on idle connections: with one HTTP
+ * worker and --max-connections 16, 16 connections idle after a request
+ * fill the cap. The 17th is not accepted (libmicrohttpd stops accepting; it
+ * waits in the kernel's listen queue) until a slot frees; and at three
+ * quarters of the cap idle connections get 1 s, not --idle-timeout (30 s),
+ * so the daemon closes idle ones and the 17th is served, within the 10-s
+ * receive timeout. When it is answered, at least one of the 16 has been
+ * closed by the daemon: it was not let in past the cap. */
 static void global_cap(void **state)
 {
     (void)state;
@@ -288,31 +292,16 @@ static void global_cap(void **state)
         assert_true(healthz(held[i]));
     }
     int waiting = dial();
-    static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
-    assert_int_equal(send(waiting, req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(req) - 1));
-    /* No answer in half a second (a daemon past its cap would answer in a
-     * millisecond; a slow machine can only make this pass, never fail). */
-    struct timeval tv = {.tv_usec = 500 * 1000};
-    fd_set rd;
-    FD_ZERO(&rd);
-    FD_SET(waiting, &rd);
-    assert_int_equal(select(waiting + 1, &rd, NULL, NULL, &tv), 0);
-    for (int i = 1; i < 16; i++)
-        assert_true(healthz(held[i]));
-    close(held[0]);
-    char buf[4096];
-    size_t got = 0;
-    buf[0] = '\0';
-    while (!strstr(buf, "{\"status\":\"ok\"}") && got < sizeof(buf) - 1) {
-        ssize_t n = recv(waiting, buf + got, sizeof(buf) - 1 - got, 0); /* 10 s at most each */
-        assert_true(n > 0);
-        got += (size_t)n;
-        buf[got] = '\0';
-    }
-    assert_true(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
-    close(waiting);
-    for (int i = 1; i < 16; i++)
+    assert_true(healthz(waiting));
+    int closed = 0;
+    for (int i = 0; i < 16; i++) {
+        char c;
+        ssize_t n = recv(held[i], &c, 1, MSG_DONTWAIT);
+        closed += n == 0;
         close(held[i]);
+    }
+    assert_true(closed >= 1);
+    close(waiting);
     ckt_finish(&D);
 }
 
