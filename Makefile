@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc)
 LISTEN     ?= 127.0.0.1:8080
 DB         ?= sqlite:./checkout.db
 
-.PHONY: all deps deps-test run test test-release test-asan bench fuzz screenshots clean
+.PHONY: all deps deps-test run test test-release test-asan bench fuzz screenshots soak clean
 
 # `make run` builds only what it runs: no tests (they need cmocka), no benchmark.
 all: deps
@@ -60,6 +60,15 @@ screenshots: deps-test
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCK_TESTS=OFF >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS) --target checkoutd
 	@bash tests/dashboard/run.sh $(BUILD)/checkoutd --screenshots
+
+# The long crash soak (issue 17): test_soak with SOAK_JOURNEYS journeys and
+# SOAK_KILLS crashes on SQLite, then on PostgreSQL (a throwaway server of
+# its own); SOAK_SEED replays a run (scripts/soak.sh).
+SOAK_JOURNEYS ?= 300
+SOAK_KILLS    ?= 20
+SOAK_SEED     ?=
+soak: deps-test
+	@CKT_SOAK_JOURNEYS=$(SOAK_JOURNEYS) CKT_SOAK_KILLS=$(SOAK_KILLS) CKT_SOAK_SEED=$(SOAK_SEED) scripts/soak.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-bench build-fuzz

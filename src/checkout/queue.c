@@ -16,14 +16,17 @@
 #include "store/requests.h"
 #include "store/users.h"
 
-#define RUN_LEASE_MS (5LL * 60 * 1000)
 #define IDLE_WAIT_MS 250
 
-/* Claims one request: 1 claimed (*out filled), 0 none, <0 error. */
+/* Claims one request: 1 claimed (*out filled), 0 none, <0 error. The run
+ * lease is two session leases (--lease-seconds): a placement runs under its
+ * session's lease, so a runner that died is found out after twice the time
+ * a placement may take (it was a fixed 5 minutes, which left the requests
+ * of a dead node Running that long on PostgreSQL). */
 static int claim(ck_ctx *cx, ck_db *db, ck_request_claim *out, ck_error *err)
 {
-    int64_t now = ck_now_ms();
-    return ck_requests_claim_placement(db, cx->node_id, now, now + RUN_LEASE_MS, out, err);
+    int64_t now = ck_now_ms(), run_lease_ms = 2LL * cx->cfg.lease_seconds * 1000;
+    return ck_requests_claim_placement(db, cx->node_id, now, now + run_lease_ms, out, err);
 }
 
 static int load_user(ck_db *db, const char *id, ck_user *u, ck_error *err)

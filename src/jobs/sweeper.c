@@ -9,6 +9,7 @@
  * captures) left Pending by a caller that died or gave up on the gateway
  * (their lease ran out): their gateway calls are made again under the same
  * keys and the change applied. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,8 @@
 #include "payments/holds.h"
 #include "store/jobs.h"
 #include "store/payments.h"
+#include "store/requests.h"
+#include "core/log.h"
 
 #define BATCH 100
 
@@ -135,6 +138,22 @@ static int void_pending(ck_ctx *cx, ck_db *db, int64_t *voided, ck_error *err)
     }
 }
 
+/* Synchronous placement requests whose daemon died while they ran stay
+ * Running: SQLite's start-up fails them, but on PostgreSQL other nodes go
+ * on and nothing restarts. Failed here once their session's lease expired
+ * more than a lease length ago (a live placement holds it). */
+static int fail_orphaned(ck_ctx *cx, ck_db *db, ck_error *err)
+{
+    int64_t now = ck_now_ms(), n = 0;
+    int rc = ck_requests_fail_orphaned(db, now - (int64_t)cx->cfg.lease_seconds * 1000, now, &n, err);
+    if (rc == 0 && n > 0) {
+        char count[24];
+        snprintf(count, sizeof(count), "%lld", (long long)n);
+        ck_log(CK_LOG_INFO, "placement requests of a stopped daemon marked Failed", "count", count, NULL);
+    }
+    return rc < 0 ? rc : 0;
+}
+
 int ck_job_sweeper(ck_ctx *cx, ck_db *db, ck_sweep_result *out, ck_error *err)
 {
     memset(out, 0, sizeof(*out));
@@ -160,6 +179,8 @@ int ck_job_sweeper(ck_ctx *cx, ck_db *db, ck_sweep_result *out, ck_error *err)
     }
     if (rc == 0)
         rc = void_pending(cx, db, &out->voided, err);
+    if (rc == 0)
+        rc = fail_orphaned(cx, db, err);
     ck_job_lease_release(db, "sweeper", owner);
     return rc;
 }

@@ -6,6 +6,13 @@
 #include "store/requests.h"
 #include "core/json.h"
 
+/* A synchronous request whose daemon stopped while it ran: Failed, with
+ * this error (placing again resumes the session). */
+#define INTERRUPTED_SET                                                                                          \
+    "UPDATE checkout_requests SET status = 'Failed', completed_at = ?, http_status = 500,"                       \
+    " errors = '[{\"errorCode\":\"UNKNOWN_EXCEPTION\",\"reason\":\"INTERNAL_ERROR\","                              \
+    "\"message\":\"the daemon stopped during this request; place the order again\"}]'"
+
 int ck_requests_recover_running(ck_db *db, int64_t now, ck_error *err)
 {
     int rc = ck_db_exec(db, NULL, err,
@@ -13,13 +20,16 @@ int ck_requests_recover_running(ck_db *db, int64_t now, ck_error *err)
                         " WHERE status = 'Running' AND runner IS NOT NULL",
                         "");
     if (rc == 0)
-        rc = ck_db_exec(db, NULL, err,
-                        "UPDATE checkout_requests SET status = 'Failed', completed_at = ?, http_status = 500,"
-                        " errors = '[{\"errorCode\":\"UNKNOWN_EXCEPTION\",\"reason\":\"INTERNAL_ERROR\","
-                        "\"message\":\"the daemon stopped during this request; place the order again\"}]'"
-                        " WHERE status = 'Running' AND runner IS NULL",
-                        "i", now);
+        rc = ck_db_exec(db, NULL, err, INTERRUPTED_SET " WHERE status = 'Running' AND runner IS NULL", "i", now);
     return rc;
+}
+
+int ck_requests_fail_orphaned(ck_db *db, int64_t expired_before, int64_t now, int64_t *count, ck_error *err)
+{
+    return ck_db_exec(db, count, err,
+                      INTERRUPTED_SET " WHERE status = 'Running' AND runner IS NULL AND session_id IN"
+                                      " (SELECT id FROM checkout_sessions WHERE lease_expires_at < ?)",
+                      "ii", now, expired_before);
 }
 
 int ck_requests_count_queued_placements(ck_db *db, int64_t *n, ck_error *err)

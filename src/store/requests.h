@@ -16,6 +16,11 @@
  * 500 and the UNKNOWN_EXCEPTION error telling the caller to place again.
  * 0 or <0. */
 int ck_requests_recover_running(ck_db *db, int64_t now, ck_error *err);
+/* Several nodes (PostgreSQL): a synchronous request left Running by a
+ * daemon that died is Failed once its session's lease expired before
+ * expired_before (a live placement holds that lease while it runs; the
+ * caller leaves a margin of one lease length). *count: how many. */
+int ck_requests_fail_orphaned(ck_db *db, int64_t expired_before, int64_t now, int64_t *count, ck_error *err);
 
 /* How many asynchronous placements are queued and not yet started. 0 or <0. */
 int ck_requests_count_queued_placements(ck_db *db, int64_t *n, ck_error *err);
