@@ -36,7 +36,7 @@ test-asan: deps-test
 
 # The issue-16 matrix (bench/run.sh): whole journeys and ready placements at
 # concurrency 32 on SQLite FULL, NORMAL and PostgreSQL (fsync on, its own
-# server on port 55439, never the test server's), written into
+# server on port 25339, never the test server's), written into
 # docs/benchmarks.md; then /healthz under hostile connections (bench/attack.sh),
 # written into docs/security.md. bench_place stays built for one-off runs.
 bench: deps-test

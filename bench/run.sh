@@ -19,8 +19,8 @@ done
 doc=docs/benchmarks.md
 concurrency=32
 work=$(mktemp -d /tmp/checkoutd-benchrun-XXXXXX)
-# Its own PostgreSQL server: never the test server on 55432.
-export CK_PG_DIR=/tmp/checkoutd-pg-bench CK_PG_PORT=55439
+# Its own PostgreSQL server: never the test server on 25432.
+export CK_PG_DIR=/tmp/checkoutd-pg-bench CK_PG_PORT=25339
 pg_started=0
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {

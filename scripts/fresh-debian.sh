@@ -318,8 +318,8 @@ fi
 bg_pid=""
 
 # --- make test, with its PostgreSQL server on another port and directory than
-# this machine's (scripts/pg.sh defaults to 55432 and /tmp/checkoutd-pg).
-pg_port=$(free_port 55433 55532) || die "no free port for PostgreSQL"
+# this machine's (scripts/pg.sh defaults to 25432 and /tmp/checkoutd-pg).
+pg_port=$(free_port 25333 25431) || die "no free port for PostgreSQL"
 say "make test with CK_PG_PORT=$pg_port (log: $logs/test.log) ($(elapsed))"
 rc=0
 step in_chroot_logged test "CK_PG_PORT=$pg_port CK_PG_DIR=/tmp/checkoutd-pg-fresh make test" || rc=$?

@@ -15,7 +15,7 @@
 #   CK_PAIR_PORT1, CK_PAIR_PORT2
 #                  the primary's and the standby's ports (default 25441 and 25442, below
 #                  the ephemeral port range; when not given and one is taken, the next
-#                  free one is used). Never 55432: that is scripts/pg.sh's shared server.
+#                  free one is used). Never 25432: that is scripts/pg.sh's shared server.
 #
 # The primary runs with synchronous_standby_names=standby1 and
 # synchronous_commit=on, so a COMMIT returns only once the standby has
@@ -125,8 +125,8 @@ start)
       while [ "$movable" -eq 1 ] && busy "$port" && [ "$tries" -lt 20 ]; do
         port=$((port + 2)) tries=$((tries + 1))
       done
-      if [ "$port" = 55432 ]; then
-        echo "pg-pair.sh: 55432 is the shared test server's port" >&2
+      if [ "$port" = 25432 ]; then
+        echo "pg-pair.sh: 25432 is the shared test server's port" >&2
         return 2
       fi
       printf -v "$var" '%s' "$port"

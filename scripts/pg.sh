@@ -5,7 +5,10 @@
 set -euo pipefail
 cmd=${1:-start}
 dir=${CK_PG_DIR:-/tmp/checkoutd-pg}
-port=${CK_PG_PORT:-55432}
+# 25432: below Linux's ephemeral range (32768-60999), where a loopback
+# client's port (some of the ~30,000 sockets a test run leaves in TIME-WAIT)
+# can keep the server from binding its own.
+port=${CK_PG_PORT:-25432}
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -n "$bin" ] || { echo "pg.sh: PostgreSQL is not installed (scripts/install-deps.sh test)" >&2; exit 1; }
 
@@ -41,7 +44,7 @@ start)
   # CK_PG_FSYNC=on: durable commits (fsync and synchronous_commit on), for
   # benchmarks. CK_PG_STATEMENTS=1: pg_stat_statements loaded, counting
   # nested and utility statements too (BEGIN, COMMIT).
-  opts="-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=400"
+  opts="-c listen_addresses=127.0.0.1 -k $dir -c max_connections=400"
   if [ "${CK_PG_FSYNC:-off}" = on ]; then
     opts="$opts -c fsync=on -c synchronous_commit=on"
   else
@@ -50,12 +53,21 @@ start)
   if [ "${CK_PG_STATEMENTS:-0}" = 1 ]; then
     opts="$opts -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
   fi
-  if ! as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -o "$opts" start >/dev/null; then
+  # A port that cannot be bound though nothing listens on it (a client's
+  # ephemeral port): the next one, unless the caller chose it.
+  tries=0
+  until as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -o "$opts -p $port" start >/dev/null 2>&1; do
+    if [ -z "${CK_PG_PORT:-}" ] && [ "$tries" -lt 20 ] && grep -q "could not bind" "$dir/server.log" 2>/dev/null; then
+      port=$((port + 1)) tries=$((tries + 1))
+      echo "$port" >"$dir/ck_port"
+      continue
+    fi
     # Say why: the server's own log is the only place that does.
     echo "pg.sh: PostgreSQL did not start on 127.0.0.1:$port; its log ($dir/server.log):" >&2
     tail -n 30 "$dir/server.log" >&2 2>/dev/null || true
     exit 1
-  fi
+  done
+  url="postgresql://postgres@127.0.0.1:$port/postgres"
   echo "$url"
   ;;
 stop)
