@@ -46,6 +46,8 @@ static void finish_failed(ck_ctx *cx, ck_db *db, const char *request_id, const c
     json_decref(errs);
 }
 
+static ck_log_limit queue_failed;
+
 static void *runner(void *arg)
 {
     ck_ctx *cx = arg;
@@ -71,8 +73,8 @@ static void *runner(void *arg)
                 finish_failed(cx, db, c.request_id, &err);
             continue;
         }
-        if (rc < 0)
-            ck_log(CK_LOG_ERROR, "placement queue failed", "error", err.message, NULL);
+        if (rc < 0) /* every 250 ms while the database is down: one record per 10 s */
+            ck_log_limited(&queue_failed, 10000, CK_LOG_ERROR, "placement queue failed", err.message);
         pthread_mutex_lock(&cx->queue.mu);
         if (!cx->queue.wake && !atomic_load(&cx->stopping)) {
             struct timespec ts;

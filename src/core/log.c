@@ -1,4 +1,5 @@
 /* log.c: one JSON object per stderr line (log.h). */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,4 +117,22 @@ void ck_logf(ck_log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     ck_logv(level, fmt, ap);
     va_end(ap);
+}
+
+int ck_log_allow(ck_log_limit *l, long long now_ms, long long interval_ms, long long *suppressed)
+{
+    long long next = atomic_load(&l->next_ms);
+    if (now_ms < next || !atomic_compare_exchange_strong(&l->next_ms, &next, now_ms + interval_ms)) {
+        atomic_fetch_add(&l->suppressed, 1);
+        return 0;
+    }
+    *suppressed = atomic_exchange(&l->suppressed, 0);
+    return 1;
+}
+
+void ck_log_limited(ck_log_limit *l, long long interval_ms, ck_log_level level, const char *msg, const char *error)
+{
+    long long suppressed = 0;
+    if (ck_log_allow(l, (long long)(ck_mono_us() / 1000), interval_ms, &suppressed))
+        ck_log_obj(level, msg, json_pack("{s:s?, s:I}", "error", error, "suppressed", (json_int_t)suppressed));
 }

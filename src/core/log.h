@@ -23,6 +23,19 @@ void ck_log_obj(ck_log_level level, const char *msg, json_t *fields);
 void ck_logf(ck_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ck_logv(ck_log_level level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
+/* A record a loop may repeat many times a second (a background worker
+ * whose database is down): at most one per interval_ms per limiter. Returns
+ * 1 when this one is to be written, with *suppressed the number dropped
+ * since the last one written, else 0 (and counts it). now_ms: the caller's
+ * clock (ck_mono_us() / 1000). Thread-safe; a zeroed limiter is ready. */
+typedef struct ck_log_limit {
+    _Atomic long long next_ms, suppressed;
+} ck_log_limit;
+int ck_log_allow(ck_log_limit *l, long long now_ms, long long interval_ms, long long *suppressed);
+/* ck_log(level, msg, "error", error) through l, one per interval_ms, the
+ * record carrying "suppressed" (a number). */
+void ck_log_limited(ck_log_limit *l, long long interval_ms, ck_log_level level, const char *msg, const char *error);
+
 /* The level's name: "debug", "info", "warn", "error", "fatal". */
 const char *ck_log_level_name(ck_log_level level);
 

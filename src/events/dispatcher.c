@@ -196,6 +196,10 @@ int ck_delivery_replay(ck_ctx *cx, ck_db *db, const char *delivery_id, ck_error 
                    : ck_fail(err, CK_ECONFLICT, "DELIVERY_NOT_DEAD", NULL, "delivery %s is not dead", delivery_id);
 }
 
+/* A worker whose database is down fails every 100 ms: one record per 10 s,
+ * with how many were left out. */
+static ck_log_limit dispatch_failed;
+
 static void *worker(void *arg)
 {
     ck_ctx *cx = arg;
@@ -206,7 +210,7 @@ static void *worker(void *arg)
         int fanned = ck_dispatch_fanout(db, &err);
         int rc = fanned < 0 ? fanned : ck_dispatch_one(cx, db, &err);
         if (rc < 0 && err.code != CK_EBUSY)
-            ck_log(CK_LOG_ERROR, "dispatcher failed", "error", err.message, NULL);
+            ck_log_limited(&dispatch_failed, 10000, CK_LOG_ERROR, "dispatcher failed", err.message);
         if (rc == 1) {
             ck_dispatcher_wake(cx); /* there may be more: one more worker joins in */
             continue;
