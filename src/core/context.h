@@ -51,6 +51,7 @@ struct ck_ctx {
         pthread_mutex_t mu;
         pthread_cond_t cond;
         int started, wake;
+        atomic_int pollers; /* the first worker to start polls; the others wait to be woken */
     } dispatch; /* the delivery workers (events/dispatcher.h) */
     /* api's table of error statuses, handed down at start by the composition
      * root: http answers with it, and the request record keeps the status
