@@ -71,9 +71,14 @@ int ck_send_webhook(const char *url, const char *secret, const char *event_type,
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
-    if (rc != CURLE_OK) {
-        snprintf(errbuf, errlen, "%s", curl_easy_strerror(rc));
-        return rc == CURLE_ABORTED_BY_CALLBACK ? CK_SEND_ABORTED : -1;
+    return ck_send_webhook_result(rc, status, errbuf, errlen);
+}
+
+int ck_send_webhook_result(int curl_code, long status, char *errbuf, size_t errlen)
+{
+    if (curl_code != CURLE_OK) {
+        snprintf(errbuf, errlen, "%s", curl_easy_strerror((CURLcode)curl_code));
+        return curl_code == CURLE_ABORTED_BY_CALLBACK ? CK_SEND_ABORTED : -1;
     }
     if (status < 200 || status > 299) {
         snprintf(errbuf, errlen, "HTTP %ld", status);

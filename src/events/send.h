@@ -18,6 +18,12 @@
 int ck_send_webhook(const char *url, const char *secret, const char *event_type, const char *delivery_id,
                     const char *body, atomic_int *abort_flag, char *errbuf, size_t errlen);
 
+/* How ck_send_webhook reads the receiver's answer (its body is discarded
+ * unread): curl_code (a CURLcode) and the HTTP status. 0 for CURLE_OK and a
+ * 2xx; CK_SEND_ABORTED for CURLE_ABORTED_BY_CALLBACK; else -1 with the
+ * reason ("HTTP 503", libcurl's text) in errbuf. */
+int ck_send_webhook_result(int curl_code, long status, char *errbuf, size_t errlen);
+
 /* Sends message (RFC 5322 text with CRLF line ends) over SMTP from `from`
  * to `to`. 0 accepted by the server; CK_SEND_ABORTED cut short by *abort;
  * -1 otherwise (errbuf). */

@@ -97,10 +97,10 @@ static int key_valid(const char *key)
 }
 
 /* Reads a 2xx answer: OK, REJECTED or UNAVAILABLE as ck_callout_post says. */
-static void read_answer(const ck_curl_body *a, ck_callout_result *out)
+static void read_answer(const char *data, size_t len, ck_callout_result *out)
 {
     json_error_t jerr;
-    json_t *doc = a->len ? json_loadb(a->data, a->len, JSON_DECODE_ANY, &jerr) : NULL;
+    json_t *doc = len ? json_loadb(data, len, JSON_DECODE_ANY, &jerr) : NULL;
     json_t *ok = json_object_get(doc, "ok");
     if (!doc)
         settle(out, CK_CALLOUT_UNAVAILABLE, "the answer is not JSON");
@@ -116,6 +116,26 @@ static void read_answer(const ck_curl_body *a, ck_callout_result *out)
         set_message(out, m && m[0] ? m : DEFAULT_REJECTION);
     }
     json_decref(doc);
+}
+
+void ck_callout_read_answer(int curl_code, long status, const char *data, size_t len, int too_large,
+                            long timeout_ms, ck_callout_result *out)
+{
+    out->status = status;
+    int answered_2xx = out->status >= 200 && out->status <= 299;
+    if (curl_code == CURLE_ABORTED_BY_CALLBACK)
+        settle(out, CK_CALLOUT_UNAVAILABLE, "cancelled: checkoutd is shutting down");
+    else if (curl_code == CURLE_OPERATION_TIMEDOUT)
+        settle(out, CK_CALLOUT_UNAVAILABLE, "timed out after %ld ms", timeout_ms);
+    else if (out->status && !answered_2xx)
+        settle(out, CK_CALLOUT_UNAVAILABLE, "HTTP %ld", out->status); /* even if its body was too long */
+    else if (too_large || curl_code == CURLE_FILESIZE_EXCEEDED)
+        settle(out, CK_CALLOUT_UNAVAILABLE, "the answer is longer than %d bytes", CK_CALLOUT_ANSWER_MAX);
+    else if (curl_code != CURLE_OK)
+        settle(out, CK_CALLOUT_UNAVAILABLE, "the service could not be reached: %s",
+               curl_easy_strerror((CURLcode)curl_code));
+    else
+        read_answer(data, len, out);
 }
 
 void ck_callout_post(const char *url, long timeout_ms, const char *secret, const char *idempotency_key,
@@ -188,20 +208,9 @@ void ck_callout_post(const char *url, long timeout_ms, const char *secret, const
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ck_curl_body_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
     CURLcode rc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
-    int answered_2xx = out->status >= 200 && out->status <= 299;
-    if (rc == CURLE_ABORTED_BY_CALLBACK)
-        settle(out, CK_CALLOUT_UNAVAILABLE, "cancelled: checkoutd is shutting down");
-    else if (rc == CURLE_OPERATION_TIMEDOUT)
-        settle(out, CK_CALLOUT_UNAVAILABLE, "timed out after %ld ms", timeout_ms);
-    else if (out->status && !answered_2xx)
-        settle(out, CK_CALLOUT_UNAVAILABLE, "HTTP %ld", out->status); /* even if its body was too long */
-    else if (a.too_large || rc == CURLE_FILESIZE_EXCEEDED)
-        settle(out, CK_CALLOUT_UNAVAILABLE, "the answer is longer than %d bytes", CK_CALLOUT_ANSWER_MAX);
-    else if (rc != CURLE_OK)
-        settle(out, CK_CALLOUT_UNAVAILABLE, "the service could not be reached: %s", curl_easy_strerror(rc));
-    else
-        read_answer(&a, out);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    ck_callout_read_answer(rc, status, a.data, a.len, a.too_large, timeout_ms, out);
 done:
     curl_easy_cleanup(c);
     curl_slist_free_all(h);

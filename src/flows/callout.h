@@ -47,6 +47,15 @@ typedef struct ck_callout_result {
 void ck_callout_post(const char *url, long timeout_ms, const char *secret, const char *idempotency_key,
                      const char *body, atomic_int *abort_flag, ck_callout_result *out);
 
+/* How ck_callout_post reads what its transfer came to: curl_code (a
+ * CURLcode), the HTTP status (0: none received), the answer's first len
+ * bytes in data (outside text; NULL with len 0 when none; not necessarily
+ * NUL-terminated) and too_large (the answer passed CK_CALLOUT_ANSWER_MAX and
+ * reading stopped). Sets out->status, out->outcome and out->message (the
+ * rest of *out is the caller's); allocates nothing it keeps. */
+void ck_callout_read_answer(int curl_code, long status, const char *data, size_t len, int too_large,
+                            long timeout_ms, ck_callout_result *out);
+
 /* The check made when a flow is saved: 0 when url is an absolute http or
  * https URL with a host that curl_url parses; else -1 with the reason in msg
  * (truncated to msglen). The URL itself is not repeated in msg. */

@@ -4,6 +4,7 @@
 #ifndef CK_GATEWAY_H
 #define CK_GATEWAY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "checkout/db.h"
@@ -57,6 +58,16 @@ void ck_gw_answer_error(ck_gw_answer *out, const char *code, const char *fmt, ..
  * token (1..63 of A-Z a-z 0-9 _ . -, as "card_declined"), else "". The
  * gateway's message is never shown, only logged: it is outside text. */
 const char *ck_gw_public_code(const ck_gw_answer *a);
+
+/* How the http gateway (http_gateway.c) reads a gateway's answer to a POST
+ * to path: its HTTP status and body (data, len bytes; NULL when it sent
+ * none; outside text). A status outside 2xx is CK_GW_ERROR "http_status", a
+ * body that is not a JSON object or lacks a known "result" ("approved",
+ * "declined", "error") "bad_reply"; an approval needs the string ref_key
+ * (NULL: none, a void) under 128 bytes and an integer or absent "amount"
+ * (absent: requested). Always fills *out; allocates nothing it keeps. */
+void ck_gw_http_read_answer(long status, const char *data, size_t len, const char *path, const char *ref_key,
+                            int64_t requested, ck_gw_answer *out);
 
 /* The ops for cfg->kind, or NULL. */
 const ck_gateway_ops *ck_gateway_for(const ck_gw_config *cfg);

@@ -33,18 +33,18 @@ static void headers_free(struct curl_slist *h)
     curl_slist_free_all(h);
 }
 
-/* POSTs body (JSON) to {cfg->url}{path}. On 0, *out_json holds the parsed
- * reply object (the caller frees it). On failure fills *out as CK_GW_ERROR and
+/* POSTs body (JSON) to {cfg->url}{path}. On 0 the gateway answered: *status
+ * is its HTTP status and *r its body (r->data belongs to the caller, who
+ * frees it also on failure). On failure fills *out as CK_GW_ERROR and
  * returns -1. */
 static int post_json(const ck_gw_config *cfg, const char *path, const char *idem_key, json_t *body,
-                     json_t **out_json, ck_gw_answer *out)
+                     ck_curl_body *r, long *status, ck_gw_answer *out)
 {
     CURL *c = NULL;
     struct curl_slist *headers = NULL;
     char *text = NULL, *url = NULL;
-    ck_curl_body r = {.max = REPLY_MAX};
     int rc = -1;
-    *out_json = NULL;
+    *status = 0;
 
     if (ck_curl_init() < 0) {
         ck_gw_answer_error(out, "transport_error", "gateway: libcurl failed to initialise");
@@ -107,7 +107,7 @@ static int post_json(const ck_gw_config *cfg, const char *path, const char *idem
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ck_curl_body_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, TIMEOUT_MS);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -115,7 +115,7 @@ static int post_json(const ck_gw_config *cfg, const char *path, const char *idem
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     CURLcode cc = curl_easy_perform(c);
     if (cc != CURLE_OK) {
-        if (r.too_large)
+        if (r->too_large)
             ck_gw_answer_error(out, "bad_reply", "gateway %s: reply larger than %d bytes", path, REPLY_MAX);
         else if (cc == CURLE_OPERATION_TIMEDOUT)
             ck_gw_answer_error(out, "timeout", "gateway %s: no answer within %ld ms", path, TIMEOUT_MS);
@@ -124,20 +124,7 @@ static int post_json(const ck_gw_config *cfg, const char *path, const char *idem
                          errbuf[0] ? errbuf : curl_easy_strerror(cc));
         goto done;
     }
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    if (status < 200 || status > 299) {
-        ck_gw_answer_error(out, "http_status", "gateway %s: HTTP %ld", path, status);
-        goto done;
-    }
-    json_error_t jerr;
-    json_t *j = r.data ? json_loadb(r.data, r.len, 0, &jerr) : NULL;
-    if (!json_is_object(j)) {
-        json_decref(j);
-        ck_gw_answer_error(out, "bad_reply", "gateway %s: the reply is not a JSON object", path);
-        goto done;
-    }
-    *out_json = j;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     rc = 0;
     goto done;
 oom:
@@ -148,7 +135,6 @@ done:
     headers_free(headers);
     free(url);
     free(text);
-    free(r.data);
     return rc;
 }
 
@@ -196,16 +182,35 @@ static void read_reply(json_t *j, const char *path, const char *ref_key, int64_t
         snprintf(out->message, sizeof(out->message), "gateway %s: %s", path, result);
 }
 
+void ck_gw_http_read_answer(long status, const char *data, size_t len, const char *path, const char *ref_key,
+                            int64_t requested, ck_gw_answer *out)
+{
+    if (status < 200 || status > 299) {
+        ck_gw_answer_error(out, "http_status", "gateway %s: HTTP %ld", path, status);
+        return;
+    }
+    json_error_t jerr;
+    json_t *j = data ? json_loadb(data, len, 0, &jerr) : NULL;
+    if (!json_is_object(j)) {
+        json_decref(j);
+        ck_gw_answer_error(out, "bad_reply", "gateway %s: the reply is not a JSON object", path);
+        return;
+    }
+    read_reply(j, path, ref_key, requested, out);
+    json_decref(j);
+}
+
 /* Sends body and reads the answer; always 0 with *out filled (body is freed). */
 static int call(const ck_gw_config *cfg, const char *path, const char *idem_key, json_t *body,
                 const char *ref_key, int64_t requested, ck_gw_answer *out)
 {
-    json_t *reply_json = NULL;
+    ck_curl_body reply = {.max = REPLY_MAX};
+    long status = 0;
     if (!body)
         ck_gw_answer_error(out, "transport_error", "gateway: out of memory");
-    else if (post_json(cfg, path, idem_key, body, &reply_json, out) == 0)
-        read_reply(reply_json, path, ref_key, requested, out);
-    json_decref(reply_json);
+    else if (post_json(cfg, path, idem_key, body, &reply, &status, out) == 0)
+        ck_gw_http_read_answer(status, reply.data, reply.len, path, ref_key, requested, out);
+    free(reply.data);
     json_decref(body);
     return 0;
 }
