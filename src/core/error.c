@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "checkout/error.h"
+#include "core/text.h"
 
 void ck_error_clear(ck_error *err)
 {
@@ -51,6 +52,11 @@ static void fill(ck_error *err, int code, const char *category, const char *reas
     snprintf(err->reason, sizeof(err->reason), "%s", reason ? reason : category);
     snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    /* A bounded copy can cut a character, and a message can hold a client's
+     * bytes (a method, a header): the envelope is JSON, which needs UTF-8. */
+    ck_utf8_repair(err->reason);
+    ck_utf8_repair(err->field);
+    ck_utf8_repair(err->message);
 }
 
 int ck_fail(ck_error *err, int code, const char *reason, const char *field, const char *fmt, ...)

@@ -57,3 +57,45 @@ void ck_text_add(ck_text *t, const char *s, size_t n)
     t->len += n;
     t->p[t->len] = '\0';
 }
+
+/* The length of the well-formed UTF-8 character at p (RFC 3629), or 0. */
+static size_t utf8_char(const unsigned char *p)
+{
+    unsigned c = p[0];
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    unsigned min, cp;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2, min = 0x80, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3, min = 0x800, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4, min = 0x10000, cp = c & 0x07;
+    else
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0; /* cut short (a NUL included) or not a continuation */
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+size_t ck_utf8_repair(char *s)
+{
+    size_t replaced = 0;
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        size_t n = utf8_char(p);
+        if (n == 0) {
+            *p++ = '?';
+            replaced++;
+        } else {
+            p += n;
+        }
+    }
+    return replaced;
+}

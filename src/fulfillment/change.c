@@ -255,15 +255,20 @@ static int gateway_error(const ck_gateway_ops *gw, const ck_gw_answer *ans, cons
 {
     if (!gw)
         return ck_fail(err, CK_EINTERNAL, "PAYMENT_GATEWAY_ERROR", NULL, "the store's payment gateway is not configured");
+    /* Our sentence, and at most the gateway's code when it is a plain token:
+     * its message is outside text and goes to the log only (docs/security.md). */
+    const char *code = ck_gw_public_code(ans);
     if (ans->result == CK_GW_DECLINED)
         return ck_fail(err, CK_EINVALID, "PAYMENT_DECLINED", NULL, "the gateway refused the %s: %s", what,
-                       ans->code[0] ? ans->code : "declined");
+                       code[0] ? code : "declined");
     if (strcmp(ans->code, "timeout") == 0 || strcmp(ans->code, "transport_error") == 0)
         return ck_fail(err, CK_EINTERNAL, "PAYMENT_GATEWAY_ERROR", NULL,
                        "the payment gateway did not answer the %s in time; try again", what);
+    ck_log(CK_LOG_WARN, "the payment gateway answered with an error", "operation", what, "code", ans->code, "error",
+           ans->message, NULL);
     return ck_fail(err, CK_EINTERNAL, "PAYMENT_GATEWAY_ERROR", NULL,
-                   "the payment gateway answered the %s with an error (%s); try again", what,
-                   ans->message[0] ? ans->message : ans->code[0] ? ans->code : "error");
+                   "the payment gateway answered the %s with an error%s%s%s; try again", what, code[0] ? " (" : "",
+                   code, code[0] ? ")" : "");
 }
 
 /* Finishes a Pending change under its lease (taken for owner): its gateway

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/text.h"
 #include "http/http.h"
 #include "http/http_internal.h"
 #include "store/txguard.h"
@@ -26,7 +27,6 @@ typedef struct conn_ctx {
     int too_large;
     size_t drained; /* body bytes read and dropped after too_large */
     int answered;   /* dispatched before the body's end (refused, or too large to drain) */
-    int started;  /* the first call of on_request was made */
     int raw_nul;  /* the request line's URI holds %00 (decoding would cut the path or a value short) */
     const char *refused; /* why the request is refused with 400, or NULL */
     const char *refused_reason;
@@ -36,7 +36,14 @@ typedef struct conn_ctx {
     const ck_route *rt;   /* its route, for an outbound worker */
     ck_job job;           /* its place in the outbound queue */
     _Atomic int outbound; /* OUTBOUND_*: where an outbound route's run is */
+    int logged;           /* answer() logged and counted it */
 } conn_ctx;
+
+/* on_uri's context for a request line that holds %00, before on_request
+ * has one: static, so nothing leaks when libmicrohttpd gives up on the
+ * request before calling on_request (its pool full: a 431 of its own),
+ * which it does without the completion callback. */
+static conn_ctx raw_nul_mark;
 
 enum { OUTBOUND_NONE, OUTBOUND_QUEUED, OUTBOUND_DONE };
 
@@ -317,11 +324,16 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, ck_req *req)
 
 /* The access log: one info record per request; method and route are the
  * client's text (an unknown route logs as "-"), escaped like everything. */
-static void log_line(ck_req *req, int64_t us)
+static void log_line(ck_req *req, int64_t us, int answered)
 {
-    ck_log_obj(CK_LOG_INFO, "request",
-               json_pack("{s:s, s:s, s:s, s:i, s:I}", "requestId", req->request_id, "method", req->method, "route",
-                         req->route ? req->route : "-", "status", req->status, "us", (json_int_t)us));
+    char method[32]; /* the client's bytes: made UTF-8 for the record */
+    snprintf(method, sizeof(method), "%s", req->method ? req->method : "-");
+    ck_utf8_repair(method);
+    json_t *f = json_pack("{s:s, s:s, s:s, s:i, s:I}", "requestId", req->request_id, "method", method, "route",
+                          req->route ? req->route : "-", "status", req->status, "us", (json_int_t)us);
+    if (!answered) /* the client closed before its answer could be sent */
+        json_object_set_new(f, "answered", json_false());
+    ck_log_obj(CK_LOG_INFO, "request", f);
 }
 
 /* libmicrohttpd's own messages (MHD_USE_ERROR_LOG), as records too. */
@@ -356,19 +368,25 @@ static void settle_reply(ck_req *req)
     req->db = NULL;
 }
 
+static void free_reply(ck_req *req)
+{
+    json_decref(req->out);
+    json_decref(req->json);
+    free(req->out_text);
+    req->out = req->json = NULL;
+    req->out_text = NULL;
+}
+
 /* Sends the settled reply, logs and counts the request. */
 static enum MHD_Result answer(ck_ctx *cx, struct MHD_Connection *conn, conn_ctx *cc)
 {
     ck_req *req = &cc->req;
     enum MHD_Result r = send_reply(conn, req);
     int64_t us = ck_mono_us() - cc->start_us;
-    log_line(req, us);
+    log_line(req, us, 1);
     ck_metrics_http(&cx->metrics, req->route_id, ck_method_index(req->method), req->status, us);
-    json_decref(req->out);
-    json_decref(req->json);
-    free(req->out_text);
-    req->out = req->json = NULL;
-    req->out_text = NULL;
+    cc->logged = 1;
+    free_reply(req);
     return r;
 }
 
@@ -505,16 +523,13 @@ static const char *refuse_framing(struct MHD_Connection *conn, const char *versi
 
 /* Called with the request line's URI before libmicrohttpd decodes it: a
  * %00 would decode to a NUL that cuts the path (or a query value) short, so
- * "/healthz%00x" would be answered as "/healthz". Returns the request's
- * context (on_request's *con_cls), or NULL when out of memory. */
+ * "/healthz%00x" would be answered as "/healthz". Returns on_request's
+ * first *con_cls: raw_nul_mark for such a URI, else NULL. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     ck_ctx *cx = cls;
     ck_conns_phase(cx->http, conn, CK_CONN_HEADERS);
-    conn_ctx *cc = calloc(1, sizeof(*cc));
-    if (cc)
-        cc->raw_nul = strstr(uri, "%00") != NULL;
-    return cc;
+    return strstr(uri, "%00") ? &raw_nul_mark : NULL;
 }
 
 static enum MHD_Result check_utf8(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
@@ -555,10 +570,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     ck_ctx *cx = cls;
     conn_ctx *cc = *con_cls;
-    if (!cc || !cc->started) {
-        if (!cc && !(cc = calloc(1, sizeof(*cc))))
+    if (!cc || cc == &raw_nul_mark) {
+        int raw_nul = cc == &raw_nul_mark;
+        if (!(cc = calloc(1, sizeof(*cc)))) {
+            *con_cls = NULL;
             return MHD_NO;
-        cc->started = 1;
+        }
+        cc->raw_nul = raw_nul;
         cc->start_us = ck_mono_us();
         *con_cls = cc;
         atomic_fetch_add(&cx->metrics.in_flight, 1);
@@ -639,9 +657,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     conn_ctx *cc = *con_cls;
     (void)toe;
     ck_conns_phase(cx->http, conn, CK_CONN_IDLE);
-    if (cc) {
-        if (cc->started)
-            atomic_fetch_sub(&cx->metrics.in_flight, 1);
+    if (cc && cc != &raw_nul_mark) {
+        /* A request run (an outbound worker's) whose client closed before
+         * the answer could be sent: logged as not answered, its reply freed. */
+        if (cc->req.request_id[0] && !cc->logged && cc->req.status)
+            log_line(&cc->req, ck_mono_us() - cc->start_us, 0);
+        free_reply(&cc->req);
+        atomic_fetch_sub(&cx->metrics.in_flight, 1);
         free(cc->body);
         free(cc);
         *con_cls = NULL;
