@@ -28,7 +28,9 @@
 #include "store/users.h"
 
 #define WAIT_MS 3000
-#define RAW_MAX (8 * 1024 * 1024)
+/* The answers of one input, at most: pipelined GET /metrics (no key needed) after
+ * a long campaign filled its series table answer about 200 KB each. */
+#define RAW_MAX (64 * 1024 * 1024)
 
 /* The sanitizers' report channel, when linked (weak: the Release replay has none). */
 void __sanitizer_report_error_summary(const char *error_summary) __attribute__((weak));

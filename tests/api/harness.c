@@ -1004,3 +1004,16 @@ json_t *ckt_log_records(const char *path)
     fclose(f);
     return all;
 }
+
+size_t ckt_curl_text(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    char **b = ud;
+    size_t n = size * nmemb, have = *b ? strlen(*b) : 0;
+    char *np = realloc(*b, have + n + 1);
+    if (!np)
+        return 0;
+    memcpy(np + have, ptr, n);
+    np[have + n] = '\0';
+    *b = np;
+    return n;
+}

@@ -91,6 +91,10 @@ void ckt_secret_forget(const char *s);
 /* The lines of d's log that hold a registered secret (each printed to
  * stderr by line number, the secret cut to 4 bytes). */
 int ckt_log_secrets(ckt_daemon *d);
+/* A CURLOPT_WRITEFUNCTION that appends to a NUL-terminated heap string
+ * (CURLOPT_WRITEDATA: a char ** starting NULL; the caller frees it). Safe on
+ * any thread: for tests' own libcurl requests in worker threads. */
+size_t ckt_curl_text(char *ptr, size_t size, size_t nmemb, void *ud);
 /* Runs checkoutd with these arguments (shell words), stdout to /dev/null and
  * stderr to err_path; returns its exit status (for start-up refusals). */
 int ckt_run_checkoutd(const char *args, const char *err_path);

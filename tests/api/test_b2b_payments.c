@@ -883,19 +883,6 @@ typedef struct race {
     int reads; /* how many times the monitor read creditUsed */
 } race;
 
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    char **b = ud;
-    size_t n = size * nmemb, have = *b ? strlen(*b) : 0;
-    char *np = realloc(*b, have + n + 1);
-    if (!np)
-        return 0;
-    memcpy(np + have, ptr, n);
-    np[have + n] = '\0';
-    *b = np;
-    return n;
-}
-
 static const char *str_or_empty(json_t *v)
 {
     return json_is_string(v) ? json_string_value(v) : "";
@@ -917,7 +904,7 @@ static void race_one(void *arg, int i)
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "POST");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ckt_curl_text);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);

@@ -110,19 +110,6 @@ typedef struct answer {
     char body[400];
 } answer;
 
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    char **b = ud;
-    size_t n = size * nmemb, have = *b ? strlen(*b) : 0;
-    char *np = realloc(*b, have + n + 1);
-    if (!np)
-        return 0;
-    memcpy(np + have, ptr, n);
-    np[have + n] = '\0';
-    *b = np;
-    return n;
-}
-
 static void copy_str(char *out, size_t n, json_t *v)
 {
     snprintf(out, n, "%s", json_is_string(v) ? json_string_value(v) : "");
@@ -149,7 +136,7 @@ static void call(ckt_daemon *d, const char *method, const char *path, const char
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
     if (body)
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ckt_curl_text);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);

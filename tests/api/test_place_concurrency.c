@@ -46,19 +46,6 @@ typedef struct outcome {
     char body[512];
 } outcome;
 
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    char **b = ud;
-    size_t n = size * nmemb, have = *b ? strlen(*b) : 0;
-    char *np = realloc(*b, have + n + 1);
-    if (!np)
-        return 0;
-    memcpy(np + have, ptr, n);
-    np[have + n] = '\0';
-    *b = np;
-    return n;
-}
-
 static void copy_str(char *out, size_t n, json_t *v)
 {
     snprintf(out, n, "%s", json_is_string(v) ? json_string_value(v) : "");
@@ -82,7 +69,7 @@ static void raw_http(ckt_daemon *d, const char *method, const char *path, const 
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ckt_curl_text);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -399,7 +386,7 @@ static void quick_get(ckt_daemon *d, const char *path, const char *key, long *st
     struct curl_slist *hl = curl_slist_append(NULL, auth);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ckt_curl_text);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
