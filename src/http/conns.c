@@ -118,13 +118,20 @@ static int deadline_of(const ck_ctx *cx, ck_conn_phase phase, int pressure)
     }
 }
 
+/* At most this many closes per sweep (four sweeps a second): 2,000 idle
+ * connections reaching --idle-timeout together were closed in one sweep,
+ * which held the list's mutex (and so every new connection's start) and
+ * the workers for long enough to delay an honest client's /healthz past
+ * 100 ms. Spread, they leave over two seconds. */
+#define SWEEP_MAX 256
+
 static void sweep(struct ck_http_state *hs)
 {
     ck_ctx *cx = hs->cx;
     int64_t now = ck_mono_us();
     pthread_mutex_lock(&hs->mu);
-    int pressure = hs->cap && hs->nconns * 4 >= hs->cap * 3;
-    for (ck_conn *c = hs->conns; c; c = c->next) {
+    int pressure = hs->cap && hs->nconns * 4 >= hs->cap * 3, budget = SWEEP_MAX;
+    for (ck_conn *c = hs->conns; c && budget > 0; c = c->next) {
         int secs = deadline_of(cx, c->phase, pressure);
         if (c->closed || secs <= 0 || now - c->since_us < (int64_t)secs * 1000000)
             continue;
@@ -138,6 +145,7 @@ static void sweep(struct ck_http_state *hs)
         /* libmicrohttpd sees the end of the stream and closes it. */
         shutdown(c->fd, SHUT_RDWR);
         c->closed = 1;
+        budget--;
         atomic_fetch_add(&cx->metrics.conn_deadline[c->phase], 1);
     }
     pthread_mutex_unlock(&hs->mu);
