@@ -78,10 +78,7 @@ static void *runner(void *arg)
         pthread_mutex_lock(&cx->queue.mu);
         if (!cx->queue.wake && !atomic_load(&cx->stopping)) {
             struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += IDLE_WAIT_MS * 1000000L;
-            ts.tv_sec += ts.tv_nsec / 1000000000L;
-            ts.tv_nsec %= 1000000000L;
+            ck_timespec_in(&ts, CLOCK_REALTIME, IDLE_WAIT_MS);
             pthread_cond_timedwait(&cx->queue.cond, &cx->queue.mu, &ts);
         }
         cx->queue.wake = 0;

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define CK_MONEY_MAX 100000000000000LL /* 10^14 minor units: far beyond any order or balance */
 #define CK_ID_MAX 48 /* prefix + '_' + 26 characters + NUL, with room */
@@ -26,6 +27,9 @@ int ck_id_valid(const char *s, const char *prefix);
 /* Milliseconds since the epoch (wall clock) and a monotonic microsecond clock. */
 int64_t ck_now_ms(void);
 int64_t ck_mono_us(void);
+/* *ts = now on clock (CLOCK_REALTIME, CLOCK_MONOTONIC, ...) plus ms: a
+ * deadline for pthread_cond_timedwait, pthread_mutex_timedlock and the like. */
+void ck_timespec_in(struct timespec *ts, clockid_t clock, int64_t ms);
 
 /* Formats ms as RFC 3339 UTC with milliseconds ("2026-11-22T05:13:24.123Z"). */
 void ck_time_format(char out[32], int64_t ms);

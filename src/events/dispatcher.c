@@ -227,10 +227,7 @@ static void *worker(void *arg)
         if (!cx->dispatch.wake && !atomic_load(&cx->stopping)) {
             if (poller) {
                 struct timespec ts;
-                clock_gettime(CLOCK_REALTIME, &ts);
-                ts.tv_nsec += IDLE_WAIT_MS * 1000000L;
-                ts.tv_sec += ts.tv_nsec / 1000000000L;
-                ts.tv_nsec %= 1000000000L;
+                ck_timespec_in(&ts, CLOCK_REALTIME, IDLE_WAIT_MS);
                 pthread_cond_timedwait(&cx->dispatch.cond, &cx->dispatch.mu, &ts);
             } else {
                 pthread_cond_wait(&cx->dispatch.cond, &cx->dispatch.mu);

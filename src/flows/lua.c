@@ -42,6 +42,7 @@
 #include <time.h>
 
 #include "checkout/error.h"
+#include "core/util.h"
 #include "flows/lua.h"
 
 #ifndef CK_LUA_DEFAULT_MODE
@@ -750,13 +751,7 @@ static void sandbox_start(sandbox *sb)
     sb->limit = LIMIT_NONE;
     sb->string_refused = 0;
     sb->cap = sb->used + CK_LUA_MEMORY;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &sb->deadline);
-    sb->deadline.tv_sec += CK_LUA_TIME_MS / 1000;
-    sb->deadline.tv_nsec += (long)(CK_LUA_TIME_MS % 1000) * 1000000L;
-    if (sb->deadline.tv_nsec >= 1000000000L) {
-        sb->deadline.tv_sec++;
-        sb->deadline.tv_nsec -= 1000000000L;
-    }
+    ck_timespec_in(&sb->deadline, CLOCK_THREAD_CPUTIME_ID, CK_LUA_TIME_MS);
 }
 
 /* A thread's pooled state: its sandbox is the allocator's ud, so it lives

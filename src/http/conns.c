@@ -157,12 +157,7 @@ static void *watchdog(void *arg)
     pthread_mutex_lock(&hs->mu);
     while (!hs->stop) {
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += 250 * 1000 * 1000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        ck_timespec_in(&ts, CLOCK_MONOTONIC, 250);
         pthread_cond_timedwait(&hs->cond, &hs->mu, &ts);
         if (hs->stop)
             break;

@@ -28,6 +28,7 @@
 
 #include "core/faults.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "store/db_internal.h"
 
 /* Frames in the WAL past which a commit checkpoints it (SQLite's default). */
@@ -195,11 +196,7 @@ static int turn_take(sq_db *d, ck_error *err)
         return 0;
     }
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += d->busy_timeout_ms / 1000;
-    ts.tv_nsec += (long)(d->busy_timeout_ms % 1000) * 1000000L;
-    ts.tv_sec += ts.tv_nsec / 1000000000L;
-    ts.tv_nsec %= 1000000000L;
+    ck_timespec_in(&ts, CLOCK_REALTIME, d->busy_timeout_ms);
     if (pthread_mutex_timedlock(&d->file->write_mu, &ts) != 0)
         return ck_fail(err, CK_EBUSY, "INTERNAL_ERROR", NULL, "database busy: another writer held it %d ms",
                        d->busy_timeout_ms);
