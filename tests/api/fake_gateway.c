@@ -31,7 +31,7 @@ typedef struct fgw_stored {
 struct fake_gateway {
     fake_http *http;
     pthread_mutex_t mu;
-    int delay_ms, fail_next;
+    int delay_ms, fail_next, error_text_next;
     int holds, authorize_calls, voids, captures, refunds, next_id;
     fgw_auth *auths;
     size_t nauths, cap_auths;
@@ -255,6 +255,12 @@ static char *answer(fake_gateway *g, const fhttp_req *q, int *status)
         *status = 500;
         return strdup("{\"result\":\"error\",\"code\":\"injected\"}");
     }
+    if (g->error_text_next > 0 && strcmp(url, "/authorize") != 0) {
+        g->error_text_next--; /* not stored: an error is not the key's answer */
+        *status = 200;
+        return strdup("{\"result\":\"error\",\"code\":\"processing_error\",\"message\":"
+                      "\"acquirer said \\\"no\\\"\\n{\\\"level\\\":\\\"fatal\\\",\\\"msg\\\":\\\"forged\\\"}\"}");
+    }
     json_t *(*op)(fake_gateway *, json_t *, int *) = NULL;
     if (strcmp(url, "/authorize") == 0)
         op = do_authorize;
@@ -411,6 +417,13 @@ void fgw_set_delay_ms(fake_gateway *g, int ms)
 {
     pthread_mutex_lock(&g->mu);
     g->delay_ms = ms;
+    pthread_mutex_unlock(&g->mu);
+}
+
+void fgw_error_text_next(fake_gateway *g, int n)
+{
+    pthread_mutex_lock(&g->mu);
+    g->error_text_next = n;
     pthread_mutex_unlock(&g->mu);
 }
 

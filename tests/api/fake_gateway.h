@@ -61,6 +61,10 @@ int fgw_voided(fake_gateway *g, const char *auth_id);
 /* Sleep this long before sending each answer (after it was decided and
  * stored, as a slow gateway would), for timeout tests. 0: none. */
 void fgw_set_delay_ms(fake_gateway *g, int ms);
+/* Answer result "error" with tok_error_text's hostile message (a quote, a
+ * newline and a JSON record; nothing processed, nothing stored) to the next
+ * n capture, void or refund calls. */
+void fgw_error_text_next(fake_gateway *g, int n);
 /* Answer HTTP 500 (nothing processed, nothing stored) to the next n calls. */
 void fgw_fail_next(fake_gateway *g, int n);
 

@@ -968,6 +968,41 @@ static ckt_resp capture(fx *f, const char *oid, const char *body)
     return ckt_http(&f->d, "POST", path, f->fkey, body, NULL);
 }
 
+/* A gateway's own text never reaches the caller (docs/security.md,
+ * "Outside text: gateways"): a capture the gateway answers with an error
+ * whose message holds a quote, a newline and a JSON record is 500
+ * PAYMENT_GATEWAY_ERROR with our sentence and the plain-token code; the
+ * message is in one log record, as a value, and forges none. */
+static void capture_gateway_text_not_shown(void **state)
+{
+    (void)state;
+    fx *f = &F;
+    fx_setup(f, 1);
+    ord a;
+    place_card(f, &a);
+    fgw_error_text_next(f->gw, 1);
+    ckt_resp r = capture(f, a.id, NULL);
+    ckt_expect_error(&r, 500, "UNKNOWN_EXCEPTION", "PAYMENT_GATEWAY_ERROR", NULL);
+    assert_null(strstr(r.body, "acquirer"));
+    assert_null(strstr(r.body, "forged"));
+    assert_non_null(strstr(ckt_str(json_array_get(r.json, 0), "message"), "(processing_error)"));
+    ckt_free(&r);
+    json_t *recs = ckt_log_records(f->d.log_path);
+    int holding = 0, forged = 0;
+    size_t i;
+    json_t *rec;
+    json_array_foreach(recs, i, rec) {
+        const char *e = json_string_value(json_object_get(rec, "error"));
+        holding += e && strstr(e, "acquirer said \"no\"") != NULL;
+        forged += strcmp(json_string_value(json_object_get(rec, "msg")), "forged") == 0;
+    }
+    json_decref(recs);
+    assert_int_equal(holding, 1);
+    assert_int_equal(forged, 0);
+    assert_int_equal(fgw_captures(f->gw), 0);
+    ckt_fx_finish(&f->base);
+}
+
 /* A manual capture counts: a fulfilment captures only what its value adds
  * beyond what was captured, never more than the authorization. */
 static void manual_capture_counts(void **state)
@@ -1605,6 +1640,7 @@ int main(void)
         cmocka_unit_test_teardown(balances_by_method, teardown),
         cmocka_unit_test_teardown(cancel_everything_releases_all_credit, teardown),
         cmocka_unit_test_teardown(manual_capture_counts, teardown),
+        cmocka_unit_test_teardown(capture_gateway_text_not_shown, teardown),
         cmocka_unit_test_teardown(refusals, teardown),
         cmocka_unit_test_teardown(list_filters, teardown),
         cmocka_unit_test_teardown(events_created_and_fulfilled, teardown),
